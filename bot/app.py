@@ -1,0 +1,44 @@
+"""The one factory that builds Wasl from its settings; nothing is created at import time."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot import i18n, profiles
+from bot.config import Settings
+from bot.outbox import Outbox
+from conversations.base import Translator
+from conversations.profile import Profile
+from handlers.beneficiary import BeneficiaryHandler
+from storage.db import Database
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class App:
+    settings: Settings
+    profile: Profile
+    db: Database
+    translations: dict[str, Translator]
+    beneficiaries: BeneficiaryHandler
+    outbox: Outbox
+
+    async def close(self) -> None:
+        await self.db.close()
+
+
+async def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now) -> App:
+    """Load the profile and catalogs, open (and migrate) the database, wire the handlers."""
+    profile = profiles.load(settings.profile)
+    translations: dict[str, Translator] = dict(
+        i18n.load_translations(settings.locales_dir or i18n.LOCALES_DIR))
+    db = Database(settings.database_url)
+    if settings.auto_migrate:
+        await db.migrate()
+    handler = BeneficiaryHandler(db, profile, translations, clock)
+    return App(settings, profile, db, translations, handler, Outbox(db, clock))

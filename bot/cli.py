@@ -1,0 +1,190 @@
+"""The `wasl` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from bot import profiles
+from bot.app import App, build_app
+from bot.config import settings
+from bot.reports import case_records, request_records
+
+cli = typer.Typer(help="Wasl: an association's beneficiary-relations policy, running as a chatbot.",
+                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+requests_cli = typer.Typer(help="Support requests.", no_args_is_help=True)
+cases_cli = typer.Typer(help="Escalations to the social researcher queue.", no_args_is_help=True)
+profiles_cli = typer.Typer(help="Association profiles.", no_args_is_help=True)
+db_cli = typer.Typer(help="The database.", no_args_is_help=True)
+cli.add_typer(requests_cli, name="requests")
+cli.add_typer(cases_cli, name="cases")
+cli.add_typer(profiles_cli, name="profiles")
+cli.add_typer(db_cli, name="db")
+
+Db = Annotated[str | None, typer.Option("--db", envvar="WASL_DATABASE_URL",
+                                        help="Database URL (default: SQLite in ./data).")]
+ProfileOpt = Annotated[str | None, typer.Option("--profile", envvar="WASL_PROFILE",
+                                                help="Profile name or YAML path.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+def _run(db: str | None, profile: str | None, body: Callable[[App], Awaitable[Any]]) -> Any:
+    config = settings(database_url=db, profile=profile)
+    logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    async def main() -> Any:
+        app = await build_app(config)
+        try:
+            return await body(app)
+        finally:
+            await app.close()
+
+    try:
+        return asyncio.run(main())
+    except profiles.ProfileError as exc:
+        typer.echo(f"profile error:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _print_json(data: Any) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@cli.command()
+def run(db: Db = None, profile: ProfileOpt = None) -> None:
+    """Start the bot: the console chat on this machine (Telegram comes with a token)."""
+    from bot.channels import console
+    _run(db, profile, console.run)
+
+
+@cli.command()
+def chat(db: Db = None, profile: ProfileOpt = None,
+         sender: Annotated[str, typer.Option("--as", help="Sender id to chat as.")] = "console",
+         ) -> None:
+    """Talk to the bot in this terminal."""
+    from bot.channels import console
+    _run(db, profile, lambda app: console.run(app, sender))
+
+
+@cli.command()
+def simulate(db: Db = None, profile: ProfileOpt = None) -> None:
+    """Read events as JSON Lines on stdin, write replies as JSON Lines on stdout."""
+    from bot.channels import simulator
+    _run(db, profile, lambda app: simulator.run(app, sys.stdin, sys.stdout))
+
+
+@requests_cli.command("list")
+def requests_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = False) -> None:
+    """Every request, oldest first."""
+    records = _run(db, profile, request_records)
+    if as_json:
+        return _print_json(records)
+    table = Table("number", "status", "service", "beneficiary", "confirmed", "decision due")
+    for r in records:
+        table.add_row(r["number"], r["status"], r["service"], r["beneficiary"],
+                      r["confirmed_at"], r["decision_due"])
+    Console().print(table)
+
+
+@requests_cli.command("show")
+def requests_show(number: str, db: Db = None, profile: ProfileOpt = None,
+                  as_json: AsJson = False) -> None:
+    """One request with its fields, documents, history and acknowledgment."""
+    records = _run(db, profile, lambda app: request_records(app, number))
+    if not records:
+        typer.echo(f"no request {number}", err=True)
+        raise typer.Exit(1)
+    if as_json:
+        return _print_json(records[0])
+    Console().print_json(json.dumps(records[0], ensure_ascii=False, default=str))
+
+
+@cases_cli.command("list")
+def cases_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = False) -> None:
+    """Every case in the researcher queue, with its transcript."""
+    records = _run(db, profile, case_records)
+    if as_json:
+        return _print_json(records)
+    table = Table("id", "status", "reason", "beneficiary", "opened")
+    for c in records:
+        table.add_row(str(c["id"]), c["status"], c["reason"], c["beneficiary"], c["created_at"])
+    Console().print(table)
+
+
+@profiles_cli.command("list")
+def profiles_list(as_json: AsJson = False) -> None:
+    """The profiles that ship with Wasl."""
+    found = []
+    for name in profiles.shipped():
+        p = profiles.load(name)
+        found.append({
+            "name": name,
+            "association": {"ar": p.association.ar, "en": p.association.en},
+            "services": [{"key": s.key, "label": {"ar": s.label.ar, "en": s.label.en}}
+                         for s in p.services],
+        })
+    if as_json:
+        return _print_json(found)
+    table = Table("name", "association", "services")
+    for f in found:
+        table.add_row(f["name"], f["association"]["en"] or f["association"]["ar"],
+                      ", ".join(s["key"] for s in f["services"]))
+    Console().print(table)
+
+
+@profiles_cli.command("check")
+def profiles_check(path: str) -> None:
+    """Validate a profile file; errors name the line and the key."""
+    try:
+        p = profiles.load(path)
+    except profiles.ProfileError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"ok: {p.key}, {len(p.services)} services")
+
+
+@db_cli.command("upgrade")
+def db_upgrade(db: Db = None) -> None:
+    """Apply the database migrations (PostgreSQL deployments run this on deploy)."""
+    from storage.db import Database
+
+    async def upgrade() -> None:
+        database = Database(settings(database_url=db).database_url)
+        try:
+            await database.migrate()
+        finally:
+            await database.close()
+
+    asyncio.run(upgrade())
+    typer.echo("database is up to date")
+
+
+@db_cli.command("revision")
+def db_revision(message: str) -> None:
+    """(Developers) generate a migration from changes to storage/models.py."""
+    import tempfile
+
+    from storage.db import Database, autogenerate
+
+    async def generate() -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            database = Database(f"sqlite+aiosqlite:///{tmp}/scratch.db")
+            try:
+                await autogenerate(database, message)
+            finally:
+                await database.close()
+
+    asyncio.run(generate())
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,73 @@
+"""Requests and cases as plain records, for `wasl requests` and `wasl cases`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.app import App
+from conversations import acknowledgment
+
+
+async def request_records(app: App, number: str | None = None) -> list[dict[str, Any]]:
+    """Requests with fields, documents, history and the acknowledgment (hash re-checked)."""
+    records = []
+    async with app.db.unit_of_work() as uow:
+        if number is None:
+            views = await uow.all_requests()
+        else:
+            found = await uow.request_by_number(number)
+            views = [found] if found else []
+        for r in views:
+            sender = await uow.sender_of(r.beneficiary_id)
+            ack = await uow.acknowledgment(r.id)
+            docs = await uow.documents_of(r.id)
+            history = await uow.request_events(r.id)
+            records.append({
+                "number": r.number,
+                "status": r.status,
+                "service": r.service,
+                "beneficiary": sender[1] if sender else None,
+                "channel": r.channel,
+                "language": r.language,
+                "fields": r.fields,
+                "documents": [{"field": d.field_key, "name": d.name, "mime": d.mime,
+                               "size": d.size, "sha256": d.sha256} for d in docs],
+                "created_at": r.created_at.isoformat(),
+                "confirmed_at": r.confirmed_at.isoformat(),
+                "decision_due": r.decision_due.isoformat(),
+                "needs_info": r.needs_info,
+                "history": [{"status": h.status, "actor": h.actor, "at": h.at.isoformat(),
+                             "note": h.note} for h in history],
+                "acknowledgment": {
+                    "text_version": ack.text_version,
+                    "text": ack.text,
+                    "sha256": ack.sha256,
+                    "signature": ack.signature,
+                    "channel": ack.channel,
+                    "at": ack.at.isoformat(),
+                    "hash_matches": ack.sha256 == acknowledgment.digest(
+                        r.number, r.service, r.fields, ack.text_version, ack.signature, ack.at),
+                } if ack else None,
+            })
+    return records
+
+
+async def case_records(app: App) -> list[dict[str, Any]]:
+    """Cases with their reason and the conversation that led to them."""
+    records = []
+    async with app.db.unit_of_work() as uow:
+        for c in await uow.cases():
+            sender = await uow.sender_of(c.beneficiary_id)
+            messages = await uow.case_messages(c.id)
+            records.append({
+                "id": c.id,
+                "status": c.status,
+                "reason": c.reason,
+                "detail": c.detail,
+                "beneficiary": sender[1] if sender else None,
+                "channel": c.channel,
+                "created_at": c.created_at.isoformat(),
+                "messages": [{"direction": msg.direction, "text": msg.text,
+                              "at": msg.at.isoformat()} for msg in messages],
+            })
+    return records

@@ -1,0 +1,179 @@
+"""The neutral vocabulary between channels, handlers and flows.
+
+A channel turns a platform update into an `Event`; a flow's `step()` returns a
+`Transition`: the next state, the `Reply`s to send and the `Action`s the
+handler must carry out in the same transaction. No I/O and no platform types
+here.
+"""
+
+from __future__ import annotations
+
+import gettext
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
+from typing import Any, Literal, Protocol
+
+from conversations.profile import Profile
+from conversations.text import fold
+
+RIYADH = timezone(timedelta(hours=3), "AST")  # Saudi Arabia keeps no daylight saving time
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A received photo or document. `content` stays with the handler, flows read the rest."""
+
+    name: str
+    mime: str
+    size: int
+    sha256: str
+    content: bytes = field(default=b"", repr=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Event:
+    """One thing a person did: typed text, pressed a choice, shared a contact or sent a file."""
+
+    kind: Literal["text", "choice", "contact", "file"]
+    text: str = ""
+    choice: str = ""
+    contact: str = ""
+    file: FileRef | None = None
+
+    def describe(self) -> str:
+        """One line for the conversation log."""
+        if self.kind == "file" and self.file:
+            return f"[file] {self.file.name} ({self.file.mime}, {self.file.size} B)"
+        if self.kind == "contact":
+            return f"[contact] {self.contact}"
+        if self.kind == "choice":
+            return f"[choice] {self.choice}"
+        return self.text
+
+
+@dataclass(frozen=True)
+class InboundEvent:
+    """An event as a channel delivers it: who, where, and the platform's id for dedupe."""
+
+    channel: str
+    sender_id: str
+    chat_id: str
+    event: Event
+    dedupe_id: str | None = None
+    language_hint: str | None = None
+
+
+@dataclass(frozen=True)
+class Choice:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Expects:
+    field: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Reply:
+    text: str
+    choices: tuple[Choice, ...] = ()
+    expects: Expects | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "choices": [{"id": c.id, "label": c.label} for c in self.choices],
+            "expects": {"field": self.expects.field, "kind": self.expects.kind}
+            if self.expects else None,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Reply:
+        exp = data.get("expects")
+        return cls(
+            text=data["text"],
+            choices=tuple(Choice(c["id"], c["label"]) for c in data.get("choices", [])),
+            expects=Expects(exp["field"], exp["kind"]) if exp else None,
+        )
+
+
+class Translator(Protocol):
+    def gettext(self, message: str) -> str: ...
+    def ngettext(self, singular: str, plural: str, n: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class Context:
+    """Everything a flow may know besides its state: the profile, the time, the language."""
+
+    profile: Profile
+    now: datetime
+    channel: str
+    translations: dict[str, Translator]
+
+    def tr(self, lang: str) -> Translator:
+        return self.translations.get(lang) or gettext.NullTranslations()
+
+    @property
+    def today(self) -> date:
+        """The date in Saudi Arabia, which is what 'today' means to a beneficiary."""
+        return self.now.astimezone(RIYADH).date()
+
+
+def match_choice(event: Event, choices: tuple[Choice, ...], *, numbered: bool = True) -> str | None:
+    """The id of the choice a person picked: pressed, typed by number, or typed as its label.
+
+    Typed labels match after Arabic folding (hamza, taa marbuta, tashkeel, digits).
+    """
+    ids = [c.id for c in choices]
+    if event.kind == "choice":
+        return event.choice if event.choice in ids else None
+    if event.kind != "text":
+        return None
+    typed = _key(event.text)
+    if not typed:
+        return None
+    if numbered and typed.isdigit():
+        n = int(typed)
+        return ids[n - 1] if 1 <= n <= len(ids) else None
+    for c in choices:
+        if typed in (_key(c.label), c.id.casefold()):
+            return c.id
+    return None
+
+
+def _key(text: str) -> str:
+    """A label reduced to letters and digits, for loose comparison."""
+    kept = "".join(ch if ch.isalnum() else " " for ch in fold(text))
+    return " ".join(kept.split())
+
+
+@dataclass(frozen=True)
+class RequestView:
+    """What a beneficiary or an admin sees of a request."""
+
+    id: int
+    number: str
+    service: str
+    status: str
+    decision_due: date
+    needs_info: str | None
+    created_at: datetime
+    confirmed_at: datetime
+    fields: dict[str, Any]
+    channel: str
+    language: str
+    beneficiary_id: int
+
+
+@dataclass(frozen=True)
+class CaseView:
+    id: int
+    status: str
+    reason: str
+    detail: str | None
+    beneficiary_id: int
+    channel: str
+    created_at: datetime

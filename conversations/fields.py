@@ -1,0 +1,313 @@
+"""Validation and normalisation of intake answers, one function per field kind.
+
+Each validator takes what the beneficiary typed (any digit script, stray bidi
+marks, spaces and dashes) and returns the normalised value that is stored, or
+raises `Invalid` with a code the flow turns into a kind message in the
+beneficiary's language. Rules and facts: ../shared/DOMAIN.md.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+import phonenumbers
+from hijridate import Gregorian, Hijri
+from stdnum import iban as stdnum_iban
+from stdnum.exceptions import ValidationError as StdnumError
+
+from conversations.profile import FieldKind, FieldSpec
+from conversations.text import clean, only_digits
+
+
+def N_(message: str) -> str:
+    """Mark a message for extraction; it is translated where it is shown."""
+    return message
+
+
+@dataclass
+class Invalid(Exception):
+    """An answer that does not pass; `code` keys MESSAGES, `params` fill it."""
+
+    code: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+
+# What is wrong, said kindly. The example for the kind is added after it.
+MESSAGES: dict[str, str] = {
+    "empty": N_("I did not receive an answer."),
+    "text.short": N_("Please write at least {min} characters."),
+    "text.long": N_("Please keep it under {max} characters."),
+    "number.not_number": N_("Please write a whole number, using digits."),
+    "number.min": N_("The number must be at least {min}."),
+    "number.max": N_("The number must be at most {max}."),
+    "money.not_amount": N_("Please write the amount in riyals, using digits."),
+    "money.min": N_("The amount must be at least {min} riyals."),
+    "money.max": N_("The amount must be at most {max} riyals."),
+    "national_id.length": N_("The ID number has 10 digits; I received {count}."),
+    "national_id.prefix": N_(
+        "A national ID starts with 1 and a resident ID (iqama) starts with 2."
+    ),
+    "national_id.citizen": N_("This service needs a national ID, which starts with 1."),
+    "national_id.resident": N_("This service needs a resident ID (iqama), which starts with 2."),
+    "national_id.checksum": N_(
+        "This ID number is not valid; one of the digits may be mistyped. Please check it."
+    ),
+    "phone.invalid": N_("This is not a valid Saudi mobile number."),
+    "iban.country": N_("The IBAN of a Saudi bank account starts with SA."),
+    "iban.length": N_("A Saudi IBAN has 24 characters: SA and 22 digits; I received {count}."),
+    "iban.checksum": N_(
+        "This IBAN is not valid; one of the digits may be mistyped. Please copy it "
+        "from your banking app or bank card."
+    ),
+    "date.format": N_("I could not read this date. Please write day, month and year."),
+    "date.no_such_day": N_("This day does not exist in the calendar."),
+    "date.range": N_("This date is outside the supported range."),
+    "date.expired": N_("This document has expired; please renew it before applying."),
+    "date.future": N_("This date cannot be in the future."),
+    "date.too_young": N_("The age must be at least {years} years."),
+    "date.too_old": N_("The age must be at most {years} years."),
+    "choice.unknown": N_("Please pick one of the options by its number or name."),
+    "text.expected": N_("Please write your answer as text."),
+    "file.needed": N_("Please send a photo or a document (PDF)."),
+    "file.type": N_("This file type is not accepted. Accepted types: {types}."),
+    "file.size": N_("The file is too large ({size} MB); the limit is {max} MB."),
+}
+
+# One example of a right answer per kind; shown after a mistake.
+EXAMPLES: dict[FieldKind, str] = {
+    FieldKind.NATIONAL_ID: "1234567897",
+    FieldKind.PHONE: "0512345678",
+    FieldKind.IBAN: "SA03 8000 0000 6080 1016 7519",
+    FieldKind.DATE: "1448-03-15 / 2026-09-07",
+    FieldKind.MONEY: "2500",
+    FieldKind.INTEGER: "4",
+}
+
+DEFAULT_MIME = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf")
+
+
+def _text(spec: FieldSpec, raw: str, today: date) -> str:
+    value = clean(raw)
+    lo, hi = spec.rules.min_length or 2, spec.rules.max_length or 300
+    if len(value) < lo:
+        raise Invalid("text.short", {"min": lo})
+    if len(value) > hi:
+        raise Invalid("text.long", {"max": hi})
+    return value
+
+
+def _bounds(value: Decimal, spec: FieldSpec, prefix: str) -> None:
+    if spec.rules.min is not None and value < spec.rules.min:
+        raise Invalid(f"{prefix}.min", {"min": _plain(spec.rules.min)})
+    if spec.rules.max is not None and value > spec.rules.max:
+        raise Invalid(f"{prefix}.max", {"max": _plain(spec.rules.max)})
+
+
+def _plain(number: Decimal) -> str:
+    return f"{number:f}".rstrip("0").rstrip(".") if "." in f"{number:f}" else f"{number:f}"
+
+
+_THOUSANDS = re.compile(r"^\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+def _decimal(raw: str) -> Decimal | None:
+    text = clean(raw).replace(" ", "")
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    elif text.count(",") == 1 and "." not in text:
+        text = text.replace(",", ".")  # 1500,5 written with a decimal comma
+    if not re.fullmatch(r"\d+(\.\d+)?", text):
+        return None
+    try:
+        return Decimal(text)
+    except InvalidOperation:  # pragma: no cover - the pattern above rules it out
+        return None
+
+
+def _integer(spec: FieldSpec, raw: str, today: date) -> int:
+    number = _decimal(raw)
+    if number is None or number != number.to_integral_value():
+        raise Invalid("number.not_number")
+    _bounds(number, spec, "number")
+    return int(number)
+
+
+_CURRENCY = re.compile(r"(ريال|ريالات|ر\.?\s?س\.?|sar|sr|﷼)", re.IGNORECASE)
+
+
+def _money(spec: FieldSpec, raw: str, today: date) -> str:
+    number = _decimal(_CURRENCY.sub("", clean(raw)))
+    if number is None or number.as_tuple().exponent < -2:  # type: ignore[operator]
+        raise Invalid("money.not_amount")
+    _bounds(number, spec, "money")
+    return f"{number.quantize(Decimal('0.01'))}"
+
+
+def luhn_ok(digits: str) -> bool:
+    """Luhn over all 10 digits: double positions 0, 2, 4... from the left."""
+    total = 0
+    for i, ch in enumerate(digits):
+        d = int(ch)
+        if i % 2 == 0:
+            d = d * 2 - 9 if d * 2 > 9 else d * 2
+        total += d
+    return total % 10 == 0
+
+
+def _national_id(spec: FieldSpec, raw: str, today: date) -> str:
+    digits = only_digits(raw)
+    if not digits.isascii() or not digits.isdigit():
+        raise Invalid("national_id.length", {"count": sum(c.isdigit() for c in digits)})
+    if len(digits) != 10:
+        raise Invalid("national_id.length", {"count": len(digits)})
+    if digits[0] not in "12":
+        raise Invalid("national_id.prefix")
+    wanted = spec.rules.id_type
+    if wanted == "citizen" and digits[0] != "1":
+        raise Invalid("national_id.citizen")
+    if wanted == "resident" and digits[0] != "2":
+        raise Invalid("national_id.resident")
+    if not luhn_ok(digits):
+        raise Invalid("national_id.checksum")
+    return digits
+
+
+_MOBILE = {phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE}
+
+
+def _phone(spec: FieldSpec, raw: str, today: date) -> str:
+    text = clean(raw)
+    if text.startswith("00"):
+        text = "+" + text[2:]
+    try:
+        number = phonenumbers.parse(text, "SA")
+    except phonenumbers.NumberParseException as exc:
+        raise Invalid("phone.invalid") from exc
+    if (
+        phonenumbers.region_code_for_number(number) != "SA"
+        or not phonenumbers.is_valid_number(number)
+        or phonenumbers.number_type(number) not in _MOBILE
+    ):
+        raise Invalid("phone.invalid")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def _iban(spec: FieldSpec, raw: str, today: date) -> str:
+    text = re.sub(r"[\s\-.]", "", clean(raw)).upper()
+    if not text.startswith("SA"):
+        raise Invalid("iban.country")
+    if len(text) != 24:
+        raise Invalid("iban.length", {"count": len(text)})
+    try:
+        return stdnum_iban.validate(text)
+    except StdnumError as exc:
+        raise Invalid("iban.checksum") from exc
+
+
+_DATE = re.compile(r"^(\d{1,4})\s*[-/.\s]\s*(\d{1,2})\s*[-/.\s]\s*(\d{1,4})$")
+_HIJRI_MARK = re.compile(r"\s*(هـ|ه|h|ah)\.?$", re.IGNORECASE)
+_GREG_MARK = re.compile(r"\s*(م|ad|g)\.?$", re.IGNORECASE)
+
+
+def parse_date(raw: str) -> date:
+    """A date typed in Gregorian or Hijri (Umm al-Qura), day-first or year-first.
+
+    The calendar is the one the beneficiary marks (هـ / م); unmarked, a year
+    from 1343 to 1500 is Hijri and one from 1900 is Gregorian.
+    """
+    text = clean(raw)
+    hijri_marked = bool(_HIJRI_MARK.search(text))
+    greg_marked = not hijri_marked and bool(_GREG_MARK.search(text))
+    text = _GREG_MARK.sub("", _HIJRI_MARK.sub("", text))
+    match = _DATE.match(text)
+    if not match:
+        raise Invalid("date.format")
+    a, b, c = match.groups()
+    if len(a) == 4:
+        year, month, day = int(a), int(b), int(c)
+    elif len(c) == 4:
+        day, month, year = int(a), int(b), int(c)
+    else:
+        raise Invalid("date.format")
+    hijri = hijri_marked or (not greg_marked and year <= 1500)
+    if hijri:
+        try:
+            g = Hijri(year, month, day).to_gregorian()
+            return date(g.year, g.month, g.day)
+        except OverflowError as exc:
+            raise Invalid("date.range") from exc
+        except ValueError as exc:
+            raise Invalid("date.no_such_day") from exc
+    if not 1900 <= year <= 2200:
+        raise Invalid("date.range")
+    try:
+        return date(year, month, day)
+    except ValueError as exc:
+        raise Invalid("date.no_such_day") from exc
+
+
+def _age(born: date, today: date) -> int:
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _date(spec: FieldSpec, raw: str, today: date) -> str:
+    value = parse_date(raw)
+    rules = spec.rules
+    if rules.not_expired and value < today:
+        raise Invalid("date.expired")
+    if rules.not_future and value > today:
+        raise Invalid("date.future")
+    if rules.min_age is not None and _age(value, today) < rules.min_age:
+        raise Invalid("date.too_young", {"years": rules.min_age})
+    if rules.max_age is not None and _age(value, today) > rules.max_age:
+        raise Invalid("date.too_old", {"years": rules.max_age})
+    return value.isoformat()
+
+
+_VALIDATORS: dict[FieldKind, Callable[[FieldSpec, str, date], Any]] = {
+    FieldKind.TEXT: _text,
+    FieldKind.INTEGER: _integer,
+    FieldKind.MONEY: _money,
+    FieldKind.NATIONAL_ID: _national_id,
+    FieldKind.PHONE: _phone,
+    FieldKind.IBAN: _iban,
+    FieldKind.DATE: _date,
+}
+
+
+def validate_text(spec: FieldSpec, raw: str, today: date) -> Any:
+    """Normalised value of a typed answer for any kind but choice and file."""
+    if not clean(raw):
+        raise Invalid("empty")
+    return _VALIDATORS[spec.kind](spec, raw, today)
+
+
+def validate_file(spec: FieldSpec, mime: str, size: int, default_max_mb: float) -> None:
+    """A received file fits the field's accepted types and size."""
+    allowed = spec.rules.mime or DEFAULT_MIME
+    if mime not in allowed:
+        raise Invalid("file.type", {"types": ", ".join(_short_type(m) for m in allowed)})
+    limit = spec.rules.max_mb or default_max_mb
+    if size > limit * 1024 * 1024:
+        raise Invalid("file.size", {"size": f"{size / 1024 / 1024:.1f}", "max": _plain(Decimal(str(limit)))})
+
+
+def _short_type(mime: str) -> str:
+    return {"image/jpeg": "JPG", "application/pdf": "PDF"}.get(mime, mime.split("/")[-1].upper())
+
+
+def to_hijri(day: date) -> Hijri:
+    """Umm al-Qura date of a Gregorian day."""
+    return Gregorian(day.year, day.month, day.day).to_hijri()
+
+
+def mask(kind: FieldKind, value: str) -> str:
+    """What a summary shows of an identifying number: the last four characters."""
+    if kind in (FieldKind.NATIONAL_ID, FieldKind.IBAN) and len(value) > 4:
+        return "•" * (len(value) - 4) + value[-4:]
+    return value

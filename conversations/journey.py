@@ -1,0 +1,284 @@
+"""The beneficiary's journey: consent, menu, language, status, escalation, and
+the routing into the intake. `step()` is the whole conversation as a pure
+function; diagrams in docs/conversations/.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+from conversations import intake, render
+from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
+from conversations.state import (
+    Action,
+    AddToCase,
+    CaseOpened,
+    Forget,
+    RecordConsent,
+    SetLanguage,
+    ShowStatus,
+    State,
+    Step,
+    SubmitRequest,
+    Submitted,
+    Transition,
+    OpenCase,
+)
+
+RESUME_AFTER = timedelta(minutes=30)  # a longer silence mid-request earns a "welcome back"
+INTAKE_STEPS = {Step.FIELD, Step.OFFER_HUMAN, Step.SUMMARY, Step.EDIT, Step.SIGNATURE}
+COMMANDS = {"/start", "/menu", "/status", "/cancel", "/help", "/language"}
+
+
+def step(state: State, event: Event, ctx: Context) -> Transition:
+    """The next state, replies and actions after one event from a beneficiary."""
+    state = state.model_copy(deep=True)
+    if not state.consented:
+        return on_welcome(state, event, ctx)
+    command = _command(event)
+    away = state.touched is not None and ctx.now - state.touched >= RESUME_AFTER
+    state.touched = ctx.now
+    if command:
+        return on_command(state, command, ctx)
+    if away and state.draft and state.step in INTAKE_STEPS:
+        return _offer_resume(state, ctx)
+    return HANDLERS[state.step](state, event, ctx)
+
+
+def _command(event: Event) -> str | None:
+    if event.kind != "text" or not event.text.strip().startswith("/"):
+        return None
+    word = event.text.strip().split()[0].split("@")[0].lower()  # /start@WaslBot in groups
+    return word
+
+
+def on_welcome(state: State, event: Event, ctx: Context) -> Transition:
+    """Greeting, privacy notice and consent; nothing is kept before consent."""
+    shown = render.welcome(state, ctx)
+    picked = match_choice(event, shown.choices) or intake._yes_no(
+        state, event, ctx, "accept", "decline")
+    if picked == "language":
+        state.lang = "en" if state.lang == "ar" else "ar"
+        return Transition(state, [render.welcome(state, ctx)])
+    if picked == "accept":
+        _ = ctx.tr(state.lang).gettext
+        state.consented, state.step, state.touched = True, Step.MENU, ctx.now
+        version = f"{render.privacy_version(ctx)}/{state.lang}"
+        lead = _("Thank you. Your consent has been recorded.")
+        return Transition(state, [render.menu(state, ctx, lead)],
+                          [RecordConsent(render.CONSENT_PURPOSE, version)])
+    if picked == "decline":
+        _ = ctx.tr(state.lang).gettext
+        text = _(
+            "We respect your choice; nothing about you has been recorded. You can still "
+            "reach {association} through:\n{channels}\n\nIf you change your mind, send any "
+            "message to start again."
+        ).format(association=ctx.profile.association.get(state.lang),
+                 channels=render.contact_channels(state, ctx))
+        return Transition(State(lang=state.lang), [Reply(text)], [Forget()])
+    return Transition(state, [shown])
+
+
+def on_command(state: State, command: str, ctx: Context) -> Transition:
+    """Commands work at every step, on every channel."""
+    _ = ctx.tr(state.lang).gettext
+    if command == "/start":
+        if state.draft:
+            return _offer_resume(state, ctx)
+        state.step = Step.MENU
+        return Transition(state, [render.menu(state, ctx, render.greeting(state, ctx))])
+    if command == "/status":
+        state.step = Step.MENU
+        return Transition(state, [render.menu(state, ctx)], [ShowStatus()])
+    if command == "/cancel":
+        if state.draft:
+            return intake.cancel(state, ctx)
+        state.step = Step.MENU
+        return Transition(state, [render.menu(state, ctx)])
+    if command == "/language":
+        state.step = Step.LANGUAGE
+        return Transition(state, [render.language_menu(state, ctx)])
+    if command == "/help":
+        again = prompt(state, ctx)
+        return Transition(state, [Reply(render.help_text(state, ctx)), again])
+    if command not in COMMANDS:
+        return Transition(state, [Reply(_("I do not know this command.") + "\n\n"
+                                        + render.help_text(state, ctx))])
+    state.step = Step.MENU
+    return Transition(state, [render.menu(state, ctx)])
+
+
+def _offer_resume(state: State, ctx: Context) -> Transition:
+    state.step = Step.RESUME
+    return Transition(state, [render.resume(state, ctx, intake.service_of(state, ctx))])
+
+
+def prompt(state: State, ctx: Context) -> Reply:
+    """What the current step asks, said again (after /help, or a misunderstanding)."""
+    match state.step:
+        case Step.MENU:
+            return render.menu(state, ctx)
+        case Step.LANGUAGE:
+            return render.language_menu(state, ctx)
+        case Step.SERVICE:
+            return render.services(state, ctx)
+        case Step.RESUME:
+            return render.resume(state, ctx, intake.service_of(state, ctx))
+        case Step.EDIT:
+            return render.edit_menu(state, ctx, intake.service_of(state, ctx))
+        case Step.SIGNATURE:
+            return render.signature_prompt(state, ctx)
+        case Step.CASE:
+            return _case_prompt(state, ctx)
+        case Step.OFFER_HUMAN:
+            return render.offer_human(state, ctx, "")
+        case _:
+            return intake.question(state, ctx)
+
+
+def on_menu(state: State, event: Event, ctx: Context) -> Transition:
+    shown = render.menu(state, ctx)
+    picked = match_choice(event, shown.choices)
+    if picked == "new_request":
+        if state.draft:
+            return _offer_resume(state, ctx)
+        state.step = Step.SERVICE
+        return Transition(state, [render.services(state, ctx)])
+    if picked == "status":
+        return Transition(state, [render.menu(state, ctx)], [ShowStatus()])
+    if picked == "human":
+        return intake.escalate(state, "asked", "menu")
+    if picked == "language":
+        state.step = Step.LANGUAGE
+        return Transition(state, [render.language_menu(state, ctx)])
+    _ = ctx.tr(state.lang).gettext
+    lead = _("Sorry, I did not understand. Please choose one of the options by its number.")
+    return Transition(state, [render.menu(state, ctx, lead)])
+
+
+def on_language(state: State, event: Event, ctx: Context) -> Transition:
+    shown = render.language_menu(state, ctx)
+    picked = match_choice(event, shown.choices)
+    if picked in render.LANGUAGE_NAMES:
+        state.lang, state.step = picked, Step.MENU
+        _ = ctx.tr(state.lang).gettext
+        lead = _("Done: I will talk to you in English.")
+        return Transition(state, [render.menu(state, ctx, lead)], [SetLanguage(picked)])
+    if picked == "back":
+        state.step = Step.MENU
+        return Transition(state, [render.menu(state, ctx)])
+    return Transition(state, [shown])
+
+
+def on_service(state: State, event: Event, ctx: Context) -> Transition:
+    shown = render.services(state, ctx)
+    picked = match_choice(event, shown.choices)
+    if picked == "back":
+        state.step = Step.MENU
+        return Transition(state, [render.menu(state, ctx)])
+    if picked:
+        return intake.start(state, ctx, picked)
+    _ = ctx.tr(state.lang).gettext
+    lead = _("Sorry, I did not understand. Please choose one of the options by its number.")
+    return Transition(state, [render.services(state, ctx, lead)])
+
+
+def on_resume(state: State, event: Event, ctx: Context) -> Transition:
+    shown = render.resume(state, ctx, intake.service_of(state, ctx))
+    picked = match_choice(event, shown.choices)
+    if picked == "continue":
+        return Transition(state, [intake.question(state, ctx)])
+    if picked == "restart":
+        tr = intake.cancel(state, ctx)
+        tr.state.step = Step.SERVICE
+        tr.replies = [render.services(state, ctx)]
+        return tr
+    return Transition(state, [shown])
+
+
+def on_case(state: State, event: Event, ctx: Context) -> Transition:
+    """While a case is open, what the beneficiary sends goes into it."""
+    return Transition(state, [], [AddToCase(event.describe())])
+
+
+def _case_prompt(state: State, ctx: Context) -> Reply:
+    _ = ctx.tr(state.lang).gettext
+    return Reply(_("A social researcher will reply to you here. Write your message, "
+                   "or send /menu for the main menu."))
+
+
+HANDLERS: dict[Step, Callable[[State, Event, Context], Transition]] = {
+    Step.MENU: on_menu,
+    Step.LANGUAGE: on_language,
+    Step.SERVICE: on_service,
+    Step.FIELD: intake.on_field,
+    Step.OFFER_HUMAN: intake.on_offer_human,
+    Step.SUMMARY: intake.on_summary,
+    Step.EDIT: intake.on_edit,
+    Step.SIGNATURE: intake.on_signature,
+    Step.RESUME: on_resume,
+    Step.CASE: on_case,
+}
+
+
+def after(action: Action, result: Any, state: State, ctx: Context) -> list[Reply]:
+    """Replies that depend on what an action produced (a request number, a case, a list)."""
+    _ = ctx.tr(state.lang).gettext
+    match action, result:
+        case SubmitRequest(), Submitted():
+            return [_submitted(state, ctx, result)]
+        case ShowStatus(), list():
+            return [status(state, ctx, result)]
+        case OpenCase(), CaseOpened(case_id=case_id, already_open=True):
+            return [Reply(_("You already have an open case (number {case}). A social researcher "
+                            "will reply to you here; write your message and it will be added "
+                            "to it.").format(case=case_id))]
+        case OpenCase(), CaseOpened(case_id=case_id):
+            return [Reply(_("I have referred you to a social researcher. Your case number is "
+                            "{case}. A researcher will reply to you here as soon as possible; "
+                            "write your question now and it will reach them. To return to "
+                            "the menu, send /menu.").format(case=case_id))]
+        case AddToCase(), CaseView():
+            return [Reply(_("Received. Your message was added to your case number {case}.")
+                          .format(case=result.id))]
+    return []
+
+
+def _submitted(state: State, ctx: Context, result: Submitted) -> Reply:
+    t = ctx.tr(state.lang)
+    days = ctx.profile.decision_days
+    within = t.ngettext("The committee answers within {n} day.",
+                        "The committee answers within {n} days.", days).format(n=days)
+    return Reply(t.gettext(
+        "Your request has been received. Its number is {number}; keep it to ask about it.\n\n"
+        "Your request will be submitted to the research committee, which will study it "
+        "and reply with acceptance or rejection. {within} Expect an answer by {due}.\n"
+        "You can ask about its status at any time from the menu or by sending /status."
+    ).format(number=result.number, within=within,
+             due=render.both_calendars(state, ctx, result.decision_due)))
+
+
+def status(state: State, ctx: Context, requests: list[RequestView]) -> Reply:
+    """Each request with its status in words, its expected answer date, what is needed."""
+    _ = ctx.tr(state.lang).gettext
+    if not requests:
+        return Reply(_("You have no requests yet. Choose \"New support request\" to start one."))
+    parts = [_("Your requests:")]
+    for r in requests:
+        service = ctx.profile.service(r.service)
+        name = service.label.get(state.lang) if service else r.service
+        lines = [
+            f"• {r.number}: {name}",
+            _("Status: {status}").format(status=_(render.STATUS_WORDS.get(r.status, r.status))),
+            _("Submitted on: {date}").format(date=render.gregorian(
+                state, r.confirmed_at.astimezone(RIYADH).date())),
+        ]
+        if r.status in ("submitted", "under_review", "needs_info", "committee"):
+            lines.append(_("Expected answer by: {date}").format(
+                date=render.both_calendars(state, ctx, r.decision_due)))
+        if r.status == "needs_info" and r.needs_info:
+            lines.append(_("Needed from you: {what}").format(what=r.needs_info))
+        parts.append("\n".join(lines))
+    return Reply("\n\n".join(parts))

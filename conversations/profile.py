@@ -1,0 +1,193 @@
+"""The association profile: what an association configures (pure data, validated).
+
+Loading a profile from YAML, with errors that name the file and line, lives in
+`bot.profiles`; this module only says what a valid profile is.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+KEY = r"^[a-z][a-z0-9_]{0,30}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Localized(Strict):
+    """A text the association writes in Arabic, and in English if it can."""
+
+    ar: str = Field(min_length=1)
+    en: str | None = None
+
+    def get(self, lang: str) -> str:
+        return self.en if lang == "en" and self.en else self.ar
+
+
+class FieldKind(StrEnum):
+    TEXT = "text"
+    INTEGER = "integer"
+    MONEY = "money"
+    NATIONAL_ID = "national_id"
+    PHONE = "phone"
+    IBAN = "iban"
+    DATE = "date"
+    CHOICE = "choice"
+    FILE = "file"
+
+
+class Rules(Strict):
+    """Per-field checks. Only the rules that fit the field's kind are allowed."""
+
+    min_length: int | None = Field(default=None, ge=1)
+    max_length: int | None = Field(default=None, ge=1, le=2000)
+    min: Decimal | None = None
+    max: Decimal | None = None
+    not_expired: bool = False  # date: today or later (an ID's expiry date)
+    not_future: bool = False  # date: today or earlier
+    min_age: int | None = Field(default=None, ge=0, le=130)  # date of birth
+    max_age: int | None = Field(default=None, ge=0, le=130)
+    id_type: Literal["any", "citizen", "resident"] = "any"  # national_id
+    mime: tuple[str, ...] = ()  # file: allowed types; empty means the defaults
+    max_mb: float | None = Field(default=None, gt=0, le=50)
+
+
+_RULES_FOR_KIND: dict[FieldKind, set[str]] = {
+    FieldKind.TEXT: {"min_length", "max_length"},
+    FieldKind.INTEGER: {"min", "max"},
+    FieldKind.MONEY: {"min", "max"},
+    FieldKind.NATIONAL_ID: {"id_type"},
+    FieldKind.PHONE: set(),
+    FieldKind.IBAN: set(),
+    FieldKind.DATE: {"not_expired", "not_future", "min_age", "max_age"},
+    FieldKind.CHOICE: set(),
+    FieldKind.FILE: {"mime", "max_mb"},
+}
+
+
+class Option(Strict):
+    key: str = Field(pattern=KEY)
+    label: Localized
+
+
+class FieldSpec(Strict):
+    key: str = Field(pattern=KEY)
+    kind: FieldKind
+    label: Localized
+    hint: Localized | None = None
+    required: bool = True
+    sensitive: bool = False  # health or financial data (PDPL): masked in summaries
+    rules: Rules = Rules()
+    options: tuple[Option, ...] = ()
+
+    @model_validator(mode="after")
+    def _fits_kind(self) -> FieldSpec:
+        given = {name for name in self.rules.model_fields_set}
+        wrong = given - _RULES_FOR_KIND[self.kind]
+        if wrong:
+            raise ValueError(f"rules {sorted(wrong)} do not apply to a {self.kind} field")
+        if self.kind is FieldKind.CHOICE and len(self.options) < 2:
+            raise ValueError("a choice field needs at least two options")
+        if self.kind is not FieldKind.CHOICE and self.options:
+            raise ValueError("only a choice field has options")
+        if len({o.key for o in self.options}) != len(self.options):
+            raise ValueError("option keys must be unique")
+        return self
+
+
+class Service(Strict):
+    key: str = Field(pattern=KEY)
+    label: Localized
+    description: Localized | None = None
+    fields: tuple[FieldSpec, ...] = Field(min_length=1)
+
+    @field_validator("fields", mode="before")
+    @classmethod
+    def _splice(cls, fields: object) -> object:
+        """A shared group of fields (a YAML anchor to a list) is spliced in place."""
+        if not isinstance(fields, list | tuple):
+            return fields
+        flat: list[object] = []
+        for item in fields:
+            flat.extend(item if isinstance(item, list | tuple) else [item])
+        return flat
+
+    @field_validator("fields")
+    @classmethod
+    def _unique(cls, fields: tuple[FieldSpec, ...]) -> tuple[FieldSpec, ...]:
+        keys = [f.key for f in fields]
+        dupes = sorted({k for k in keys if keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"field keys repeated: {dupes}")
+        return fields
+
+    def field(self, key: str) -> FieldSpec:
+        return next(f for f in self.fields if f.key == key)
+
+
+class ContactChannel(Strict):
+    kind: Literal["phone", "whatsapp", "email", "website", "x", "instagram", "address", "visit"]
+    value: str = Field(min_length=1)
+    label: Localized | None = None
+
+
+class Signature(Strict):
+    """`button`: one press confirms; `typed_name`: the full name must be typed."""
+
+    mode: Literal["button", "typed_name"] = "button"
+    name_field: str | None = None
+
+    @model_validator(mode="after")
+    def _name_field(self) -> Signature:
+        if self.mode == "typed_name" and not self.name_field:
+            raise ValueError("typed_name signature needs name_field")
+        return self
+
+
+class Privacy(Strict):
+    """Privacy notice. Without `notice`, Wasl's standard notice is used (translated)."""
+
+    version: str = Field(min_length=1)
+    notice: Localized | None = None
+    controller: Localized | None = None  # who is responsible for the data
+
+
+class Profile(Strict):
+    key: str = Field(pattern=KEY)
+    association: Localized
+    request_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
+    decision_days: int = Field(default=14, ge=1, le=180)
+    signature: Signature = Signature()
+    privacy: Privacy
+    contact_channels: tuple[ContactChannel, ...] = Field(min_length=1)
+    services: tuple[Service, ...] = Field(min_length=1)
+    max_file_mb: float = Field(default=10, gt=0, le=50)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Profile:
+        keys = [s.key for s in self.services]
+        if len(set(keys)) != len(keys):
+            raise ValueError("service keys must be unique")
+        name_field = self.signature.name_field
+        if self.signature.mode == "typed_name":
+            for service in self.services:
+                spec = next((f for f in service.fields if f.key == name_field), None)
+                if spec is None or spec.kind is not FieldKind.TEXT or not spec.required:
+                    raise ValueError(
+                        f"signature.name_field {name_field!r} must be a required text field"
+                        f" of every service (missing in {service.key!r})"
+                    )
+        return self
+
+    def service(self, key: str) -> Service | None:
+        return next((s for s in self.services if s.key == key), None)
+
+
+def is_key(value: str) -> bool:
+    return re.match(KEY, value) is not None

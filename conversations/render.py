@@ -1,0 +1,327 @@
+"""What the bot says: prompts, values and dates in the beneficiary's language.
+
+Every sentence goes through gettext (`_`), every association-specific word
+comes from the profile.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from babel.dates import format_date
+from babel.numbers import format_decimal
+
+from conversations import fields
+from conversations.base import Choice, Context, Expects, Reply
+from conversations.profile import FieldKind, FieldSpec, Service
+from conversations.state import State
+
+ACK_VERSION = "wasl-ack-1"  # bump when the wording of the acknowledgment changes
+PRIVACY_VERSION = "wasl-privacy-1"  # of the standard notice, used when a profile has none
+CONSENT_PURPOSE = "beneficiary_services"
+
+
+def greeting(state: State, ctx: Context) -> str:
+    _ = ctx.tr(state.lang).gettext
+    return _("Peace be upon you, and welcome to {association}.").format(
+        association=ctx.profile.association.get(state.lang)
+    )
+
+
+def privacy_version(ctx: Context) -> str:
+    return ctx.profile.privacy.version if ctx.profile.privacy.notice else PRIVACY_VERSION
+
+
+def welcome(state: State, ctx: Context) -> Reply:
+    """Greeting, privacy notice and the consent question."""
+    _ = ctx.tr(state.lang).gettext
+    privacy = ctx.profile.privacy
+    notice = privacy.notice.get(state.lang) if privacy.notice else _(
+        "Before we begin, a word about your data:\n"
+        "• What we collect: only what you give in your request (name, ID number, "
+        "contact details, family and income information, documents).\n"
+        "• Why: to study your request and serve you, and for nothing else.\n"
+        "• Who sees it: the association's social researchers and research committee; "
+        "it is not shared with anyone else unless the law requires it.\n"
+        "• Your rights: you may ask to see, correct or delete your data at any time."
+    )
+    controller = privacy.controller.get(state.lang) if privacy.controller else None
+    text = "\n\n".join(
+        part for part in (
+            greeting(state, ctx),
+            notice,
+            _("Responsible for your data: {controller}").format(controller=controller)
+            if controller else "",
+            _("Do you agree that we use your data for this purpose?"),
+        ) if part
+    )
+    other = "en" if state.lang == "ar" else "ar"
+    return Reply(
+        text,
+        (Choice("accept", _("✅ I agree")), Choice("decline", _("✖ I do not agree")),
+         Choice("language", LANGUAGE_NAMES[other])),
+        Expects("consent", "choice"),
+    )
+
+
+def contact_channels(state: State, ctx: Context) -> str:
+    lines = []
+    for ch in ctx.profile.contact_channels:
+        label = ch.label.get(state.lang) if ch.label else ch.kind
+        lines.append(f"• {label}: {ch.value}")
+    return "\n".join(lines)
+
+
+def menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
+    _ = ctx.tr(state.lang).gettext
+    text = _("How can we help you? Choose a number or write the option.")
+    return Reply(
+        f"{lead}\n\n{text}" if lead else text,
+        (
+            Choice("new_request", _("📝 New support request")),
+            Choice("status", _("📋 Status of my requests")),
+            Choice("human", _("🙋 Talk to a social researcher")),
+            Choice("language", _("🌐 Language / اللغة")),
+        ),
+        Expects("menu", "choice"),
+    )
+
+
+LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}
+
+
+def language_menu(state: State, ctx: Context) -> Reply:
+    _ = ctx.tr(state.lang).gettext
+    choices = tuple(Choice(code, name) for code, name in LANGUAGE_NAMES.items())
+    return Reply(
+        _("Choose your language:"),
+        (*choices, Choice("back", _("↩ Back"))),
+        Expects("language", "choice"),
+    )
+
+
+def services(state: State, ctx: Context, lead: str | None = None) -> Reply:
+    _ = ctx.tr(state.lang).gettext
+    lines = [_("Which service would you like to request?")]
+    for s in ctx.profile.services:
+        about = f": {s.description.get(state.lang)}" if s.description else ""
+        lines.append(f"• {s.label.get(state.lang)}{about}")
+    text = "\n".join(lines)
+    choices = tuple(Choice(s.key, s.label.get(state.lang)) for s in ctx.profile.services)
+    return Reply(
+        f"{lead}\n\n{text}" if lead else text,
+        (*choices, Choice("back", _("↩ Back"))),
+        Expects("service", "choice"),
+    )
+
+
+def nav_choices(state: State, ctx: Context, spec: FieldSpec) -> tuple[Choice, ...]:
+    """Ways out of any intake question: skip (optional fields), back, cancel, a human."""
+    _ = ctx.tr(state.lang).gettext
+    skip = (Choice("skip", _("⏭ Skip")),) if not spec.required else ()
+    return (
+        *skip,
+        Choice("back", _("↩ Back")),
+        Choice("cancel", _("✖ Cancel the request")),
+        Choice("human", _("🙋 Social researcher")),
+    )
+
+
+def option_choices(state: State, spec: FieldSpec) -> tuple[Choice, ...]:
+    return tuple(Choice(o.key, o.label.get(state.lang)) for o in spec.options)
+
+
+def field_question(state: State, ctx: Context, service: Service, spec: FieldSpec) -> Reply:
+    """One intake question, with its position, a hint, and the current answer if any."""
+    _ = ctx.tr(state.lang).gettext
+    draft = state.draft
+    assert draft is not None
+    position = f"({service.fields.index(spec) + 1}/{len(service.fields)}) "
+    lines = [position + spec.label.get(state.lang)]
+    if spec.hint:
+        lines.append(spec.hint.get(state.lang))
+    hint = kind_hint(state, ctx, spec)
+    if hint:
+        lines.append(hint)
+    if not spec.required:
+        lines.append(_("This answer is optional; you may skip it."))
+    if spec.key in draft.answers and draft.answers[spec.key] is not None:
+        lines.append(_("Current answer: {value}").format(
+            value=display_value(state, ctx, spec, draft.answers[spec.key])))
+    choices = option_choices(state, spec) if spec.kind is FieldKind.CHOICE else ()
+    return Reply("\n".join(lines), choices + nav_choices(state, ctx, spec),
+                 Expects(spec.key, spec.kind.value))
+
+
+def kind_hint(state: State, ctx: Context, spec: FieldSpec) -> str:
+    _ = ctx.tr(state.lang).gettext
+    example = fields.EXAMPLES.get(spec.kind)
+    if spec.kind is FieldKind.DATE:
+        return _("Write it in Hijri or Gregorian, for example: {example}").format(example=example)
+    if spec.kind is FieldKind.FILE:
+        return _("Send a clear photo or a PDF file.")
+    if spec.kind is FieldKind.CHOICE:
+        return _("Choose a number or write the option.")
+    if example:
+        return _("For example: {example}").format(example=example)
+    return ""
+
+
+def invalid_answer(state: State, ctx: Context, error: fields.Invalid, question: Reply,
+                   spec: FieldSpec) -> Reply:
+    """A kind explanation of what is wrong, an example, and the same question again."""
+    _ = ctx.tr(state.lang).gettext
+    problem = _(fields.MESSAGES[error.code]).format(**error.params)
+    example = fields.EXAMPLES.get(spec.kind)
+    lines = [problem]
+    if example:
+        lines.append(_("Example of a correct answer: {example}").format(example=example))
+    return Reply("\n".join(lines) + "\n\n" + question.text, question.choices, question.expects)
+
+
+def display_value(state: State, ctx: Context, spec: FieldSpec, value: Any) -> str:
+    """An answer as the summary shows it: masked numbers, both calendars, option labels."""
+    _ = ctx.tr(state.lang).gettext
+    if value is None:
+        return _("(skipped)")
+    match spec.kind:
+        case FieldKind.NATIONAL_ID | FieldKind.IBAN:
+            return "\u2066" + fields.mask(spec.kind, str(value)) + "\u2069"
+        case FieldKind.DATE:
+            return both_calendars(state, ctx, date.fromisoformat(value))
+        case FieldKind.MONEY:
+            amount = format_decimal(Decimal(value), format="#,##0.00", locale=state.lang)
+            return _("{amount} riyals").format(amount=amount)
+        case FieldKind.CHOICE:
+            return next((o.label.get(state.lang) for o in spec.options if o.key == value), value)
+        case FieldKind.FILE:
+            return "📎 " + str(value.get("name", ""))
+        case FieldKind.PHONE:
+            return "\u2066" + str(value) + "\u2069"
+    return str(value)
+
+
+def hijri(state: State, ctx: Context, day: date) -> str:
+    _ = ctx.tr(state.lang).gettext
+    try:
+        h = fields.to_hijri(day)
+    except OverflowError:
+        return ""
+    return _("{day} {month} {year} AH").format(day=h.day, month=h.month_name(state.lang),
+                                               year=h.year)
+
+
+def gregorian(state: State, day: date) -> str:
+    return format_date(day, format="long", locale=state.lang)
+
+
+def both_calendars(state: State, ctx: Context, day: date) -> str:
+    h = hijri(state, ctx, day)
+    g = gregorian(state, day)
+    return f"{h} ({g})" if h else g
+
+
+def summary(state: State, ctx: Context, service: Service) -> Reply:
+    """Every answer, then the accuracy confirmation (the policy's إقرار)."""
+    _ = ctx.tr(state.lang).gettext
+    draft = state.draft
+    assert draft is not None
+    lines = [_("Please review your request for: {service}").format(
+        service=service.label.get(state.lang)), ""]
+    for spec in service.fields:
+        value = display_value(state, ctx, spec, draft.answers.get(spec.key))
+        lines.append(f"• {spec.label.get(state.lang)}: {value}")
+    lines += ["", acknowledgment_text(state, ctx)]
+    typed = ctx.profile.signature.mode == "typed_name"
+    confirm = _("✅ I confirm and sign") if typed else _("✅ I confirm")
+    return Reply(
+        "\n".join(lines),
+        (Choice("confirm", confirm), Choice("edit", _("✏️ Edit an answer")),
+         Choice("cancel", _("✖ Cancel the request")), Choice("human", _("🙋 Social researcher"))),
+        Expects("acknowledgment", "confirm"),
+    )
+
+
+def acknowledgment_text(state: State, ctx: Context) -> str:
+    _ = ctx.tr(state.lang).gettext
+    return _(
+        "Acknowledgment: I confirm that the information above is correct and complete, "
+        "and I am directly responsible for its accuracy."
+    )
+
+
+def signature_prompt(state: State, ctx: Context, lead: str | None = None) -> Reply:
+    _ = ctx.tr(state.lang).gettext
+    text = _("To sign, please type your full name exactly as you wrote it in the request.")
+    return Reply(
+        f"{lead}\n\n{text}" if lead else text,
+        (Choice("back", _("↩ Back")), Choice("cancel", _("✖ Cancel the request")),
+         Choice("human", _("🙋 Social researcher"))),
+        Expects("signature", "confirm"),
+    )
+
+
+def edit_menu(state: State, ctx: Context, service: Service) -> Reply:
+    _ = ctx.tr(state.lang).gettext
+    choices = tuple(Choice(f.key, f.label.get(state.lang)) for f in service.fields)
+    return Reply(_("Which answer would you like to change?"),
+                 (*choices, Choice("back", _("↩ Back"))), Expects("edit", "choice"))
+
+
+def offer_human(state: State, ctx: Context, lead: str) -> Reply:
+    _ = ctx.tr(state.lang).gettext
+    text = _(
+        "It seems this question is not clear enough, and that is alright. "
+        "Would you like a social researcher to help you?"
+    )
+    return Reply(
+        f"{lead}\n\n{text}",
+        (Choice("human", _("🙋 Yes, talk to a researcher")),
+         Choice("retry", _("↩ No, let me try again"))),
+        Expects("escalate", "choice"),
+    )
+
+
+def resume(state: State, ctx: Context, service: Service) -> Reply:
+    _ = ctx.tr(state.lang).gettext
+    draft = state.draft
+    assert draft is not None
+    done = sum(1 for f in service.fields if f.key in draft.answers)
+    text = _(
+        "Welcome back! You have an unfinished request for {service} "
+        "({done} of {total} answers given). Would you like to continue where you left off, "
+        "or start again?"
+    ).format(service=service.label.get(state.lang), done=done, total=len(service.fields))
+    return Reply(
+        text,
+        (Choice("continue", _("▶ Continue where I left off")),
+         Choice("restart", _("🔄 Start again"))),
+        Expects("resume", "choice"),
+    )
+
+
+def help_text(state: State, ctx: Context) -> str:
+    _ = ctx.tr(state.lang).gettext
+    return _(
+        "You can send these commands at any time:\n"
+        "/menu: the main menu\n"
+        "/status: the status of your requests\n"
+        "/cancel: cancel the request you are filling in\n"
+        "/language: change the language\n"
+        "/help: this help\n"
+        "You can answer a question with options by typing the option's number or its name."
+    )
+
+
+STATUS_WORDS = {
+    "submitted": fields.N_("Received, waiting for social research"),
+    "under_review": fields.N_("Being studied by the social researcher"),
+    "needs_info": fields.N_("Waiting for more information from you"),
+    "committee": fields.N_("With the research committee"),
+    "approved": fields.N_("Approved"),
+    "rejected": fields.N_("Not approved"),
+    "service_delivered": fields.N_("Service delivered"),
+    "closed": fields.N_("Closed"),
+}

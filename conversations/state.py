@@ -1,0 +1,124 @@
+"""A beneficiary's conversation state, the actions a flow asks for, and a transition."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel
+
+from conversations.base import FileRef, Reply
+
+
+class Step(StrEnum):
+    WELCOME = "welcome"  # greeting, privacy notice, consent
+    MENU = "menu"
+    LANGUAGE = "language"
+    SERVICE = "service"  # which service to request
+    FIELD = "field"  # one intake question
+    OFFER_HUMAN = "offer_human"  # after repeated failures at a field
+    SUMMARY = "summary"  # review and accuracy confirmation (إقرار)
+    EDIT = "edit"  # which answer to change
+    SIGNATURE = "signature"  # typed full name as signature
+    RESUME = "resume"  # continue an unfinished request, or start again
+    CASE = "case"  # waiting for a social researcher
+
+
+class Draft(BaseModel):
+    """An unfinished request: kept across restarts until submitted or cancelled."""
+
+    service: str
+    answers: dict[str, Any] = {}
+    index: int = 0
+    failures: int = 0
+    editing: bool = False
+
+
+class State(BaseModel):
+    step: Step = Step.WELCOME
+    lang: str = "ar"
+    consented: bool = False
+    draft: Draft | None = None
+    touched: datetime | None = None  # when the beneficiary last wrote (for "welcome back")
+
+
+# Actions: what the handler carries out in the same transaction as the new state.
+@dataclass(frozen=True)
+class RecordConsent:
+    purpose: str
+    text_version: str
+
+
+@dataclass(frozen=True)
+class Forget:
+    """Declined consent: keep nothing about this chat."""
+
+
+@dataclass(frozen=True)
+class SetLanguage:
+    lang: str
+
+
+@dataclass(frozen=True)
+class StoreDocument:
+    field: str
+    file: FileRef
+
+
+@dataclass(frozen=True)
+class DiscardDraft:
+    """The draft was cancelled or restarted: drop the files it collected."""
+
+
+@dataclass(frozen=True)
+class SubmitRequest:
+    service: str
+    answers: dict[str, Any]
+    ack_version: str
+    ack_text: str
+    signature: str | None
+
+
+@dataclass(frozen=True)
+class ShowStatus:
+    pass
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    reason: str  # asked | repeated_failures
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class AddToCase:
+    text: str
+
+
+Action = (
+    RecordConsent | Forget | SetLanguage | StoreDocument | DiscardDraft | SubmitRequest
+    | ShowStatus | OpenCase | AddToCase
+)
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """What SubmitRequest gives back."""
+
+    number: str
+    decision_due: Any  # date
+
+
+@dataclass(frozen=True)
+class CaseOpened:
+    case_id: int
+    already_open: bool
+
+
+@dataclass
+class Transition:
+    state: State
+    replies: list[Reply] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)

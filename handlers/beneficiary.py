@@ -1,0 +1,214 @@
+"""The beneficiary router: one inbound event, one unit of work, one commit.
+
+Loads the conversation, runs the pure flow, carries out its actions through
+the repositories, writes the new state and the replies (to the outbox) and
+commits once. A redelivered platform update is recognised and ignored.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from pydantic import ValidationError
+
+from conversations import acknowledgment, journey
+from conversations.base import Context, InboundEvent, Reply, Translator
+from conversations.profile import FieldKind, Profile
+from conversations.state import (
+    Action,
+    AddToCase,
+    CaseOpened,
+    DiscardDraft,
+    Forget,
+    OpenCase,
+    RecordConsent,
+    SetLanguage,
+    ShowStatus,
+    State,
+    Step,
+    StoreDocument,
+    SubmitRequest,
+    Submitted,
+)
+from storage import models as m
+from storage.db import Database
+from storage.repositories import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Sender:
+    """Who wrote, as the handler knows them during one event."""
+
+    channel: str
+    sender_id: str
+    chat_id: str
+    beneficiary_id: int | None
+    forget: bool = False
+
+
+class BeneficiaryHandler:
+    def __init__(self, db: Database, profile: Profile, translations: dict[str, Translator],
+                 clock: Callable[[], datetime]) -> None:
+        self.db, self.profile, self.translations, self.clock = db, profile, translations, clock
+
+    async def handle(self, inbound: InboundEvent) -> bool:
+        """Process one event; False if it was a redelivery. Errors end here with an apology."""
+        try:
+            return await self._handle(inbound)
+        except Exception:  # the outermost edge of a beneficiary event
+            log.exception("event from %s:%s failed", inbound.channel, inbound.sender_id)
+            try:
+                await self._apologise(inbound)
+            except Exception:  # the database itself is failing: the log is all we have
+                log.exception("could not queue an apology")
+            return True
+
+    async def _handle(self, inbound: InboundEvent) -> bool:
+        now = self.clock()
+        async with self.db.unit_of_work() as uow:
+            if inbound.dedupe_id and not await uow.first_time(
+                    inbound.channel, inbound.dedupe_id, now):
+                log.info("duplicate %s update %s ignored", inbound.channel, inbound.dedupe_id)
+                return False
+            who, state = await self._load(uow, inbound)
+            ctx = Context(self.profile, now, inbound.channel, self.translations)
+            transition = journey.step(state, inbound.event, ctx)
+            replies: list[Reply] = []
+            for action in transition.actions:
+                result = await self._apply(action, uow, who, transition.state, now)
+                replies += journey.after(action, result, transition.state, ctx)
+            replies += transition.replies
+            await self._save(uow, who, transition.state, now)
+            await self._record(uow, who, inbound, replies, now)
+        return True
+
+    async def _load(self, uow: UnitOfWork, inbound: InboundEvent) -> tuple[Sender, State]:
+        conv = await uow.conversation(inbound.channel, inbound.sender_id)
+        beneficiary_id = conv.beneficiary_id if conv else await uow.beneficiary_id(
+            inbound.channel, inbound.sender_id)
+        who = Sender(inbound.channel, inbound.sender_id, inbound.chat_id, beneficiary_id)
+        fresh = State(lang="en" if (inbound.language_hint or "").startswith("en") else "ar",
+                      consented=beneficiary_id is not None,
+                      step=Step.MENU if beneficiary_id else Step.WELCOME)
+        if conv is None:
+            return who, fresh
+        try:
+            state = State.model_validate(conv.state)
+        except ValidationError:
+            log.warning("unreadable state of %s:%s; starting at the menu", who.channel, who.sender_id)
+            return who, fresh
+        if state.draft and self.profile.service(state.draft.service) is None:
+            log.warning("draft for unknown service %s dropped", state.draft.service)
+            state.draft, state.step = None, Step.MENU
+        return who, state
+
+    async def _save(self, uow: UnitOfWork, who: Sender, state: State, now: datetime) -> None:
+        if who.forget:
+            await uow.forget_conversation(who.channel, who.sender_id)
+        elif state.consented or state != State():  # before consent, only a language choice
+            await uow.save_conversation(who.channel, who.sender_id, who.beneficiary_id,
+                                        state.model_dump(mode="json"), now)
+
+    async def _record(self, uow: UnitOfWork, who: Sender, inbound: InboundEvent,
+                      replies: list[Reply], now: datetime) -> None:
+        """Replies go to the outbox; a consenting beneficiary's exchange goes to the log."""
+        if who.beneficiary_id is not None and not who.forget:
+            await uow.log_message(who.beneficiary_id, "in", inbound.event.describe(), now)
+            for reply in replies:
+                await uow.log_message(who.beneficiary_id, "out", reply.text, now)
+        for reply in replies:
+            await uow.enqueue(who.channel, who.chat_id, reply.to_dict(), now)
+
+    async def _apply(self, action: Action, uow: UnitOfWork, who: Sender, state: State,
+                     now: datetime) -> Any:
+        match action:
+            case RecordConsent():
+                if who.beneficiary_id is None:
+                    who.beneficiary_id = await uow.add_beneficiary(
+                        who.channel, who.sender_id, who.chat_id, state.lang, now)
+                await uow.add_consent(who.beneficiary_id, action.purpose, action.text_version,
+                                      state.lang, who.channel, now)
+            case Forget():
+                who.forget = True
+            case SetLanguage():
+                await uow.set_language(self._id(who), action.lang)
+            case StoreDocument():
+                f = action.file
+                await uow.add_document(m.Document(
+                    beneficiary_id=self._id(who), field_key=action.field, name=f.name,
+                    mime=f.mime, size=f.size, sha256=f.sha256, content=f.content, created_at=now))
+            case DiscardDraft():
+                await uow.discard_draft_documents(self._id(who))
+            case SubmitRequest():
+                return await self._submit(action, uow, who, state, now)
+            case ShowStatus():
+                return await uow.requests_of(self._id(who))
+            case OpenCase():
+                return await self._open_case(action, uow, who, now)
+            case AddToCase():
+                case = await uow.open_case(self._id(who))
+                if case is None:  # closed meanwhile: the message opens a new one
+                    opened = await self._open_case(OpenCase("message"), uow, who, now)
+                    case = await uow.open_case(self._id(who))
+                    assert case is not None and opened.case_id == case.id
+                await uow.add_case_message(case.id, "in", action.text, now)
+                return case
+        return None
+
+    @staticmethod
+    def _id(who: Sender) -> int:
+        if who.beneficiary_id is None:
+            raise RuntimeError("action needs a consenting beneficiary")
+        return who.beneficiary_id
+
+    async def _submit(self, action: SubmitRequest, uow: UnitOfWork, who: Sender, state: State,
+                      now: datetime) -> Submitted:
+        today = Context(self.profile, now, who.channel, self.translations).today
+        prefix = self.profile.request_prefix
+        seq = await uow.next_value(f"request:{prefix}:{today.year}")
+        number = f"{prefix}-{today.year}-{seq:06d}"
+        due = today + timedelta(days=self.profile.decision_days)
+        now = now.replace(microsecond=0)
+        request = m.Request(
+            number=number, beneficiary_id=self._id(who), service=action.service,
+            fields=action.answers, status="submitted", language=state.lang, channel=who.channel,
+            created_at=now, confirmed_at=now, decision_due=due, updated_at=now)
+        ack = m.Acknowledgment(
+            text_version=action.ack_version, text=action.ack_text, signature=action.signature,
+            channel=who.channel, at=now,
+            sha256=acknowledgment.digest(number, action.service, action.answers,
+                                         action.ack_version, action.signature, now))
+        row = await uow.add_request(request, ack, actor="beneficiary")
+        service = self.profile.service(action.service)
+        files = [v["sha256"] for f in (service.fields if service else ())
+                 if f.kind is FieldKind.FILE and isinstance(v := action.answers.get(f.key), dict)]
+        await uow.attach_documents(self._id(who), files, row.id)
+        return Submitted(number, due)
+
+    async def _open_case(self, action: OpenCase, uow: UnitOfWork, who: Sender,
+                         now: datetime) -> CaseOpened:
+        existing = await uow.open_case(self._id(who))
+        if existing:
+            return CaseOpened(existing.id, already_open=True)
+        transcript = await uow.recent_messages(self._id(who))
+        case = await uow.add_case(
+            m.Case(beneficiary_id=self._id(who), status="queued", reason=action.reason,
+                   detail=action.detail, channel=who.channel, created_at=now),
+            transcript)
+        return CaseOpened(case.id, already_open=False)
+
+    async def _apologise(self, inbound: InboundEvent) -> None:
+        """Nothing of the failed event was kept; say so kindly and keep the chat where it was."""
+        async with self.db.unit_of_work() as uow:
+            conv = await uow.conversation(inbound.channel, inbound.sender_id)
+            lang = (conv.state.get("lang") if conv else None) or "ar"
+            _ = self.translations[lang].gettext
+            text = _("Sorry, something went wrong on our side and your last message was not "
+                     "saved. Please send it again.")
+            await uow.enqueue(inbound.channel, inbound.chat_id, Reply(text).to_dict(), self.clock())

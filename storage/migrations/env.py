@@ -1,0 +1,18 @@
+"""Alembic environment: runs on the connection Wasl hands over (see storage.db)."""
+
+from alembic import context
+
+from storage.models import Base
+
+connection = context.config.attributes.get("connection")
+if connection is None:
+    raise RuntimeError("run migrations through `wasl db upgrade`, which passes a connection")
+
+context.configure(
+    connection=connection,
+    target_metadata=Base.metadata,
+    render_as_batch=connection.dialect.name == "sqlite",
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()

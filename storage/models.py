@@ -1,0 +1,249 @@
+"""The schema. Alembic migrations in storage/migrations are generated from it."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Aware UTC datetimes on every engine (SQLite gives back naive ones)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the database")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: Json, date: Date}
+
+
+class Beneficiary(Base):
+    __tablename__ = "beneficiaries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    language: Mapped[str] = mapped_column(String(5), default="ar")
+    unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+
+
+class Identity(Base):
+    """How a beneficiary reaches us: one row per channel account."""
+
+    __tablename__ = "identities"
+    __table_args__ = (UniqueConstraint("channel", "sender_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))
+    sender_id: Mapped[str] = mapped_column(String(64))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Consent(Base):
+    __tablename__ = "consents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
+    purpose: Mapped[str] = mapped_column(String(40))
+    text_version: Mapped[str] = mapped_column(String(80))
+    language: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(20))
+    given_at: Mapped[datetime]
+    withdrawn_at: Mapped[datetime | None]
+
+
+class Conversation(Base):
+    """Where each chat stands in its flow; before consent it holds nothing personal."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("channel", "sender_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender_id: Mapped[str] = mapped_column(String(64))
+    beneficiary_id: Mapped[int | None] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE")
+    )
+    state: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class Request(Base):
+    __tablename__ = "requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
+    service: Mapped[str] = mapped_column(String(40))
+    fields: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    language: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    confirmed_at: Mapped[datetime]
+    decision_due: Mapped[date]
+    needs_info: Mapped[str | None] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class RequestEvent(Base):
+    """The request's history: every status it took, who set it and when."""
+
+    __tablename__ = "request_events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20))
+    actor: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class Acknowledgment(Base):
+    """The beneficiary's signed statement that the data is accurate (the policy's إقرار)."""
+
+    __tablename__ = "acknowledgments"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), unique=True
+    )
+    text_version: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    at: Mapped[datetime]
+
+
+class Document(Base):
+    """A file a beneficiary sent for a field; kept in the database with its request."""
+
+    __tablename__ = "documents"
+    __table_args__ = (Index("ix_documents_owner_sha", "beneficiary_id", "sha256"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"))
+    request_id: Mapped[int | None] = mapped_column(
+        ForeignKey("requests.id", ondelete="CASCADE"), index=True
+    )
+    field_key: Mapped[str] = mapped_column(String(40))
+    name: Mapped[str] = mapped_column(String(200))
+    mime: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime]
+
+
+class Case(Base):
+    """An escalation to the social researcher queue."""
+
+    __tablename__ = "cases"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), index=True)
+    reason: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
+    closed_at: Mapped[datetime | None]
+
+
+class CaseMessage(Base):
+    __tablename__ = "case_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    direction: Mapped[str] = mapped_column(String(10))  # in | out
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class Message(Base):
+    """The conversation log of a consenting beneficiary (copied into a case on escalation)."""
+
+    __tablename__ = "messages"
+    __table_args__ = (Index("ix_messages_beneficiary_at", "beneficiary_id", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"))
+    direction: Mapped[str] = mapped_column(String(10))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime]
+
+
+class ProcessedEvent(Base):
+    """Platform update ids already handled, so a redelivery is ignored."""
+
+    __tablename__ = "processed_events"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    at: Mapped[datetime]
+
+
+class OutboxMessage(Base):
+    """A reply waiting to be delivered (written in the same transaction as the state)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_pending", "status", "channel", "priority", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    chat_id: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]]
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    available_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class Counter(Base):
+    """Named sequences (request numbers per prefix and year)."""
+
+    __tablename__ = "counters"
+    name: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,262 @@
+"""Repositories over one session. They flush but never commit: the unit of work
+(storage.db.Database.unit_of_work) commits once per inbound event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.base import CaseView, RequestView
+from storage import models as m
+
+
+def _request_view(row: m.Request) -> RequestView:
+    return RequestView(
+        id=row.id, number=row.number, service=row.service, status=row.status,
+        decision_due=row.decision_due, needs_info=row.needs_info, created_at=row.created_at,
+        confirmed_at=row.confirmed_at, fields=row.fields, channel=row.channel,
+        language=row.language, beneficiary_id=row.beneficiary_id,
+    )
+
+
+def _case_view(row: m.Case) -> CaseView:
+    return CaseView(
+        id=row.id, status=row.status, reason=row.reason, detail=row.detail,
+        beneficiary_id=row.beneficiary_id, channel=row.channel, created_at=row.created_at,
+    )
+
+
+class UnitOfWork:
+    """The repositories of one transaction."""
+
+    def __init__(self, session: AsyncSession, *, sqlite: bool) -> None:
+        self.session = session
+        self._insert = sqlite_insert if sqlite else pg_insert
+
+    # processed events -------------------------------------------------
+    async def first_time(self, channel: str, event_id: str, now: datetime) -> bool:
+        """Record a platform update id; False if it was already processed."""
+        stmt = self._insert(m.ProcessedEvent).values(channel=channel, event_id=event_id, at=now)
+        result = await self.session.execute(stmt.on_conflict_do_nothing())
+        return result.rowcount == 1
+
+    # conversations ----------------------------------------------------
+    async def conversation(self, channel: str, sender_id: str) -> m.Conversation | None:
+        stmt = select(m.Conversation).where(
+            m.Conversation.channel == channel, m.Conversation.sender_id == sender_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def save_conversation(
+        self, channel: str, sender_id: str, beneficiary_id: int | None,
+        state: dict[str, Any], now: datetime,
+    ) -> None:
+        row = await self.conversation(channel, sender_id)
+        if row is None:
+            row = m.Conversation(channel=channel, sender_id=sender_id)
+            self.session.add(row)
+        row.beneficiary_id, row.state, row.updated_at = beneficiary_id, state, now
+        await self.session.flush()
+
+    async def forget_conversation(self, channel: str, sender_id: str) -> None:
+        await self.session.execute(
+            delete(m.Conversation).where(
+                m.Conversation.channel == channel, m.Conversation.sender_id == sender_id
+            )
+        )
+
+    # beneficiaries and consent ----------------------------------------
+    async def beneficiary_id(self, channel: str, sender_id: str) -> int | None:
+        stmt = select(m.Identity.beneficiary_id).where(
+            m.Identity.channel == channel, m.Identity.sender_id == sender_id
+        )
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def add_beneficiary(
+        self, channel: str, sender_id: str, chat_id: str, language: str, now: datetime
+    ) -> int:
+        person = m.Beneficiary(language=language, created_at=now)
+        self.session.add(person)
+        await self.session.flush()
+        self.session.add(
+            m.Identity(beneficiary_id=person.id, channel=channel, sender_id=sender_id,
+                       chat_id=chat_id, created_at=now)
+        )
+        await self.session.flush()
+        return person.id
+
+    async def set_language(self, beneficiary_id: int, language: str) -> None:
+        await self.session.execute(
+            update(m.Beneficiary).where(m.Beneficiary.id == beneficiary_id).values(language=language)
+        )
+
+    async def add_consent(
+        self, beneficiary_id: int, purpose: str, text_version: str, language: str,
+        channel: str, now: datetime,
+    ) -> None:
+        self.session.add(
+            m.Consent(beneficiary_id=beneficiary_id, purpose=purpose, text_version=text_version,
+                      language=language, channel=channel, given_at=now)
+        )
+        await self.session.flush()
+
+    async def consents(self, beneficiary_id: int) -> list[m.Consent]:
+        stmt = select(m.Consent).where(m.Consent.beneficiary_id == beneficiary_id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    # requests ---------------------------------------------------------
+    async def next_value(self, name: str) -> int:
+        """Atomically increment a named counter (an upsert, so two processes never collide)."""
+        stmt = self._insert(m.Counter).values(name=name, value=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=[m.Counter.name], set_={"value": m.Counter.value + 1}
+        ).returning(m.Counter.value)
+        return (await self.session.execute(stmt)).scalar_one()
+
+    async def add_request(self, row: m.Request, ack: m.Acknowledgment, actor: str) -> m.Request:
+        self.session.add(row)
+        await self.session.flush()
+        ack.request_id = row.id
+        self.session.add(ack)
+        self.session.add(
+            m.RequestEvent(request_id=row.id, status=row.status, actor=actor, at=row.created_at)
+        )
+        await self.session.flush()
+        return row
+
+    async def requests_of(self, beneficiary_id: int) -> list[RequestView]:
+        stmt = (
+            select(m.Request).where(m.Request.beneficiary_id == beneficiary_id)
+            .order_by(m.Request.id)
+        )
+        return [_request_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def all_requests(self) -> list[RequestView]:
+        stmt = select(m.Request).order_by(m.Request.id)
+        return [_request_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def request_by_number(self, number: str) -> RequestView | None:
+        stmt = select(m.Request).where(m.Request.number == number)
+        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        return _request_view(row) if row else None
+
+    async def acknowledgment(self, request_id: int) -> m.Acknowledgment | None:
+        stmt = select(m.Acknowledgment).where(m.Acknowledgment.request_id == request_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def request_events(self, request_id: int) -> list[m.RequestEvent]:
+        stmt = (
+            select(m.RequestEvent).where(m.RequestEvent.request_id == request_id)
+            .order_by(m.RequestEvent.id)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def sender_of(self, beneficiary_id: int) -> tuple[str, str] | None:
+        """The first channel identity of a beneficiary: (channel, sender id)."""
+        stmt = (
+            select(m.Identity.channel, m.Identity.sender_id)
+            .where(m.Identity.beneficiary_id == beneficiary_id).order_by(m.Identity.id).limit(1)
+        )
+        row = (await self.session.execute(stmt)).first()
+        return (row[0], row[1]) if row else None
+
+    # documents --------------------------------------------------------
+    async def add_document(self, row: m.Document) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def attach_documents(self, beneficiary_id: int, sha256s: list[str], request_id: int) -> None:
+        """Link a draft's documents to the submitted request."""
+        if sha256s:
+            await self.session.execute(
+                update(m.Document)
+                .where(m.Document.beneficiary_id == beneficiary_id,
+                       m.Document.request_id.is_(None), m.Document.sha256.in_(sha256s))
+                .values(request_id=request_id)
+            )
+        await self.discard_draft_documents(beneficiary_id)
+
+    async def discard_draft_documents(self, beneficiary_id: int) -> None:
+        """Files of an abandoned or replaced answer are not kept (collect the minimum)."""
+        await self.session.execute(
+            delete(m.Document).where(
+                m.Document.beneficiary_id == beneficiary_id, m.Document.request_id.is_(None)
+            )
+        )
+
+    async def documents_of(self, request_id: int) -> list[m.Document]:
+        stmt = select(m.Document).where(m.Document.request_id == request_id).order_by(m.Document.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    # cases and the conversation log -----------------------------------
+    async def open_case(self, beneficiary_id: int) -> CaseView | None:
+        stmt = select(m.Case).where(
+            m.Case.beneficiary_id == beneficiary_id, m.Case.status != "closed"
+        )
+        row = (await self.session.execute(stmt)).scalars().first()
+        return _case_view(row) if row else None
+
+    async def add_case(self, row: m.Case, transcript: list[m.Message]) -> CaseView:
+        self.session.add(row)
+        await self.session.flush()
+        for msg in transcript:
+            self.session.add(
+                m.CaseMessage(case_id=row.id, direction=msg.direction, text=msg.text, at=msg.at)
+            )
+        await self.session.flush()
+        return _case_view(row)
+
+    async def add_case_message(self, case_id: int, direction: str, text: str, at: datetime) -> None:
+        self.session.add(m.CaseMessage(case_id=case_id, direction=direction, text=text, at=at))
+        await self.session.flush()
+
+    async def cases(self) -> list[CaseView]:
+        stmt = select(m.Case).order_by(m.Case.id)
+        return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def case_messages(self, case_id: int) -> list[m.CaseMessage]:
+        stmt = select(m.CaseMessage).where(m.CaseMessage.case_id == case_id).order_by(m.CaseMessage.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def log_message(self, beneficiary_id: int, direction: str, text: str, at: datetime) -> None:
+        self.session.add(m.Message(beneficiary_id=beneficiary_id, direction=direction, text=text, at=at))
+
+    async def recent_messages(self, beneficiary_id: int, limit: int = 40) -> list[m.Message]:
+        stmt = (
+            select(m.Message).where(m.Message.beneficiary_id == beneficiary_id)
+            .order_by(m.Message.id.desc()).limit(limit)
+        )
+        return list(reversed(list((await self.session.execute(stmt)).scalars())))
+
+    # outbox -----------------------------------------------------------
+    async def enqueue(
+        self, channel: str, chat_id: str, payload: dict[str, Any], now: datetime, priority: int = 0
+    ) -> None:
+        self.session.add(
+            m.OutboxMessage(channel=channel, chat_id=chat_id, payload=payload, priority=priority,
+                            status="pending", attempts=0, available_at=now, created_at=now)
+        )
+
+    async def pending(self, channel: str, now: datetime, limit: int = 100) -> list[m.OutboxMessage]:
+        stmt = (
+            select(m.OutboxMessage)
+            .where(m.OutboxMessage.status == "pending", m.OutboxMessage.channel == channel,
+                   m.OutboxMessage.available_at <= now)
+            .order_by(m.OutboxMessage.priority, m.OutboxMessage.id).limit(limit)
+        )
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def mark_sent(self, ids: list[int], now: datetime) -> None:
+        if ids:
+            await self.session.execute(
+                update(m.OutboxMessage).where(m.OutboxMessage.id.in_(ids))
+                .values(status="sent", sent_at=now, attempts=m.OutboxMessage.attempts + 1)
+            )
+
+
+sqlite_insert = sqlite.insert
+pg_insert = postgresql.insert
