@@ -1,0 +1,97 @@
+"""Drive the pure flow with dialogues written as data; actions are answered in memory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from conversations import journey
+from conversations.base import CaseView, Context, Event, FileRef, Reply, RequestView
+from conversations.state import (
+    AddToCase,
+    CaseOpened,
+    OpenCase,
+    ShowStatus,
+    State,
+    SubmitRequest,
+    Submitted,
+)
+
+
+@dataclass
+class World:
+    """Just enough of the handler to let a dialogue run without a database."""
+
+    requests: list[SubmitRequest] = field(default_factory=list)
+    cases: list[OpenCase] = field(default_factory=list)
+    case_messages: list[str] = field(default_factory=list)
+    actions: list[Any] = field(default_factory=list)
+
+    def apply(self, action: Any, ctx: Context) -> Any:
+        self.actions.append(action)
+        match action:
+            case SubmitRequest():
+                self.requests.append(action)
+                return Submitted(f"BK-2026-{len(self.requests):06d}",
+                                 ctx.today + timedelta(days=ctx.profile.decision_days))
+            case ShowStatus():
+                return [RequestView(i + 1, f"BK-2026-{i + 1:06d}", r.service, "submitted",
+                                    ctx.today + timedelta(days=14), None, ctx.now, ctx.now,
+                                    r.answers, "sim", "ar", 1) for i, r in enumerate(self.requests)]
+            case OpenCase():
+                already = bool(self.cases)
+                if not already:
+                    self.cases.append(action)
+                return CaseOpened(1, already_open=already)
+            case AddToCase():
+                self.case_messages.append(action.text)
+                return CaseView(1, "queued", "asked", None, 1, "sim", ctx.now)
+        return None
+
+
+def event(said: Any) -> Event:
+    if isinstance(said, Event):
+        return said
+    if isinstance(said, dict) and "choice" in said:
+        return Event("choice", choice=said["choice"])
+    if isinstance(said, dict) and "contact" in said:
+        return Event("contact", contact=said["contact"])
+    return Event("text", text=str(said))
+
+
+def photo(name: str = "id.jpg", mime: str = "image/jpeg", size: int = 50_000) -> Event:
+    return Event("file", file=FileRef(name, mime, size, "ab" * 32))
+
+
+def say(state: State, said: Any, ctx: Context, world: World) -> tuple[State, list[Reply]]:
+    tr = journey.step(state, event(said), ctx)
+    replies: list[Reply] = []
+    for action in tr.actions:
+        replies += journey.after(action, world.apply(action, ctx), tr.state, ctx)
+    return tr.state, replies + tr.replies
+
+
+def run(script: list[tuple[Any, dict]], ctx: Context, state: State | None = None,
+        world: World | None = None) -> tuple[State, World, list[Reply]]:
+    """Play (said, expected) pairs; `expected` checks the last reply:
+    expects=(field, kind) | contains=str or list | choices=[ids] | step=Step."""
+    state = state or State()
+    world = world or World()
+    replies: list[Reply] = []
+    for n, (said, expected) in enumerate(script, 1):
+        state, replies = say(state, said, ctx, world)
+        last = replies[-1] if replies else Reply("")
+        everything = "\n".join(r.text for r in replies)
+        where = f"turn {n} ({said!r}): {everything!r}"
+        if "expects" in expected:
+            got = (last.expects.field, last.expects.kind) if last.expects else None
+            assert got == expected["expects"], where
+        wanted = expected.get("contains", [])
+        for text in [wanted] if isinstance(wanted, str) else wanted:
+            assert text in everything, f"{text!r} missing at {where}"
+        if "choices" in expected:
+            assert [c.id for c in last.choices] == expected["choices"], where
+        if "step" in expected:
+            assert state.step == expected["step"], where
+    return state, world, replies

@@ -1,0 +1,303 @@
+"""The beneficiary journey as dialogues: what they say, what the bot must answer."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from conversations.profile import Profile
+from conversations.state import (
+    DiscardDraft,
+    Forget,
+    OpenCase,
+    RecordConsent,
+    SetLanguage,
+    State,
+    Step,
+    StoreDocument,
+)
+from tests.unit.dialogue import World, photo, run, say
+
+PROFILE = {
+    "key": "test",
+    "association": {"ar": "جمعية الاختبار", "en": "Test Association"},
+    "request_prefix": "BK",
+    "privacy": {"version": "test-1"},
+    "contact_channels": [{"kind": "phone", "value": "0556609192",
+                          "label": {"ar": "الهاتف", "en": "Phone"}}],
+    "services": [
+        {"key": "financial_aid", "label": {"ar": "مساعدة مالية", "en": "Financial aid"},
+         "fields": [
+             {"key": "full_name", "kind": "text", "label": {"ar": "الاسم", "en": "Full name"}},
+             {"key": "national_id", "kind": "national_id",
+              "label": {"ar": "رقم الهوية", "en": "ID number"}},
+             {"key": "family_size", "kind": "integer", "label": {"ar": "عدد الأفراد", "en": "Family size"},
+              "rules": {"min": 1, "max": 30}},
+             {"key": "housing", "kind": "choice", "label": {"ar": "السكن", "en": "Housing"},
+              "options": [{"key": "owned", "label": {"ar": "ملك", "en": "Owned"}},
+                          {"key": "rented", "label": {"ar": "إيجار", "en": "Rented"}}]},
+             {"key": "mobile", "kind": "phone", "label": {"ar": "الجوال", "en": "Mobile"}},
+             {"key": "iban", "kind": "iban", "label": {"ar": "الآيبان", "en": "IBAN"}},
+             {"key": "id_expiry", "kind": "date", "label": {"ar": "انتهاء الهوية", "en": "ID expiry"},
+              "rules": {"not_expired": True}},
+             {"key": "income", "kind": "money", "label": {"ar": "الدخل", "en": "Income"},
+              "required": False},
+             {"key": "id_photo", "kind": "file", "label": {"ar": "صورة الهوية", "en": "ID photo"}},
+         ]},
+        {"key": "food_basket", "label": {"ar": "سلة غذائية", "en": "Food basket"},
+         "fields": [{"key": "full_name", "kind": "text", "label": {"ar": "الاسم", "en": "Full name"}}]},
+    ],
+}
+
+
+@pytest.fixture
+def profile() -> Profile:
+    return Profile.model_validate(PROFILE)
+
+
+@pytest.fixture
+def ctx(ctx_for, profile):
+    return ctx_for(profile)
+
+
+def at_menu(lang: str = "en") -> State:
+    return State(step=Step.MENU, lang=lang, consented=True)
+
+
+ANSWERS = [
+    ("Fatimah Saleh", {"expects": ("national_id", "national_id")}),
+    ("١٢٣٤٥٦٧٨٩٧", {"expects": ("family_size", "integer")}),
+    ("٥", {"expects": ("housing", "choice")}),
+    ("2", {"expects": ("mobile", "phone")}),
+    ("050 123 4567", {"expects": ("iban", "iban")}),
+    ("SA03 8000 0000 6080 1016 7519", {"expects": ("id_expiry", "date")}),
+    ("1449-01-01", {"expects": ("income", "money")}),
+    ({"choice": "skip"}, {"expects": ("id_photo", "file")}),
+    (photo(), {"expects": ("acknowledgment", "confirm")}),
+]
+
+
+def test_consent_then_menu(ctx):
+    state, world, replies = run([
+        ("السلام عليكم", {"expects": ("consent", "choice"), "choices": ["accept", "decline", "language"],
+                          "contains": ["جمعية الاختبار"]}),
+        ({"choice": "accept"}, {"expects": ("menu", "choice"), "step": Step.MENU,
+                                "choices": ["new_request", "status", "human", "language"]}),
+    ], ctx)
+    assert state.consented
+    consent = world.actions[0]
+    assert isinstance(consent, RecordConsent)
+    assert consent.purpose == "beneficiary_services" and consent.text_version == "wasl-privacy-1/ar"
+
+
+def test_privacy_notice_in_english_says_what_why_who_and_rights(ctx):
+    _, _, replies = run([
+        ("hi", {}),
+        ({"choice": "language"}, {"expects": ("consent", "choice")}),
+    ], ctx)
+    text = replies[-1].text
+    for words in ("Test Association", "What we collect", "Why", "Who sees it", "delete"):
+        assert words in text
+
+
+def test_declining_collects_nothing_and_gives_other_channels(ctx):
+    state, world, replies = run([
+        ("hello", {}),
+        ({"choice": "decline"}, {"contains": "0556609192"}),
+    ], ctx)
+    assert not state.consented
+    assert [type(a) for a in world.actions] == [Forget]
+
+
+def test_typed_yes_in_arabic_is_consent(ctx):
+    state, world, _ = run([("مرحبا", {}), ("موافق", {"step": Step.MENU})], ctx)
+    assert state.consented
+
+
+def test_whole_intake_summary_confirm_and_notice(ctx):
+    state, world, replies = run([
+        ({"choice": "new_request"}, {"expects": ("service", "choice")}),
+        ("1", {"expects": ("full_name", "text")}),
+        *ANSWERS,
+    ], ctx, at_menu())
+    summary = replies[-1].text
+    assert "••••••7897" in summary and "1234567897" not in summary  # ID masked
+    assert "7519" in summary and "SA0380000000608010167519" not in summary  # IBAN masked
+    assert "+966501234567" in summary and "Rented" in summary and "(skipped)" in summary
+    assert "responsible" in summary  # the acknowledgment text
+    state, replies = say(state, {"choice": "confirm"}, ctx, world)
+    submitted = world.requests[0]
+    assert submitted.answers == {
+        "full_name": "Fatimah Saleh", "national_id": "1234567897", "family_size": 5,
+        "housing": "rented", "mobile": "+966501234567", "iban": "SA0380000000608010167519",
+        "id_expiry": "2027-06-06", "income": None,
+        "id_photo": {"name": "id.jpg", "mime": "image/jpeg", "size": 50000, "sha256": "ab" * 32},
+    }
+    assert submitted.ack_version == "wasl-ack-1/en" and submitted.signature is None
+    notice = replies[0].text
+    assert "BK-2026-000001" in notice and "research committee" in notice
+    assert "within 14 days" in notice
+    assert "7 December 2026" in notice or "December 7, 2026" in notice
+    assert "27 Jumada al-Akhirah 1448 AH" in notice  # Umm al-Qura of 7 Dec 2026
+    assert state.step == Step.MENU and state.draft is None
+    assert any(isinstance(a, StoreDocument) for a in world.actions)
+
+
+def test_mistake_gets_kind_message_example_and_same_question(ctx):
+    state, world, replies = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+        ("1000000000", {"expects": ("national_id", "national_id"),
+                        "contains": ["not valid", "1234567897", "ID number"]}),
+        ("12345", {"expects": ("national_id", "national_id"), "contains": "I received 5"}),
+    ], ctx, at_menu())
+    assert state.draft.answers == {"full_name": "Fatimah Saleh"}  # nothing lost
+
+
+def test_three_failures_offer_a_researcher_and_open_a_case(ctx):
+    state, world, replies = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+        ("1", {}), ("2", {}),
+        ("3", {"expects": ("escalate", "choice"), "choices": ["human", "retry"]}),
+        ({"choice": "human"}, {"contains": "case number is 1", "step": Step.CASE}),
+        ("I do not have my ID with me", {"contains": "added to your case"}),
+    ], ctx, at_menu())
+    assert world.cases == [OpenCase("repeated_failures", "national_id")]
+    assert world.case_messages == ["I do not have my ID with me"]
+    assert state.draft.answers == {"full_name": "Fatimah Saleh"}  # kept for later
+
+
+def test_declining_the_researcher_asks_again(ctx):
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+        ("1", {}), ("2", {}), ("3", {"expects": ("escalate", "choice")}),
+        ("لا", {"expects": ("national_id", "national_id")}),
+        ("1234567897", {"expects": ("family_size", "integer")}),
+    ], ctx, at_menu())
+    assert not world.cases
+
+
+def test_back_keeps_answers_and_keep_skips_retyping(ctx):
+    state, world, replies = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}), ("1234567897", {}),
+        ({"choice": "back"}, {"expects": ("national_id", "national_id"),
+                              "contains": "Current answer: ⁦••••••7897⁩"}),
+        ({"choice": "keep"}, {"expects": ("family_size", "integer")}),
+    ], ctx, at_menu())
+    assert state.draft.answers["national_id"] == "1234567897"
+
+
+def test_back_from_first_question_returns_to_services(ctx):
+    run([({"choice": "new_request"}, {}), ("1", {}),
+         ({"choice": "back"}, {"expects": ("service", "choice")})], ctx, at_menu())
+
+
+def test_cancel_mid_intake_discards_draft(ctx):
+    state, world, replies = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+        ({"choice": "cancel"}, {"expects": ("menu", "choice"), "contains": "nothing was submitted"}),
+    ], ctx, at_menu())
+    assert state.draft is None and isinstance(world.actions[-1], DiscardDraft)
+
+
+def test_human_from_any_question(ctx):
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {}),
+        ({"choice": "human"}, {"step": Step.CASE}),
+    ], ctx, at_menu())
+    assert world.cases == [OpenCase("asked", "full_name")]
+
+
+def test_edit_one_field_from_summary_returns_to_summary(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}), *ANSWERS], ctx, at_menu())
+    state, world, _ = run([
+        ({"choice": "edit"}, {"expects": ("edit", "choice")}),
+        ({"choice": "family_size"}, {"expects": ("family_size", "integer")}),
+        ("7", {"expects": ("acknowledgment", "confirm"), "contains": "Family size: 7"}),
+    ], ctx, state, world)
+    assert state.draft.answers["family_size"] == 7
+
+
+def test_wrong_file_type_and_text_instead_of_file(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}), *ANSWERS[:-1]],
+                          ctx, at_menu())
+    run([
+        (photo("a.zip", "application/zip"), {"expects": ("id_photo", "file"),
+                                             "contains": "not accepted"}),
+        ("here it is", {"expects": ("id_photo", "file"), "contains": "photo or a document"}),
+        (photo("big.jpg", size=30 * 1024 * 1024), {"contains": "too large"}),
+    ], ctx, state, world)
+
+
+def test_shared_contact_answers_phone(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}), *ANSWERS[:4]],
+                          ctx, at_menu())
+    state, _, _ = run([({"contact": "+966501234567"}, {"expects": ("iban", "iban")})],
+                      ctx, state, world)
+    assert state.draft.answers["mobile"] == "+966501234567"
+
+
+def test_typed_labels_with_other_spellings_and_digits(ctx):
+    state, world, _ = run([
+        ("طلب دعم جديد", {"expects": ("service", "choice")}),
+        ("مُسَاعَدَه ماليه", {"expects": ("full_name", "text")}),
+    ], ctx, at_menu("ar"))
+    assert state.draft.service == "financial_aid"
+    run([("١", {"expects": ("service", "choice")})], ctx, at_menu("ar"))
+
+
+def test_typed_signature_must_match_the_name(ctx_for):
+    data = {**PROFILE, "signature": {"mode": "typed_name", "name_field": "full_name"}}
+    ctx = ctx_for(Profile.model_validate(data))
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}), *ANSWERS], ctx, at_menu())
+    state, world, _ = run([
+        ({"choice": "confirm"}, {"expects": ("signature", "confirm")}),
+        ("Fatima Salih", {"expects": ("signature", "confirm"), "contains": "does not match"}),
+        ("  fatimah   SALEH ", {"step": Step.MENU, "contains": "BK-2026-000001"}),
+    ], ctx, state, world)
+    assert world.requests[0].signature == "fatimah SALEH"
+
+
+def test_resume_after_a_long_absence(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {})],
+                          ctx, at_menu())
+    later = ctx.__class__(ctx.profile, ctx.now + timedelta(hours=5), ctx.channel, ctx.translations)
+    state, world, _ = run([
+        ("1234567897", {"expects": ("resume", "choice"), "contains": "1 of 9"}),
+        ({"choice": "continue"}, {"expects": ("national_id", "national_id")}),
+    ], later, state, world)
+    assert state.draft.answers == {"full_name": "Fatimah Saleh"}
+
+
+def test_start_command_offers_resume_and_restart_clears(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+                           ("/start", {"expects": ("resume", "choice")}),
+                           ({"choice": "restart"}, {"expects": ("service", "choice")})],
+                          ctx, at_menu())
+    assert state.draft is None
+
+
+def test_commands_work_everywhere(ctx):
+    state, world, replies = run([
+        ({"choice": "new_request"}, {}), ("1", {}),
+        ("/help", {"contains": "/status", "expects": ("full_name", "text")}),
+        ("/status", {"contains": "no requests", "expects": ("menu", "choice")}),
+        ("/language", {"expects": ("language", "choice")}),
+        ({"choice": "ar"}, {"expects": ("menu", "choice")}),
+        ("/cancel", {"expects": ("menu", "choice")}),
+        ("/nonsense", {"contains": "/menu"}),
+    ], ctx, at_menu())
+    assert state.lang == "ar" and SetLanguage("ar") in world.actions
+
+
+def test_status_lists_requests_with_expected_date(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("2", {}), ("Fatimah Saleh", {}),
+                           ({"choice": "confirm"}, {})], ctx, at_menu())
+    run([({"choice": "status"}, {"contains": ["BK-2026-000001", "Food basket",
+                                              "Received, waiting for social research",
+                                              "Expected answer by"]})], ctx, state, world)
+
+
+def test_unknown_text_at_menu_is_not_understood(ctx):
+    run([("blah", {"contains": "did not understand", "expects": ("menu", "choice")})],
+        ctx, at_menu())
