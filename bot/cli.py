@@ -121,7 +121,7 @@ def cases_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = Fals
 
 
 @profiles_cli.command("list")
-def profiles_list(as_json: AsJson = False) -> None:
+def profiles_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = False) -> None:
     """The profiles that ship with Wasl."""
     found = []
     for name in profiles.shipped():
@@ -153,7 +153,7 @@ def profiles_check(path: str) -> None:
 
 
 @db_cli.command("upgrade")
-def db_upgrade(db: Db = None) -> None:
+def db_upgrade(db: Db = None, profile: ProfileOpt = None) -> None:
     """Apply the database migrations (PostgreSQL deployments run this on deploy)."""
     from storage.db import Database
 
