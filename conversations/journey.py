@@ -16,6 +16,7 @@ from conversations.state import (
     AddToCase,
     CaseOpened,
     Forget,
+    OpenCase,
     RecordConsent,
     SetLanguage,
     ShowStatus,
@@ -24,7 +25,6 @@ from conversations.state import (
     SubmitRequest,
     Submitted,
     Transition,
-    OpenCase,
 )
 
 RESUME_AFTER = timedelta(minutes=30)  # a longer silence mid-request earns a "welcome back"

@@ -46,9 +46,11 @@ class UnitOfWork:
 
     # conversations ----------------------------------------------------
     async def conversation(self, channel: str, sender_id: str) -> m.Conversation | None:
+        """The chat's state, locked for this transaction (PostgreSQL) so that two
+        processes handling the same person take turns; SQLite serialises writers anyway."""
         stmt = select(m.Conversation).where(
             m.Conversation.channel == channel, m.Conversation.sender_id == sender_id
-        )
+        ).with_for_update()
         return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def save_conversation(

@@ -50,6 +50,17 @@ def test_the_simulator_contract(db_url):
     status = sim.send("u1", text="/status")
     assert status[0]["expects"] is None and status[0]["choices"] == []
     assert status[-1]["expects"] == {"field": "menu", "kind": "choice"}
+    sim.send("u1", choice="language")
+    english = sim.send("u1", choice="en")
+    assert "How can we help you?" in english[-1]["text"]
+    sim.send("u1", choice="new_request")
+    sim.send("u1", choice="continue")  # the draft begun in Arabic is still there
+    sim.send("u1", text="محمد عبدالله أحمد الغامدي")
+    sim.send("u1", text="1234567897")
+    asked = sim.send("u1", text="1449/1/1")
+    assert asked[-1]["expects"] == {"field": "mobile", "kind": "phone"}
+    shared = sim.send("u1", contact="+966501234567")  # a shared contact answers a phone field
+    assert shared[-1]["expects"] == {"field": "district", "kind": "text"}
     sim.close()
 
 

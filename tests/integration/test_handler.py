@@ -10,9 +10,9 @@ import pytest
 from sqlalchemy import func, select, update
 
 from bot.app import App
+from bot.config import Settings
 from bot.outbox import Outbox
 from bot.reports import case_records, request_records
-from bot.config import Settings
 from conversations.base import Event, FileRef, InboundEvent, Reply
 from handlers.beneficiary import BeneficiaryHandler
 from storage import models as m

@@ -17,7 +17,7 @@ from conversations.state import (
     Step,
     StoreDocument,
 )
-from tests.unit.dialogue import World, photo, run, say
+from tests.unit.dialogue import photo, run, say
 
 PROFILE = {
     "key": "test",
