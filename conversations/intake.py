@@ -43,8 +43,11 @@ def question(state: State, ctx: Context) -> Reply:
     service = service_of(state, ctx)
     assert state.draft is not None
     if state.draft.index >= len(service.fields):
-        state.step = Step.SUMMARY
-        return render.summary(state, ctx, service)
+        missing = first_missing(state, service)
+        if missing is None:
+            state.step = Step.SUMMARY
+            return render.summary(state, ctx, service)
+        state.draft.index = missing  # the profile gained a required field meanwhile
     state.step = Step.FIELD
     spec = service.fields[state.draft.index]
     reply = render.field_question(state, ctx, service, spec)
@@ -53,6 +56,14 @@ def question(state: State, ctx: Context) -> Reply:
         keep = Choice("keep", _("✔ Keep the current answer"))
         reply = Reply(reply.text, (keep, *reply.choices), reply.expects)
     return reply
+
+
+def first_missing(state: State, service: Service) -> int | None:
+    """Index of the first required field without an answer."""
+    assert state.draft is not None
+    answers = state.draft.answers
+    return next((i for i, f in enumerate(service.fields)
+                 if f.required and answers.get(f.key) is None), None)
 
 
 def start(state: State, ctx: Context, service_key: str) -> Transition:
@@ -190,6 +201,8 @@ def on_summary(state: State, event: Event, ctx: Context) -> Transition:
     reply = render.summary(state, ctx, service)
     picked = match_choice(event, reply.choices)
     if picked == "confirm":
+        if first_missing(state, service) is not None:  # the profile changed meanwhile
+            return Transition(state, [question(state, ctx)])
         if ctx.profile.signature.mode == "typed_name":
             state.step = Step.SIGNATURE
             return Transition(state, [render.signature_prompt(state, ctx)])

@@ -14,6 +14,15 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 KEY = r"^[a-z][a-z0-9_]{0,30}$"
+# Choice ids the flows use themselves; an option, field or service may not take them.
+RESERVED = frozenset({"back", "cancel", "human", "skip", "keep", "confirm", "edit", "retry",
+                      "continue", "restart", "accept", "decline", "language"})
+
+
+def _not_reserved(key: str) -> str:
+    if key in RESERVED:
+        raise ValueError(f"{key!r} is reserved for the bot's own choices; pick another key")
+    return key
 
 
 class Strict(BaseModel):
@@ -75,6 +84,8 @@ class Option(Strict):
     key: str = Field(pattern=KEY)
     label: Localized
 
+    _key = field_validator("key")(_not_reserved)
+
 
 class FieldSpec(Strict):
     key: str = Field(pattern=KEY)
@@ -85,6 +96,8 @@ class FieldSpec(Strict):
     sensitive: bool = False  # health or financial data (PDPL): masked in summaries
     rules: Rules = Rules()
     options: tuple[Option, ...] = ()
+
+    _key = field_validator("key")(_not_reserved)
 
     @model_validator(mode="after")
     def _fits_kind(self) -> FieldSpec:
@@ -106,6 +119,8 @@ class Service(Strict):
     label: Localized
     description: Localized | None = None
     fields: tuple[FieldSpec, ...] = Field(min_length=1)
+
+    _key = field_validator("key")(_not_reserved)
 
     @field_validator("fields", mode="before")
     @classmethod

@@ -16,7 +16,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from conversations import acknowledgment, journey
-from conversations.base import Context, InboundEvent, Reply, Translator
+from conversations.base import RIYADH, Context, InboundEvent, Reply, Translator
 from conversations.profile import FieldKind, Profile
 from conversations.state import (
     Action,
@@ -169,7 +169,7 @@ class BeneficiaryHandler:
 
     async def _submit(self, action: SubmitRequest, uow: UnitOfWork, who: Sender, state: State,
                       now: datetime) -> Submitted:
-        today = Context(self.profile, now, who.channel, self.translations).today
+        today = now.astimezone(RIYADH).date()
         prefix = self.profile.request_prefix
         seq = await uow.next_value(f"request:{prefix}:{today.year}")
         number = f"{prefix}-{today.year}-{seq:06d}"

@@ -301,3 +301,17 @@ def test_status_lists_requests_with_expected_date(ctx):
 def test_unknown_text_at_menu_is_not_understood(ctx):
     run([("blah", {"contains": "did not understand", "expects": ("menu", "choice")})],
         ctx, at_menu())
+
+
+def test_a_required_field_added_to_the_profile_is_asked_before_the_summary(ctx_for, profile):
+    old = {**PROFILE, "services": [{**PROFILE["services"][1]}]}
+    ctx = ctx_for(Profile.model_validate(old))
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}),
+                           ("Fatimah Saleh", {"expects": ("acknowledgment", "confirm")})],
+                          ctx, at_menu())
+    fields = [*PROFILE["services"][1]["fields"],
+              {"key": "mobile", "kind": "phone", "label": {"ar": "الجوال", "en": "Mobile"}}]
+    grown = {**PROFILE, "services": [{**PROFILE["services"][1], "fields": fields}]}
+    ctx = ctx_for(Profile.model_validate(grown))
+    run([({"choice": "confirm"}, {"expects": ("mobile", "phone")})], ctx, state, world)
+    assert world.requests == []

@@ -82,3 +82,9 @@ def test_typed_signature_needs_a_name_field_in_every_service(tmp_path):
 def test_unknown_profile_name_lists_the_shipped_ones():
     with pytest.raises(profiles.ProfileError, match="bakkah"):
         profiles.load("nowhere")
+
+
+def test_keys_the_bot_uses_itself_are_refused(tmp_path):
+    text = BASE.replace("  - key: s\n", "  - key: back\n")
+    with pytest.raises(profiles.ProfileError, match="reserved"):
+        profiles.load(str(write(tmp_path, text)))
