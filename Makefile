@@ -21,4 +21,4 @@ test: setup
 # Re-extract user-facing strings and merge them into the catalogs (see README).
 messages: setup
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -o locales/wasl.pot --no-location --sort-output --project=Wasl --copyright-holder="Wasl contributors" bot conversations handlers
-	$(VENV)/bin/pybabel update -i locales/wasl.pot -d locales -D wasl --no-fuzzy-matching
+	$(VENV)/bin/pybabel update -i locales/wasl.pot -d locales -D wasl --no-fuzzy-matching --ignore-obsolete

@@ -74,6 +74,7 @@ MESSAGES: dict[str, str] = {
     "choice.unknown": N_("Please pick one of the options by its number or name."),
     "text.expected": N_("Please write your answer as text."),
     "file.needed": N_("Please send a photo or a document (PDF)."),
+    "file.empty": N_("This file is empty; please send it again."),
     "file.type": N_("This file type is not accepted. Accepted types: {types}."),
     "file.size": N_("The file is too large ({size} MB); the limit is {max} MB."),
 }
@@ -287,8 +288,27 @@ def validate_text(spec: FieldSpec, raw: str, today: date) -> Any:
     return _VALIDATORS[spec.kind](spec, raw, today)
 
 
+def sniff(content: bytes, declared: str) -> str:
+    """The type a file really has, from its first bytes, for the types Wasl accepts by
+    default; a file claiming one of those types without its signature is not trusted."""
+    head = content[:16]
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if head.startswith(b"%PDF-"):
+        return "application/pdf"
+    if head[4:8] == b"ftyp" and head[8:12] in (b"heic", b"heix", b"mif1", b"msf1", b"heim"):
+        return "image/heic"
+    return "application/octet-stream" if declared in DEFAULT_MIME else declared
+
+
 def validate_file(spec: FieldSpec, mime: str, size: int, default_max_mb: float) -> None:
     """A received file fits the field's accepted types and size."""
+    if size == 0:
+        raise Invalid("file.empty")
     allowed = spec.rules.mime or DEFAULT_MIME
     if mime not in allowed:
         raise Invalid("file.type", {"types": ", ".join(_short_type(m) for m in allowed)})

@@ -104,8 +104,8 @@ def on_command(state: State, command: str, ctx: Context) -> Transition:
         again = prompt(state, ctx)
         return Transition(state, [Reply(render.help_text(state, ctx)), again])
     if command not in COMMANDS:
-        return Transition(state, [Reply(_("I do not know this command.") + "\n\n"
-                                        + render.help_text(state, ctx))])
+        unknown = Reply(_("I do not know this command.") + "\n\n" + render.help_text(state, ctx))
+        return Transition(state, [unknown, prompt(state, ctx)])
     state.step = Step.MENU
     return Transition(state, [render.menu(state, ctx)])
 

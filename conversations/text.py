@@ -28,9 +28,13 @@ _LETTER_FOLD = str.maketrans({"أ": "ا", "إ": "ا", "آ": "ا", "ٱ": "ا", "�
 _SPACES = re.compile(r"\s+")
 
 
+_ANY_DIGIT = re.compile(r"\d")
+
+
 def ascii_digits(text: str) -> str:
-    """Arabic-Indic and Persian digits (and Arabic separators) to ASCII."""
-    return text.translate(_DIGITS)
+    """Digits of any script (Arabic-Indic, Persian, fullwidth...) and Arabic separators to ASCII."""
+    text = text.translate(_DIGITS)
+    return _ANY_DIGIT.sub(lambda m: str(unicodedata.decimal(m.group(), m.group())), text)
 
 
 def clean(text: str) -> str:

@@ -22,34 +22,67 @@ class BadLine(ValueError):
     """An input line that is not an event."""
 
 
+MAX_ID = 64  # sender ids and update ids, as stored
+
+
 def parse(line: str) -> InboundEvent:
     try:
         data = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise BadLine(f"not valid JSON: {exc.msg}") from exc
-    if not isinstance(data, dict) or not isinstance(data.get("from"), str | int):
+    except (ValueError, RecursionError) as exc:  # bad JSON, absurd nesting or huge numbers
+        raise BadLine(f"not valid JSON: {getattr(exc, 'msg', type(exc).__name__)}") from None
+    if not isinstance(data, dict):
+        raise BadLine('an event is a JSON object with "from"')
+    sender = _identifier(data.get("from"))
+    if sender is None:
         raise BadLine('an event needs "from": the sender id')
-    sender = str(data["from"])
-    event = _event(data)
     dedupe = data.get("update_id")
-    return InboundEvent(CHANNEL, sender, sender, event,
-                        dedupe_id=str(dedupe) if dedupe is not None else None,
-                        language_hint=data.get("lang"))
+    hint = data.get("lang")
+    return InboundEvent(CHANNEL, sender, sender, _event(data),
+                        dedupe_id=_identifier(dedupe) if dedupe is not None else None,
+                        language_hint=hint if isinstance(hint, str) else None)
+
+
+def _identifier(value: object) -> str | None:
+    """A non-empty id of a sane length, given as a string or an integer (not a boolean)."""
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    text = str(value) if isinstance(value, str) or abs(value) < 10**MAX_ID else ""
+    return text if 0 < len(text) <= MAX_ID and _unicode(text) else None
+
+
+def _unicode(text: str) -> bool:
+    """False for strings that cannot be stored (lone surrogates from JSON escapes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _string(data: dict[str, Any], key: str) -> str | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _unicode(value):
+        raise BadLine(f'"{key}" must be a text string')
+    return value
 
 
 def _event(data: dict[str, Any]) -> Event:
-    if isinstance(data.get("choice"), str):
-        return Event("choice", choice=data["choice"])
-    if isinstance(data.get("contact"), str):
-        return Event("contact", contact=data["contact"])
-    if isinstance(data.get("file"), dict):
+    if (choice := _string(data, "choice")) is not None:
+        return Event("choice", choice=choice)
+    if (contact := _string(data, "contact")) is not None:
+        return Event("contact", contact=contact)
+    if "file" in data:
         spec = data["file"]
-        path = Path(str(spec.get("path", "")))
-        if not path.is_file():
+        if not isinstance(spec, dict):
+            raise BadLine('"file" must be an object with "path"')
+        path, name, mime = (_string(spec, k) for k in ("path", "name", "mime"))
+        if not path or not Path(path).is_file():
             raise BadLine(f"file not found: {path}")
-        return Event("file", file=file_ref(path, spec.get("name"), spec.get("mime")))
-    if isinstance(data.get("text"), str):
-        return Event("text", text=data["text"])
+        return Event("file", file=file_ref(Path(path), name, mime))
+    if (text := _string(data, "text")) is not None:
+        return Event("text", text=text)
     raise BadLine('an event needs one of "text", "choice", "contact" or "file"')
 
 
@@ -63,6 +96,9 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
     async def send(chat_id: str, reply: Reply) -> None:
         emit({"to": chat_id, **reply.to_dict()})
 
+    for stream in (stdin, stdout):  # UTF-8 whatever the locale says
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8", errors="replace")
     number = 0
     while line := await asyncio.to_thread(stdin.readline):
         number += 1

@@ -221,3 +221,28 @@ class TestArabicText:
         codes = {"empty", "text.short", "national_id.checksum", "iban.length", "date.expired",
                  "file.size", "choice.unknown", "text.expected", "file.needed"}
         assert codes <= set(fields.MESSAGES)
+
+
+class TestFileContent:
+    @pytest.mark.parametrize("head,declared,found", [
+        (b"\xff\xd8\xff\xe0rest", "image/png", "image/jpeg"),  # a JPEG named .png is a JPEG
+        (b"\x89PNG\r\n\x1a\nrest", "image/png", "image/png"),
+        (b"%PDF-1.7\n", "application/octet-stream", "application/pdf"),
+        (b"RIFF\x00\x00\x00\x00WEBPVP8 ", "image/webp", "image/webp"),
+        (b"\x00\x00\x00\x18ftypheic", "image/heic", "image/heic"),
+        (b"MZ\x90\x00", "image/png", "application/octet-stream"),  # a program posing as a photo
+        (b"PK\x03\x04", "application/zip", "application/zip"),  # other types keep their name
+    ])
+    def test_sniffed_type(self, head, declared, found):
+        assert fields.sniff(head, declared) == found
+
+    def test_empty_file_is_refused(self):
+        with pytest.raises(Invalid) as err:
+            validate_file(spec("file"), "image/png", 0, 10)
+        assert err.value.code == "file.empty"
+
+    @given(st.text("0123456789", min_size=1, max_size=12))
+    def test_fullwidth_and_other_scripts_fold_too(self, digits):
+        for zero in (0xFF10, 0x0966, 0x09E6):  # fullwidth, Devanagari, Bengali
+            typed = "".join(chr(zero + int(d)) for d in digits)
+            assert ascii_digits(typed) == digits
