@@ -37,7 +37,8 @@ SCRIPT: list[Event] = [
     Event("choice", choice="new_request"), Event("choice", choice="food_basket"),
     Event("text", text="محمد عبدالله أحمد الغامدي"), Event("text", text="١٢٣٤٥٦٧٨٩٧"),
     Event("text", text="1449/1/1"), Event("text", text="0501234567"), Event("text", text="العزيزية"),
-    Event("text", text="5"), Event("text", text="3000"), Event("choice", choice="salary"),
+    Event("text", text="5"), Event("choice", choice="accept"), Event("text", text="3000"),
+    Event("choice", choice="salary"),
     Event("file", file=PHOTO), Event("choice", choice="confirm"),
     Event("text", text="محمد عبدالله أحمد الغامدي"), Event("text", text="/status"),
 ]

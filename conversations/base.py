@@ -38,6 +38,7 @@ class Event:
     text: str = ""
     choice: str = ""
     contact: str = ""
+    contact_is_own: bool = True  # a shared contact card is the sender's own number
     file: FileRef | None = None
 
     def describe(self) -> str:

@@ -6,6 +6,8 @@ returns a Transition; nothing here does I/O.
 
 from __future__ import annotations
 
+from typing import Any
+
 from conversations import fields, render
 from conversations.base import Choice, Context, Event, Reply, match_choice
 from conversations.profile import FieldKind, FieldSpec, Service
@@ -13,6 +15,7 @@ from conversations.state import (
     DiscardDraft,
     Draft,
     OpenCase,
+    RecordConsent,
     State,
     Step,
     StoreDocument,
@@ -32,24 +35,60 @@ def service_of(state: State, ctx: Context) -> Service:
     return service
 
 
+def applies(spec: FieldSpec, answers: dict[str, Any]) -> bool:
+    """A field with a `when` condition is asked only when its earlier choice matches."""
+    return all(answers.get(key) in wanted for key, wanted in (spec.when or {}).items())
+
+
+def relevant(service: Service, answers: dict[str, Any]) -> list[FieldSpec]:
+    return [f for f in service.fields if applies(f, answers)]
+
+
+def first_missing(state: State, service: Service) -> int | None:
+    """Index of the first required field that applies and has no answer."""
+    assert state.draft is not None
+    answers = state.draft.answers
+    return next((i for i, f in enumerate(service.fields)
+                 if f.required and applies(f, answers) and answers.get(f.key) is None), None)
+
+
 def current(state: State, ctx: Context) -> tuple[Service, FieldSpec]:
     service = service_of(state, ctx)
     assert state.draft is not None
     return service, service.fields[min(state.draft.index, len(service.fields) - 1)]
 
 
-def question(state: State, ctx: Context) -> Reply:
-    """The current question, or the summary once every field is answered."""
-    service = service_of(state, ctx)
-    assert state.draft is not None
-    if state.draft.index >= len(service.fields):
+def locate(state: State, ctx: Context) -> None:
+    """Move to the next question that applies (or to the summary) and set the step."""
+    service, draft = service_of(state, ctx), state.draft
+    assert draft is not None
+    while draft.index < len(service.fields):
+        spec = service.fields[draft.index]
+        if not applies(spec, draft.answers):
+            draft.index += 1
+        elif spec.sensitive and draft.sensitive_declined and not spec.required:
+            draft.answers[spec.key] = None  # declined: optional sensitive questions are skipped
+            draft.index += 1
+        else:
+            break
+    if draft.index >= len(service.fields):
         missing = first_missing(state, service)
         if missing is None:
             state.step = Step.SUMMARY
-            return render.summary(state, ctx, service)
-        state.draft.index = missing  # the profile gained a required field meanwhile
-    state.step = Step.FIELD
-    spec = service.fields[state.draft.index]
+            return
+        draft.index = missing  # the profile gained a required field meanwhile
+    spec = service.fields[draft.index]
+    state.step = Step.SENSITIVE if spec.sensitive and not state.sensitive_consent else Step.FIELD
+
+
+def prompt(state: State, ctx: Context) -> Reply:
+    """What the current intake step asks (after `locate`)."""
+    service, spec = current(state, ctx)
+    assert state.draft is not None
+    if state.step == Step.SUMMARY:
+        return render.summary(state, ctx, service, relevant(service, state.draft.answers))
+    if state.step == Step.SENSITIVE:
+        return render.sensitive_consent(state, ctx)
     reply = render.field_question(state, ctx, service, spec)
     if state.draft.answers.get(spec.key) is not None:
         _ = ctx.tr(state.lang).gettext
@@ -58,27 +97,24 @@ def question(state: State, ctx: Context) -> Reply:
     return reply
 
 
-def first_missing(state: State, service: Service) -> int | None:
-    """Index of the first required field without an answer."""
-    assert state.draft is not None
-    answers = state.draft.answers
-    return next((i for i, f in enumerate(service.fields)
-                 if f.required and answers.get(f.key) is None), None)
+def ask(state: State, ctx: Context, actions: list | None = None) -> Transition:
+    locate(state, ctx)
+    return Transition(state, [prompt(state, ctx)], actions or [])
 
 
 def start(state: State, ctx: Context, service_key: str) -> Transition:
     actions = []
     if state.draft and state.draft.service != service_key:
-        actions.append(DiscardDraft())
+        actions.append(DiscardDraft(state.draft.started))
         state.draft = None
-    state.draft = state.draft or Draft(service=service_key)
+    state.draft = state.draft or Draft(service=service_key, started=ctx.now)
     state.draft.index, state.draft.failures, state.draft.editing = 0, 0, False
-    return Transition(state, [question(state, ctx)], actions)
+    return ask(state, ctx, actions)
 
 
 def on_field(state: State, event: Event, ctx: Context) -> Transition:
-    service, spec = current(state, ctx)
-    asked = question(state, ctx)
+    _, spec = current(state, ctx)
+    asked = prompt(state, ctx)
     options = render.option_choices(state, spec) if spec.kind is FieldKind.CHOICE else ()
     picked = match_choice(event, asked.choices, numbered=bool(options))
     if picked and picked in {o.id for o in options}:
@@ -112,6 +148,8 @@ def _read(spec: FieldSpec, event: Event, ctx: Context) -> tuple[object, list]:
     if spec.kind is FieldKind.CHOICE:
         raise fields.Invalid("choice.unknown")
     if event.kind == "contact" and spec.kind is FieldKind.PHONE:
+        if not event.contact_is_own:
+            raise fields.Invalid("phone.not_own")
         return fields.validate_text(spec, event.contact, ctx.today), []
     if event.kind != "text":
         raise fields.Invalid("text.expected")
@@ -136,22 +174,24 @@ def _advance(state: State, ctx: Context) -> Transition:
         draft.index = len(service_of(state, ctx).fields)
     else:
         draft.index += 1
-    return Transition(state, [question(state, ctx)])
+    return ask(state, ctx)
 
 
 def _back(state: State, ctx: Context) -> Transition:
-    draft = state.draft
+    service, draft = service_of(state, ctx), state.draft
     assert draft is not None
     draft.failures = 0
     if draft.editing:
         draft.editing = False
-        draft.index = len(service_of(state, ctx).fields)
-    elif draft.index == 0:
+        draft.index = len(service.fields)
+        return ask(state, ctx)
+    earlier = [i for i in range(min(draft.index, len(service.fields)))
+               if applies(service.fields[i], draft.answers)]
+    if not earlier:
         state.step = Step.SERVICE
         return Transition(state, [render.services(state, ctx)])
-    else:
-        draft.index -= 1
-    return Transition(state, [question(state, ctx)])
+    draft.index = earlier[-1]
+    return ask(state, ctx)
 
 
 def _fail(state: State, ctx: Context, spec: FieldSpec, error: fields.Invalid,
@@ -171,18 +211,44 @@ def on_offer_human(state: State, event: Event, ctx: Context) -> Transition:
     """After repeated failures: a social researcher, or another try."""
     _, spec = current(state, ctx)
     offer = render.offer_human(state, ctx, "")
-    picked = match_choice(event, offer.choices) or _yes_no(state, event, ctx, "human", "retry")
+    picked = match_choice(event, offer.choices) or yes_no(state, event, ctx, "human", "retry")
     if picked == "human":
         return escalate(state, "repeated_failures", spec.key)
     if picked == "retry":
         assert state.draft is not None
         state.draft.failures = 0
-        return Transition(state, [question(state, ctx)])
+        return ask(state, ctx)
     state.step = Step.FIELD  # they typed an answer instead: take it as one
     return on_field(state, event, ctx)
 
 
-def _yes_no(state: State, event: Event, ctx: Context, yes: str, no: str) -> str | None:
+def on_sensitive(state: State, event: Event, ctx: Context) -> Transition:
+    """Explicit consent before health or financial questions (PDPL: sensitive data)."""
+    _, spec = current(state, ctx)
+    shown = render.sensitive_consent(state, ctx)
+    picked = match_choice(event, shown.choices) or yes_no(state, event, ctx, "accept", "decline")
+    draft = state.draft
+    assert draft is not None
+    if picked == "accept":
+        state.sensitive_consent = True
+        version = f"{render.SENSITIVE_VERSION}/{state.lang}"
+        return ask(state, ctx, [RecordConsent(render.SENSITIVE_PURPOSE, version)])
+    if picked == "decline" and not spec.required:
+        draft.sensitive_declined = True
+        return ask(state, ctx)
+    if picked == "decline":
+        _ = ctx.tr(state.lang).gettext
+        lead = _("This information is needed for the committee to study this request. You may "
+                 "agree, talk to a social researcher, or cancel the request.")
+        return Transition(state, [render.sensitive_consent(state, ctx, lead)])
+    if picked == "human":
+        return escalate(state, "asked", spec.key)
+    if picked == "cancel":
+        return cancel(state, ctx)
+    return Transition(state, [_not_understood(state, ctx, shown)])
+
+
+def yes_no(state: State, event: Event, ctx: Context, yes: str, no: str) -> str | None:
     """A typed yes or no, in either language, for questions that are yes-or-no."""
     if event.kind != "text":
         return None
@@ -198,18 +264,20 @@ def _yes_no(state: State, event: Event, ctx: Context, yes: str, no: str) -> str 
 
 def on_summary(state: State, event: Event, ctx: Context) -> Transition:
     service = service_of(state, ctx)
-    reply = render.summary(state, ctx, service)
+    reply = prompt(state, ctx)
     picked = match_choice(event, reply.choices)
     if picked == "confirm":
         if first_missing(state, service) is not None:  # the profile changed meanwhile
-            return Transition(state, [question(state, ctx)])
+            return ask(state, ctx)
         if ctx.profile.signature.mode == "typed_name":
             state.step = Step.SIGNATURE
             return Transition(state, [render.signature_prompt(state, ctx)])
         return submit(state, ctx, None)
     if picked == "edit":
         state.step = Step.EDIT
-        return Transition(state, [render.edit_menu(state, ctx, service)])
+        return Transition(state, [edit_menu(state, ctx)])
+    if picked == "back":
+        return _back(state, ctx)
     if picked == "cancel":
         return cancel(state, ctx)
     if picked == "human":
@@ -217,52 +285,65 @@ def on_summary(state: State, event: Event, ctx: Context) -> Transition:
     return Transition(state, [_not_understood(state, ctx, reply)])
 
 
-def on_edit(state: State, event: Event, ctx: Context) -> Transition:
+def edit_menu(state: State, ctx: Context) -> Reply:
     service = service_of(state, ctx)
-    reply = render.edit_menu(state, ctx, service)
-    picked = match_choice(event, reply.choices)
-    draft = state.draft
+    assert state.draft is not None
+    return render.edit_menu(state, ctx, relevant(service, state.draft.answers))
+
+
+def on_edit(state: State, event: Event, ctx: Context) -> Transition:
+    service, draft = service_of(state, ctx), state.draft
     assert draft is not None
+    reply = edit_menu(state, ctx)
+    picked = match_choice(event, reply.choices)
     if picked == "back":
-        state.step = Step.SUMMARY
-        return Transition(state, [render.summary(state, ctx, service)])
+        return ask(state, ctx)
     if picked:
         draft.index = [f.key for f in service.fields].index(picked)
         draft.editing, draft.failures = True, 0
-        return Transition(state, [question(state, ctx)])
+        return ask(state, ctx)
     return Transition(state, [_not_understood(state, ctx, reply)])
 
 
 def on_signature(state: State, event: Event, ctx: Context) -> Transition:
-    """Typed signature: the full name typed again must match the name in the request."""
-    service = service_of(state, ctx)
-    prompt = render.signature_prompt(state, ctx)
-    picked = match_choice(event, prompt.choices)  # a name is never a number
+    """Typed signature: the full name typed again must match the name in the request
+    (spaces, hamza and taa marbuta forms do not matter)."""
+    prompt_ = render.signature_prompt(state, ctx)
+    picked = match_choice(event, prompt_.choices)  # a name is never a number
     if picked == "back":
-        state.step = Step.SUMMARY
-        return Transition(state, [render.summary(state, ctx, service)])
+        return ask(state, ctx)
     if picked == "cancel":
         return cancel(state, ctx)
     if picked == "human":
         return escalate(state, "asked", "signature")
-    assert state.draft is not None
-    name = str(state.draft.answers.get(ctx.profile.signature.name_field or "", ""))
+    draft = state.draft
+    assert draft is not None
+    name = str(draft.answers.get(ctx.profile.signature.name_field or "", ""))
     typed = clean(event.text) if event.kind == "text" else ""
-    if typed and " ".join(fold(typed).split()) == " ".join(fold(name).split()):
+    if typed and _letters(typed) == _letters(name):
         return submit(state, ctx, typed)
+    draft.failures += 1
     _ = ctx.tr(state.lang).gettext
     lead = _("The name you typed does not match the full name in the request. "
              "Please type it exactly as you wrote it.")
+    if draft.failures >= MAX_FAILURES:
+        lead += "\n" + _("If this step is not clear, choose \"Social researcher\" and one of "
+                         "our researchers will help you.")
     return Transition(state, [render.signature_prompt(state, ctx, lead)])
+
+
+def _letters(name: str) -> str:
+    return "".join(fold(name).split())
 
 
 def submit(state: State, ctx: Context, signature: str | None) -> Transition:
     """Confirmed: the request is recorded; the notice and number come with the action."""
     draft = state.draft
     assert draft is not None
+    service = service_of(state, ctx)
     action = SubmitRequest(
         service=draft.service,
-        answers=dict(draft.answers),
+        answers={f.key: draft.answers.get(f.key) for f in relevant(service, draft.answers)},
         ack_version=f"{render.ACK_VERSION}/{state.lang}",
         ack_text=render.acknowledgment_text(state, ctx),
         signature=signature,
@@ -274,18 +355,20 @@ def submit(state: State, ctx: Context, signature: str | None) -> Transition:
 
 def escalate(state: State, reason: str, detail: str | None) -> Transition:
     """Refer to a social researcher; an unfinished draft is kept for later."""
+    since = state.draft.started if state.draft else None
     if state.draft:
         state.draft.failures = 0
     state.step = Step.CASE
-    return Transition(state, [], [OpenCase(reason, detail)])
+    return Transition(state, [], [OpenCase(reason, detail, since)])
 
 
 def cancel(state: State, ctx: Context) -> Transition:
     _ = ctx.tr(state.lang).gettext
+    started = state.draft.started if state.draft else None
     state.draft = None
     state.step = Step.MENU
     lead = _("Your request was cancelled; nothing was submitted.")
-    return Transition(state, [render.menu(state, ctx, lead)], [DiscardDraft()])
+    return Transition(state, [render.menu(state, ctx, lead)], [DiscardDraft(started)])
 
 
 def _not_understood(state: State, ctx: Context, reply: Reply) -> Reply:

@@ -9,8 +9,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from conversations import intake, render
+from conversations import fields, intake, render
 from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
+from conversations.profile import FieldKind
 from conversations.state import (
     Action,
     AddToCase,
@@ -26,9 +27,11 @@ from conversations.state import (
     Submitted,
     Transition,
 )
+from conversations.text import clean
 
 RESUME_AFTER = timedelta(minutes=30)  # a longer silence mid-request earns a "welcome back"
-INTAKE_STEPS = {Step.FIELD, Step.OFFER_HUMAN, Step.SUMMARY, Step.EDIT, Step.SIGNATURE}
+INTAKE_STEPS = {Step.FIELD, Step.SENSITIVE, Step.OFFER_HUMAN, Step.SUMMARY, Step.EDIT,
+                Step.SIGNATURE}
 COMMANDS = {"/start", "/menu", "/status", "/cancel", "/help", "/language"}
 
 
@@ -42,9 +45,16 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
     state.touched = ctx.now
     if command:
         return on_command(state, command, ctx)
-    if away and state.draft and state.step in INTAKE_STEPS:
-        return _offer_resume(state, ctx)
-    return HANDLERS[state.step](state, event, ctx)
+    transition = HANDLERS[state.step](state.model_copy(deep=True), event, ctx)
+    if away and state.draft and state.step in INTAKE_STEPS and _refused(state, transition):
+        return _offer_resume(state, ctx)  # back after a while, with something else in mind
+    return transition
+
+
+def _refused(before: State, after: Transition) -> bool:
+    """The event was not taken as an answer (a failure was counted)."""
+    was = before.draft.failures if before.draft else 0
+    return after.state.draft is not None and after.state.draft.failures > was
 
 
 def _command(event: Event) -> str | None:
@@ -57,7 +67,7 @@ def _command(event: Event) -> str | None:
 def on_welcome(state: State, event: Event, ctx: Context) -> Transition:
     """Greeting, privacy notice and consent; nothing is kept before consent."""
     shown = render.welcome(state, ctx)
-    picked = match_choice(event, shown.choices) or intake._yes_no(
+    picked = match_choice(event, shown.choices) or intake.yes_no(
         state, event, ctx, "accept", "decline")
     if picked == "language":
         state.lang = "en" if state.lang == "ar" else "ar"
@@ -98,6 +108,7 @@ def on_command(state: State, command: str, ctx: Context) -> Transition:
         state.step = Step.MENU
         return Transition(state, [render.menu(state, ctx)])
     if command == "/language":
+        state.return_to = state.step if state.step in INTAKE_STEPS else None
         state.step = Step.LANGUAGE
         return Transition(state, [render.language_menu(state, ctx)])
     if command == "/help":
@@ -127,7 +138,7 @@ def prompt(state: State, ctx: Context) -> Reply:
         case Step.RESUME:
             return render.resume(state, ctx, intake.service_of(state, ctx))
         case Step.EDIT:
-            return render.edit_menu(state, ctx, intake.service_of(state, ctx))
+            return intake.edit_menu(state, ctx)
         case Step.SIGNATURE:
             return render.signature_prompt(state, ctx)
         case Step.CASE:
@@ -135,7 +146,7 @@ def prompt(state: State, ctx: Context) -> Reply:
         case Step.OFFER_HUMAN:
             return render.offer_human(state, ctx, "")
         case _:
-            return intake.question(state, ctx)
+            return intake.prompt(state, ctx)
 
 
 def on_menu(state: State, event: Event, ctx: Context) -> Transition:
@@ -162,14 +173,19 @@ def on_language(state: State, event: Event, ctx: Context) -> Transition:
     shown = render.language_menu(state, ctx)
     picked = match_choice(event, shown.choices)
     if picked in render.LANGUAGE_NAMES:
-        state.lang, state.step = picked, Step.MENU
+        state.lang = picked
         _ = ctx.tr(state.lang).gettext
-        lead = _("Done: I will talk to you in English.")
-        return Transition(state, [render.menu(state, ctx, lead)], [SetLanguage(picked)])
+        done = Reply(_("Done: I will talk to you in English."))
+        return Transition(state, [done, _return(state, ctx)], [SetLanguage(picked)])
     if picked == "back":
-        state.step = Step.MENU
-        return Transition(state, [render.menu(state, ctx)])
+        return Transition(state, [_return(state, ctx)])
     return Transition(state, [shown])
+
+
+def _return(state: State, ctx: Context) -> Reply:
+    """Back to the question the language was changed from, or to the menu."""
+    state.step, state.return_to = state.return_to or Step.MENU, None
+    return prompt(state, ctx)
 
 
 def on_service(state: State, event: Event, ctx: Context) -> Transition:
@@ -189,7 +205,7 @@ def on_resume(state: State, event: Event, ctx: Context) -> Transition:
     shown = render.resume(state, ctx, intake.service_of(state, ctx))
     picked = match_choice(event, shown.choices)
     if picked == "continue":
-        return Transition(state, [intake.question(state, ctx)])
+        return intake.ask(state, ctx)
     if picked == "restart":
         tr = intake.cancel(state, ctx)
         tr.state.step = Step.SERVICE
@@ -214,6 +230,7 @@ HANDLERS: dict[Step, Callable[[State, Event, Context], Transition]] = {
     Step.LANGUAGE: on_language,
     Step.SERVICE: on_service,
     Step.FIELD: intake.on_field,
+    Step.SENSITIVE: intake.on_sensitive,
     Step.OFFER_HUMAN: intake.on_offer_human,
     Step.SUMMARY: intake.on_summary,
     Step.EDIT: intake.on_edit,
@@ -249,8 +266,9 @@ def after(action: Action, result: Any, state: State, ctx: Context) -> list[Reply
 def _submitted(state: State, ctx: Context, result: Submitted) -> Reply:
     t = ctx.tr(state.lang)
     days = ctx.profile.decision_days
-    within = t.ngettext("The committee answers within {n} day.",
-                        "The committee answers within {n} days.", days).format(n=days)
+    within = t.ngettext("The committee usually takes {n} day to study a request.",
+                        "The committee usually takes {n} days to study a request.",
+                        days).format(n=days)
     return Reply(t.gettext(
         "Your request has been received. Its number is {number}; keep it to ask about it.\n\n"
         "Your request will be submitted to the research committee, which will study it "
@@ -282,3 +300,26 @@ def status(state: State, ctx: Context, requests: list[RequestView]) -> Reply:
             lines.append(_("Needed from you: {what}").format(what=r.needs_info))
         parts.append("\n".join(lines))
     return Reply("\n\n".join(parts))
+
+
+WITHHELD = "[withheld: sensitive]"
+SUMMARY_SHOWN = "[request summary shown]"
+
+
+def loggable(state: State, event: Event, ctx: Context) -> str:
+    """What of an event may be kept in the conversation log (and a case transcript):
+    identifying numbers masked, health and financial answers withheld."""
+    if state.step in (Step.FIELD, Step.OFFER_HUMAN) and state.draft and event.kind != "file":
+        _, spec = intake.current(state, ctx)
+        if spec.sensitive:
+            return WITHHELD
+        if spec.kind in (FieldKind.NATIONAL_ID, FieldKind.IBAN):
+            return fields.mask(spec.kind, clean(event.text or event.contact))
+    return event.describe()
+
+
+def loggable_reply(reply: Reply) -> str:
+    """The summary repeats every answer; the log keeps only that it was shown."""
+    if reply.expects and reply.expects.field == "acknowledgment":
+        return SUMMARY_SHOWN
+    return reply.text

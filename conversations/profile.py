@@ -54,6 +54,7 @@ class FieldKind(StrEnum):
 class Rules(Strict):
     """Per-field checks. Only the rules that fit the field's kind are allowed."""
 
+    digits_only: bool = False  # text: a number that is not a quantity (registration no.)
     min_length: int | None = Field(default=None, ge=1)
     max_length: int | None = Field(default=None, ge=1, le=2000)
     min: Decimal | None = None
@@ -68,7 +69,7 @@ class Rules(Strict):
 
 
 _RULES_FOR_KIND: dict[FieldKind, set[str]] = {
-    FieldKind.TEXT: {"min_length", "max_length"},
+    FieldKind.TEXT: {"min_length", "max_length", "digits_only"},
     FieldKind.INTEGER: {"min", "max"},
     FieldKind.MONEY: {"min", "max"},
     FieldKind.NATIONAL_ID: {"id_type"},
@@ -93,9 +94,13 @@ class FieldSpec(Strict):
     label: Localized
     hint: Localized | None = None
     required: bool = True
-    sensitive: bool = False  # health or financial data (PDPL): masked in summaries
+    # Health or financial data (PDPL): explicit consent is asked before the first such
+    # question, and answers are withheld from the conversation log.
+    sensitive: bool = False
     rules: Rules = Rules()
     options: tuple[Option, ...] = ()
+    # Ask this field only when earlier choice fields have one of these option keys.
+    when: dict[str, tuple[str, ...]] | None = None
 
     _key = field_validator("key")(_not_reserved)
 
@@ -141,6 +146,20 @@ class Service(Strict):
         if dupes:
             raise ValueError(f"field keys repeated: {dupes}")
         return fields
+
+    @model_validator(mode="after")
+    def _conditions(self) -> Service:
+        seen: dict[str, FieldSpec] = {}
+        for f in self.fields:
+            for key, wanted in (f.when or {}).items():
+                earlier = seen.get(key)
+                if earlier is None or earlier.kind is not FieldKind.CHOICE:
+                    raise ValueError(f"{f.key}: `when` must name an earlier choice field, not {key!r}")
+                unknown = set(wanted) - {o.key for o in earlier.options}
+                if unknown:
+                    raise ValueError(f"{f.key}: {key!r} has no options {sorted(unknown)}")
+            seen[f.key] = f
+        return self
 
     def field(self, key: str) -> FieldSpec:
         return next(f for f in self.fields if f.key == key)

@@ -6,6 +6,7 @@ comes from the profile.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -21,6 +22,8 @@ from conversations.state import State
 ACK_VERSION = "wasl-ack-1"  # bump when the wording of the acknowledgment changes
 PRIVACY_VERSION = "wasl-privacy-1"  # of the standard notice, used when a profile has none
 CONSENT_PURPOSE = "beneficiary_services"
+SENSITIVE_PURPOSE = "sensitive_data"  # health and financial data: a consent of its own
+SENSITIVE_VERSION = "wasl-sensitive-1"
 
 
 def greeting(state: State, ctx: Context) -> str:
@@ -45,7 +48,8 @@ def welcome(state: State, ctx: Context) -> Reply:
         "• Why: to study your request and serve you, and for nothing else.\n"
         "• Who sees it: the association's social researchers and research committee; "
         "it is not shared with anyone else unless the law requires it.\n"
-        "• Your rights: you may ask to see, correct or delete your data at any time."
+        "• Your rights: you may ask to see, correct or delete your data at any time.\n"
+        "Before any question about health or finances, we will ask for your consent again."
     )
     controller = privacy.controller.get(state.lang) if privacy.controller else None
     text = "\n\n".join(
@@ -223,14 +227,14 @@ def both_calendars(state: State, ctx: Context, day: date) -> str:
     return f"{h} ({g})" if h else g
 
 
-def summary(state: State, ctx: Context, service: Service) -> Reply:
+def summary(state: State, ctx: Context, service: Service, shown: list[FieldSpec]) -> Reply:
     """Every answer, then the accuracy confirmation (the policy's إقرار)."""
     _ = ctx.tr(state.lang).gettext
     draft = state.draft
     assert draft is not None
     lines = [_("Please review your request for: {service}").format(
         service=service.label.get(state.lang)), ""]
-    for spec in service.fields:
+    for spec in shown:
         value = display_value(state, ctx, spec, draft.answers.get(spec.key))
         lines.append(f"• {spec.label.get(state.lang)}: {value}")
     lines += ["", acknowledgment_text(state, ctx)]
@@ -239,7 +243,8 @@ def summary(state: State, ctx: Context, service: Service) -> Reply:
     return Reply(
         "\n".join(lines),
         (Choice("confirm", confirm), Choice("edit", _("✏️ Edit an answer")),
-         Choice("cancel", _("✖ Cancel the request")), Choice("human", _("🙋 Social researcher"))),
+         Choice("back", _("↩ Back")), Choice("cancel", _("✖ Cancel the request")),
+         Choice("human", _("🙋 Social researcher"))),
         Expects("acknowledgment", "confirm"),
     )
 
@@ -263,11 +268,33 @@ def signature_prompt(state: State, ctx: Context, lead: str | None = None) -> Rep
     )
 
 
-def edit_menu(state: State, ctx: Context, service: Service) -> Reply:
+def edit_menu(state: State, ctx: Context, shown: list[FieldSpec]) -> Reply:
     _ = ctx.tr(state.lang).gettext
-    choices = tuple(Choice(f.key, f.label.get(state.lang)) for f in service.fields)
+    choices = tuple(Choice(f.key, f.label.get(state.lang)) for f in shown)
     return Reply(_("Which answer would you like to change?"),
                  (*choices, Choice("back", _("↩ Back"))), Expects("edit", "choice"))
+
+
+def sensitive_consent(state: State, ctx: Context, lead: str | None = None) -> Reply:
+    """Explicit consent for health or financial questions, asked once, before the first one."""
+    _ = ctx.tr(state.lang).gettext
+    text = _(
+        "The next questions ask about health or financial matters, which the law treats as "
+        "sensitive. Your answers will be used only to study your request and will be seen only "
+        "by the social researchers and the research committee. Do you agree to answer them?"
+    )
+    return Reply(
+        f"{lead}\n\n{text}" if lead else text,
+        (Choice("accept", _("✅ I agree")), Choice("decline", _("✖ I do not agree")),
+         Choice("human", _("🙋 Social researcher")), Choice("cancel", _("✖ Cancel the request"))),
+        Expects("sensitive_consent", "choice"),
+    )
+
+
+def apology(_: Callable[[str], str]) -> str:
+    """When an event could not be handled: nothing of it was kept."""
+    return _("Sorry, something went wrong on our side and your last message was not "
+             "saved. Please send it again.")
 
 
 def offer_human(state: State, ctx: Context, lead: str) -> Reply:

@@ -18,6 +18,7 @@ class Step(StrEnum):
     LANGUAGE = "language"
     SERVICE = "service"  # which service to request
     FIELD = "field"  # one intake question
+    SENSITIVE = "sensitive"  # explicit consent before health or financial questions
     OFFER_HUMAN = "offer_human"  # after repeated failures at a field
     SUMMARY = "summary"  # review and accuracy confirmation (إقرار)
     EDIT = "edit"  # which answer to change
@@ -34,6 +35,8 @@ class Draft(BaseModel):
     index: int = 0
     failures: int = 0
     editing: bool = False
+    started: datetime | None = None
+    sensitive_declined: bool = False  # optional sensitive questions are then skipped
 
 
 class State(BaseModel):
@@ -42,6 +45,8 @@ class State(BaseModel):
     consented: bool = False
     draft: Draft | None = None
     touched: datetime | None = None  # when the beneficiary last wrote (for "welcome back")
+    sensitive_consent: bool = False
+    return_to: Step | None = None  # the question to go back to after changing the language
 
 
 # Actions: what the handler carries out in the same transaction as the new state.
@@ -69,7 +74,9 @@ class StoreDocument:
 
 @dataclass(frozen=True)
 class DiscardDraft:
-    """The draft was cancelled or restarted: drop the files it collected."""
+    """The draft was cancelled or restarted: drop its files and its part of the log."""
+
+    since: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -88,8 +95,9 @@ class ShowStatus:
 
 @dataclass(frozen=True)
 class OpenCase:
-    reason: str  # asked | repeated_failures
+    reason: str  # asked | repeated_failures | message
     detail: str | None = None
+    since: datetime | None = None  # the transcript starts here (the draft's start)
 
 
 @dataclass(frozen=True)

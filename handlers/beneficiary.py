@@ -7,6 +7,7 @@ commits once. A redelivered platform update is recognised and ignored.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,8 +16,8 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from conversations import acknowledgment, journey
-from conversations.base import RIYADH, Context, InboundEvent, Reply, Translator
+from conversations import acknowledgment, journey, render
+from conversations.base import RIYADH, CaseView, Context, InboundEvent, Reply, Translator
 from conversations.profile import FieldKind, Profile
 from conversations.state import (
     Action,
@@ -39,6 +40,13 @@ from storage.db import Database
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
+TRANSCRIPT_WINDOW = timedelta(hours=24)  # what a case shows when no request is under way
+
+
+def pseudonym(inbound: InboundEvent) -> str:
+    """How a sender appears in the logs: a stable hash, never the id (a phone number on WhatsApp)."""
+    digest = hashlib.sha256(f"{inbound.channel}:{inbound.sender_id}".encode()).hexdigest()
+    return f"{inbound.channel}:{digest[:12]}"
 
 
 @dataclass
@@ -62,7 +70,7 @@ class BeneficiaryHandler:
         try:
             return await self._handle(inbound)
         except Exception:  # the outermost edge of a beneficiary event
-            log.exception("event from %s:%s failed", inbound.channel, inbound.sender_id)
+            log.exception("event from %s failed", pseudonym(inbound))
             try:
                 await self._apologise(inbound)
             except Exception:  # the database itself is failing: the log is all we have
@@ -79,13 +87,16 @@ class BeneficiaryHandler:
             who, state = await self._load(uow, inbound)
             ctx = Context(self.profile, now, inbound.channel, self.translations)
             transition = journey.step(state, inbound.event, ctx)
+            said = journey.loggable(state, inbound.event, ctx)
+            if who.beneficiary_id is not None:  # logged first: a case opened now includes it
+                await uow.log_message(who.beneficiary_id, "in", said, now)
             replies: list[Reply] = []
             for action in transition.actions:
                 result = await self._apply(action, uow, who, transition.state, now)
                 replies += journey.after(action, result, transition.state, ctx)
             replies += transition.replies
             await self._save(uow, who, transition.state, now)
-            await self._record(uow, who, inbound, replies, now)
+            await self._record(uow, who, replies, now)
         return True
 
     async def _load(self, uow: UnitOfWork, inbound: InboundEvent) -> tuple[Sender, State]:
@@ -101,7 +112,7 @@ class BeneficiaryHandler:
         try:
             state = State.model_validate(conv.state)
         except ValidationError:
-            log.warning("unreadable state of %s:%s; starting at the menu", who.channel, who.sender_id)
+            log.warning("unreadable state of %s; starting at the menu", pseudonym(inbound))
             return who, fresh
         if state.draft and self.profile.service(state.draft.service) is None:
             log.warning("draft for unknown service %s dropped", state.draft.service)
@@ -115,13 +126,12 @@ class BeneficiaryHandler:
             await uow.save_conversation(who.channel, who.sender_id, who.beneficiary_id,
                                         state.model_dump(mode="json"), now)
 
-    async def _record(self, uow: UnitOfWork, who: Sender, inbound: InboundEvent,
-                      replies: list[Reply], now: datetime) -> None:
-        """Replies go to the outbox; a consenting beneficiary's exchange goes to the log."""
+    async def _record(self, uow: UnitOfWork, who: Sender, replies: list[Reply],
+                      now: datetime) -> None:
+        """Replies go to the outbox and, for a consenting beneficiary, to the log."""
         if who.beneficiary_id is not None and not who.forget:
-            await uow.log_message(who.beneficiary_id, "in", inbound.event.describe(), now)
             for reply in replies:
-                await uow.log_message(who.beneficiary_id, "out", reply.text, now)
+                await uow.log_message(who.beneficiary_id, "out", journey.loggable_reply(reply), now)
         for reply in replies:
             await uow.enqueue(who.channel, who.chat_id, reply.to_dict(), now)
 
@@ -145,6 +155,8 @@ class BeneficiaryHandler:
                     mime=f.mime, size=f.size, sha256=f.sha256, content=f.content, created_at=now))
             case DiscardDraft():
                 await uow.discard_draft_documents(self._id(who))
+                if action.since is not None:  # nothing of a cancelled request stays in the log
+                    await uow.forget_messages(self._id(who), action.since)
             case SubmitRequest():
                 return await self._submit(action, uow, who, state, now)
             case ShowStatus():
@@ -154,10 +166,9 @@ class BeneficiaryHandler:
             case AddToCase():
                 case = await uow.open_case(self._id(who))
                 if case is None:  # closed meanwhile: the message opens a new one
-                    opened = await self._open_case(OpenCase("message"), uow, who, now)
-                    case = await uow.open_case(self._id(who))
-                    assert case is not None and opened.case_id == case.id
-                await uow.add_case_message(case.id, "in", action.text, now)
+                    case = await self._new_case(OpenCase("message"), uow, who, now)
+                else:
+                    await uow.add_case_message(case.id, "in", action.text, now)
                 return case
         return None
 
@@ -196,19 +207,23 @@ class BeneficiaryHandler:
         existing = await uow.open_case(self._id(who))
         if existing:
             return CaseOpened(existing.id, already_open=True)
-        transcript = await uow.recent_messages(self._id(who))
-        case = await uow.add_case(
+        case = await self._new_case(action, uow, who, now)
+        return CaseOpened(case.id, already_open=False)
+
+    async def _new_case(self, action: OpenCase, uow: UnitOfWork, who: Sender,
+                        now: datetime) -> CaseView:
+        """A queued case with the conversation so far: the current request's, or the last day's."""
+        since = action.since or now - TRANSCRIPT_WINDOW
+        transcript = await uow.recent_messages(self._id(who), since=since)
+        return await uow.add_case(
             m.Case(beneficiary_id=self._id(who), status="queued", reason=action.reason,
                    detail=action.detail, channel=who.channel, created_at=now),
             transcript)
-        return CaseOpened(case.id, already_open=False)
 
     async def _apologise(self, inbound: InboundEvent) -> None:
         """Nothing of the failed event was kept; say so kindly and keep the chat where it was."""
         async with self.db.unit_of_work() as uow:
             conv = await uow.conversation(inbound.channel, inbound.sender_id)
             lang = (conv.state.get("lang") if conv else None) or "ar"
-            _ = self.translations[lang].gettext
-            text = _("Sorry, something went wrong on our side and your last message was not "
-                     "saved. Please send it again.")
+            text = render.apology(self.translations[lang].gettext)
             await uow.enqueue(inbound.channel, inbound.chat_id, Reply(text).to_dict(), self.clock())

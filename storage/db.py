@@ -51,7 +51,8 @@ class Database:
         if self.is_sqlite and parsed.database and parsed.database != ":memory:":
             # Beneficiaries' personal data lives here: readable by the service account only.
             Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        self.engine: AsyncEngine = create_async_engine(self.url)
+        # hide_parameters: an error message must never carry a beneficiary's data into logs.
+        self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)

@@ -227,12 +227,19 @@ class UnitOfWork:
     async def log_message(self, beneficiary_id: int, direction: str, text: str, at: datetime) -> None:
         self.session.add(m.Message(beneficiary_id=beneficiary_id, direction=direction, text=text, at=at))
 
-    async def recent_messages(self, beneficiary_id: int, limit: int = 40) -> list[m.Message]:
+    async def recent_messages(self, beneficiary_id: int, since: datetime,
+                              limit: int = 60) -> list[m.Message]:
         stmt = (
-            select(m.Message).where(m.Message.beneficiary_id == beneficiary_id)
+            select(m.Message)
+            .where(m.Message.beneficiary_id == beneficiary_id, m.Message.at >= since)
             .order_by(m.Message.id.desc()).limit(limit)
         )
         return list(reversed(list((await self.session.execute(stmt)).scalars())))
+
+    async def forget_messages(self, beneficiary_id: int, since: datetime) -> None:
+        await self.session.execute(
+            delete(m.Message).where(m.Message.beneficiary_id == beneficiary_id,
+                                    m.Message.at >= since))
 
     # outbox -----------------------------------------------------------
     async def enqueue(
@@ -253,11 +260,21 @@ class UnitOfWork:
         return list((await self.session.execute(stmt)).scalars())
 
     async def mark_sent(self, ids: list[int], now: datetime) -> None:
+        """Delivered: the text is dropped (it may hold personal data), the record stays."""
         if ids:
             await self.session.execute(
                 update(m.OutboxMessage).where(m.OutboxMessage.id.in_(ids))
-                .values(status="sent", sent_at=now, attempts=m.OutboxMessage.attempts + 1)
+                .values(status="sent", sent_at=now, attempts=m.OutboxMessage.attempts + 1,
+                        payload={})
             )
+
+    async def mark_failed(self, row_id: int, error: str, retry_at: datetime | None) -> None:
+        """A failed attempt: retried at `retry_at`, or given up when it is None."""
+        await self.session.execute(
+            update(m.OutboxMessage).where(m.OutboxMessage.id == row_id).values(
+                attempts=m.OutboxMessage.attempts + 1, error=error[:500],
+                status="pending" if retry_at else "failed",
+                available_at=retry_at or m.OutboxMessage.available_at))
 
 
 sqlite_insert = sqlite.insert

@@ -102,9 +102,6 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
     number = 0
     while line := await asyncio.to_thread(stdin.readline):
         number += 1
-        if not line.strip():
-            emit({"ack": number})
-            continue
         try:
             inbound = parse(line)
         except BadLine as exc:

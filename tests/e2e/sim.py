@@ -138,10 +138,11 @@ def complete_intake(sim: Simulator, sender: str, profile: Profile, service_key: 
     given: dict[str, Any] = {}
     while replies[-1]["expects"] and replies[-1]["expects"]["kind"] not in ("confirm",):
         key = replies[-1]["expects"]["field"]
-        said = answer(service.field(key), files)
+        said = {"choice": "accept"} if key == "sensitive_consent" else answer(service.field(key), files)
         given[key] = said
         replies = sim.send(sender, **said)
         assert replies[-1]["expects"]["field"] != key, replies[-1]["text"]
+        given[key] = said
     assert replies[-1]["expects"] == {"field": "acknowledgment", "kind": "confirm"}
     replies = sim.send(sender, choice="confirm")
     if replies[-1]["expects"] == {"field": "signature", "kind": "confirm"}:

@@ -98,8 +98,10 @@ def test_kill_and_restart_resumes_at_the_same_question(tmp_path, db_url):
     sim = Simulator(db_url)  # after a restart, the next answer is simply taken
     nxt = sim.send("u7", **answer(service.field("id_expiry"), tmp_path))
     assert nxt[-1]["expects"]["field"] == "mobile"
-    for key in ["mobile", "district", "family_size", "monthly_income", "income_source", "id_photo"]:
-        sim.send("u7", **answer(service.field(key), tmp_path))
+    for key in ["mobile", "district", "family_size", "sensitive_consent", "monthly_income",
+                "income_source", "id_photo"]:
+        said = {"choice": "accept"} if key == "sensitive_consent" else answer(service.field(key), tmp_path)
+        assert sim.send("u7", **said)[-1]["expects"]["field"] != key
     sim.send("u7", choice="confirm")
     done = sim.send("u7", text=NAME)
     number = re.search(r"BK-\d{4}-\d{6}", done[0]["text"]).group(0)

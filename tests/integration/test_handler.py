@@ -73,7 +73,7 @@ class Person:
 BAKKAH_FOOD = [
     {"choice": "accept"}, {"choice": "new_request"}, {"choice": "food_basket"},
     "محمد عبدالله أحمد الغامدي", "١٢٣٤٥٦٧٨٩٧", "1449-01-01", "0501234567", "العزيزية", "5",
-    "3000", {"choice": "salary"},
+    {"choice": "accept"}, "3000", {"choice": "salary"},  # sensitive-data consent, then income
 ]
 
 
@@ -113,9 +113,11 @@ async def test_whole_journey_is_stored_with_a_verifiable_acknowledgment(app):
     assert tampered["acknowledgment"]["hash_matches"] is False
 
     async with app.db.unit_of_work() as uow:
-        [consent] = await uow.consents(1)
+        consent, sensitive = await uow.consents(1)
     assert consent.purpose == "beneficiary_services" and consent.channel == "sim"
     assert consent.text_version == "wasl-privacy-1/ar" and consent.given_at == NOW
+    assert sensitive.purpose == "sensitive_data"  # asked before the income question
+    assert sensitive.text_version == "wasl-sensitive-1/ar"
 
 
 async def test_request_numbers_follow_each_other(app):
@@ -204,3 +206,60 @@ async def test_state_survives_a_new_handler(app, database, bakkah, translations,
     assert replies[-1].expects.field == "resume"
     replies = await q.say({"choice": "continue"})
     assert replies[-1].expects.field == "national_id"
+
+
+async def messages(db) -> list[tuple[str, str]]:
+    async with db.session() as s:
+        rows = await s.execute(select(m.Message.direction, m.Message.text).order_by(m.Message.id))
+        return [tuple(r) for r in rows]
+
+
+async def test_the_log_masks_ids_withholds_sensitive_answers_and_skips_summaries(app, database):
+    p = Person(app)
+    for said in ["hi", *BAKKAH_FOOD, png()]:
+        await p.say(said)
+    log = await messages(database)
+    said_in = [t for d, t in log if d == "in"]
+    assert "••••••7897" in said_in and not any("1234567897" in t or "١٢٣٤" in t for t in said_in)
+    assert "[withheld: sensitive]" in said_in and "3000" not in said_in
+    assert ("out", "[request summary shown]") in log
+
+
+async def test_a_cancelled_request_leaves_nothing_in_the_log(app, database):
+    p = Person(app)
+    for said in ["hi", {"choice": "accept"}]:
+        await p.say(said)
+    before = await messages(database)
+    app.beneficiaries.clock.now = NOW + timedelta(minutes=1)
+    for said in [{"choice": "new_request"}, {"choice": "food_basket"}, "محمد عبدالله أحمد الغامدي",
+                 {"choice": "cancel"}]:
+        await p.say(said)
+    after = await messages(database)
+    assert after[:len(before)] == before
+    assert not any("محمد" in t for _, t in after)
+
+
+async def test_sent_messages_keep_no_text(app, database):
+    p = Person(app)
+    await p.say("hi")
+    async with database.session() as s:
+        payloads = (await s.execute(select(m.OutboxMessage.payload))).scalars().all()
+    assert payloads == [{}]
+
+
+async def test_a_send_that_fails_is_kept_and_retried(app, database, clock):
+    calls = []
+
+    async def flaky(chat_id, reply):
+        calls.append(reply)
+        if len(calls) == 1:
+            raise ConnectionError("network down")
+
+    await app.beneficiaries.handle(InboundEvent("sim", "u", "u", Event("text", text="hi")))
+    assert await app.outbox.deliver("sim", flaky) == 0
+    async with database.session() as s:
+        row = (await s.execute(select(m.OutboxMessage))).scalar_one()
+    assert row.status == "pending" and row.attempts == 1 and "network down" in row.error
+    assert await app.outbox.deliver("sim", flaky) == 0  # not due yet
+    clock.now = NOW + timedelta(seconds=3)
+    assert await app.outbox.deliver("sim", flaky) == 1 and calls[0] == calls[1]

@@ -17,6 +17,7 @@ from conversations.state import (
     Step,
     StoreDocument,
 )
+from tests.conftest import NOW
 from tests.unit.dialogue import photo, run, say
 
 PROFILE = {
@@ -137,7 +138,7 @@ def test_whole_intake_summary_confirm_and_notice(ctx):
     assert submitted.ack_version == "wasl-ack-1/en" and submitted.signature is None
     notice = replies[0].text
     assert "BK-2026-000001" in notice and "research committee" in notice
-    assert "within 14 days" in notice
+    assert "takes 14 days" in notice
     assert "7 December 2026" in notice or "December 7, 2026" in notice
     assert "27 Jumada al-Akhirah 1448 AH" in notice  # Umm al-Qura of 7 Dec 2026
     assert state.step == Step.MENU and state.draft is None
@@ -162,7 +163,7 @@ def test_three_failures_offer_a_researcher_and_open_a_case(ctx):
         ({"choice": "human"}, {"contains": "case number is 1", "step": Step.CASE}),
         ("I do not have my ID with me", {"contains": "added to your case"}),
     ], ctx, at_menu())
-    assert world.cases == [OpenCase("repeated_failures", "national_id")]
+    assert world.cases == [OpenCase("repeated_failures", "national_id", NOW)]
     assert world.case_messages == ["I do not have my ID with me"]
     assert state.draft.answers == {"full_name": "Fatimah Saleh"}  # kept for later
 
@@ -205,7 +206,7 @@ def test_human_from_any_question(ctx):
         ({"choice": "new_request"}, {}), ("1", {}),
         ({"choice": "human"}, {"step": Step.CASE}),
     ], ctx, at_menu())
-    assert world.cases == [OpenCase("asked", "full_name")]
+    assert world.cases == [OpenCase("asked", "full_name", NOW)]
 
 
 def test_edit_one_field_from_summary_returns_to_summary(ctx):
@@ -258,15 +259,27 @@ def test_typed_signature_must_match_the_name(ctx_for):
     assert world.requests[0].signature == "fatimah SALEH"
 
 
-def test_resume_after_a_long_absence(ctx):
+def later(ctx, hours: int = 5):
+    return ctx.__class__(ctx.profile, ctx.now + timedelta(hours=hours), ctx.channel,
+                         ctx.translations)
+
+
+def test_back_after_a_long_absence_with_something_else_offers_resume(ctx):
     state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {})],
                           ctx, at_menu())
-    later = ctx.__class__(ctx.profile, ctx.now + timedelta(hours=5), ctx.channel, ctx.translations)
     state, world, _ = run([
-        ("1234567897", {"expects": ("resume", "choice"), "contains": "1 of 9"}),
+        ("السلام عليكم", {"expects": ("resume", "choice"), "contains": "1 of 9"}),
         ({"choice": "continue"}, {"expects": ("national_id", "national_id")}),
-    ], later, state, world)
-    assert state.draft.answers == {"full_name": "Fatimah Saleh"}
+    ], later(ctx), state, world)
+    assert state.draft.answers == {"full_name": "Fatimah Saleh"} and state.draft.failures == 0
+
+
+def test_a_valid_answer_after_a_long_absence_is_simply_taken(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {})],
+                          ctx, at_menu())
+    state, _, _ = run([("1234567897", {"expects": ("family_size", "integer")})],
+                      later(ctx), state, world)
+    assert state.draft.answers["national_id"] == "1234567897"
 
 
 def test_start_command_offers_resume_and_restart_clears(ctx):
@@ -315,3 +328,92 @@ def test_a_required_field_added_to_the_profile_is_asked_before_the_summary(ctx_f
     ctx = ctx_for(Profile.model_validate(grown))
     run([({"choice": "confirm"}, {"expects": ("mobile", "phone")})], ctx, state, world)
     assert world.requests == []
+
+
+SENSITIVE = {**PROFILE, "services": [{
+    "key": "medical", "label": {"ar": "علاج", "en": "Treatment"},
+    "fields": [
+        {"key": "full_name", "kind": "text", "label": {"ar": "الاسم", "en": "Full name"}},
+        {"key": "illness", "kind": "text", "label": {"ar": "الحالة", "en": "Condition"},
+         "sensitive": True, "required": False},
+        {"key": "income", "kind": "money", "label": {"ar": "الدخل", "en": "Income"},
+         "sensitive": True},
+    ]}]}
+
+
+def test_sensitive_questions_need_their_own_explicit_consent(ctx_for):
+    ctx = ctx_for(Profile.model_validate(SENSITIVE))
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {}),
+        ("Fatimah Saleh", {"expects": ("sensitive_consent", "choice"), "contains": "sensitive"}),
+        ({"choice": "accept"}, {"expects": ("illness", "text")}),
+        ("Diabetes", {"expects": ("income", "money")}),  # asked once, not again
+    ], ctx, at_menu())
+    consents = [a for a in world.actions if isinstance(a, RecordConsent)]
+    assert consents == [RecordConsent("sensitive_data", "wasl-sensitive-1/en")]
+
+
+def test_declining_sensitive_skips_optional_and_explains_required(ctx_for):
+    ctx = ctx_for(Profile.model_validate(SENSITIVE))
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+        ({"choice": "decline"}, {"expects": ("sensitive_consent", "choice")}),  # income is required
+        ({"choice": "decline"}, {"contains": "needed for the committee",
+                                 "expects": ("sensitive_consent", "choice")}),
+        ({"choice": "accept"}, {"expects": ("income", "money")}),
+    ], ctx, at_menu())
+    assert state.draft.answers["illness"] is None  # the optional one was skipped, not asked
+
+
+def test_a_field_with_a_condition_is_asked_only_when_it_applies(ctx_for):
+    data = {**PROFILE, "services": [{
+        "key": "aid", "label": {"ar": "مساعدة", "en": "Aid"},
+        "fields": [
+            {"key": "housing", "kind": "choice", "label": {"ar": "السكن", "en": "Housing"},
+             "options": [{"key": "owned", "label": {"ar": "ملك", "en": "Owned"}},
+                         {"key": "rented", "label": {"ar": "إيجار", "en": "Rented"}}]},
+            {"key": "rent", "kind": "money", "label": {"ar": "الإيجار", "en": "Yearly rent"},
+             "when": {"housing": ["rented"]}},
+            {"key": "full_name", "kind": "text", "label": {"ar": "الاسم", "en": "Full name"}},
+        ]}]}
+    ctx = ctx_for(Profile.model_validate(data))
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {}),
+        ({"choice": "rented"}, {"expects": ("rent", "money")}), ("12000", {}),
+        ("Fatimah Saleh", {"expects": ("acknowledgment", "confirm"), "contains": "Yearly rent"}),
+        ({"choice": "edit"}, {}), ({"choice": "housing"}, {}),
+        ({"choice": "owned"}, {"expects": ("acknowledgment", "confirm")}),
+        ({"choice": "back"}, {"expects": ("full_name", "text")}),  # back skips the rent question
+    ], ctx, at_menu())
+    run([("Fatimah Saleh", {}), ({"choice": "confirm"}, {})], ctx, state, world)
+    assert world.requests[0].answers == {"housing": "owned", "full_name": "Fatimah Saleh"}
+
+
+def test_language_change_mid_intake_returns_to_the_question(ctx):
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+        ("/language", {"expects": ("language", "choice")}),
+        ({"choice": "ar"}, {"expects": ("national_id", "national_id"), "contains": "رقم الهوية"}),
+    ], ctx, at_menu())
+    assert state.lang == "ar" and state.draft.answers == {"full_name": "Fatimah Saleh"}
+
+
+def test_signature_ignores_spacing_and_suggests_a_researcher_after_three_misses(ctx_for):
+    data = {**PROFILE, "signature": {"mode": "typed_name", "name_field": "full_name"}}
+    ctx = ctx_for(Profile.model_validate(data))
+    state, world, _ = run([({"choice": "new_request"}, {}), ("2", {}), ("عبد الله الغامدي", {}),
+                           ({"choice": "confirm"}, {}), ("x", {}), ("y", {}),
+                           ("z", {"contains": "Social researcher", "choices": ["back", "cancel", "human"]}),
+                           ("عبدالله  الغامدي", {"step": Step.MENU})], ctx, at_menu())
+    assert world.requests[0].signature == "عبدالله الغامدي"
+
+
+def test_letters_in_an_id_and_someone_elses_contact_get_clear_messages(ctx):
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+        ("my id", {"contains": "digits only", "expects": ("national_id", "national_id")}),
+    ], ctx, at_menu())
+    state, world, _ = run([("1234567897", {}), ("3", {}), ("1", {})], ctx, state, world)
+    from conversations.base import Event
+    run([(Event("contact", contact="+966501234567", contact_is_own=False),
+          {"contains": "your own number", "expects": ("mobile", "phone")})], ctx, state, world)

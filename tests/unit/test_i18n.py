@@ -61,11 +61,12 @@ def test_arabic_plural_header_is_the_fixed_one():
 
 
 @pytest.mark.parametrize("n,form", [
-    (1, "يوم واحد"), (2, "يومين"), (3, "3 أيام"), (10, "10 أيام"), (11, "11 يومًا"),
-    (14, "14 يومًا"), (99, "99 يومًا"), (100, "100 يوم"), (103, "103 أيام"),
+    (1, "يومًا واحدًا لدراسة"), (2, "يومين لدراسة"), (3, "3 أيام لدراسة"), (10, "10 أيام لدراسة"),
+    (11, "11 يومًا لدراسة"), (14, "14 يومًا لدراسة"), (99, "99 يومًا لدراسة"),
+    (100, "100 يوم لدراسة"), (103, "103 أيام لدراسة"),
 ])
 def test_arabic_plural_forms_pick_the_right_word(n, form):
     ar = load_translations()["ar"]
-    text = ar.ngettext("The committee answers within {n} day.",
-                       "The committee answers within {n} days.", n).format(n=n)
+    text = ar.ngettext("The committee usually takes {n} day to study a request.",
+                       "The committee usually takes {n} days to study a request.", n).format(n=n)
     assert form in text
