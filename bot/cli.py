@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import sys
@@ -38,8 +39,7 @@ AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 def _run(db: str | None, profile: str | None, body: Callable[[App], Awaitable[Any]]) -> Any:
     config = settings(database_url=db, profile=profile)
-    logging.basicConfig(level=config.log_level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    _logging(config.log_level)
 
     async def main() -> Any:
         app = await build_app(config)
@@ -55,15 +55,47 @@ def _run(db: str | None, profile: str | None, body: Callable[[App], Awaitable[An
         raise typer.Exit(2) from None
 
 
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL, token included
+
+
 def _print_json(data: Any) -> None:
     typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
 @cli.command()
 def run(db: Db = None, profile: ProfileOpt = None) -> None:
-    """Start the bot: the console chat on this machine (Telegram comes with a token)."""
-    from bot.channels import console
-    _run(db, profile, console.run)
+    """Start the bot: on Telegram (long polling) when WASL_TELEGRAM_TOKEN is set,
+    otherwise the console chat on this machine."""
+    config = settings(database_url=db, profile=profile)
+    if config.telegram_token is None:
+        from bot.channels import console
+        return _run(db, profile, console.run)
+    from bot.channels.telegram.client import make_client
+    from bot.channels.telegram.service import run_polling
+
+    def polling(app: App) -> Awaitable[None]:
+        token = config.telegram_token.get_secret_value() if config.telegram_token else ""
+        client = make_client(config.telegram_runtime, token, config.telegram_api_base)
+        return run_polling(app, client, config)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        _run(db, profile, polling)
+
+
+@cli.command()
+def serve(db: Db = None, profile: ProfileOpt = None,
+          host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+          port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080) -> None:
+    """Serve the webhooks (Telegram at /webhooks/telegram) with uvicorn."""
+    import uvicorn
+
+    from bot.server import create_server
+    config = settings(database_url=db, profile=profile)
+    _logging(config.log_level)
+    uvicorn.run(create_server(config), host=host, port=port, log_level=config.log_level.lower())
 
 
 @cli.command()

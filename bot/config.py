@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -15,8 +16,18 @@ class Settings(BaseSettings):
     profile: str = "bakkah"
     auto_migrate: bool = True  # the embedded default migrates itself; see docs/operations.md
     log_level: str = "WARNING"
-    telegram_token: SecretStr | None = None
     locales_dir: Path | None = None
+
+    # Telegram (on when a token is set)
+    telegram_token: SecretStr | None = None
+    telegram_runtime: Literal["ptb", "aiogram"] = "ptb"
+    telegram_api_base: str = "https://api.telegram.org"
+    telegram_webhook_url: str | None = None  # public base URL; /webhooks/telegram is added
+    telegram_webhook_secret: SecretStr | None = None
+    telegram_poll_timeout: int = 25
+    telegram_rate: float = 30.0  # messages per second, all chats together
+    telegram_chat_interval: float = 1.0  # seconds between two messages to one chat
+    telegram_group_per_minute: int = 20
 
 
 def settings(**overrides: object) -> Settings:

@@ -34,7 +34,7 @@ class FileRef:
 class Event:
     """One thing a person did: typed text, pressed a choice, shared a contact or sent a file."""
 
-    kind: Literal["text", "choice", "contact", "file"]
+    kind: Literal["text", "choice", "contact", "file", "other"]  # other: a sticker, a voice note...
     text: str = ""
     choice: str = ""
     contact: str = ""
@@ -49,6 +49,8 @@ class Event:
             return f"[contact] {self.contact}"
         if self.kind == "choice":
             return f"[choice] {self.choice}"
+        if self.kind == "other":
+            return "[unsupported message]"
         return self.text
 
 
@@ -62,6 +64,7 @@ class InboundEvent:
     event: Event
     dedupe_id: str | None = None
     language_hint: str | None = None
+    reply_to: str | None = None  # the platform id of the message whose button was pressed
 
 
 @dataclass(frozen=True)
@@ -81,14 +84,18 @@ class Reply:
     text: str
     choices: tuple[Choice, ...] = ()
     expects: Expects | None = None
+    contact_label: str | None = None  # a "share my number" button, where a channel has one
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "text": self.text,
             "choices": [{"id": c.id, "label": c.label} for c in self.choices],
             "expects": {"field": self.expects.field, "kind": self.expects.kind}
             if self.expects else None,
         }
+        if self.contact_label:
+            data["contact_label"] = self.contact_label
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Reply:
@@ -97,6 +104,7 @@ class Reply:
             text=data["text"],
             choices=tuple(Choice(c["id"], c["label"]) for c in data.get("choices", [])),
             expects=Expects(exp["field"], exp["kind"]) if exp else None,
+            contact_label=data.get("contact_label"),
         )
 
 

@@ -93,7 +93,7 @@ def prompt(state: State, ctx: Context) -> Reply:
     if state.draft.answers.get(spec.key) is not None:
         _ = ctx.tr(state.lang).gettext
         keep = Choice("keep", _("✔ Keep the current answer"))
-        reply = Reply(reply.text, (keep, *reply.choices), reply.expects)
+        reply = Reply(reply.text, (keep, *reply.choices), reply.expects, reply.contact_label)
     return reply
 
 

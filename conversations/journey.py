@@ -38,6 +38,10 @@ COMMANDS = {"/start", "/menu", "/status", "/cancel", "/help", "/language"}
 def step(state: State, event: Event, ctx: Context) -> Transition:
     """The next state, replies and actions after one event from a beneficiary."""
     state = state.model_copy(deep=True)
+    if event.kind == "other":  # a sticker, voice note, location...: say what works, ask again
+        _ = ctx.tr(state.lang).gettext
+        return Transition(state, [Reply(_("I can read text, photos and documents.")),
+                                  prompt(state, ctx)])
     if not state.consented:
         return on_welcome(state, event, ctx)
     command = _command(event)
@@ -126,9 +130,18 @@ def _offer_resume(state: State, ctx: Context) -> Transition:
     return Transition(state, [render.resume(state, ctx, intake.service_of(state, ctx))])
 
 
+def stale(state: State, ctx: Context) -> list[Reply]:
+    """A button from an earlier message was pressed: nothing happens but a reminder."""
+    _ = ctx.tr(state.lang).gettext
+    return [Reply(_("That button belongs to an earlier message. Please answer the latest "
+                    "question:")), prompt(state, ctx)]
+
+
 def prompt(state: State, ctx: Context) -> Reply:
     """What the current step asks, said again (after /help, or a misunderstanding)."""
     match state.step:
+        case Step.WELCOME:
+            return render.welcome(state, ctx)
         case Step.MENU:
             return render.menu(state, ctx)
         case Step.LANGUAGE:

@@ -155,8 +155,9 @@ def field_question(state: State, ctx: Context, service: Service, spec: FieldSpec
         lines.append(_("Current answer: {value}").format(
             value=display_value(state, ctx, spec, draft.answers[spec.key])))
     choices = option_choices(state, spec) if spec.kind is FieldKind.CHOICE else ()
+    contact = _("📱 Share my number") if spec.kind is FieldKind.PHONE else None
     return Reply("\n".join(lines), choices + nav_choices(state, ctx, spec),
-                 Expects(spec.key, spec.kind.value))
+                 Expects(spec.key, spec.kind.value), contact)
 
 
 def kind_hint(state: State, ctx: Context, spec: FieldSpec) -> str:
@@ -182,7 +183,8 @@ def invalid_answer(state: State, ctx: Context, error: fields.Invalid, question: 
     lines = [problem]
     if example:
         lines.append(_("Example of a correct answer: {example}").format(example=example))
-    return Reply("\n".join(lines) + "\n\n" + question.text, question.choices, question.expects)
+    return Reply("\n".join(lines) + "\n\n" + question.text, question.choices, question.expects,
+                 question.contact_label)
 
 
 def display_value(state: State, ctx: Context, spec: FieldSpec, value: Any) -> str:
@@ -352,3 +354,14 @@ STATUS_WORDS = {
     "service_delivered": fields.N_("Service delivered"),
     "closed": fields.N_("Closed"),
 }
+
+
+# The commands every channel understands, with the description Telegram shows in its menu.
+COMMANDS = [
+    ("start", fields.N_("Start, or continue an unfinished request")),
+    ("menu", fields.N_("Main menu")),
+    ("status", fields.N_("Status of my requests")),
+    ("cancel", fields.N_("Cancel the request I am filling in")),
+    ("language", fields.N_("Change the language")),
+    ("help", fields.N_("Help")),
+]

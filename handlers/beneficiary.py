@@ -86,6 +86,9 @@ class BeneficiaryHandler:
                 return False
             who, state = await self._load(uow, inbound)
             ctx = Context(self.profile, now, inbound.channel, self.translations)
+            if await self._stale(uow, inbound):
+                await self._record(uow, who, journey.stale(state, ctx), now)
+                return True
             transition = journey.step(state, inbound.event, ctx)
             said = journey.loggable(state, inbound.event, ctx)
             if who.beneficiary_id is not None:  # logged first: a case opened now includes it
@@ -98,6 +101,14 @@ class BeneficiaryHandler:
             await self._save(uow, who, transition.state, now)
             await self._record(uow, who, replies, now)
         return True
+
+    @staticmethod
+    async def _stale(uow: UnitOfWork, inbound: InboundEvent) -> bool:
+        """A button pressed on an older message than the latest one with buttons."""
+        if inbound.event.kind != "choice" or inbound.reply_to is None:
+            return False
+        latest = await uow.latest_keyboard(inbound.channel, inbound.chat_id)
+        return latest is not None and latest != inbound.reply_to
 
     async def _load(self, uow: UnitOfWork, inbound: InboundEvent) -> tuple[Sender, State]:
         conv = await uow.conversation(inbound.channel, inbound.sender_id)

@@ -239,6 +239,8 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
+    has_choices: Mapped[bool] = mapped_column(Boolean, default=False)
+    message_ref: Mapped[str | None] = mapped_column(String(64))  # the platform's message id
 
 
 class Counter(Base):

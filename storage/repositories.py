@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
 
 from conversations.base import CaseView, RequestView
 from storage import models as m
@@ -247,26 +248,67 @@ class UnitOfWork:
     ) -> None:
         self.session.add(
             m.OutboxMessage(channel=channel, chat_id=chat_id, payload=payload, priority=priority,
-                            status="pending", attempts=0, available_at=now, created_at=now)
+                            status="pending", attempts=0, available_at=now, created_at=now,
+                            has_choices=bool(payload.get("choices")))
         )
 
-    async def pending(self, channel: str, now: datetime, limit: int = 100) -> list[m.OutboxMessage]:
+    async def pending(self, channel: str, now: datetime, limit: int = 100,
+                      exclude: set[str] | frozenset[str] = frozenset()) -> list[m.OutboxMessage]:
+        """Rows due now, by priority then age; a chat with an earlier row still waiting
+        (not yet due) is left out so that its messages never overtake each other."""
+        earlier = aliased(m.OutboxMessage)
+        still_waiting = (
+            select(earlier.id).where(
+                earlier.status == "pending", earlier.channel == channel,
+                earlier.chat_id == m.OutboxMessage.chat_id, earlier.id < m.OutboxMessage.id,
+                earlier.available_at > now,
+            ).exists()
+        )
         stmt = (
             select(m.OutboxMessage)
             .where(m.OutboxMessage.status == "pending", m.OutboxMessage.channel == channel,
-                   m.OutboxMessage.available_at <= now)
+                   m.OutboxMessage.available_at <= now, ~still_waiting)
             .order_by(m.OutboxMessage.priority, m.OutboxMessage.id).limit(limit)
         )
+        if exclude:
+            stmt = stmt.where(m.OutboxMessage.chat_id.not_in(exclude))
         return list((await self.session.execute(stmt)).scalars())
 
-    async def mark_sent(self, ids: list[int], now: datetime) -> None:
-        """Delivered: the text is dropped (it may hold personal data), the record stays."""
+    async def mark_sent(self, ids: list[int], now: datetime, ref: str | None = None) -> None:
+        """Delivered: the text is dropped (it may hold personal data), the record stays,
+        with the platform's id of the message (`ref`)."""
         if ids:
             await self.session.execute(
                 update(m.OutboxMessage).where(m.OutboxMessage.id.in_(ids))
                 .values(status="sent", sent_at=now, attempts=m.OutboxMessage.attempts + 1,
-                        payload={})
+                        payload={}, message_ref=ref)
             )
+
+    async def postpone(self, row_id: int, until: datetime, why: str) -> None:
+        await self.session.execute(
+            update(m.OutboxMessage).where(m.OutboxMessage.id == row_id)
+            .values(available_at=until, error=why[:500]))
+
+    async def mark_unreachable(self, channel: str, chat_id: str, why: str) -> None:
+        """The person blocked the bot: stop sending to this chat and note it on them."""
+        await self.session.execute(
+            update(m.OutboxMessage)
+            .where(m.OutboxMessage.channel == channel, m.OutboxMessage.chat_id == chat_id,
+                   m.OutboxMessage.status == "pending")
+            .values(status="unreachable", error=why[:500], payload={}))
+        people = select(m.Identity.beneficiary_id).where(
+            m.Identity.channel == channel, m.Identity.chat_id == chat_id)
+        await self.session.execute(
+            update(m.Beneficiary).where(m.Beneficiary.id.in_(people)).values(unreachable=True))
+
+    async def latest_keyboard(self, channel: str, chat_id: str) -> str | None:
+        """The platform id of the last message with choices sent to a chat."""
+        stmt = (
+            select(m.OutboxMessage.message_ref)
+            .where(m.OutboxMessage.channel == channel, m.OutboxMessage.chat_id == chat_id,
+                   m.OutboxMessage.has_choices.is_(True), m.OutboxMessage.status == "sent")
+            .order_by(m.OutboxMessage.id.desc()).limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
 
     async def mark_failed(self, row_id: int, error: str, retry_at: datetime | None) -> None:
         """A failed attempt: retried at `retry_at`, or given up when it is None."""

@@ -94,7 +94,9 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
         stdout.flush()
 
     async def send(chat_id: str, reply: Reply) -> None:
-        emit({"to": chat_id, **reply.to_dict()})
+        data = reply.to_dict()  # exactly the contract's keys
+        emit({"to": chat_id, "text": data["text"], "choices": data["choices"],
+              "expects": data["expects"]})
 
     for stream in (stdin, stdout):  # UTF-8 whatever the locale says
         if hasattr(stream, "reconfigure"):

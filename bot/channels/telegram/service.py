@@ -1,0 +1,100 @@
+"""Wasl on Telegram: updates come in by long polling or webhook, replies leave
+through the outbox within Telegram's limits."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from bot.app import App
+from bot.channels.errors import DeliveryError, RetryLater, TemporaryFailure
+from bot.channels.telegram import CHANNEL, incoming, messages
+from bot.channels.telegram.client import TelegramClient
+from bot.config import Settings
+from bot.outbox import Limits, Sender
+from conversations.base import Reply
+from conversations.render import COMMANDS
+
+log = logging.getLogger(__name__)
+
+
+class TelegramService:
+    def __init__(self, app: App, client: TelegramClient, settings: Settings) -> None:
+        self.app, self.client, self.settings = app, client, settings
+        limits = Limits(settings.telegram_rate, settings.telegram_chat_interval,
+                        settings.telegram_group_per_minute)
+        self.sender = Sender(app.outbox, CHANNEL, self._send, limits)
+        self.max_bytes = int(app.profile.max_file_mb * 1024 * 1024)
+
+    async def start(self) -> dict[str, Any]:
+        """Connect, and register the commands in Arabic (the default) and English."""
+        me = await self.client.start()
+        for lang in (None, "ar", "en"):
+            _ = self.app.translations[lang or "ar"].gettext
+            await self.client.set_commands([(name, _(text)) for name, text in COMMANDS], lang)
+        return me
+
+    async def handle(self, update: dict[str, Any]) -> None:
+        """One update: answer a pressed button at once, then the conversation.
+        Raises TemporaryFailure when a file could not be fetched (so it is retried)."""
+        got = await incoming(update, self.client, self.max_bytes)
+        if got is None:
+            return
+        if got.callback_id:
+            await self._settle_button(got.callback_id, got.inbound.chat_id, got.message_id)
+        await self.app.beneficiaries.handle(got.inbound)
+        self.sender.wake()
+
+    async def _settle_button(self, callback_id: str, chat_id: str, message_id: str | None) -> None:
+        """Stop the spinner and take the keyboard off, so it cannot be pressed twice."""
+        try:
+            await self.client.answer_callback(callback_id)
+            if message_id:
+                await self.client.remove_keyboard(chat_id, message_id)
+        except DeliveryError as exc:  # an old query or an edited message: the press still counts
+            log.info("could not settle a button: %s", exc)
+
+    async def _send(self, chat_id: str, reply: Reply) -> str | None:
+        ref = None
+        for text, markup in messages(reply):
+            ref = await self.client.send_message(chat_id, text, markup)
+        return ref
+
+    async def poll(self) -> None:
+        """Long polling. The offset moves past an update only after it was handled and
+        committed; after a crash, Telegram sends it again and the dedupe skips it."""
+        await self.client.delete_webhook()
+        offset: int | None = None
+        failures = 0
+        while True:
+            try:
+                updates = await self.client.get_updates(offset, self.settings.telegram_poll_timeout)
+                for update in updates:
+                    await self.handle(update)
+                    offset = int(update["update_id"]) + 1
+                failures = 0
+            except RetryLater as exc:
+                await asyncio.sleep(exc.seconds)
+            except (TemporaryFailure, DeliveryError) as exc:
+                failures += 1
+                log.warning("polling failed (%s); retrying", exc)
+                await asyncio.sleep(min(2 ** failures, 60))
+
+
+async def run_polling(app: App, client: TelegramClient, settings: Settings) -> None:
+    """`wasl run` with a token: poll and deliver until stopped."""
+    service = TelegramService(app, client, settings)
+    me = await service.start()
+    log.warning("Wasl is on Telegram as @%s (%s runtime, polling)", me.get("username"),
+                settings.telegram_runtime)
+    tasks = [asyncio.create_task(service.poll()), asyncio.create_task(service.sender.run())]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+        for task in done:
+            task.result()
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await client.close()
