@@ -10,6 +10,7 @@ this process or another) talks HTTP to it exactly as to api.telegram.org.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import socket
@@ -64,6 +65,7 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float = field(default_factory=time.monotonic)
+    status: int = 200  # what the fake answered (a fault's code)
 
 
 class FakeTelegram:
@@ -141,7 +143,9 @@ class FakeTelegram:
             return [c for c in self.calls if c.method == method]
 
     def sent_to(self, chat_id: str | int) -> list[dict[str, Any]]:
-        return [c.params for c in self.called("sendMessage") if str(c.params["chat_id"]) == str(chat_id)]
+        """Messages delivered to a chat (calls answered with an error are not deliveries)."""
+        return [c.params for c in self.called("sendMessage")
+                if str(c.params["chat_id"]) == str(chat_id) and c.status == 200]
 
     def wait(self, predicate, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
@@ -207,8 +211,11 @@ class FakeTelegram:
         method = request.path_params["method"]
         params = await _params(request)
         with self.cond:
-            self.calls.append(Call(method, params))
+            call = Call(method, params)
+            self.calls.append(call)
             fault = self._take_fault(method, params)
+            if fault and not fault.delay:
+                call.status = fault.code
             self.cond.notify_all()
         if fault and fault.delay:
             await asyncio.sleep(fault.delay)
@@ -343,8 +350,6 @@ async def _params(request: Request) -> dict[str, Any]:
             params[key] = value if isinstance(value, str) else "<file>"
     for key, value in list(params.items()):
         if isinstance(value, str) and value[:1] in "[{":
-            try:
+            with contextlib.suppress(ValueError):
                 params[key] = json.loads(value)
-            except ValueError:
-                pass
     return params

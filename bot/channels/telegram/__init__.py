@@ -60,7 +60,7 @@ async def _event(message: dict[str, Any], sender: str, uid: str, client: Telegra
         own = str(contact.get("user_id")) == sender  # only the sender's own card counts
         return Event("contact", contact=str(contact.get("phone_number", "")), contact_is_own=own)
     if photos := message.get("photo"):
-        best = max(photos, key=lambda p: p.get("file_size") or p.get("width", 0) * p.get("height", 0))
+        best = max(photos, key=lambda p: (p.get("width", 0) * p.get("height", 0), p.get("file_size", 0)))
         return Event("file", file=await _file(best, f"photo-{uid}.jpg", "image/jpeg", client, max_bytes))
     if document := message.get("document"):
         name = document.get("file_name") or f"document-{uid}"

@@ -1,0 +1,133 @@
+"""Run Wasl as a real process against the fake Bot API, and talk to it as a Telegram user."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.fakes.telegram import TOKEN, FakeTelegram
+
+ROOT = Path(__file__).resolve().parents[2]
+SECRET = "wasl-webhook-secret-for-tests"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class WaslProcess:
+    """`wasl run` (polling) or `wasl serve` (webhook), pointed at the fake."""
+
+    def __init__(self, fake: FakeTelegram, db: str, runtime: str, mode: str, log: Path,
+                 **env: str) -> None:
+        self.fake, self.mode, self.port = fake, mode, free_port()
+        self.env = {**os.environ, "PYTHONUTF8": "1", "WASL_TELEGRAM_TOKEN": TOKEN,
+                    "WASL_TELEGRAM_API_BASE": fake.url, "WASL_TELEGRAM_RUNTIME": runtime,
+                    "WASL_DATABASE_URL": db, "WASL_PROFILE": "bakkah",
+                    "WASL_TELEGRAM_CHAT_INTERVAL": "0.05", "WASL_TELEGRAM_POLL_TIMEOUT": "1",
+                    "WASL_LOG_LEVEL": "INFO", **env}
+        if mode == "webhook":
+            self.env["WASL_TELEGRAM_WEBHOOK_URL"] = f"http://127.0.0.1:{self.port}"
+            self.env["WASL_TELEGRAM_WEBHOOK_SECRET"] = SECRET
+        self.log = log
+        self.proc: subprocess.Popen | None = None
+
+    def start(self) -> WaslProcess:
+        args = ["run"] if self.mode == "polling" else ["serve", "--port", str(self.port)]
+        before = len(self.fake.called("getUpdates" if self.mode == "polling" else "setWebhook"))
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT, env=self.env,
+                                     stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
+        method = "getUpdates" if self.mode == "polling" else "setWebhook"
+        try:
+            self.fake.wait(lambda: len(self.fake.called(method)) > before, timeout=30)
+        except TimeoutError:
+            raise RuntimeError(self.log.read_text()) from None
+        return self
+
+    def kill(self) -> None:
+        assert self.proc
+        self.proc.kill()
+        self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
+        headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}
+        return httpx.post(f"http://127.0.0.1:{self.port}/webhooks/telegram", json=update,
+                          headers=headers, timeout=30)
+
+
+class User:
+    """A Telegram user in a private chat with the bot."""
+
+    def __init__(self, fake: FakeTelegram, bot: WaslProcess, uid: int = 555000111) -> None:
+        self.fake, self.bot, self.uid = fake, bot, uid
+
+    def deliver(self, update: dict[str, Any]) -> None:
+        if self.bot.mode == "polling":
+            self.fake.handled(self.fake.push(update), timeout=30)
+        else:
+            assert self.bot.post(update).status_code == 200
+
+    def _exchange(self, update: dict[str, Any], quiet: float = 0.4) -> list[dict[str, Any]]:
+        """Deliver one update; the messages the bot sent back (after it fell quiet)."""
+        before = len(self.fake.sent_to(self.uid))
+        self.deliver(update)
+        self.fake.wait(lambda: len(self.fake.sent_to(self.uid)) > before, timeout=30)
+        count = -1
+        while count != len(self.fake.sent_to(self.uid)):
+            count = len(self.fake.sent_to(self.uid))
+            time.sleep(quiet)
+        return self.fake.sent_to(self.uid)[before:]
+
+    def say(self, text: str) -> list[dict[str, Any]]:
+        return self._exchange(self.fake.text_update(self.uid, text))
+
+    def contact(self, phone: str, owner: int | None = None) -> list[dict[str, Any]]:
+        return self._exchange(self.fake.contact_update(self.uid, phone, owner))
+
+    def photo(self, content: bytes) -> list[dict[str, Any]]:
+        return self._exchange(self.fake.photo_update(self.uid, content))
+
+    def document(self, content: bytes, name: str, mime: str, size: int | None = None):
+        return self._exchange(self.fake.document_update(self.uid, content, name, mime, size))
+
+    def press(self, choice: str, message: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+        message = message or self.latest_with_buttons()
+        data = f"c:{choice}"
+        buttons = [b["callback_data"] for row in message["reply_markup"]["inline_keyboard"]
+                   for b in row]
+        assert data in buttons, (choice, buttons)
+        return self._exchange(self.fake.press_update(self.uid, message, data))
+
+    def latest_with_buttons(self) -> dict[str, Any]:
+        mine = [p for p in self.fake.sent_to(self.uid) if "inline_keyboard" in (p.get("reply_markup") or {})]
+        assert mine, "no message with buttons"
+        last = mine[-1]
+        stored = [m for (chat, _), m in self.fake.messages.items()
+                  if chat == str(self.uid) and m.get("text") == last["text"]]
+        message = dict(stored[-1])
+        message["reply_markup"] = last["reply_markup"]  # as sent, even if removed since
+        return message
+
+
+def buttons(message: dict[str, Any]) -> list[str]:
+    markup = message.get("reply_markup") or {}
+    return [b.get("callback_data", b.get("text")) for row in
+            markup.get("inline_keyboard", markup.get("keyboard", [])) for b in row]

@@ -1,0 +1,234 @@
+"""Wasl on Telegram, end to end: the real bot process (python-telegram-bot and aiogram,
+polling and webhook) against the local fake Bot API server."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from tests.e2e.sim import NAME, wasl
+from tests.e2e.telegram_bot import SECRET, User, WaslProcess, buttons
+from tests.fakes.telegram import FakeTelegram
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
+RUNTIMES = ["ptb", "aiogram"]
+
+
+@pytest.fixture
+def fake():
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    return f"sqlite:///{tmp_path}/wasl.db"
+
+
+@pytest.fixture
+def launch(fake, db, tmp_path):
+    started: list[WaslProcess] = []
+
+    def start(runtime: str = "ptb", mode: str = "polling", **env: str) -> WaslProcess:
+        proc = WaslProcess(fake, db, runtime, mode, tmp_path / "bot.log", **env).start()
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+def to_question(user: User, field_label: str) -> None:
+    """Consent, start a food basket request, answer up to the question with that label."""
+    user.say("/start")
+    user.press("accept")
+    user.press("new_request")
+    replies = user.press("food_basket")
+    answers = {"الاسم الرباعي": NAME, "رقم الهوية": "١٢٣٤٥٦٧٨٩٧", "تاريخ انتهاء": "1449/1/1"}
+    while field_label not in replies[-1]["text"]:
+        said = next(a for label, a in answers.items() if label in replies[-1]["text"])
+        replies = user.say(said)
+
+
+@pytest.mark.parametrize("mode", ["polling", "webhook"])
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_whole_journey(fake, launch, db, runtime, mode):
+    bot = launch(runtime, mode)
+    user = User(fake, bot)
+    welcome = user.say("/start")
+    assert "جمعية بكة للخدمات الإنسانية" in welcome[0]["text"]
+    assert buttons(welcome[0]) == ["c:accept", "c:decline", "c:language"]
+    assert "parse_mode" not in welcome[0]  # plain text: nothing typed is read as markup
+    menu = user.press("accept")
+    assert buttons(menu[-1]) == ["c:new_request", "c:status", "c:human", "c:language"]
+    user.press("new_request")
+    user.press("food_basket")
+    user.say(NAME)
+    user.say("١٢٣٤٥٦٧٨٩٧")
+    phone_question = user.say("1449/1/1")[-1]
+    keyboard = phone_question["reply_markup"]["keyboard"]
+    assert keyboard[0][0]["request_contact"] is True and "مشاركة رقمي" in keyboard[0][0]["text"]
+    user.contact("+966 50 123 4567")
+    user.say("العزيزية")
+    consent = user.say("5")[-1]
+    assert "c:accept" in buttons(consent)  # health and financial questions need consent first
+    user.press("accept")
+    user.say("3000")
+    user.press("salary")
+    summary = user.photo(PNG)[-1]
+    assert "••••••7897" in summary["text"] and "+966501234567" in summary["text"]
+    user.press("confirm")
+    done = user.say(NAME)
+    number = re.search(r"BK-\d{4}-\d{6}", done[0]["text"]).group(0)
+    assert "لجنة البحث" in done[0]["text"] and "هـ" in done[0]["text"]
+    status = user.say("/status")
+    assert number in status[0]["text"]
+
+    [record] = json.loads(wasl("requests", "list", "--json", db=db).stdout)
+    assert record["channel"] == "telegram" and record["beneficiary"] == str(user.uid)
+    assert record["fields"]["mobile"] == "+966501234567"
+    assert record["documents"][0]["mime"] == "image/png"
+    assert record["acknowledgment"]["hash_matches"]
+    for lang in (None, "ar", "en"):
+        assert [c["command"] for c in fake.commands[lang]] == [
+            "start", "menu", "status", "cancel", "language", "help"]
+    assert fake.commands["en"][0]["description"] != fake.commands["ar"][0]["description"]
+
+
+def test_a_pressed_button_is_answered_and_its_keyboard_removed(fake, launch):
+    user = User(fake, launch())
+    user.say("/start")
+    user.press("accept")
+    assert len(fake.called("answerCallbackQuery")) == 1
+    [edit] = fake.called("editMessageReplyMarkup")
+    assert "reply_markup" not in fake.message(user.uid, edit.params["message_id"])
+
+
+def test_a_button_from_an_old_keyboard_changes_nothing(fake, launch):
+    user = User(fake, launch())
+    user.say("/start")
+    user.press("accept")
+    old_menu = user.latest_with_buttons()
+    user.press("new_request")
+    replies = user.press("status", message=old_menu)  # the menu from before
+    assert "رسالة سابقة" in replies[0]["text"]
+    assert "c:food_basket" in buttons(replies[-1])  # still at the services question
+
+
+def test_a_contact_card_of_someone_else_is_refused(fake, launch):
+    user = User(fake, launch())
+    to_question(user, "رقم الجوال")
+    replies = user.contact("+966501234567", owner=999)
+    assert "رقمك أنت" in replies[0]["text"]
+
+
+def test_a_file_over_the_limit_is_refused_without_downloading(fake, launch):
+    user = User(fake, launch())
+    to_question(user, "رقم الجوال")
+    for said in ["0501234567", "العزيزية", "5"]:
+        user.say(said)
+    user.press("accept")
+    user.say("3000")
+    user.press("salary")
+    replies = user.document(b"%PDF-1.4", "big.pdf", "application/pdf", size=30 * 1024 * 1024)
+    assert "كبير" in replies[0]["text"] and "10" in replies[0]["text"]
+    assert fake.called("getFile") == []
+    wrong = user.document(b"MZ\x90\x00", "photo.jpg", "image/jpeg")
+    assert "غير مقبول" in wrong[0]["text"]
+
+
+def test_markup_in_a_name_is_shown_as_typed(fake, launch, db):
+    user = User(fake, launch())
+    to_question(user, "الاسم الرباعي")
+    hostile = "<b>فاطمة</b> <a href='tg://user?id=1'>x</a> *bold* _i_"
+    user.say(hostile)
+    user.say("/help")
+    for params in fake.called("sendMessage"):
+        assert "parse_mode" not in params.params and "entities" not in params.params
+
+
+def test_429_waits_and_then_delivers_once(fake, launch):
+    bot = launch()
+    user = User(fake, bot)
+    fake.fail("sendMessage", 429, retry_after=2)
+    started = time.monotonic()
+    welcome = user.say("/start")
+    assert welcome and time.monotonic() - started >= 2
+    assert [c.status for c in fake.called("sendMessage")] == [429, 200]  # delivered once
+
+
+def test_403_marks_the_beneficiary_unreachable_and_stops(fake, launch, db):
+    bot = launch()
+    user = User(fake, bot)
+    user.say("/start")
+    user.press("accept")
+    fake.fail("sendMessage", 403, chat_id=str(user.uid), times=5)
+    fake.push(fake.text_update(user.uid, "/menu"))
+    fake.wait(lambda: len(fake.called("sendMessage")) >= 3, timeout=20)
+    time.sleep(1.5)
+    assert [c.status for c in fake.called("sendMessage")] == [200, 200, 403]  # no retries
+    with create_engine(db).connect() as conn:
+        assert conn.execute(text("select unreachable from beneficiaries")).scalar_one() in (1, True)
+        statuses = conn.execute(text("select status from outbox order by id")).scalars().all()
+    assert statuses[-1] == "unreachable"
+
+
+def test_network_errors_are_retried_with_backoff(fake, launch):
+    user = User(fake, launch())
+    fake.fail("sendMessage", 502, times=1)
+    welcome = user.say("/start")
+    assert "جمعية بكة" in welcome[0]["text"]
+    assert [c.status for c in fake.called("sendMessage")] == [502, 200]
+
+
+def test_forged_webhook_secret_is_refused_and_never_processed(fake, launch):
+    bot = launch("ptb", "webhook")
+    update = fake.text_update(777, "/start")
+    assert bot.post(update, secret="guess").status_code == 403
+    assert bot.post(update, secret=None).status_code == 403
+    time.sleep(1)
+    assert fake.sent_to(777) == []
+    assert bot.post(update, secret=SECRET).status_code == 200
+    fake.wait(lambda: fake.sent_to(777) != [])
+    assert "refused a Telegram webhook call" in bot.log.read_text()
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_a_webhook_retry_is_processed_once(fake, launch, runtime):
+    bot = launch(runtime, "webhook")
+    update = fake.text_update(778, "/start")
+    assert bot.post(update).status_code == 200
+    fake.wait(lambda: len(fake.sent_to(778)) == 1)
+    assert bot.post(update).status_code == 200  # Telegram delivers it again
+    time.sleep(1)
+    assert len(fake.sent_to(778)) == 1
+
+
+@pytest.mark.parametrize("runtime", RUNTIMES)
+def test_kill_mid_journey_and_restart(fake, launch, runtime, db):
+    bot = launch(runtime)
+    user = User(fake, bot)
+    to_question(user, "تاريخ انتهاء")
+    # The next getUpdates (which would confirm the update) hangs; the bot dies meanwhile.
+    fake.slow("getUpdates", 30)
+    update = fake.text_update(user.uid, "1449/1/1")
+    fake.push(update)
+    fake.wait(lambda: any("رقم الجوال" in p["text"] for p in fake.sent_to(user.uid)))
+    time.sleep(0.5)  # (its outbox row is marked sent: only the update stays unconfirmed)
+    bot.kill()
+    assert fake.confirmed <= update["update_id"]  # Telegram still holds the update
+    fake.faults.clear()
+    before = len(fake.sent_to(user.uid))
+    bot = launch(runtime)
+    fake.handled(update["update_id"])
+    time.sleep(1)
+    assert len(fake.sent_to(user.uid)) == before  # redelivered, recognised, not answered twice
+    user.bot = bot
+    replies = user.say("0501234567")  # the conversation resumes where it was
+    assert "الحي" in replies[-1]["text"]
