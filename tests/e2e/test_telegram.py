@@ -30,11 +30,17 @@ def db(tmp_path) -> str:
     return f"sqlite:///{tmp_path}/wasl.db"
 
 
+@pytest.fixture(params=RUNTIMES)
+def runtime(request) -> str:
+    """Every test here runs on both runtimes: the same suite for each."""
+    return request.param
+
+
 @pytest.fixture
-def launch(fake, db, tmp_path):
+def launch(fake, db, tmp_path, runtime):
     started: list[WaslProcess] = []
 
-    def start(runtime: str = "ptb", mode: str = "polling", **env: str) -> WaslProcess:
+    def start(mode: str = "polling", **env: str) -> WaslProcess:
         proc = WaslProcess(fake, db, runtime, mode, tmp_path / "bot.log", **env).start()
         started.append(proc)
         return proc
@@ -57,9 +63,8 @@ def to_question(user: User, field_label: str) -> None:
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
-@pytest.mark.parametrize("runtime", RUNTIMES)
-def test_whole_journey(fake, launch, db, runtime, mode):
-    bot = launch(runtime, mode)
+def test_whole_journey(fake, launch, db, mode):
+    bot = launch(mode)
     user = User(fake, bot)
     welcome = user.say("/start")
     assert "جمعية بكة للخدمات الإنسانية" in welcome[0]["text"]
@@ -188,7 +193,7 @@ def test_network_errors_are_retried_with_backoff(fake, launch):
 
 
 def test_forged_webhook_secret_is_refused_and_never_processed(fake, launch):
-    bot = launch("ptb", "webhook")
+    bot = launch("webhook")
     update = fake.text_update(777, "/start")
     assert bot.post(update, secret="guess").status_code == 403
     assert bot.post(update, secret=None).status_code == 403
@@ -199,9 +204,8 @@ def test_forged_webhook_secret_is_refused_and_never_processed(fake, launch):
     assert "refused a Telegram webhook call" in bot.log.read_text()
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
-def test_a_webhook_retry_is_processed_once(fake, launch, runtime):
-    bot = launch(runtime, "webhook")
+def test_a_webhook_retry_is_processed_once(fake, launch):
+    bot = launch("webhook")
     update = fake.text_update(778, "/start")
     assert bot.post(update).status_code == 200
     fake.wait(lambda: len(fake.sent_to(778)) == 1)
@@ -210,9 +214,8 @@ def test_a_webhook_retry_is_processed_once(fake, launch, runtime):
     assert len(fake.sent_to(778)) == 1
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
-def test_kill_mid_journey_and_restart(fake, launch, runtime, db):
-    bot = launch(runtime)
+def test_kill_mid_journey_and_restart(fake, launch, db):
+    bot = launch()
     user = User(fake, bot)
     to_question(user, "تاريخ انتهاء")
     # The next getUpdates (which would confirm the update) hangs; the bot dies meanwhile.
@@ -225,7 +228,7 @@ def test_kill_mid_journey_and_restart(fake, launch, runtime, db):
     assert fake.confirmed <= update["update_id"]  # Telegram still holds the update
     fake.faults.clear()
     before = len(fake.sent_to(user.uid))
-    bot = launch(runtime)
+    bot = launch()
     fake.handled(update["update_id"])
     time.sleep(1)
     assert len(fake.sent_to(user.uid)) == before  # redelivered, recognised, not answered twice
