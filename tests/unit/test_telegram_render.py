@@ -97,3 +97,16 @@ def test_every_callback_fits_telegrams_64_bytes(name):
         ids = [service.key] + [f.key for f in service.fields]
         ids += [o.key for f in service.fields for o in f.options]
         assert all(len(f"{CALLBACK}{i}".encode()) <= 64 for i in ids)
+
+
+def test_an_update_of_an_unknown_shape_is_skipped_not_fatal():
+    from bot.channels.telegram.service import TelegramService
+
+    service = TelegramService.__new__(TelegramService)
+    service.client, service.max_bytes = Files(), 10
+
+    async def go():
+        await service.handle({"update_id": 5, "message": {"chat": {"type": "private"},
+                                                          "from": {"no_id": True}}})
+
+    asyncio.run(go())  # returns quietly: the polling loop moves on

@@ -38,7 +38,14 @@ class TelegramService:
     async def handle(self, update: dict[str, Any]) -> None:
         """One update: answer a pressed button at once, then the conversation.
         Raises TemporaryFailure when a file could not be fetched (so it is retried)."""
-        got = await incoming(update, self.client, self.max_bytes)
+        try:
+            got = await incoming(update, self.client, self.max_bytes)
+        except DeliveryError:
+            raise
+        except (KeyError, TypeError, ValueError) as exc:  # a shape we do not know: skip it
+            log.warning("skipped an update we cannot read (%s): %s", type(exc).__name__,
+                        update.get("update_id"))
+            return
         if got is None:
             return
         if got.callback_id:
