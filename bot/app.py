@@ -12,6 +12,8 @@ from bot.outbox import Outbox
 from conversations.base import Translator
 from conversations.profile import Profile
 from handlers.beneficiary import BeneficiaryHandler
+from handlers.router import Router
+from handlers.staff import StaffHandler
 from storage.db import Database
 
 
@@ -27,6 +29,7 @@ class App:
     translations: dict[str, Translator]
     beneficiaries: BeneficiaryHandler
     outbox: Outbox
+    router: Router
 
     async def close(self) -> None:
         await self.db.close()
@@ -40,5 +43,13 @@ async def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now)
     db = Database(settings.database_url)
     if settings.auto_migrate:
         await db.migrate()
-    handler = BeneficiaryHandler(db, profile, translations, clock)
-    return App(settings, profile, db, translations, handler, Outbox(db, clock))
+    return assemble(settings, profile, db, translations, clock)
+
+
+def assemble(settings: Settings, profile: Profile, db: Database,
+             translations: dict[str, Translator], clock: Callable[[], datetime] = utc_now) -> App:
+    """Wire the handlers around an open database (tests use this with their own clock)."""
+    beneficiaries = BeneficiaryHandler(db, profile, translations, clock)
+    staff = StaffHandler(db, profile, translations, clock)
+    router = Router(db, beneficiaries, staff, clock)
+    return App(settings, profile, db, translations, beneficiaries, Outbox(db, clock), router)

@@ -8,6 +8,7 @@ import json
 import logging
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
 from typing import Annotated, Any
 
 import typer
@@ -18,6 +19,7 @@ from bot import profiles
 from bot.app import App, build_app
 from bot.config import settings
 from bot.reports import case_records, request_records
+from storage.models import AuditEntry
 
 cli = typer.Typer(help="Wasl: an association's beneficiary-relations policy, running as a chatbot.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -25,10 +27,12 @@ requests_cli = typer.Typer(help="Support requests.", no_args_is_help=True)
 cases_cli = typer.Typer(help="Escalations to the social researcher queue.", no_args_is_help=True)
 profiles_cli = typer.Typer(help="Association profiles.", no_args_is_help=True)
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
+staff_cli = typer.Typer(help="Social researchers and admins.", no_args_is_help=True)
 cli.add_typer(requests_cli, name="requests")
 cli.add_typer(cases_cli, name="cases")
 cli.add_typer(profiles_cli, name="profiles")
 cli.add_typer(db_cli, name="db")
+cli.add_typer(staff_cli, name="staff")
 
 Db = Annotated[str | None, typer.Option("--db", envvar="WASL_DATABASE_URL",
                                         help="Database URL (default: SQLite in ./data).")]
@@ -182,6 +186,98 @@ def profiles_check(path: str) -> None:
         typer.echo(str(exc), err=True)
         raise typer.Exit(2) from None
     typer.echo(f"ok: {p.key}, {len(p.services)} services")
+
+
+def _who(who: str) -> tuple[str, str]:
+    channel, sep, sender = who.partition(":")
+    if not sep or not channel or not sender:
+        typer.echo("write the person as CHANNEL:SENDER_ID, for example telegram:123456789", err=True)
+        raise typer.Exit(2)
+    return channel, sender
+
+
+@staff_cli.command("add")
+def staff_add(who: str,
+              role: Annotated[str, typer.Option(help="researcher or admin")] = "researcher",
+              name: Annotated[str | None, typer.Option(help="Full name (beneficiaries see "
+                                                            "the first name only).")] = None,
+              db: Db = None, profile: ProfileOpt = None) -> None:
+    """Register a staff member by their chat: CHANNEL:SENDER_ID (e.g. telegram:123456789)."""
+    if role not in ("researcher", "admin"):
+        typer.echo("role is researcher or admin", err=True)
+        raise typer.Exit(2)
+    channel, sender = _who(who)
+
+    async def add(app: App) -> None:
+        async with app.db.unit_of_work() as uow:
+            await uow.add_staff(channel, sender, name or sender, role, datetime.now(UTC))
+            await uow.audit(AuditEntry(at=datetime.now(UTC), actor="cli", role="admin",
+                                       action="staff_add", allowed=True, detail=f"{who} {role}"))
+
+    _run(db, profile, add)
+    typer.echo(f"{who} is now a {role}")
+
+
+@staff_cli.command("list")
+def staff_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = False) -> None:
+    """The active staff."""
+    async def team(app: App) -> list[dict[str, Any]]:
+        async with app.db.unit_of_work() as uow:
+            return [{"who": f"{s.channel}:{s.sender_id}", "name": s.name, "role": s.role}
+                    for s in await uow.all_staff()]
+
+    found = _run(db, profile, team)
+    if as_json:
+        return _print_json(found)
+    table = Table("who", "name", "role")
+    for s in found:
+        table.add_row(s["who"], s["name"], s["role"])
+    Console().print(table)
+
+
+@staff_cli.command("remove")
+def staff_remove(who: str, db: Db = None, profile: ProfileOpt = None) -> None:
+    """Stop treating CHANNEL:SENDER_ID as staff."""
+    channel, sender = _who(who)
+
+    async def remove(app: App) -> bool:
+        async with app.db.unit_of_work() as uow:
+            done = await uow.remove_staff(channel, sender)
+            await uow.audit(AuditEntry(at=datetime.now(UTC), actor="cli", role="admin",
+                                       action="staff_remove", allowed=done, detail=who))
+            return done
+
+    if not _run(db, profile, remove):
+        typer.echo(f"{who} is not staff", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"{who} removed")
+
+
+@cli.command("audit")
+def audit(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = False,
+          actor: Annotated[str | None, typer.Option(help="CHANNEL:SENDER_ID or cli")] = None,
+          action: Annotated[str | None, typer.Option(help="e.g. view_file, status_change")] = None,
+          case: Annotated[int | None, typer.Option(help="a case number")] = None,
+          since: Annotated[str | None, typer.Option(help="YYYY-MM-DD")] = None) -> None:
+    """The audit log: who viewed, changed, relayed or was refused what."""
+    start = datetime.fromisoformat(since).replace(tzinfo=UTC) if since else None
+
+    async def entries(app: App) -> list[dict[str, Any]]:
+        async with app.db.unit_of_work() as uow:
+            rows = await uow.audit_entries(actor=actor, action=action, case_id=case, since=start)
+            return [{"at": e.at.isoformat(), "actor": e.actor, "role": e.role,
+                     "action": e.action, "allowed": e.allowed, "case": e.case_id,
+                     "request": e.request_number, "beneficiary": e.beneficiary_id,
+                     "detail": e.detail} for e in rows]
+
+    found = _run(db, profile, entries)
+    if as_json:
+        return _print_json(found)
+    table = Table("at", "actor", "action", "allowed", "case", "request", "detail")
+    for e in found:
+        table.add_row(e["at"][:19], e["actor"], e["action"], "yes" if e["allowed"] else "NO",
+                      str(e["case"] or ""), e["request"] or "", e["detail"] or "")
+    Console().print(table)
 
 
 @db_cli.command("upgrade")

@@ -121,6 +121,7 @@ class Context:
     now: datetime
     channel: str
     translations: dict[str, Translator]
+    case: CaseView | None = None  # the beneficiary's open case, when they are in one
 
     def tr(self, lang: str) -> Translator:
         return self.translations.get(lang) or gettext.NullTranslations()
@@ -186,3 +187,18 @@ class CaseView:
     beneficiary_id: int
     channel: str
     created_at: datetime
+    claimed_by: int | None = None
+
+
+@dataclass(frozen=True)
+class StaffView:
+    id: int
+    channel: str
+    sender_id: str
+    name: str
+    role: str  # researcher | admin
+    current_case_id: int | None = None
+
+    @property
+    def first_name(self) -> str:
+        return self.name.split()[0] if self.name.split() else self.name

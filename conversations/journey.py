@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from conversations import fields, intake, render
+from conversations import desk, fields, intake, render
 from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
 from conversations.profile import FieldKind
 from conversations.state import (
@@ -18,6 +18,7 @@ from conversations.state import (
     CaseOpened,
     Forget,
     OpenCase,
+    ProvideInfo,
     RecordConsent,
     SetLanguage,
     ShowStatus,
@@ -27,7 +28,7 @@ from conversations.state import (
     Submitted,
     Transition,
 )
-from conversations.text import clean
+from conversations.text import clean, fold
 
 RESUME_AFTER = timedelta(minutes=30)  # a longer silence mid-request earns a "welcome back"
 INTAKE_STEPS = {Step.FIELD, Step.SENSITIVE, Step.OFFER_HUMAN, Step.SUMMARY, Step.EDIT,
@@ -47,12 +48,30 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
     command = _command(event)
     away = state.touched is not None and ctx.now - state.touched >= RESUME_AFTER
     state.touched = ctx.now
+    if state.step == Step.CASE and ctx.case is not None and ctx.case.status == "claimed":
+        # Talking with a researcher: the bot's own flows pause; everything goes to them.
+        return Transition(state, [], [AddToCase(event.describe(), event.file)])
     if command:
         return on_command(state, command, ctx)
+    if state.step != Step.CASE and asks_for_human(event, ctx):
+        return intake.escalate(state, "asked", "keyword")
     transition = HANDLERS[state.step](state.model_copy(deep=True), event, ctx)
     if away and state.draft and state.step in INTAKE_STEPS and _refused(state, transition):
         return _offer_resume(state, ctx)  # back after a while, with something else in mind
     return transition
+
+
+def asks_for_human(event: Event, ctx: Context) -> bool:
+    """A short message asking for a person ("موظف", "ما فهمت", "أبي أكلم أحد"), in any spelling."""
+    if event.kind != "text" or len(event.text.split()) > 5:
+        return False
+    typed = " " + " ".join(fold(event.text).split()) + " "
+    for lang in ("ar", "en"):
+        _ = ctx.tr(lang).gettext
+        words = _("staff,employee,a person,human,agent,I did not understand,talk to someone")
+        if any(f" {' '.join(fold(w).split())} " in typed for w in words.split(",") if w.strip()):
+            return True
+    return False
 
 
 def _refused(before: State, after: Transition) -> bool:
@@ -156,6 +175,8 @@ def prompt(state: State, ctx: Context) -> Reply:
             return render.signature_prompt(state, ctx)
         case Step.CASE:
             return _case_prompt(state, ctx)
+        case Step.NEEDS_INFO:
+            return _needs_info_prompt(state, ctx)
         case Step.OFFER_HUMAN:
             return render.offer_human(state, ctx, "")
         case _:
@@ -177,9 +198,30 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
     if picked == "language":
         state.step = Step.LANGUAGE
         return Transition(state, [render.language_menu(state, ctx)])
+    if picked == "provide_info" and state.info_for:
+        state.step = Step.NEEDS_INFO
+        return Transition(state, [_needs_info_prompt(state, ctx)])
+    if event.kind == "text" and len(event.text.split()) >= 3:  # a question in their own words
+        return intake.escalate(state, "not_understood", "menu")
     _ = ctx.tr(state.lang).gettext
     lead = _("Sorry, I did not understand. Please choose one of the options by its number.")
     return Transition(state, [render.menu(state, ctx, lead)])
+
+
+def on_needs_info(state: State, event: Event, ctx: Context) -> Transition:
+    """The information a researcher asked for: text, a photo or a document."""
+    if event.kind == "choice" or not state.info_for:
+        state.step = Step.MENU
+        return Transition(state, [render.menu(state, ctx)])
+    number, state.info_for, state.step = state.info_for, None, Step.MENU
+    return Transition(state, [render.menu(state, ctx)],
+                      [ProvideInfo(number, event.describe(), event.file)])
+
+
+def _needs_info_prompt(state: State, ctx: Context) -> Reply:
+    _ = ctx.tr(state.lang).gettext
+    return Reply(_("Please send the information requested for {number} now: write it, or send "
+                   "a photo or a document.").format(number=state.info_for))
 
 
 def on_language(state: State, event: Event, ctx: Context) -> Transition:
@@ -229,7 +271,7 @@ def on_resume(state: State, event: Event, ctx: Context) -> Transition:
 
 def on_case(state: State, event: Event, ctx: Context) -> Transition:
     """While a case is open, what the beneficiary sends goes into it."""
-    return Transition(state, [], [AddToCase(event.describe())])
+    return Transition(state, [], [AddToCase(event.describe(), event.file)])
 
 
 def _case_prompt(state: State, ctx: Context) -> Reply:
@@ -250,6 +292,7 @@ HANDLERS: dict[Step, Callable[[State, Event, Context], Transition]] = {
     Step.SIGNATURE: intake.on_signature,
     Step.RESUME: on_resume,
     Step.CASE: on_case,
+    Step.NEEDS_INFO: on_needs_info,
 }
 
 
@@ -266,13 +309,22 @@ def after(action: Action, result: Any, state: State, ctx: Context) -> list[Reply
                             "will reply to you here; write your message and it will be added "
                             "to it.").format(case=case_id))]
         case OpenCase(), CaseOpened(case_id=case_id):
-            return [Reply(_("I have referred you to a social researcher. Your case number is "
-                            "{case}. A researcher will reply to you here as soon as possible; "
-                            "write your question now and it will reach them. To return to "
-                            "the menu, send /menu.").format(case=case_id))]
+            text = _("I have referred you to a social researcher. Your case number is "
+                     "{case}. A researcher will reply to you here as soon as possible; "
+                     "write your question now and it will reach them. To return to "
+                     "the menu, send /menu.").format(case=case_id)
+            later = desk.after_hours(state.lang, ctx)
+            return [Reply(f"{text}\n\n{later}" if later else text)]
+        case AddToCase(), CaseView(status="claimed"):
+            return []  # a conversation: the researcher answers, no receipt needed
         case AddToCase(), CaseView():
             return [Reply(_("Received. Your message was added to your case number {case}.")
                           .format(case=result.id))]
+        case ProvideInfo(), str():
+            return [Reply(_("Thank you. We added this to your request {number}; it is back "
+                            "under study.").format(number=result))]
+        case ProvideInfo(), None:
+            return [Reply(_("This request no longer needs information from you."))]
     return []
 
 

@@ -7,6 +7,7 @@ Loading a profile from YAML, with errors that name the file and line, lives in
 from __future__ import annotations
 
 import re
+from datetime import time as time_of_day
 from decimal import Decimal
 from enum import StrEnum
 from typing import Literal
@@ -192,6 +193,30 @@ class Privacy(Strict):
     controller: Localized | None = None  # who is responsible for the data
 
 
+class CannedReply(Strict):
+    """A ready answer a researcher can send (`/canned KEY`)."""
+
+    key: str = Field(pattern=KEY)
+    text: Localized
+
+
+class WorkingHours(Strict):
+    """When researchers answer; outside these hours a new case is told when to expect them.
+    Days are Python weekdays (Monday 0 ... Sunday 6); the Saudi week is Sunday to Thursday."""
+
+    days: tuple[int, ...] = (6, 0, 1, 2, 3)
+    start: time_of_day = time_of_day(8, 0)
+    end: time_of_day = time_of_day(15, 0)
+
+    @model_validator(mode="after")
+    def _sane(self) -> WorkingHours:
+        if not self.days or any(d not in range(7) for d in self.days):
+            raise ValueError("days are weekday numbers 0 (Monday) to 6 (Sunday)")
+        if self.start >= self.end:
+            raise ValueError("start must be before end")
+        return self
+
+
 class Profile(Strict):
     key: str = Field(pattern=KEY)
     association: Localized
@@ -202,6 +227,9 @@ class Profile(Strict):
     contact_channels: tuple[ContactChannel, ...] = Field(min_length=1)
     services: tuple[Service, ...] = Field(min_length=1)
     max_file_mb: float = Field(default=10, gt=0, le=50)
+    working_hours: WorkingHours = WorkingHours()
+    canned_replies: tuple[CannedReply, ...] = ()
+    staff_first_name: bool = True  # beneficiaries see a researcher's first name, nothing more
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

@@ -223,6 +223,11 @@ def gregorian(state: State, day: date) -> str:
     return format_date(day, format="long", locale=state.lang)
 
 
+def gregorian_weekday(lang: str, day: date) -> str:
+    """A weekday and date, such as "الأحد، 29 نوفمبر"."""
+    return format_date(day, format="EEEE d MMMM", locale=lang)
+
+
 def both_calendars(state: State, ctx: Context, day: date) -> str:
     h = hijri(state, ctx, day)
     g = gregorian(state, day)

@@ -24,7 +24,8 @@ class Step(StrEnum):
     EDIT = "edit"  # which answer to change
     SIGNATURE = "signature"  # typed full name as signature
     RESUME = "resume"  # continue an unfinished request, or start again
-    CASE = "case"  # waiting for a social researcher
+    CASE = "case"  # waiting for, or talking with, a social researcher
+    NEEDS_INFO = "needs_info"  # a researcher asked for more information on a request
 
 
 class Draft(BaseModel):
@@ -47,6 +48,7 @@ class State(BaseModel):
     touched: datetime | None = None  # when the beneficiary last wrote (for "welcome back")
     sensitive_consent: bool = False
     return_to: Step | None = None  # the question to go back to after changing the language
+    info_for: str | None = None  # the request number whose missing information is awaited
 
 
 # Actions: what the handler carries out in the same transaction as the new state.
@@ -103,11 +105,21 @@ class OpenCase:
 @dataclass(frozen=True)
 class AddToCase:
     text: str
+    file: FileRef | None = None
+
+
+@dataclass(frozen=True)
+class ProvideInfo:
+    """The beneficiary's answer to a researcher's request for more information."""
+
+    number: str
+    text: str
+    file: FileRef | None = None
 
 
 Action = (
     RecordConsent | Forget | SetLanguage | StoreDocument | DiscardDraft | SubmitRequest
-    | ShowStatus | OpenCase | AddToCase
+    | ShowStatus | OpenCase | AddToCase | ProvideInfo
 )
 
 

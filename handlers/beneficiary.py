@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from conversations import acknowledgment, journey, render
-from conversations.base import RIYADH, CaseView, Context, InboundEvent, Reply, Translator
+from conversations.base import RIYADH, CaseView, Context, FileRef, InboundEvent, Reply, Translator
 from conversations.profile import FieldKind, Profile
 from conversations.state import (
     Action,
@@ -26,6 +26,7 @@ from conversations.state import (
     DiscardDraft,
     Forget,
     OpenCase,
+    ProvideInfo,
     RecordConsent,
     SetLanguage,
     ShowStatus,
@@ -85,7 +86,9 @@ class BeneficiaryHandler:
                 log.info("duplicate %s update %s ignored", inbound.channel, inbound.dedupe_id)
                 return False
             who, state = await self._load(uow, inbound)
-            ctx = Context(self.profile, now, inbound.channel, self.translations)
+            case = (await uow.open_case(who.beneficiary_id)
+                    if state.step == Step.CASE and who.beneficiary_id is not None else None)
+            ctx = Context(self.profile, now, inbound.channel, self.translations, case)
             if await self._stale(uow, inbound):
                 await self._record(uow, who, journey.stale(state, ctx), now)
                 return True
@@ -175,13 +178,65 @@ class BeneficiaryHandler:
             case OpenCase():
                 return await self._open_case(action, uow, who, now)
             case AddToCase():
-                case = await uow.open_case(self._id(who))
-                if case is None:  # closed meanwhile: the message opens a new one
-                    case = await self._new_case(OpenCase("message"), uow, who, now)
-                else:
-                    await uow.add_case_message(case.id, "in", action.text, now)
-                return case
+                return await self._add_to_case(action, uow, who, now)
+            case ProvideInfo():
+                return await self._provide_info(action, uow, who, now)
         return None
+
+    async def _add_to_case(self, action: AddToCase, uow: UnitOfWork, who: Sender,
+                           now: datetime) -> CaseView:
+        """Into the open case (a new one if it was closed meanwhile), and on to the researcher
+        who holds it."""
+        case = await uow.open_case(self._id(who))
+        if case is None:
+            return await self._new_case(OpenCase("message"), uow, who, now)
+        document_id = await self._keep_file(action.file, uow, who, now, "case") if action.file else None
+        await uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="in", text=action.text,
+                                               at=now, document_id=document_id))
+        if case.status == "claimed" and case.claimed_by is not None:
+            staff = await uow.staff_by_id(case.claimed_by)
+            if staff is not None:
+                name = await beneficiary_name(uow, case.beneficiary_id, self.profile)
+                lines = [f"#{case.id} · {name}:", action.text]
+                if document_id:
+                    lines.append(f"/doc {document_id}")
+                await uow.enqueue(staff.channel, staff.sender_id,
+                                  Reply("\n".join(lines)).to_dict(), now)
+                await uow.audit(m.AuditEntry(
+                    at=now, actor=f"{who.channel}:{who.sender_id}", role="beneficiary",
+                    action="relay_in", allowed=True, case_id=case.id,
+                    beneficiary_id=case.beneficiary_id))
+        return case
+
+    async def _keep_file(self, file: FileRef, uow: UnitOfWork, who: Sender, now: datetime,
+                         field: str, request_id: int | None = None) -> int | None:
+        """A file sent in a case or as requested information is kept with the beneficiary."""
+        if not file.content or file.size > self.profile.max_file_mb * 1024 * 1024:
+            return None
+        row = m.Document(beneficiary_id=self._id(who), request_id=request_id, field_key=field,
+                         name=file.name, mime=file.mime, size=file.size, sha256=file.sha256,
+                         content=file.content, created_at=now)
+        await uow.add_document(row)
+        return row.id
+
+    async def _provide_info(self, action: ProvideInfo, uow: UnitOfWork, who: Sender,
+                            now: datetime) -> str | None:
+        """The missing information: noted on the request, which goes back under review; the
+        researcher who asked for it is told."""
+        request = await uow.request_by_number(action.number)
+        if request is None or request.beneficiary_id != self._id(who) or request.status != "needs_info":
+            return None
+        if action.file:
+            await self._keep_file(action.file, uow, who, now, "needs_info", request.id)
+        asked_by = next((e.actor for e in reversed(await uow.request_events(request.id))
+                         if e.status == "needs_info"), None)
+        await uow.set_request_status(request.id, "under_review", "beneficiary", action.text, now)
+        staff = (await uow.staff_by_id(int(asked_by.split(":")[1]))
+                 if asked_by and asked_by.startswith("staff:") else None)
+        if staff is not None:
+            text = f"{request.number} ← {action.text}"
+            await uow.enqueue(staff.channel, staff.sender_id, Reply(text).to_dict(), now)
+        return request.number
 
     @staticmethod
     def _id(who: Sender) -> int:
@@ -238,3 +293,12 @@ class BeneficiaryHandler:
             lang = (conv.state.get("lang") if conv else None) or "ar"
             text = render.apology(self.translations[lang].gettext)
             await uow.enqueue(inbound.channel, inbound.chat_id, Reply(text).to_dict(), self.clock())
+
+
+async def beneficiary_name(uow: UnitOfWork, beneficiary_id: int, profile: Profile) -> str:
+    """How staff see a beneficiary: the full name from their latest request, if any."""
+    key = profile.signature.name_field or "full_name"
+    for request in reversed(await uow.requests_of(beneficiary_id)):
+        if request.fields.get(key):
+            return str(request.fields[key])
+    return f"#{beneficiary_id}"

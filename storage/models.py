@@ -177,6 +177,21 @@ class Document(Base):
     created_at: Mapped[datetime]
 
 
+class Staff(Base):
+    """A social researcher or an admin, known by their own chat on a channel."""
+
+    __tablename__ = "staff"
+    __table_args__ = (UniqueConstraint("channel", "sender_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(20))
+    sender_id: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(80))  # beneficiaries see the first word only
+    role: Mapped[str] = mapped_column(String(20))  # researcher | admin
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    current_case_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+
+
 class Case(Base):
     """An escalation to the social researcher queue."""
 
@@ -185,21 +200,42 @@ class Case(Base):
     beneficiary_id: Mapped[int] = mapped_column(
         ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
     )
-    status: Mapped[str] = mapped_column(String(20), index=True)
+    status: Mapped[str] = mapped_column(String(20), index=True)  # queued | claimed | closed
     reason: Mapped[str] = mapped_column(String(40))
     detail: Mapped[str | None] = mapped_column(String(200))
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
     closed_at: Mapped[datetime | None]
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    claimed_at: Mapped[datetime | None]
+    first_reply_at: Mapped[datetime | None]  # when a researcher first wrote to the beneficiary
 
 
 class CaseMessage(Base):
     __tablename__ = "case_messages"
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
-    direction: Mapped[str] = mapped_column(String(10))  # in | out
+    direction: Mapped[str] = mapped_column(String(10))  # in | out | note (staff only)
     text: Mapped[str] = mapped_column(Text)
     at: Mapped[datetime]
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
+    document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
+
+
+class AuditEntry(Base):
+    """Who did or tried what to whom: views of personal data, decisions, relays, refusals."""
+
+    __tablename__ = "audit_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    actor: Mapped[str] = mapped_column(String(100))  # channel:sender id, or "cli"
+    role: Mapped[str] = mapped_column(String(20))  # researcher | admin | beneficiary | unknown
+    action: Mapped[str] = mapped_column(String(40), index=True)
+    allowed: Mapped[bool] = mapped_column(Boolean)
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    request_number: Mapped[str | None] = mapped_column(String(40))
+    beneficiary_id: Mapped[int | None] = mapped_column(Integer)
+    detail: Mapped[str | None] = mapped_column(Text)
 
 
 class Message(Base):

@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from conversations.base import CaseView, RequestView
+from conversations.base import CaseView, RequestView, StaffView
 from storage import models as m
 
 
@@ -28,7 +28,13 @@ def _case_view(row: m.Case) -> CaseView:
     return CaseView(
         id=row.id, status=row.status, reason=row.reason, detail=row.detail,
         beneficiary_id=row.beneficiary_id, channel=row.channel, created_at=row.created_at,
+        claimed_by=row.claimed_by,
     )
+
+
+def _staff_view(row: m.Staff) -> StaffView:
+    return StaffView(id=row.id, channel=row.channel, sender_id=row.sender_id, name=row.name,
+                     role=row.role, current_case_id=row.current_case_id)
 
 
 class UnitOfWork:
@@ -317,6 +323,136 @@ class UnitOfWork:
                 attempts=m.OutboxMessage.attempts + 1, error=error[:500],
                 status="pending" if retry_at else "failed",
                 available_at=retry_at or m.OutboxMessage.available_at))
+
+    # staff, the desk and the audit log ----------------------------------
+    async def staff_member(self, channel: str, sender_id: str) -> StaffView | None:
+        stmt = select(m.Staff).where(m.Staff.channel == channel, m.Staff.sender_id == sender_id,
+                                     m.Staff.active.is_(True))
+        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        return _staff_view(row) if row else None
+
+    async def staff_by_id(self, staff_id: int) -> StaffView | None:
+        row = await self.session.get(m.Staff, staff_id)
+        return _staff_view(row) if row and row.active else None
+
+    async def staff_by_name(self, name: str) -> list[StaffView]:
+        stmt = select(m.Staff).where(m.Staff.active.is_(True)).order_by(m.Staff.id)
+        rows = (await self.session.execute(stmt)).scalars()
+        return [_staff_view(r) for r in rows if r.name.casefold() == name.casefold()
+                or r.name.split()[0].casefold() == name.casefold()]
+
+    async def all_staff(self) -> list[StaffView]:
+        stmt = select(m.Staff).where(m.Staff.active.is_(True)).order_by(m.Staff.id)
+        return [_staff_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def add_staff(self, channel: str, sender_id: str, name: str, role: str,
+                        now: datetime) -> StaffView:
+        stmt = select(m.Staff).where(m.Staff.channel == channel, m.Staff.sender_id == sender_id)
+        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            row = m.Staff(channel=channel, sender_id=sender_id, created_at=now)
+            self.session.add(row)
+        row.name, row.role, row.active = name, role, True
+        await self.session.flush()
+        return _staff_view(row)
+
+    async def remove_staff(self, channel: str, sender_id: str) -> bool:
+        result = await self.session.execute(
+            update(m.Staff).where(m.Staff.channel == channel, m.Staff.sender_id == sender_id,
+                                  m.Staff.active.is_(True)).values(active=False))
+        return result.rowcount == 1
+
+    async def set_current_case(self, staff_id: int, case_id: int | None) -> None:
+        await self.session.execute(
+            update(m.Staff).where(m.Staff.id == staff_id).values(current_case_id=case_id))
+
+    async def queue(self) -> list[CaseView]:
+        """Cases waiting for a researcher, oldest first."""
+        stmt = select(m.Case).where(m.Case.status == "queued").order_by(m.Case.created_at, m.Case.id)
+        return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def case(self, case_id: int) -> CaseView | None:
+        row = await self.session.get(m.Case, case_id)
+        return _case_view(row) if row else None
+
+    async def claim(self, case_id: int, staff_id: int, now: datetime) -> bool:
+        """Take a queued case; a single UPDATE, so two researchers can never both win."""
+        result = await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.status == "queued")
+            .values(status="claimed", claimed_by=staff_id, claimed_at=now))
+        return result.rowcount == 1
+
+    async def release(self, case_id: int, staff_id: int) -> bool:
+        result = await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.claimed_by == staff_id,
+                                 m.Case.status == "claimed")
+            .values(status="queued", claimed_by=None, claimed_at=None))
+        return result.rowcount == 1
+
+    async def transfer(self, case_id: int, from_id: int, to_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.claimed_by == from_id,
+                                 m.Case.status == "claimed")
+            .values(claimed_by=to_id, claimed_at=now))
+        return result.rowcount == 1
+
+    async def close_case(self, case_id: int, staff_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.claimed_by == staff_id,
+                                 m.Case.status == "claimed")
+            .values(status="closed", closed_at=now))
+        return result.rowcount == 1
+
+    async def first_reply(self, case_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.first_reply_at.is_(None))
+            .values(first_reply_at=now))
+
+    async def add_case_entry(self, row: m.CaseMessage) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def cases_of(self, beneficiary_id: int) -> list[CaseView]:
+        stmt = select(m.Case).where(m.Case.beneficiary_id == beneficiary_id).order_by(m.Case.id)
+        return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def identity_of(self, beneficiary_id: int) -> m.Identity | None:
+        stmt = (select(m.Identity).where(m.Identity.beneficiary_id == beneficiary_id)
+                .order_by(m.Identity.id).limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def beneficiary(self, beneficiary_id: int) -> m.Beneficiary | None:
+        return await self.session.get(m.Beneficiary, beneficiary_id)
+
+    async def document(self, document_id: int) -> m.Document | None:
+        return await self.session.get(m.Document, document_id)
+
+    async def set_request_status(self, request_id: int, status: str, actor: str,
+                                 note: str | None, now: datetime) -> None:
+        values: dict = {"status": status, "updated_at": now}
+        if status == "needs_info":
+            values["needs_info"] = note
+        await self.session.execute(update(m.Request).where(m.Request.id == request_id).values(**values))
+        self.session.add(m.RequestEvent(request_id=request_id, status=status, actor=actor,
+                                        note=note, at=now))
+        await self.session.flush()
+
+    async def audit(self, entry: m.AuditEntry) -> None:
+        self.session.add(entry)
+
+    async def audit_entries(self, *, actor: str | None = None, action: str | None = None,
+                            case_id: int | None = None, since: datetime | None = None,
+                            limit: int = 1000) -> list[m.AuditEntry]:
+        stmt = select(m.AuditEntry).order_by(m.AuditEntry.id)
+        if actor:
+            stmt = stmt.where(m.AuditEntry.actor == actor)
+        if action:
+            stmt = stmt.where(m.AuditEntry.action == action)
+        if case_id is not None:
+            stmt = stmt.where(m.AuditEntry.case_id == case_id)
+        if since is not None:
+            stmt = stmt.where(m.AuditEntry.at >= since)
+        return list((await self.session.execute(stmt.limit(limit))).scalars())
 
 
 sqlite_insert = sqlite.insert

@@ -46,7 +46,7 @@ async def run(app: App, sender: str = "console") -> None:
         console.print()
 
     inbound = InboundEvent(CHANNEL, sender, sender, Event("text", text="/start"))
-    await app.beneficiaries.handle(inbound)
+    await app.router.handle(inbound)
     await app.outbox.deliver(CHANNEL, send)
     while True:
         try:
@@ -56,5 +56,5 @@ async def run(app: App, sender: str = "console") -> None:
             return
         if not line.strip():
             continue
-        await app.beneficiaries.handle(InboundEvent(CHANNEL, sender, sender, to_event(line)))
+        await app.router.handle(InboundEvent(CHANNEL, sender, sender, to_event(line)))
         await app.outbox.deliver(CHANNEL, send)

@@ -109,6 +109,6 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
         except BadLine as exc:
             emit({"error": str(exc), "line": number})
         else:
-            await app.beneficiaries.handle(inbound)
+            await app.router.handle(inbound)
         await app.outbox.deliver(CHANNEL, send)
         emit({"ack": number})

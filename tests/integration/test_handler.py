@@ -9,12 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select, update
 
-from bot.app import App
+from bot.app import App, assemble
 from bot.config import Settings
-from bot.outbox import Outbox
 from bot.reports import case_records, request_records
 from conversations.base import Event, FileRef, InboundEvent, Reply
-from handlers.beneficiary import BeneficiaryHandler
 from storage import models as m
 from tests.conftest import NOW
 
@@ -34,8 +32,7 @@ def clock() -> Clock:
 
 @pytest.fixture
 def app(database, bakkah, translations, clock) -> App:
-    handler = BeneficiaryHandler(database, bakkah, translations, clock)
-    return App(Settings(), bakkah, database, translations, handler, Outbox(database, clock))
+    return assemble(Settings(), bakkah, database, translations, clock)
 
 
 def png(tag: bytes = b"x") -> FileRef:
@@ -199,8 +196,7 @@ async def test_state_survives_a_new_handler(app, database, bakkah, translations,
                  "محمد عبدالله أحمد الغامدي"]:
         await p.say(said)
     clock.now = NOW + timedelta(days=2)
-    fresh = App(Settings(), bakkah, database, translations,
-                BeneficiaryHandler(database, bakkah, translations, clock), Outbox(database, clock))
+    fresh = assemble(Settings(), bakkah, database, translations, clock)
     q = Person(fresh, p.sender)
     replies = await q.say("/start")
     assert replies[-1].expects.field == "resume"

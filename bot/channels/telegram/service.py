@@ -50,7 +50,7 @@ class TelegramService:
             return
         if got.callback_id:
             await self._settle_button(got.callback_id, got.inbound.chat_id, got.message_id)
-        await self.app.beneficiaries.handle(got.inbound)
+        await self.app.router.handle(got.inbound)
         self.sender.wake()
 
     async def _settle_button(self, callback_id: str, chat_id: str, message_id: str | None) -> None:

@@ -1,0 +1,174 @@
+"""The social researcher's desk: staff commands and what the desk says, to staff
+and to beneficiaries. Pure: parsing and wording only; handlers/staff.py acts.
+
+Staff commands work as text on every channel (and as buttons where there are
+buttons): /queue, /claim N, /release, /transfer NAME, /cases, /switch N,
+/note TEXT, /canned [KEY], /file [full], /request NUMBER STATUS [note],
+/close, /help; admins also /staff and /audit. Anything else a researcher
+writes goes to the beneficiary of their current case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from conversations import render
+from conversations.base import RIYADH, CaseView, Choice, Context, Event, Reply, StaffView
+from conversations.fields import N_
+from conversations.profile import WorkingHours
+
+STAFF_COMMANDS = ("/queue", "/claim", "/release", "/transfer", "/cases", "/switch", "/note",
+                  "/canned", "/file", "/request", "/close", "/help", "/staff", "/audit")
+ADMIN_ONLY = frozenset({"/staff", "/audit"})
+
+# The request lifecycle (docs/architecture.md): which status may follow which.
+LIFECYCLE: dict[str, tuple[str, ...]] = {
+    "submitted": ("under_review", "needs_info", "committee", "rejected", "closed"),
+    "under_review": ("needs_info", "committee", "rejected", "closed"),
+    "needs_info": ("under_review", "committee", "rejected", "closed"),
+    "committee": ("approved", "rejected", "needs_info"),
+    "approved": ("service_delivered", "closed"),
+    "rejected": ("closed",),
+    "service_delivered": ("closed",),
+    "closed": (),
+}
+NEEDS_NOTE = {"needs_info", "rejected"}  # what is missing / why
+
+REASONS = {
+    "asked": N_("asked for a researcher"),
+    "repeated_failures": N_("could not answer a question"),
+    "not_understood": N_("a message the bot did not understand"),
+    "message": N_("wrote after a closed case"),
+}
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    args: str = ""
+
+
+def parse(event: Event) -> Command | None:
+    """A staff command typed or pressed; None for a message meant for a beneficiary."""
+    if event.kind == "choice":
+        name, _, args = event.choice.partition(":")
+        return Command("/" + name, args)
+    if event.kind == "text" and event.text.strip().startswith("/"):
+        word, _, args = event.text.strip().partition(" ")
+        return Command(word.split("@")[0].lower(), args.strip())
+    return None
+
+
+def is_staff_command(event: Event) -> bool:
+    command = parse(event) if event.kind == "text" else None
+    return command is not None and command.name in STAFF_COMMANDS
+
+
+def waited(since: datetime, now: datetime, lang: str, ctx: Context) -> str:
+    t = ctx.tr(lang)
+    minutes = max(0, int((now - since).total_seconds() // 60))
+    if minutes < 60:
+        return t.ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
+    hours = minutes // 60
+    return t.ngettext("{n} hour", "{n} hours", hours).format(n=hours)
+
+
+def queue(cases: list[tuple[CaseView, str]], lang: str, ctx: Context) -> Reply:
+    """Waiting cases, oldest first, each with how long it waited, why, and who."""
+    _ = ctx.tr(lang).gettext
+    if not cases:
+        return Reply(_("No one is waiting. The queue is empty."))
+    lines = [_("Waiting for a researcher (oldest first):")]
+    for case, name in cases:
+        why = _(REASONS.get(case.reason, case.reason))
+        detail = f" ({case.detail})" if case.detail else ""
+        lines.append(f"#{case.id} · {waited(case.created_at, ctx.now, lang, ctx)} · {why}{detail}"
+                     f" · {name}")
+    choices = tuple(Choice(f"claim:{c.id}", _("Take #{case}").format(case=c.id)) for c, _n in cases[:10])
+    return Reply("\n".join(lines), choices)
+
+
+def help_text(staff: StaffView, lang: str, ctx: Context) -> Reply:
+    _ = ctx.tr(lang).gettext
+    text = _(
+        "Social researcher desk:\n"
+        "/queue: who is waiting\n"
+        "/claim N: take case N\n"
+        "/release: put your current case back in the queue\n"
+        "/transfer NAME: hand your current case to a colleague\n"
+        "/cases: your open cases; /switch N to change the current one\n"
+        "/note TEXT: an internal note the beneficiary never sees\n"
+        "/canned: ready answers; /canned KEY sends one\n"
+        "/file: the beneficiary's file (/file full shows numbers unmasked)\n"
+        "/request NUMBER STATUS [note]: change a request's status\n"
+        "/close: close your current case\n"
+        "Anything else you write goes to the beneficiary of your current case."
+    )
+    if staff.role == "admin":
+        text += "\n" + _("Admins: /staff lists the team, /audit shows the latest audit entries.")
+    return Reply(text, (Choice("queue", _("📋 Queue")),))
+
+
+def researcher_label(staff: StaffView, lang: str, ctx: Context) -> str:
+    """How a beneficiary sees a researcher: a first name at most (profile setting)."""
+    _ = ctx.tr(lang).gettext
+    if ctx.profile.staff_first_name:
+        return _("{name}, social researcher").format(name=staff.first_name)
+    return _("Social researcher")
+
+
+def joined(staff: StaffView, lang: str, ctx: Context) -> Reply:
+    _ = ctx.tr(lang).gettext
+    return Reply(_("{who} is with you now. Write your question here and they will answer you.")
+                 .format(who=researcher_label(staff, lang, ctx)))
+
+
+def relayed(staff: StaffView, text: str, lang: str, ctx: Context) -> Reply:
+    return Reply(f"💬 {researcher_label(staff, lang, ctx)}:\n{text}")
+
+
+def closed(lang: str, ctx: Context, state_reply: Reply) -> list[Reply]:
+    _ = ctx.tr(lang).gettext
+    return [Reply(_("Your conversation with the social researcher is now closed. Thank you. "
+                    "You can write to us again at any time.")), state_reply]
+
+
+def status_changed(number: str, status: str, note: str | None, lang: str, ctx: Context) -> Reply:
+    """What a beneficiary is told when their request moves along the lifecycle."""
+    _ = ctx.tr(lang).gettext
+    lines = [_("Update on your request {number}: {status}.").format(
+        number=number, status=_(render.STATUS_WORDS.get(status, status)))]
+    if status == "needs_info" and note:
+        lines.append(_("Needed from you: {what}").format(what=note))
+        lines.append(_("Please send it here now: write it, or send a photo or a document."))
+    if status == "rejected" and note:
+        lines.append(_("Reason: {reason}").format(reason=note))
+    if status == "approved":
+        lines.append(_("We will contact you about receiving the service."))
+    return Reply("\n".join(lines))
+
+
+def next_opening(hours: WorkingHours, now: datetime) -> datetime | None:
+    """When researchers are next at work, or None if they are at work now (Riyadh time)."""
+    local = now.astimezone(RIYADH)
+    if local.weekday() in hours.days and hours.start <= local.time() < hours.end:
+        return None
+    day = local.date()
+    for offset in range(8):
+        candidate = day + timedelta(days=offset)
+        opening = datetime.combine(candidate, hours.start, tzinfo=RIYADH)
+        if candidate.weekday() in hours.days and opening > local:
+            return opening
+    return None
+
+
+def after_hours(lang: str, ctx: Context) -> str | None:
+    """A line for a new case outside working hours: when to expect an answer."""
+    opening = next_opening(ctx.profile.working_hours, ctx.now)
+    if opening is None:
+        return None
+    _ = ctx.tr(lang).gettext
+    day = render.gregorian_weekday(lang, opening)
+    return _("Our researchers are not at work now. Expect a reply from {day} at {time}.").format(
+        day=day, time=opening.strftime("%H:%M"))

@@ -1,0 +1,35 @@
+"""The first stop of every inbound event: staff go to the desk, everyone else to the
+beneficiary journey. The role is looked up once per event, on the server side."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from conversations import desk
+from conversations.base import InboundEvent
+from handlers.beneficiary import BeneficiaryHandler
+from handlers.staff import StaffHandler
+from storage import models as m
+from storage.db import Database
+
+
+class Router:
+    def __init__(self, db: Database, beneficiaries: BeneficiaryHandler, staff: StaffHandler,
+                 clock: Callable[[], datetime]) -> None:
+        self.db, self.beneficiaries, self.staff, self.clock = db, beneficiaries, staff, clock
+
+    async def handle(self, inbound: InboundEvent) -> bool:
+        async with self.db.unit_of_work() as uow:
+            member = await uow.staff_member(inbound.channel, inbound.sender_id)
+            if member is None and desk.is_staff_command(inbound.event):
+                # Someone who is not staff tried a staff command: refused (as an unknown
+                # command, by the journey) and written down.
+                await uow.audit(m.AuditEntry(
+                    at=self.clock(), actor=f"{inbound.channel}:{inbound.sender_id}",
+                    role="beneficiary", action="staff_command", allowed=False,
+                    detail=inbound.event.text.split()[0][:40]))
+        if member is not None:
+            await self.staff.handle(inbound, member)
+            return True
+        return await self.beneficiaries.handle(inbound)

@@ -1,0 +1,377 @@
+"""The staff router: social researchers and admins in their own chat with the bot.
+
+Every event is checked against the sender's role here, on the server side, and
+every action (and every refusal) is written to the audit log in the same
+transaction as its effect.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime
+
+from conversations import acknowledgment, desk, fields, render
+from conversations.base import Context, InboundEvent, Reply, StaffView, Translator
+from conversations.profile import FieldKind, Profile
+from conversations.state import State, Step
+from handlers.beneficiary import beneficiary_name
+from storage import models as m
+from storage.db import Database
+from storage.repositories import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+
+class StaffHandler:
+    def __init__(self, db: Database, profile: Profile, translations: dict[str, Translator],
+                 clock: Callable[[], datetime]) -> None:
+        self.db, self.profile, self.translations, self.clock = db, profile, translations, clock
+
+    async def handle(self, inbound: InboundEvent, staff: StaffView) -> None:
+        try:
+            await self._handle(inbound, staff)
+        except Exception:  # the outermost edge of a staff event: nothing of it was kept
+            log.exception("staff event from staff:%s failed", staff.id)
+            async with self.db.unit_of_work() as uow:
+                text = render.apology(self.translations["ar"].gettext)
+                await uow.enqueue(staff.channel, inbound.chat_id, Reply(text).to_dict(),
+                                  self.clock())
+
+    async def _handle(self, inbound: InboundEvent, staff: StaffView) -> None:
+        now = self.clock()
+        lang = "en" if (inbound.language_hint or "").startswith("en") else "ar"
+        ctx = Context(self.profile, now, inbound.channel, self.translations)
+        async with self.db.unit_of_work() as uow:
+            if inbound.dedupe_id and not await uow.first_time(
+                    inbound.channel, inbound.dedupe_id, now):
+                return
+            desk_ = Desk(uow, staff, ctx, lang, now)
+            replies = await desk_.dispatch(inbound)
+            for reply in replies:
+                await uow.enqueue(staff.channel, inbound.chat_id, reply.to_dict(), now)
+
+
+class Desk:
+    """One staff event: the command, its checks, its effects, its audit entry."""
+
+    def __init__(self, uow: UnitOfWork, staff: StaffView, ctx: Context, lang: str,
+                 now: datetime) -> None:
+        self.uow, self.staff, self.ctx, self.lang, self.now = uow, staff, ctx, lang, now
+        self._ = ctx.tr(lang).gettext
+
+    async def dispatch(self, inbound: InboundEvent) -> list[Reply]:
+        command = desk.parse(inbound.event)
+        if command is None:
+            return await self.relay(inbound)
+        if command.name in desk.ADMIN_ONLY and self.staff.role != "admin":
+            await self.audit(command.name.lstrip("/"), allowed=False, detail="admin only")
+            return [Reply(self._("Only an admin can do this."))]
+        handler = getattr(self, "do_" + command.name.lstrip("/"), None)
+        if handler is None or command.name not in desk.STAFF_COMMANDS:
+            return [desk.help_text(self.staff, self.lang, self.ctx)]
+        return await handler(command.args)
+
+    async def audit(self, action: str, *, allowed: bool = True, case_id: int | None = None,
+                    number: str | None = None, beneficiary_id: int | None = None,
+                    detail: str | None = None) -> None:
+        await self.uow.audit(m.AuditEntry(
+            at=self.now, actor=f"{self.staff.channel}:{self.staff.sender_id}",
+            role=self.staff.role, action=action, allowed=allowed, case_id=case_id,
+            request_number=number, beneficiary_id=beneficiary_id, detail=detail))
+
+    # -- the queue and cases ---------------------------------------------------
+    async def do_help(self, args: str) -> list[Reply]:
+        return [desk.help_text(self.staff, self.lang, self.ctx)]
+
+    async def do_queue(self, args: str) -> list[Reply]:
+        cases = await self.uow.queue()
+        named = [(c, await beneficiary_name(self.uow, c.beneficiary_id, self.ctx.profile))
+                 for c in cases]
+        await self.audit("view_queue")
+        return [desk.queue(named, self.lang, self.ctx)]
+
+    async def do_claim(self, args: str) -> list[Reply]:
+        case_id = _number(args)
+        if case_id is None:
+            return [Reply(self._("Which case? For example: /claim 12"))]
+        if not await self.uow.claim(case_id, self.staff.id, self.now):
+            await self.audit("claim", allowed=False, case_id=case_id, detail="not queued")
+            return [await self._why_not_claimed(case_id)]
+        case = await self.uow.case(case_id)
+        assert case is not None
+        await self.uow.set_current_case(self.staff.id, case_id)
+        await self.audit("claim", case_id=case_id, beneficiary_id=case.beneficiary_id)
+        lang = await self._notify(case.beneficiary_id,
+                                  lambda lg: [desk.joined(self.staff, lg, self.ctx)])
+        del lang
+        return [await self._transcript(case_id, self._("You took case #{case}.").format(case=case_id))]
+
+    async def _why_not_claimed(self, case_id: int) -> Reply:
+        case = await self.uow.case(case_id)
+        if case is None:
+            return Reply(self._("There is no case #{case}.").format(case=case_id))
+        if case.status == "claimed" and case.claimed_by:
+            holder = await self.uow.staff_by_id(case.claimed_by)
+            name = holder.name if holder else "?"
+            return Reply(self._("Case #{case} was already taken by {name}.").format(
+                case=case_id, name=name))
+        return Reply(self._("Case #{case} is closed.").format(case=case_id))
+
+    async def _transcript(self, case_id: int, lead: str) -> Reply:
+        case = await self.uow.case(case_id)
+        assert case is not None
+        name = await beneficiary_name(self.uow, case.beneficiary_id, self.ctx.profile)
+        lines = [lead, f"{name} · {self._(desk.REASONS.get(case.reason, case.reason))}", ""]
+        marks = {"in": "←", "out": "→", "note": "✎"}
+        for entry in (await self.uow.case_messages(case_id))[-20:]:
+            lines.append(f"{marks.get(entry.direction, '·')} {entry.text}")
+        lines += ["", self._("What you write now goes to the beneficiary. /note for internal "
+                             "notes, /file for their file, /close to finish.")]
+        return Reply("\n".join(lines))
+
+    async def _current(self) -> m.Case | None:
+        """The case this researcher is working on, if they still hold it."""
+        me = await self.uow.staff_by_id(self.staff.id)
+        if me is None or me.current_case_id is None:
+            return None
+        case = await self.uow.session.get(m.Case, me.current_case_id)
+        if case is None or case.status != "claimed" or case.claimed_by != self.staff.id:
+            return None
+        return case
+
+    def _no_case(self) -> list[Reply]:
+        return [Reply(self._("You have no current case. Send /queue to take one."))]
+
+    async def do_release(self, args: str) -> list[Reply]:
+        case = await self._current()
+        if case is None:
+            return self._no_case()
+        await self.uow.release(case.id, self.staff.id)
+        await self.uow.set_current_case(self.staff.id, None)
+        await self.audit("release", case_id=case.id, beneficiary_id=case.beneficiary_id)
+        return [Reply(self._("Case #{case} is back in the queue.").format(case=case.id))]
+
+    async def do_transfer(self, args: str) -> list[Reply]:
+        case = await self._current()
+        if case is None:
+            return self._no_case()
+        found = [s for s in await self.uow.staff_by_name(args.strip()) if s.id != self.staff.id]
+        if len(found) != 1:
+            return [Reply(self._("I found no single colleague named \"{name}\". Send /transfer "
+                                 "with a name from the team list.").format(name=args.strip()))]
+        colleague = found[0]
+        await self.uow.transfer(case.id, self.staff.id, colleague.id, self.now)
+        await self.uow.set_current_case(self.staff.id, None)
+        await self.uow.set_current_case(colleague.id, case.id)
+        await self.audit("transfer", case_id=case.id, beneficiary_id=case.beneficiary_id,
+                         detail=f"to staff:{colleague.id}")
+        lead = self._("{name} handed you case #{case}.").format(name=self.staff.name, case=case.id)
+        await self.uow.enqueue(colleague.channel, colleague.sender_id,
+                               (await self._transcript(case.id, lead)).to_dict(), self.now)
+        await self._notify(case.beneficiary_id,
+                           lambda lg: [desk.joined(colleague, lg, self.ctx)])
+        return [Reply(self._("Case #{case} is now with {name}.").format(
+            case=case.id, name=colleague.name))]
+
+    async def do_cases(self, args: str) -> list[Reply]:
+        mine = [c for c in await self.uow.cases() if c.status == "claimed"
+                and c.claimed_by == self.staff.id]
+        if not mine:
+            return [Reply(self._("You hold no cases."))]
+        lines = [self._("Your cases:")] + [f"#{c.id}" for c in mine]
+        return [Reply("\n".join(lines), tuple(
+            render.Choice(f"switch:{c.id}", f"#{c.id}") for c in mine))]
+
+    async def do_switch(self, args: str) -> list[Reply]:
+        case_id = _number(args)
+        case = await self.uow.session.get(m.Case, case_id) if case_id else None
+        if case is None or case.claimed_by != self.staff.id or case.status != "claimed":
+            return [Reply(self._("You do not hold case #{case}.").format(case=args.strip()))]
+        await self.uow.set_current_case(self.staff.id, case.id)
+        return [await self._transcript(case.id, self._("Now on case #{case}.").format(case=case.id))]
+
+    async def do_close(self, args: str) -> list[Reply]:
+        case = await self._current()
+        if case is None:
+            return self._no_case()
+        await self.uow.close_case(case.id, self.staff.id, self.now)
+        await self.uow.set_current_case(self.staff.id, None)
+        await self.audit("close", case_id=case.id, beneficiary_id=case.beneficiary_id)
+
+        def back_to_menu(state: State) -> None:
+            if state.step == Step.CASE:
+                state.step = Step.MENU
+
+        await self._notify(case.beneficiary_id,
+                           lambda lg: desk.closed(lg, self.ctx, _menu(lg, self.ctx)), back_to_menu)
+        return [Reply(self._("Case #{case} is closed.").format(case=case.id))]
+
+    # -- talking with the beneficiary --------------------------------------------
+    async def relay(self, inbound: InboundEvent) -> list[Reply]:
+        case = await self._current()
+        if case is None:
+            return self._no_case()
+        event = inbound.event
+        text = event.text if event.kind == "text" else event.describe()
+        if not text.strip():
+            return []
+        await self.uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="out", text=text,
+                                                    at=self.now, staff_id=self.staff.id))
+        await self.uow.first_reply(case.id, self.now)
+        await self._notify(case.beneficiary_id,
+                           lambda lg: [desk.relayed(self.staff, text, lg, self.ctx)])
+        await self.audit("relay_out", case_id=case.id, beneficiary_id=case.beneficiary_id)
+        return []
+
+    async def do_note(self, args: str) -> list[Reply]:
+        case = await self._current()
+        if case is None:
+            return self._no_case()
+        if not args.strip():
+            return [Reply(self._("Write the note after the command: /note TEXT"))]
+        await self.uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="note",
+                                                    text=args.strip(), at=self.now,
+                                                    staff_id=self.staff.id))
+        await self.audit("note", case_id=case.id, beneficiary_id=case.beneficiary_id)
+        return [Reply(self._("Note saved on case #{case}; the beneficiary does not see it.")
+                      .format(case=case.id))]
+
+    async def do_canned(self, args: str) -> list[Reply]:
+        canned = {c.key: c for c in self.ctx.profile.canned_replies}
+        if args.strip() not in canned:
+            lines = [self._("Ready answers (/canned KEY sends one):")]
+            lines += [f"{key}: {c.text.get(self.lang)}" for key, c in canned.items()]
+            return [Reply("\n".join(lines) if canned else self._("The profile has no ready answers."))]
+        case = await self._current()
+        if case is None:
+            return self._no_case()
+        reply = canned[args.strip()]
+        await self.uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="out",
+                                                    text=reply.text.get("ar"), at=self.now,
+                                                    staff_id=self.staff.id))
+        await self.uow.first_reply(case.id, self.now)
+        await self._notify(case.beneficiary_id,
+                           lambda lg: [desk.relayed(self.staff, reply.text.get(lg), lg, self.ctx)])
+        await self.audit("relay_out", case_id=case.id, beneficiary_id=case.beneficiary_id,
+                         detail=f"canned:{reply.key}")
+        return []
+
+    async def _notify(self, beneficiary_id: int, replies: Callable[[str], list[Reply]],
+                      change: Callable[[State], None] | None = None) -> str:
+        """Send to a beneficiary on their own channel, in their language; optionally move
+        their conversation (a closed case returns them to the menu)."""
+        identity = await self.uow.identity_of(beneficiary_id)
+        person = await self.uow.beneficiary(beneficiary_id)
+        if identity is None or person is None:
+            return "ar"
+        conv = await self.uow.conversation(identity.channel, identity.sender_id)
+        state = State.model_validate(conv.state) if conv else State(consented=True)
+        lang = state.lang or person.language
+        if change is not None:
+            change(state)
+            await self.uow.save_conversation(identity.channel, identity.sender_id, beneficiary_id,
+                                             state.model_dump(mode="json"), self.now)
+        for reply in replies(lang):
+            await self.uow.enqueue(identity.channel, identity.chat_id, reply.to_dict(), self.now)
+        return lang
+
+    # -- the beneficiary's file and their requests ---------------------------------
+    async def do_file(self, args: str) -> list[Reply]:
+        case = await self._current()
+        if case is None:
+            return self._no_case()
+        full = args.strip().lower() in ("full", "كامل")
+        await self.audit("view_file", case_id=case.id, beneficiary_id=case.beneficiary_id,
+                         detail="full" if full else "masked")
+        lines = [self._("File of beneficiary #{id}:").format(id=case.beneficiary_id)]
+        for request in await self.uow.requests_of(case.beneficiary_id):
+            lines.append("")
+            lines.append(f"{request.number} · {request.service} · "
+                         f"{self._(render.STATUS_WORDS.get(request.status, request.status))}")
+            service = self.ctx.profile.service(request.service)
+            for key, value in request.fields.items():
+                spec = service.field(key) if service and any(f.key == key for f in service.fields) else None
+                shown = _show(spec.kind if spec else None, value, full)
+                lines.append(f"  {spec.label.get(self.lang) if spec else key}: {shown}")
+            for doc in await self.uow.documents_of(request.id):
+                lines.append(f"  📎 {doc.name} ({doc.mime}) /doc {doc.id}")
+            ack = await self.uow.acknowledgment(request.id)
+            if ack:
+                ok = ack.sha256 == acknowledgment.digest(request.number, request.service,
+                                                         request.fields, ack.text_version,
+                                                         ack.signature, ack.at)
+                lines.append("  " + (self._("Acknowledgment: signed, data unchanged") if ok
+                                     else self._("Acknowledgment: the stored data has CHANGED "
+                                                 "since it was signed")))
+        history = [c for c in await self.uow.cases_of(case.beneficiary_id)]
+        lines += ["", self._("Cases: {list}").format(
+            list=", ".join(f"#{c.id} ({c.status})" for c in history))]
+        return [Reply("\n".join(lines))]
+
+    async def do_request(self, args: str) -> list[Reply]:
+        number, _sp, rest = args.strip().partition(" ")
+        status, _sp, note = rest.strip().partition(" ")
+        request = await self.uow.request_by_number(number.upper())
+        if request is None:
+            return [Reply(self._("No request {number}. Write: /request NUMBER STATUS [note]")
+                          .format(number=number or "?"))]
+        allowed = desk.LIFECYCLE.get(request.status, ())
+        if status not in allowed:
+            await self.audit("status_change", allowed=False, number=request.number,
+                             beneficiary_id=request.beneficiary_id, detail=f"{request.status}->{status}")
+            return [Reply(self._("From \"{current}\" a request can go to: {allowed}.").format(
+                current=request.status, allowed=", ".join(allowed) or "-"))]
+        if status in desk.NEEDS_NOTE and not note.strip():
+            return [Reply(self._("Please add what is missing or the reason after the status."))]
+        note = note.strip() or None
+        await self.uow.set_request_status(request.id, status, f"staff:{self.staff.id}", note, self.now)
+        await self.audit("status_change", number=request.number,
+                         beneficiary_id=request.beneficiary_id,
+                         detail=f"{request.status}->{status}")
+
+        def ask_for_info(state: State) -> None:
+            if status == "needs_info":
+                state.info_for = request.number
+                if state.step not in (Step.CASE,) and not state.draft:
+                    state.step = Step.NEEDS_INFO
+
+        await self._notify(request.beneficiary_id,
+                           lambda lg: [desk.status_changed(request.number, status, note, lg, self.ctx)],
+                           ask_for_info)
+        return [Reply(self._("{number} is now: {status}. The beneficiary was told.").format(
+            number=request.number, status=self._(render.STATUS_WORDS.get(status, status))))]
+
+    # -- admins --------------------------------------------------------------------
+    async def do_staff(self, args: str) -> list[Reply]:
+        await self.audit("view_staff")
+        team = await self.uow.all_staff()
+        return [Reply("\n".join(f"{s.name} · {s.role} · {s.channel}" for s in team))]
+
+    async def do_audit(self, args: str) -> list[Reply]:
+        entries = (await self.uow.audit_entries())[-20:]
+        await self.audit("view_audit")
+        return [Reply("\n".join(
+            f"{e.at:%Y-%m-%d %H:%M} {e.actor} {e.action}{'' if e.allowed else ' ✖'}"
+            f"{f' #{e.case_id}' if e.case_id else ''}{f' {e.request_number}' if e.request_number else ''}"
+            for e in entries) or "-")]
+
+
+def _number(text: str) -> int | None:
+    digits = fields.only_digits(text).lstrip("#")
+    return int(digits) if digits.isdigit() else None
+
+
+def _show(kind: FieldKind | None, value: object, full: bool) -> str:
+    """A field as staff see it: identifying numbers masked unless they asked for the full file."""
+    if isinstance(value, dict):
+        return "📎 " + str(value.get("name", ""))
+    if value is None:
+        return "-"
+    if not full and kind in (FieldKind.NATIONAL_ID, FieldKind.IBAN, FieldKind.PHONE):
+        return fields.mask(FieldKind.NATIONAL_ID, str(value))
+    return str(value)
+
+
+def _menu(lang: str, ctx: Context) -> Reply:
+    return render.menu(State(lang=lang, consented=True, step=Step.MENU), ctx)
