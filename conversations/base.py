@@ -85,6 +85,7 @@ class Reply:
     choices: tuple[Choice, ...] = ()
     expects: Expects | None = None
     contact_label: str | None = None  # a "share my number" button, where a channel has one
+    document_id: int | None = None  # a stored document sent with the text (its caption)
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -95,6 +96,8 @@ class Reply:
         }
         if self.contact_label:
             data["contact_label"] = self.contact_label
+        if self.document_id:
+            data["document_id"] = self.document_id
         return data
 
     @classmethod
@@ -105,6 +108,7 @@ class Reply:
             choices=tuple(Choice(c["id"], c["label"]) for c in data.get("choices", [])),
             expects=Expects(exp["field"], exp["kind"]) if exp else None,
             contact_label=data.get("contact_label"),
+            document_id=data.get("document_id"),
         )
 
 

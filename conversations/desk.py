@@ -19,7 +19,7 @@ from conversations.fields import N_
 from conversations.profile import WorkingHours
 
 STAFF_COMMANDS = ("/queue", "/claim", "/release", "/transfer", "/cases", "/switch", "/note",
-                  "/canned", "/file", "/request", "/close", "/help", "/staff", "/audit")
+                  "/canned", "/file", "/doc", "/request", "/close", "/help", "/staff", "/audit")
 ADMIN_ONLY = frozenset({"/staff", "/audit"})
 
 # The request lifecycle (docs/architecture.md): which status may follow which.
@@ -100,7 +100,7 @@ def help_text(staff: StaffView, lang: str, ctx: Context) -> Reply:
         "/cases: your open cases; /switch N to change the current one\n"
         "/note TEXT: an internal note the beneficiary never sees\n"
         "/canned: ready answers; /canned KEY sends one\n"
-        "/file: the beneficiary's file (/file full shows numbers unmasked)\n"
+        "/file: the beneficiary's file (/file full shows numbers unmasked); /doc N sends document N\n"
         "/request NUMBER STATUS [note]: change a request's status\n"
         "/close: close your current case\n"
         "Anything else you write goes to the beneficiary of your current case."

@@ -53,7 +53,7 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
         return Transition(state, [], [AddToCase(event.describe(), event.file)])
     if command:
         return on_command(state, command, ctx)
-    if state.step != Step.CASE and asks_for_human(event, ctx):
+    if state.step != Step.CASE and asks_for_human(event, ctx, exact=_free_text(state, ctx)):
         return intake.escalate(state, "asked", "keyword")
     transition = HANDLERS[state.step](state.model_copy(deep=True), event, ctx)
     if away and state.draft and state.step in INTAKE_STEPS and _refused(state, transition):
@@ -61,17 +61,27 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
     return transition
 
 
-def asks_for_human(event: Event, ctx: Context) -> bool:
-    """A short message asking for a person ("موظف", "ما فهمت", "أبي أكلم أحد"), in any spelling."""
+def asks_for_human(event: Event, ctx: Context, exact: bool = False) -> bool:
+    """A short message asking for a person ("موظف", "ما فهمت", "أبي أكلم أحد"), in any
+    spelling. Where a free-text answer is expected, only the phrase alone counts
+    ("أنا موظف" may be someone's occupation)."""
     if event.kind != "text" or len(event.text.split()) > 5:
         return False
     typed = " " + " ".join(fold(event.text).split()) + " "
     for lang in ("ar", "en"):
         _ = ctx.tr(lang).gettext
         words = _("staff,employee,a person,human,agent,I did not understand,talk to someone")
-        if any(f" {' '.join(fold(w).split())} " in typed for w in words.split(",") if w.strip()):
+        phrases = {f" {' '.join(fold(w).split())} " for w in words.split(",") if w.strip()}
+        if typed in phrases or (not exact and any(p in typed for p in phrases)):
             return True
     return False
+
+
+def _free_text(state: State, ctx: Context) -> bool:
+    """Whether the current question takes free text (a name, a district...)."""
+    if state.step != Step.FIELD or state.draft is None:
+        return False
+    return intake.current(state, ctx)[1].kind is FieldKind.TEXT
 
 
 def _refused(before: State, after: Transition) -> bool:
@@ -201,11 +211,19 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
     if picked == "provide_info" and state.info_for:
         state.step = Step.NEEDS_INFO
         return Transition(state, [_needs_info_prompt(state, ctx)])
-    if event.kind == "text" and len(event.text.split()) >= 3:  # a question in their own words
+    if _own_words(event):  # a question in their own words: a person will read it
         return intake.escalate(state, "not_understood", "menu")
     _ = ctx.tr(state.lang).gettext
     lead = _("Sorry, I did not understand. Please choose one of the options by its number.")
     return Transition(state, [render.menu(state, ctx, lead)])
+
+
+def _own_words(event: Event) -> bool:
+    """Three words or more, in Arabic or ending with a question mark (not stray symbols)."""
+    if event.kind != "text" or len(event.text.split()) < 3:
+        return False
+    text = event.text.strip()
+    return any("\u0621" <= ch <= "\u064a" for ch in text) or text.endswith(("?", "؟"))
 
 
 def on_needs_info(state: State, event: Event, ctx: Context) -> Transition:

@@ -216,11 +216,24 @@ class Desk:
         text = event.text if event.kind == "text" else event.describe()
         if not text.strip():
             return []
+        document_id = None
+        if event.file is not None and event.file.content:  # a form or a photo for them
+            row = m.Document(beneficiary_id=case.beneficiary_id, field_key="from_staff",
+                             name=event.file.name, mime=event.file.mime, size=event.file.size,
+                             sha256=event.file.sha256, content=event.file.content,
+                             created_at=self.now)
+            await self.uow.add_document(row)
+            document_id, text = row.id, f"📎 {event.file.name}"
         await self.uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="out", text=text,
-                                                    at=self.now, staff_id=self.staff.id))
+                                                    at=self.now, staff_id=self.staff.id,
+                                                    document_id=document_id))
         await self.uow.first_reply(case.id, self.now)
-        await self._notify(case.beneficiary_id,
-                           lambda lg: [desk.relayed(self.staff, text, lg, self.ctx)])
+
+        def message(lang: str) -> list[Reply]:
+            reply = desk.relayed(self.staff, text, lang, self.ctx)
+            return [Reply(reply.text, document_id=document_id)]
+
+        await self._notify(case.beneficiary_id, message)
         await self.audit("relay_out", case_id=case.id, beneficiary_id=case.beneficiary_id)
         return []
 
@@ -308,6 +321,15 @@ class Desk:
         lines += ["", self._("Cases: {list}").format(
             list=", ".join(f"#{c.id} ({c.status})" for c in history))]
         return [Reply("\n".join(lines))]
+
+    async def do_doc(self, args: str) -> list[Reply]:
+        """A beneficiary's document, sent to the researcher's chat."""
+        doc_id = _number(args)
+        doc = await self.uow.document(doc_id) if doc_id else None
+        if doc is None:
+            return [Reply(self._("There is no document {id}.").format(id=args.strip() or "?"))]
+        await self.audit("view_document", beneficiary_id=doc.beneficiary_id, detail=f"doc:{doc.id}")
+        return [Reply(f"📎 {doc.name} ({doc.mime}, {doc.size // 1024 + 1} KB)", document_id=doc.id)]
 
     async def do_request(self, args: str) -> list[Reply]:
         number, _sp, rest = args.strip().partition(" ")

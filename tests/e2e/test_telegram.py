@@ -235,3 +235,28 @@ def test_kill_mid_journey_and_restart(fake, launch, db):
     user.bot = bot
     replies = user.say("0501234567")  # the conversation resumes where it was
     assert "الحي" in replies[-1]["text"]
+
+
+def test_a_researcher_on_telegram_answers_a_beneficiary_with_photos(fake, launch, db):
+    wasl("staff", "add", "telegram:900900", "--role", "researcher", "--name", "Noura Alotaibi",
+         db=db)
+    bot = launch()
+    beneficiary = User(fake, bot)
+    researcher = User(fake, bot, uid=900900)
+    beneficiary.say("/start")
+    beneficiary.press("accept")
+    beneficiary.press("human")
+    queue = researcher.say("/queue")
+    assert "#1" in queue[0]["text"]
+    claimed = researcher.press("claim:1")
+    assert "#1" in claimed[0]["text"]
+    fake.wait(lambda: any("Noura" in p["text"] for p in fake.sent_to(beneficiary.uid)))
+    researcher.deliver(fake.text_update(researcher.uid, "السلام عليكم، معك نورة"))
+    fake.wait(lambda: any("معك نورة" in p["text"] for p in fake.sent_to(beneficiary.uid)))
+    beneficiary.deliver(fake.photo_update(beneficiary.uid, PNG))
+    fake.wait(lambda: any("/doc" in p["text"] for p in fake.sent_to(researcher.uid)))
+    assert all("/doc" not in p["text"] for p in fake.sent_to(beneficiary.uid))
+    doc = re.search(r"/doc (\d+)", fake.sent_to(researcher.uid)[-1]["text"]).group(1)
+    researcher.deliver(fake.text_update(researcher.uid, f"/doc {doc}"))
+    fake.wait(lambda: any(str(c.params.get("chat_id")) == str(researcher.uid)
+                          for c in fake.called("sendPhoto")))

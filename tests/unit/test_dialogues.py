@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -417,3 +417,39 @@ def test_letters_in_an_id_and_someone_elses_contact_get_clear_messages(ctx):
     from conversations.base import Event
     run([(Event("contact", contact="+966501234567", contact_is_own=False),
           {"contains": "your own number", "expects": ("mobile", "phone")})], ctx, state, world)
+
+
+def test_asking_for_a_person_in_words_opens_a_case_from_any_step(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}),
+                           ("ما فهمت", {"step": Step.CASE})], ctx, at_menu("ar"))
+    assert world.cases[0].reason == "asked" and world.cases[0].detail == "keyword"
+    state, world, _ = run([("أبغى اكلم احد", {"step": Step.CASE})], ctx, at_menu("ar"))
+    assert world.cases
+    state, world, _ = run([("أنا موظف متقاعد وعندي خمسة أطفال وأحتاج مساعدة", {})], ctx,
+                          at_menu("ar"))
+    assert world.cases[0].reason == "not_understood"  # a long question: to a person as well
+
+
+def test_a_new_case_outside_working_hours_says_when_to_expect_a_reply(ctx_for, profile):
+    friday = datetime(2026, 11, 27, 10, 0, tzinfo=UTC)  # Friday 13:00 in Riyadh
+    _, _, replies = run([({"choice": "human"}, {"contains": "Sunday"})], ctx_for(profile, friday),
+                        at_menu())
+    assert "08:00" in replies[-1].text
+    monday = ctx_for(profile)  # Monday 12:00 in Riyadh: researchers are at work
+    _, _, replies = run([({"choice": "human"}, {})], monday, at_menu())
+    assert "not at work" not in replies[-1].text
+
+
+def test_a_keyword_inside_a_free_text_answer_is_an_answer(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}),
+                           ("أنا موظف", {"expects": ("national_id", "national_id")})],
+                          ctx, at_menu("ar"))
+    assert not world.cases and state.draft.answers["full_name"] == "أنا موظف"
+    state, world, _ = run([("موظف", {"step": Step.CASE})], ctx, state, world)  # alone, it asks
+
+
+def test_markup_or_symbols_at_the_menu_are_not_a_question_for_a_person(ctx):
+    for junk in ["<img src=x onerror=alert(1)>", "'; DROP TABLE requests;--"]:
+        state, world, _ = run([(junk, {"expects": ("menu", "choice")})], ctx, at_menu("ar"))
+        assert not world.cases
+    state, world, _ = run([("when is the next distribution?", {"step": Step.CASE})], ctx, at_menu())

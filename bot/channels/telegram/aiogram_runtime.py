@@ -18,6 +18,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import (
     BotCommand,
+    BufferedInputFile,
     InlineKeyboardMarkup,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
@@ -72,6 +73,15 @@ class AiogramClient:
     async def send_message(self, chat_id: str, text: str, markup: dict[str, Any] | None) -> str:
         message = await _call(self.bot.send_message(
             chat_id=int(chat_id), text=text, reply_markup=self._markup(markup), parse_mode=None))
+        return str(message.message_id)
+
+    async def send_file(self, chat_id: str, name: str, mime: str, content: bytes,
+                        caption: str) -> str:
+        file = BufferedInputFile(content, filename=name)
+        if mime in ("image/jpeg", "image/png", "image/webp"):
+            message = await _call(self.bot.send_photo(int(chat_id), file, caption=caption))
+        else:
+            message = await _call(self.bot.send_document(int(chat_id), file, caption=caption))
         return str(message.message_id)
 
     @staticmethod

@@ -26,6 +26,10 @@ class TelegramClient(Protocol):
     async def send_message(self, chat_id: str, text: str, markup: dict[str, Any] | None) -> str:
         """Send plain text (no parse mode); the new message's id."""
 
+    async def send_file(self, chat_id: str, name: str, mime: str, content: bytes,
+                        caption: str) -> str:
+        """A photo (sendPhoto) or any other file (sendDocument); the message id."""
+
     async def answer_callback(self, callback_id: str) -> None: ...
 
     async def remove_keyboard(self, chat_id: str, message_id: str) -> None: ...

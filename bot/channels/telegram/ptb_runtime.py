@@ -10,6 +10,7 @@ from telegram import (
     Bot,
     BotCommand,
     InlineKeyboardMarkup,
+    InputFile,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
@@ -69,6 +70,15 @@ class PtbClient:
     async def send_message(self, chat_id: str, text: str, markup: dict[str, Any] | None) -> str:
         message = await _call(self.bot.send_message(
             chat_id=int(chat_id), text=text, reply_markup=self._markup(markup)))
+        return str(message.message_id)
+
+    async def send_file(self, chat_id: str, name: str, mime: str, content: bytes,
+                        caption: str) -> str:
+        file = InputFile(content, filename=name)
+        if mime in ("image/jpeg", "image/png", "image/webp"):
+            message = await _call(self.bot.send_photo(int(chat_id), file, caption=caption))
+        else:
+            message = await _call(self.bot.send_document(int(chat_id), file, caption=caption))
         return str(message.message_id)
 
     def _markup(self, markup: dict[str, Any] | None) -> Any:

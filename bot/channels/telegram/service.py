@@ -63,6 +63,12 @@ class TelegramService:
             log.info("could not settle a button: %s", exc)
 
     async def _send(self, chat_id: str, reply: Reply) -> str | None:
+        if reply.document_id is not None:
+            async with self.app.db.unit_of_work() as uow:
+                doc = await uow.document(reply.document_id)
+            if doc is not None:  # the text is its caption (captions hold 1024 characters)
+                return await self.client.send_file(chat_id, doc.name, doc.mime, doc.content,
+                                                   reply.text[:1024])
         ref = None
         for text, markup in messages(reply):
             ref = await self.client.send_message(chat_id, text, markup)

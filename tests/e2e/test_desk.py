@@ -1,0 +1,175 @@
+"""The social researcher desk over the simulator: staff and beneficiaries in one run."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from bot import profiles
+from tests.e2e.sim import Simulator, complete_intake, wasl
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 300
+
+
+@pytest.fixture
+def db(tmp_path, db_url) -> str:
+    for who, role, name in [("sim:noura", "researcher", "Noura Alotaibi"),
+                            ("sim:sara", "researcher", "Sara Alharbi"),
+                            ("sim:huda", "admin", "Huda")]:
+        wasl("staff", "add", who, "--role", role, "--name", name, db=db_url)
+    return db_url
+
+
+@pytest.fixture
+def sim(db):
+    s = Simulator(db)
+    yield s
+    if s.proc.poll() is None:
+        s.kill()
+
+
+def staff(sim: Simulator, who: str, **event) -> list[dict]:
+    return sim.send(who, lang="en", **event)
+
+
+def to(replies: list[dict], who: str) -> list[str]:
+    return [r["text"] for r in replies if r.get("to") == who]
+
+
+def consent(sim: Simulator, who: str) -> None:
+    sim.send(who, text="مرحبا")
+    sim.send(who, choice="accept")
+
+
+def audit(db: str, **filters: str) -> list[dict]:
+    args = [arg for key, value in filters.items() for arg in (f"--{key}", value)]
+    return json.loads(wasl("audit", "--json", *args, db=db).stdout)
+
+
+def test_a_case_from_queue_to_close(sim, db, tmp_path):
+    consent(sim, "u1")
+    opened = sim.send("u1", text="ابغى اكلم موظف")
+    number = re.search(r"\d+", opened[0]["text"]).group(0)
+    queue = staff(sim, "noura", text="/queue")
+    assert f"#{number}" in queue[0]["text"] and "asked for a researcher" in queue[0]["text"]
+    assert queue[0]["choices"][0]["id"] == f"claim:{number}"
+
+    claimed = staff(sim, "noura", choice=f"claim:{number}")
+    assert "You took case" in to(claimed, "noura")[0] and "ابغى اكلم موظف" in to(claimed, "noura")[0]
+    assert "Noura" in to(claimed, "u1")[0] and "Alotaibi" not in to(claimed, "u1")[0]
+    taken = staff(sim, "sara", text=f"/claim {number}")
+    assert "already taken by Noura Alotaibi" in taken[0]["text"]
+
+    relayed = staff(sim, "noura", text="وعليكم السلام، كيف أخدمك؟")
+    assert to(relayed, "noura") == [] and "كيف أخدمك" in to(relayed, "u1")[0]
+    answer = sim.send("u1", text="متى موعد توزيع السلال؟")
+    assert to(answer, "u1") == [] and "متى موعد توزيع السلال" in to(answer, "noura")[0]
+    photo = tmp_path / "id.png"
+    photo.write_bytes(PNG)
+    sent = sim.send("u1", file={"path": str(photo), "name": "id.png", "mime": "image/png"})
+    doc = re.search(r"/doc (\d+)", to(sent, "noura")[0]).group(1)
+    assert "id.png" in staff(sim, "noura", text=f"/doc {doc}")[0]["text"]
+    paused = sim.send("u1", text="/menu")  # the bot's flows pause while a researcher talks
+    assert to(paused, "u1") == [] and "/menu" in to(paused, "noura")[0]
+
+    assert to(staff(sim, "noura", text="/note asked about distribution dates"), "u1") == []
+    canned = staff(sim, "noura", text="/canned visit")
+    assert "مقر الجمعية" in to(canned, "u1")[0]
+    moved = staff(sim, "noura", text="/transfer Sara")
+    assert "now with Sara Alharbi" in to(moved, "noura")[0]
+    assert "handed you case" in to(moved, "sara")[0] and "Sara" in to(moved, "u1")[0]
+    assert "no current case" in staff(sim, "noura", text="بعد إذنك")[0]["text"]
+
+    closed = staff(sim, "sara", text="/close")
+    assert f"#{number} is closed" in to(closed, "sara")[0]
+    to_u1 = [r for r in closed if r["to"] == "u1"]
+    assert "انتهت محادثتك مع الباحث الاجتماعي" in to_u1[0]["text"]
+    assert [c["id"] for c in to_u1[-1]["choices"]][0] == "new_request"  # back at the menu
+    back = sim.send("u1", choice="status")  # the journey works again
+    assert back[-1]["expects"]["field"] == "menu"
+    sim.close()
+
+    [case] = json.loads(wasl("cases", "list", "--json", db=db).stdout)
+    assert case["status"] == "closed"
+    notes = [m for m in case["messages"] if m["direction"] == "note"]
+    assert notes and notes[0]["text"] == "asked about distribution dates"
+    actions = [e["action"] for e in audit(db, case=number)]
+    everything = [e["action"] for e in audit(db)]
+    for action in ["claim", "relay_out", "relay_in", "note", "transfer", "close"]:
+        assert action in actions
+    for action in ["view_queue", "view_document"]:
+        assert action in everything
+    assert [e["allowed"] for e in audit(db, action="claim")] == [True, False]
+
+
+def test_needs_info_round_trip_and_decisions_in_each_language(sim, db, tmp_path):
+    profile = profiles.load("bakkah")
+    consent(sim, "u2")
+    done = complete_intake(sim, "u2", profile, "food_basket", tmp_path)
+    number = re.search(r"BK-\d{4}-\d{6}", done[0]["text"]).group(0)
+
+    asked = staff(sim, "noura", text=f"/request {number} needs_info صورة صك الطلاق")
+    assert "The beneficiary was told" in to(asked, "noura")[0]
+    told = to(asked, "u2")[0]
+    assert number in told and "صورة صك الطلاق" in told
+    photo = tmp_path / "deed.png"
+    photo.write_bytes(PNG)
+    given = sim.send("u2", file={"path": str(photo), "name": "deed.png", "mime": "image/png"})
+    assert number in to(given, "u2")[0]
+    assert f"{number} ←" in to(given, "noura")[0]
+    shown = json.loads(wasl("requests", "show", number, "--json", db=db).stdout)
+    assert shown["status"] == "under_review"
+    assert [h["status"] for h in shown["history"]] == ["submitted", "needs_info", "under_review"]
+
+    refused = staff(sim, "noura", text=f"/request {number} approved")
+    assert "can go to" in refused[0]["text"]  # under_review -> approved skips the committee
+    staff(sim, "noura", text=f"/request {number} committee")
+    approved = staff(sim, "noura", text=f"/request {number} approved")
+    assert "تمت الموافقة" in to(approved, "u2")[0] or "الموافقة" in to(approved, "u2")[0]
+
+    assert "Peace be upon you" in sim.send("u3", text="hello", lang="en")[0]["text"]
+    sim.send("u3", choice="accept")
+    english = complete_intake(sim, "u3", profile, "food_basket", tmp_path)
+    other = re.search(r"BK-\d{4}-\d{6}", english[0]["text"]).group(0)
+    rejected = staff(sim, "noura", text=f"/request {other} rejected income above the limit")
+    told = to(rejected, "u3")[0]
+    assert f"Update on your request {other}: Not approved." in told
+    assert "Reason: income above the limit" in told
+    sim.close()
+    changes = audit(db, action="status_change")
+    assert [e["allowed"] for e in changes] == [True, False, True, True, True]
+
+
+def test_refusals_are_audited(sim, db):
+    consent(sim, "u4")
+    unknown = sim.send("u4", text="/queue")  # a beneficiary trying a staff command
+    assert "/menu" in unknown[0]["text"] and "Waiting" not in unknown[0]["text"]
+    assert "Only an admin" in staff(sim, "noura", text="/staff")[0]["text"]
+    team = staff(sim, "huda", text="/staff")[0]["text"]
+    assert "Noura Alotaibi · researcher" in team and "Huda · admin" in team
+    sim.close()
+    refused = [e for e in audit(db) if not e["allowed"]]
+    assert {(e["actor"], e["action"]) for e in refused} == {("sim:u4", "staff_command"),
+                                                           ("sim:noura", "staff")}
+
+
+def test_cases_survive_restarts_in_every_state(db):
+    sim = Simulator(db)
+    consent(sim, "u5")
+    sim.send("u5", choice="human")
+    sim.kill()  # queued
+    sim = Simulator(db)
+    assert "#1" in staff(sim, "noura", text="/queue")[0]["text"]
+    staff(sim, "noura", text="/claim 1")
+    sim.kill()  # claimed
+    sim = Simulator(db)
+    assert "أهلا" in to(staff(sim, "noura", text="أهلا"), "u5")[0]
+    assert "شكرا" in to(sim.send("u5", text="شكرا"), "noura")[0]
+    staff(sim, "noura", text="/close")
+    sim.kill()  # closed
+    sim = Simulator(db)
+    assert sim.send("u5", text="/menu")[-1]["expects"]["field"] == "menu"
+    assert "closed" in json.loads(wasl("cases", "list", "--json", db=db).stdout)[0]["status"]
+    sim.close()
