@@ -64,7 +64,8 @@ class InboundEvent:
     event: Event
     dedupe_id: str | None = None
     language_hint: str | None = None
-    reply_to: str | None = None  # the platform id of the message whose button was pressed
+    reply_to: str | None = None  # the platform id of the message pressed or replied to
+    thread_id: str | None = None  # the forum topic a group message was written in
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,8 @@ class Reply:
     expects: Expects | None = None
     contact_label: str | None = None  # a "share my number" button, where a channel has one
     document_id: int | None = None  # a stored document sent with the text (its caption)
+    case_id: int | None = None  # to the staff group: the case it is about (its topic)
+    open_topic: str | None = None  # to the staff group: create the case's topic with this title
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -96,8 +99,9 @@ class Reply:
         }
         if self.contact_label:
             data["contact_label"] = self.contact_label
-        if self.document_id:
-            data["document_id"] = self.document_id
+        for key in ("document_id", "case_id", "open_topic"):
+            if getattr(self, key):
+                data[key] = getattr(self, key)
         return data
 
     @classmethod
@@ -109,6 +113,8 @@ class Reply:
             expects=Expects(exp["field"], exp["kind"]) if exp else None,
             contact_label=data.get("contact_label"),
             document_id=data.get("document_id"),
+            case_id=data.get("case_id"),
+            open_topic=data.get("open_topic"),
         )
 
 

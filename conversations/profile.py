@@ -217,6 +217,14 @@ class WorkingHours(Strict):
         return self
 
 
+class StaffGroup(Strict):
+    """A Telegram supergroup where the team follows cases: one forum topic per case, or,
+    without topics, replies to the bot's message about the case."""
+
+    telegram_chat_id: int = Field(lt=0)
+    topics: bool = True
+
+
 class Profile(Strict):
     key: str = Field(pattern=KEY)
     association: Localized
@@ -230,6 +238,7 @@ class Profile(Strict):
     working_hours: WorkingHours = WorkingHours()
     canned_replies: tuple[CannedReply, ...] = ()
     staff_first_name: bool = True  # beneficiaries see a researcher's first name, nothing more
+    staff_group: StaffGroup | None = None
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

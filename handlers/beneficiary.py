@@ -16,8 +16,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from conversations import acknowledgment, journey, render
-from conversations.base import RIYADH, CaseView, Context, FileRef, InboundEvent, Reply, Translator
+from conversations import acknowledgment, desk, journey, render
+from conversations.base import (
+    RIYADH,
+    CaseView,
+    Choice,
+    Context,
+    FileRef,
+    InboundEvent,
+    Reply,
+    Translator,
+)
 from conversations.profile import FieldKind, Profile
 from conversations.state import (
     Action,
@@ -193,6 +202,8 @@ class BeneficiaryHandler:
         document_id = await self._keep_file(action.file, uow, who, now, "case") if action.file else None
         await uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="in", text=action.text,
                                                at=now, document_id=document_id))
+        await to_staff_group(uow, self.profile, self.translations, case, now,
+                             text=f"← {action.text}", document_id=document_id)
         if case.status == "claimed" and case.claimed_by is not None:
             staff = await uow.staff_by_id(case.claimed_by)
             if staff is not None:
@@ -281,10 +292,12 @@ class BeneficiaryHandler:
         """A queued case with the conversation so far: the current request's, or the last day's."""
         since = action.since or now - TRANSCRIPT_WINDOW
         transcript = await uow.recent_messages(self._id(who), since=since)
-        return await uow.add_case(
+        case = await uow.add_case(
             m.Case(beneficiary_id=self._id(who), status="queued", reason=action.reason,
                    detail=action.detail, channel=who.channel, created_at=now),
             transcript)
+        await to_staff_group(uow, self.profile, self.translations, case, now, opened=True)
+        return case
 
     async def _apologise(self, inbound: InboundEvent) -> None:
         """Nothing of the failed event was kept; say so kindly and keep the chat where it was."""
@@ -302,3 +315,29 @@ async def beneficiary_name(uow: UnitOfWork, beneficiary_id: int, profile: Profil
         if request.fields.get(key):
             return str(request.fields[key])
     return f"#{beneficiary_id}"
+
+
+async def to_staff_group(uow: UnitOfWork, profile: Profile, translations: dict[str, Translator],
+                         case: CaseView, now: datetime, *, opened: bool = False,
+                         text: str | None = None, document_id: int | None = None) -> None:
+    """Post about a case in the profile's Telegram staff group: a new case opens its topic
+    (with buttons to take it, close it, open the file); later messages go into it."""
+    group = profile.staff_group
+    if group is None:
+        return
+    _ = translations["ar"].gettext
+    name = await beneficiary_name(uow, case.beneficiary_id, profile)
+    title = f"#{case.id} · {name}"
+    choices: tuple = ()
+    if opened:
+        reason = _(desk.REASONS.get(case.reason, case.reason))
+        lines = [title, reason] + [
+            f"{'←' if msg.direction == 'in' else '→'} {msg.text}"
+            for msg in (await uow.case_messages(case.id))[-10:]]
+        text = "\n".join(lines)
+        choices = (Choice(f"claim:{case.id}", _("Take #{case}").format(case=case.id)),
+                   Choice(f"file:{case.id}", _("📁 File")),
+                   Choice(f"close:{case.id}", _("✖ Close")))
+    reply = Reply(text or title, choices, case_id=case.id, document_id=document_id,
+                  open_topic=title if opened and group.topics else None)
+    await uow.enqueue("telegram", str(group.telegram_chat_id), reply.to_dict(), now, priority=0)

@@ -32,4 +32,11 @@ class Router:
         if member is not None:
             await self.staff.handle(inbound, member)
             return True
+        if inbound.chat_id != inbound.sender_id:  # the staff group: only staff are heard there
+            async with self.db.unit_of_work() as uow:
+                await uow.audit(m.AuditEntry(
+                    at=self.clock(), actor=f"{inbound.channel}:{inbound.sender_id}",
+                    role="unknown", action="staff_group", allowed=False,
+                    detail=inbound.event.kind))
+            return True
         return await self.beneficiaries.handle(inbound)

@@ -59,8 +59,11 @@ class Desk:
                  now: datetime) -> None:
         self.uow, self.staff, self.ctx, self.lang, self.now = uow, staff, ctx, lang, now
         self._ = ctx.tr(lang).gettext
+        self.group_case: int | None = None  # in the staff group: the case being discussed
 
     async def dispatch(self, inbound: InboundEvent) -> list[Reply]:
+        if inbound.chat_id != inbound.sender_id:
+            return await self.in_group(inbound)
         command = desk.parse(inbound.event)
         if command is None:
             return await self.relay(inbound)
@@ -130,8 +133,52 @@ class Desk:
                              "notes, /file for their file, /close to finish.")]
         return Reply("\n".join(lines))
 
+    async def in_group(self, inbound: InboundEvent) -> list[Reply]:
+        """The staff group: a case is the topic (or the bot message replied to); its buttons
+        take it, close it or open the file, and what a researcher writes there goes to the
+        beneficiary (taking the case if no one holds it yet)."""
+        command = desk.parse(inbound.event)
+        case = None
+        if command and command.name in ("/claim", "/close", "/file") and _number(command.args):
+            case = await self.uow.case(_number(command.args) or 0)
+        elif inbound.thread_id:
+            case = await self.uow.case_by_topic(inbound.thread_id)
+        elif inbound.reply_to:
+            case = await self.uow.case_by_message(inbound.channel, inbound.chat_id,
+                                                  inbound.reply_to)
+        if case is None:
+            return []  # talk in the group that is not about a case
+        self.group_case = case.id
+        if case.status == "claimed" and case.claimed_by != self.staff.id and (
+                command is None or command.name in ("/close", "/claim")):
+            await self.audit("group_action", allowed=False, case_id=case.id,
+                             detail="held by another researcher")
+            replies = [await self._why_not_claimed(case.id)]
+        elif command is not None and command.name == "/file":
+            replies = await self.do_file("")
+        elif case.status == "queued":
+            replies = await self.do_claim(str(case.id))
+            if command is None:
+                replies += await self.relay(inbound)
+            elif command.name == "/close":
+                replies += await self.do_close("")
+        elif command is None:
+            replies = await self.relay(inbound)
+        elif command.name == "/close":
+            replies = await self.do_close("")
+        else:
+            replies = await self.dispatch_command(command)
+        return [Reply(r.text, r.choices, case_id=case.id) for r in replies]
+
+    async def dispatch_command(self, command: desk.Command) -> list[Reply]:
+        handler = getattr(self, "do_" + command.name.lstrip("/"), None)
+        return await handler(command.args) if handler else []
+
     async def _current(self) -> m.Case | None:
         """The case this researcher is working on, if they still hold it."""
+        if self.group_case is not None:
+            case = await self.uow.session.get(m.Case, self.group_case)
+            return case if case and case.status == "claimed" and case.claimed_by == self.staff.id else None
         me = await self.uow.staff_by_id(self.staff.id)
         if me is None or me.current_case_id is None:
             return None
@@ -292,6 +339,8 @@ class Desk:
     # -- the beneficiary's file and their requests ---------------------------------
     async def do_file(self, args: str) -> list[Reply]:
         case = await self._current()
+        if case is None and self.group_case is not None:
+            case = await self.uow.session.get(m.Case, self.group_case)
         if case is None:
             return self._no_case()
         full = args.strip().lower() in ("full", "كامل")

@@ -209,6 +209,7 @@ class Case(Base):
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     claimed_at: Mapped[datetime | None]
     first_reply_at: Mapped[datetime | None]  # when a researcher first wrote to the beneficiary
+    topic_id: Mapped[str | None] = mapped_column(String(40))  # its forum topic in the staff group
 
 
 class CaseMessage(Base):
@@ -277,6 +278,7 @@ class OutboxMessage(Base):
     error: Mapped[str | None] = mapped_column(Text)
     has_choices: Mapped[bool] = mapped_column(Boolean, default=False)
     message_ref: Mapped[str | None] = mapped_column(String(64))  # the platform's message id
+    case_id: Mapped[int | None] = mapped_column(Integer)  # a message about a case, to staff
 
 
 class Counter(Base):

@@ -255,7 +255,7 @@ class UnitOfWork:
         self.session.add(
             m.OutboxMessage(channel=channel, chat_id=chat_id, payload=payload, priority=priority,
                             status="pending", attempts=0, available_at=now, created_at=now,
-                            has_choices=bool(payload.get("choices")))
+                            has_choices=bool(payload.get("choices")), case_id=payload.get("case_id"))
         )
 
     async def pending(self, channel: str, now: datetime, limit: int = 100,
@@ -436,6 +436,22 @@ class UnitOfWork:
         self.session.add(m.RequestEvent(request_id=request_id, status=status, actor=actor,
                                         note=note, at=now))
         await self.session.flush()
+
+    async def set_topic(self, case_id: int, topic_id: str) -> None:
+        await self.session.execute(update(m.Case).where(m.Case.id == case_id).values(topic_id=topic_id))
+
+    async def case_by_topic(self, topic_id: str) -> CaseView | None:
+        stmt = select(m.Case).where(m.Case.topic_id == topic_id)
+        row = (await self.session.execute(stmt)).scalars().first()
+        return _case_view(row) if row else None
+
+    async def case_by_message(self, channel: str, chat_id: str, message_ref: str) -> CaseView | None:
+        """The case a staff-group message was about (for replies in a group without topics)."""
+        stmt = select(m.OutboxMessage.case_id).where(
+            m.OutboxMessage.channel == channel, m.OutboxMessage.chat_id == chat_id,
+            m.OutboxMessage.message_ref == message_ref, m.OutboxMessage.case_id.is_not(None))
+        case_id = (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
+        return await self.case(case_id) if case_id else None
 
     async def audit(self, entry: m.AuditEntry) -> None:
         self.session.add(entry)

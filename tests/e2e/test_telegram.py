@@ -260,3 +260,79 @@ def test_a_researcher_on_telegram_answers_a_beneficiary_with_photos(fake, launch
     researcher.deliver(fake.text_update(researcher.uid, f"/doc {doc}"))
     fake.wait(lambda: any(str(c.params.get("chat_id")) == str(researcher.uid)
                           for c in fake.called("sendPhoto")))
+
+
+GROUP = -1001234567890
+
+
+def with_staff_group(tmp_path, topics: bool) -> str:
+    """The default profile, with a Telegram staff group."""
+    from bot.profiles import resolve
+    path = tmp_path / "with-group.yaml"
+    path.write_text(resolve("bakkah").read_text(encoding="utf-8")
+                    + f"\nstaff_group: {{telegram_chat_id: {GROUP}, topics: {str(topics).lower()}}}\n",
+                    encoding="utf-8")
+    return str(path)
+
+
+def group_messages(fake: FakeTelegram) -> list[dict]:
+    return fake.sent_to(GROUP)
+
+
+def test_each_case_gets_a_topic_in_the_staff_group(fake, launch, db, tmp_path):
+    wasl("staff", "add", "telegram:900900", "--role", "researcher", "--name", "Noura Alotaibi",
+         db=db)
+    bot = launch(WASL_PROFILE=with_staff_group(tmp_path, topics=True))
+    beneficiary = User(fake, bot)
+    beneficiary.say("/start")
+    beneficiary.press("accept")
+    beneficiary.press("human")
+    fake.wait(lambda: len(group_messages(fake)) >= 1)
+    [topic] = fake.called("createForumTopic")
+    assert topic.params["name"].startswith("#1")
+    opening = group_messages(fake)[0]
+    thread = str(opening["message_thread_id"])
+    assert buttons(opening) == ["c:claim:1", "c:file:1", "c:close:1"]
+
+    # A researcher writes in the topic: they take the case and it reaches the beneficiary.
+    researcher = 900900
+    bot_msg = fake.message(GROUP, max(mid for (chat, mid) in fake.messages if chat == str(GROUP)))
+    assert str(bot_msg.get("message_thread_id")) == thread
+    researcher_user = User(fake, bot, uid=researcher)
+    researcher_user.deliver(fake.group_text_update(researcher, GROUP, "أهلًا، معك نورة", int(thread)))
+    fake.wait(lambda: any("معك نورة" in p["text"] for p in fake.sent_to(beneficiary.uid)))
+    # The beneficiary's answer is copied into the topic.
+    beneficiary.deliver(fake.text_update(beneficiary.uid, "أحتاج سلة غذائية"))
+    fake.wait(lambda: any("أحتاج سلة غذائية" in p["text"] and str(p.get("message_thread_id")) == thread
+                          for p in group_messages(fake)))
+    # Someone in the group who is not staff is not heard.
+    before = len(fake.sent_to(beneficiary.uid))
+    researcher_user.deliver(fake.group_text_update(424242, GROUP, "مرحبا", int(thread)))
+    time.sleep(1)
+    assert len(fake.sent_to(beneficiary.uid)) == before
+    # The buttons in the topic: the file, then close.
+    researcher_user.deliver(fake.press_update(researcher, bot_msg, "c:file:1"))
+    fake.wait(lambda: any("ملف المستفيد" in p["text"] and str(p.get("message_thread_id")) == thread
+                          for p in group_messages(fake)))
+    researcher_user.deliver(fake.press_update(researcher, bot_msg, "c:close:1"))
+    fake.wait(lambda: any("انتهت محادثتك" in p["text"] for p in fake.sent_to(beneficiary.uid)))
+    [case] = json.loads(wasl("cases", "list", "--json", db=db).stdout)
+    assert case["status"] == "closed"
+    refused = json.loads(wasl("audit", "--json", "--action", "staff_group", db=db).stdout)
+    assert refused and refused[0]["actor"] == "telegram:424242" and not refused[0]["allowed"]
+
+
+def test_without_topics_a_reply_to_the_bots_message_reaches_the_beneficiary(fake, launch, db,
+                                                                          tmp_path):
+    wasl("staff", "add", "telegram:900900", "--role", "researcher", "--name", "Noura", db=db)
+    bot = launch(WASL_PROFILE=with_staff_group(tmp_path, topics=False))
+    beneficiary = User(fake, bot)
+    beneficiary.say("/start")
+    beneficiary.press("accept")
+    beneficiary.press("human")
+    fake.wait(lambda: len(group_messages(fake)) >= 1)
+    assert fake.called("createForumTopic") == []
+    posted = fake.message(GROUP, max(mid for (chat, mid) in fake.messages if chat == str(GROUP)))
+    User(fake, bot, uid=900900).deliver(
+        fake.group_text_update(900900, GROUP, "أبشر، سنخدمك", reply_to=posted))
+    fake.wait(lambda: any("أبشر، سنخدمك" in p["text"] for p in fake.sent_to(beneficiary.uid)))

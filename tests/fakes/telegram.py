@@ -199,6 +199,19 @@ class FakeTelegram:
             "file_name": name, "mime_type": mime, "file_id": file_id,
             "file_unique_id": "AgADdoc", "file_size": size if size is not None else len(content)})
 
+    def group_text_update(self, uid: int, chat_id: int, text: str, thread_id: int | None = None,
+                          reply_to: dict[str, Any] | None = None) -> dict[str, Any]:
+        """A message in a supergroup (a forum topic when `thread_id` is given)."""
+        chat = {"id": chat_id, "title": "فريق البحث الاجتماعي", "type": "supergroup",
+                "is_forum": thread_id is not None}
+        message: dict[str, Any] = {"message_id": next(self._message_ids), "from": self.user(uid),
+                                   "chat": chat, "date": int(time.time()), "text": text}
+        if thread_id is not None:
+            message.update(message_thread_id=thread_id, is_topic_message=True)
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to
+        return {"update_id": next(self._update_ids), "message": message}
+
     def press_update(self, uid: int, message: dict[str, Any], data: str) -> dict[str, Any]:
         return {"update_id": next(self._update_ids), "callback_query": {
             "id": str(4382000000000000000 + next(self._message_ids)), "from": self.user(uid),
@@ -287,15 +300,17 @@ class FakeTelegram:
                 if not 1 <= len(button.get("callback_data", "x").encode()) <= 64:
                     return JSONResponse(error_body(400, detail="BUTTON_DATA_INVALID"),
                                         status_code=400)
-        return self._new_message(p["chat_id"], text=text,
+        return self._new_message(p["chat_id"], p.get("message_thread_id"), text=text,
                                  **({"reply_markup": markup} if markup and "inline_keyboard" in markup
                                     else {}))
 
-    def _new_message(self, chat_id: Any, **content: Any) -> dict[str, Any]:
+    def _new_message(self, chat_id: Any, thread_id: Any = None, **content: Any) -> dict[str, Any]:
         chat_type = "supergroup" if str(chat_id).startswith("-") else "private"
         message = {"message_id": next(self._message_ids), "from": BOT_USER,
                    "chat": {"id": int(chat_id), "type": chat_type}, "date": int(time.time()),
                    **content}
+        if thread_id:
+            message.update(message_thread_id=int(thread_id), is_topic_message=True)
         with self.cond:
             self.messages[(str(chat_id), message["message_id"])] = message
         return message
@@ -322,11 +337,11 @@ class FakeTelegram:
                 "file_size": len(found[0]), "file_path": found[1]}
 
     async def _m_sendDocument(self, p: dict[str, Any]) -> Any:
-        return self._new_message(p["chat_id"], document={
+        return self._new_message(p["chat_id"], p.get("message_thread_id"), document={
             "file_name": "document", "file_id": "BQACAgQAAxkDAAI", "file_unique_id": "AgAD"})
 
     async def _m_sendPhoto(self, p: dict[str, Any]) -> Any:
-        return self._new_message(p["chat_id"], photo=[
+        return self._new_message(p["chat_id"], p.get("message_thread_id"), photo=[
             {"file_id": "AgACAgQAAxkDAAI", "file_unique_id": "AQAD", "width": 90, "height": 90}])
 
     async def _m_createForumTopic(self, p: dict[str, Any]) -> Any:

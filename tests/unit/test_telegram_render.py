@@ -100,10 +100,13 @@ def test_every_callback_fits_telegrams_64_bytes(name):
 
 
 def test_an_update_of_an_unknown_shape_is_skipped_not_fatal():
+    from types import SimpleNamespace
+
     from bot.channels.telegram.service import TelegramService
 
     service = TelegramService.__new__(TelegramService)
     service.client, service.max_bytes = Files(), 10
+    service.app = SimpleNamespace(profile=SimpleNamespace(staff_group=None))
 
     async def go():
         await service.handle({"update_id": 5, "message": {"chat": {"type": "private"},

@@ -29,27 +29,43 @@ class Incoming:
     message_id: str | None = None  # the message whose keyboard was pressed
 
 
-async def incoming(update: dict[str, Any], client: TelegramClient, max_bytes: int) -> Incoming | None:
-    """The event in an update from a private chat, with its file downloaded; None otherwise."""
+def _heard(chat: dict[str, Any], staff_group: int | None) -> bool:
+    """Private chats, and the staff group named in the profile; every other group is ignored."""
+    return chat.get("type") == "private" or (staff_group is not None and chat.get("id") == staff_group)
+
+
+async def incoming(update: dict[str, Any], client: TelegramClient, max_bytes: int,
+                   staff_group: int | None = None) -> Incoming | None:
+    """The event in an update from a private chat (or the staff group), with its file
+    downloaded; None otherwise."""
     uid = str(update.get("update_id"))
     if query := update.get("callback_query"):
         message = query.get("message") or {}
-        if (message.get("chat") or {}).get("type") != "private":
+        if not _heard(message.get("chat") or {}, staff_group):
             return None
         data = str(query.get("data") or "")
         event = Event("choice", choice=data[len(CALLBACK):] if data.startswith(CALLBACK) else "")
         mid = str(message.get("message_id"))
         inbound = InboundEvent(CHANNEL, str(query["from"]["id"]), str(message["chat"]["id"]), event,
                                dedupe_id=uid, language_hint=query["from"].get("language_code"),
-                               reply_to=mid)
+                               reply_to=mid, thread_id=_thread(message))
         return Incoming(inbound, str(query["id"]), mid)
     message = update.get("message")
-    if not message or (message.get("chat") or {}).get("type") != "private" or "from" not in message:
+    if not message or not _heard(message.get("chat") or {}, staff_group) or "from" not in message:
         return None
     sender = str(message["from"]["id"])
     event = await _event(message, sender, uid, client, max_bytes)
+    replied = (message.get("reply_to_message") or {}).get("message_id")
     return Incoming(InboundEvent(CHANNEL, sender, str(message["chat"]["id"]), event, dedupe_id=uid,
-                                 language_hint=message["from"].get("language_code")))
+                                 language_hint=message["from"].get("language_code"),
+                                 reply_to=str(replied) if replied else None,
+                                 thread_id=_thread(message)))
+
+
+def _thread(message: dict[str, Any]) -> str | None:
+    """The forum topic of a group message (None in private chats and outside topics)."""
+    thread = message.get("message_thread_id")
+    return str(thread) if thread and message.get("is_topic_message") else None
 
 
 async def _event(message: dict[str, Any], sender: str, uid: str, client: TelegramClient,

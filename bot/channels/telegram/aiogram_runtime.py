@@ -70,18 +70,23 @@ class AiogramClient:
             request_timeout=timeout + 15))
         return [_json(u) for u in updates]
 
-    async def send_message(self, chat_id: str, text: str, markup: dict[str, Any] | None) -> str:
+    async def send_message(self, chat_id: str, text: str, markup: dict[str, Any] | None,
+                           thread_id: str | None = None) -> str:
         message = await _call(self.bot.send_message(
-            chat_id=int(chat_id), text=text, reply_markup=self._markup(markup), parse_mode=None))
+            chat_id=int(chat_id), text=text, reply_markup=self._markup(markup), parse_mode=None,
+            message_thread_id=int(thread_id) if thread_id else None))
         return str(message.message_id)
 
     async def send_file(self, chat_id: str, name: str, mime: str, content: bytes,
-                        caption: str) -> str:
+                        caption: str, thread_id: str | None = None) -> str:
+        thread = int(thread_id) if thread_id else None
         file = BufferedInputFile(content, filename=name)
         if mime in ("image/jpeg", "image/png", "image/webp"):
-            message = await _call(self.bot.send_photo(int(chat_id), file, caption=caption))
+            message = await _call(self.bot.send_photo(int(chat_id), file, caption=caption,
+                                                             message_thread_id=thread))
         else:
-            message = await _call(self.bot.send_document(int(chat_id), file, caption=caption))
+            message = await _call(self.bot.send_document(int(chat_id), file, caption=caption,
+                                                                message_thread_id=thread))
         return str(message.message_id)
 
     @staticmethod
@@ -93,6 +98,10 @@ class AiogramClient:
         if "keyboard" in markup:
             return ReplyKeyboardMarkup.model_validate(markup)
         return ReplyKeyboardRemove(remove_keyboard=True)
+
+    async def create_topic(self, chat_id: str, name: str) -> str:
+        topic = await _call(self.bot.create_forum_topic(chat_id=int(chat_id), name=name[:128]))
+        return str(topic.message_thread_id)
 
     async def answer_callback(self, callback_id: str) -> None:
         await _call(self.bot.answer_callback_query(callback_id))

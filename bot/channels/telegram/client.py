@@ -23,12 +23,16 @@ class TelegramClient(Protocol):
 
     async def get_updates(self, offset: int | None, timeout: int) -> list[dict[str, Any]]: ...
 
-    async def send_message(self, chat_id: str, text: str, markup: dict[str, Any] | None) -> str:
-        """Send plain text (no parse mode); the new message's id."""
+    async def send_message(self, chat_id: str, text: str, markup: dict[str, Any] | None,
+                           thread_id: str | None = None) -> str:
+        """Send plain text (no parse mode), into a forum topic if given; the new message's id."""
 
     async def send_file(self, chat_id: str, name: str, mime: str, content: bytes,
-                        caption: str) -> str:
+                        caption: str, thread_id: str | None = None) -> str:
         """A photo (sendPhoto) or any other file (sendDocument); the message id."""
+
+    async def create_topic(self, chat_id: str, name: str) -> str:
+        """A forum topic in a supergroup (createForumTopic); its message_thread_id."""
 
     async def answer_callback(self, callback_id: str) -> None: ...
 

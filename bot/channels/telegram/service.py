@@ -15,6 +15,7 @@ from bot.config import Settings
 from bot.outbox import Limits, Sender
 from conversations.base import Reply
 from conversations.render import COMMANDS
+from storage.models import Case
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,9 @@ class TelegramService:
         """One update: answer a pressed button at once, then the conversation.
         Raises TemporaryFailure when a file could not be fetched (so it is retried)."""
         try:
-            got = await incoming(update, self.client, self.max_bytes)
+            group = self.app.profile.staff_group
+            got = await incoming(update, self.client, self.max_bytes,
+                                 group.telegram_chat_id if group else None)
         except DeliveryError:
             raise
         except (KeyError, TypeError, ValueError) as exc:  # a shape we do not know: skip it
@@ -63,16 +66,31 @@ class TelegramService:
             log.info("could not settle a button: %s", exc)
 
     async def _send(self, chat_id: str, reply: Reply) -> str | None:
+        thread = await self._topic(chat_id, reply)
         if reply.document_id is not None:
             async with self.app.db.unit_of_work() as uow:
                 doc = await uow.document(reply.document_id)
             if doc is not None:  # the text is its caption (captions hold 1024 characters)
                 return await self.client.send_file(chat_id, doc.name, doc.mime, doc.content,
-                                                   reply.text[:1024])
+                                                   reply.text[:1024], thread)
         ref = None
         for text, markup in messages(reply):
-            ref = await self.client.send_message(chat_id, text, markup)
+            ref = await self.client.send_message(chat_id, text, markup, thread)
         return ref
+
+    async def _topic(self, chat_id: str, reply: Reply) -> str | None:
+        """The staff-group topic of the case a message is about; created with the case."""
+        group = self.app.profile.staff_group
+        if reply.case_id is None or group is None or not group.topics:
+            return None
+        async with self.app.db.unit_of_work() as uow:
+            case = await uow.session.get(Case, reply.case_id)
+            topic = case.topic_id if case else None
+        if topic is None and reply.open_topic:
+            topic = await self.client.create_topic(chat_id, reply.open_topic)
+            async with self.app.db.unit_of_work() as uow:
+                await uow.set_topic(reply.case_id, topic)
+        return topic
 
     async def poll(self) -> None:
         """Long polling. The offset moves past an update only after it was handled and
