@@ -71,6 +71,10 @@ def test_a_case_from_queue_to_close(sim, db, tmp_path):
     sent = sim.send("u1", file={"path": str(photo), "name": "id.png", "mime": "image/png"})
     doc = re.search(r"/doc (\d+)", to(sent, "noura")[0]).group(1)
     assert "id.png" in staff(sim, "noura", text=f"/doc {doc}")[0]["text"]
+    form = tmp_path / "form.pdf"
+    form.write_bytes(b"%PDF-1.4 a form to fill in")
+    handed = staff(sim, "noura", file={"path": str(form), "name": "form.pdf"})
+    assert "form.pdf" in to(handed, "u1")[0]  # a researcher's file reaches the beneficiary
     paused = sim.send("u1", text="/menu")  # the bot's flows pause while a researcher talks
     assert to(paused, "u1") == [] and "/menu" in to(paused, "noura")[0]
 

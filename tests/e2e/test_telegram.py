@@ -310,6 +310,10 @@ def test_each_case_gets_a_topic_in_the_staff_group(fake, launch, db, tmp_path):
     researcher_user.deliver(fake.group_text_update(424242, GROUP, "مرحبا", int(thread)))
     time.sleep(1)
     assert len(fake.sent_to(beneficiary.uid)) == before
+    # A colleague cannot close a case someone else holds.
+    wasl("staff", "add", "telegram:700700", "--role", "researcher", "--name", "Sara", db=db)
+    User(fake, bot, uid=700700).deliver(fake.press_update(700700, bot_msg, "c:close:1"))
+    fake.wait(lambda: any("Noura Alotaibi" in p["text"] for p in group_messages(fake)))
     # The buttons in the topic: the file, then close.
     researcher_user.deliver(fake.press_update(researcher, bot_msg, "c:file:1"))
     fake.wait(lambda: any("ملف المستفيد" in p["text"] and str(p.get("message_thread_id")) == thread
@@ -320,6 +324,8 @@ def test_each_case_gets_a_topic_in_the_staff_group(fake, launch, db, tmp_path):
     assert case["status"] == "closed"
     refused = json.loads(wasl("audit", "--json", "--action", "staff_group", db=db).stdout)
     assert refused and refused[0]["actor"] == "telegram:424242" and not refused[0]["allowed"]
+    held = json.loads(wasl("audit", "--json", "--action", "group_action", db=db).stdout)
+    assert held[0]["actor"] == "telegram:700700" and not held[0]["allowed"]
 
 
 def test_without_topics_a_reply_to_the_bots_message_reaches_the_beneficiary(fake, launch, db,
