@@ -211,8 +211,8 @@ class BeneficiaryHandler:
                 lines = [f"#{case.id} · {name}:", action.text]
                 if document_id:
                     lines.append(f"/doc {document_id}")
-                await uow.enqueue(staff.channel, staff.sender_id,
-                                  Reply("\n".join(lines)).to_dict(), now)
+                relay = Reply("\n".join(lines), document_id=document_id)  # the photo itself
+                await uow.enqueue(staff.channel, staff.sender_id, relay.to_dict(), now)
                 await uow.audit(m.AuditEntry(
                     at=now, actor=f"{who.channel}:{who.sender_id}", role="beneficiary",
                     action="relay_in", allowed=True, case_id=case.id,

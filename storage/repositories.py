@@ -219,10 +219,6 @@ class UnitOfWork:
         await self.session.flush()
         return _case_view(row)
 
-    async def add_case_message(self, case_id: int, direction: str, text: str, at: datetime) -> None:
-        self.session.add(m.CaseMessage(case_id=case_id, direction=direction, text=text, at=at))
-        await self.session.flush()
-
     async def cases(self) -> list[CaseView]:
         stmt = select(m.Case).order_by(m.Case.id)
         return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]

@@ -30,14 +30,6 @@ def db(tmp_path) -> str:
     return f"sqlite:///{tmp_path}/w.db"
 
 
-@pytest.fixture
-def sim(db):
-    s = Simulator(db)
-    yield s
-    if s.proc.poll() is None:
-        s.kill()
-
-
 def turn(sim: Simulator, sender: str, **event) -> list[dict]:
     """One event; every output line before its ack is a reply to this sender."""
     out = sim.send(sender, **event)

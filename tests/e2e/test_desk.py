@@ -22,14 +22,6 @@ def db(tmp_path, db_url) -> str:
     return db_url
 
 
-@pytest.fixture
-def sim(db):
-    s = Simulator(db)
-    yield s
-    if s.proc.poll() is None:
-        s.kill()
-
-
 def staff(sim: Simulator, who: str, **event) -> list[dict]:
     return sim.send(who, lang="en", **event)
 

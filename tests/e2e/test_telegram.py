@@ -254,12 +254,14 @@ def test_a_researcher_on_telegram_answers_a_beneficiary_with_photos(fake, launch
     researcher.deliver(fake.text_update(researcher.uid, "السلام عليكم، معك نورة"))
     fake.wait(lambda: any("معك نورة" in p["text"] for p in fake.sent_to(beneficiary.uid)))
     beneficiary.deliver(fake.photo_update(beneficiary.uid, PNG))
-    fake.wait(lambda: any("/doc" in p["text"] for p in fake.sent_to(researcher.uid)))
+    photos = lambda: [c.params for c in fake.called("sendPhoto")  # noqa: E731
+                      if str(c.params.get("chat_id")) == str(researcher.uid)]
+    fake.wait(lambda: len(photos()) == 1)  # the photo itself reaches the researcher
+    assert "/doc" in photos()[0]["caption"]
     assert all("/doc" not in p["text"] for p in fake.sent_to(beneficiary.uid))
-    doc = re.search(r"/doc (\d+)", fake.sent_to(researcher.uid)[-1]["text"]).group(1)
-    researcher.deliver(fake.text_update(researcher.uid, f"/doc {doc}"))
-    fake.wait(lambda: any(str(c.params.get("chat_id")) == str(researcher.uid)
-                          for c in fake.called("sendPhoto")))
+    doc = re.search(r"/doc (\d+)", photos()[0]["caption"]).group(1)
+    researcher.deliver(fake.text_update(researcher.uid, f"/doc {doc}"))  # and again on request
+    fake.wait(lambda: len(photos()) == 2)
 
 
 GROUP = -1001234567890
