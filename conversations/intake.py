@@ -6,6 +6,7 @@ returns a Transition; nothing here does I/O.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from conversations import fields, render
@@ -93,7 +94,7 @@ def prompt(state: State, ctx: Context) -> Reply:
     if state.draft.answers.get(spec.key) is not None:
         _ = ctx.tr(state.lang).gettext
         keep = Choice("keep", _("✔ Keep the current answer"))
-        reply = Reply(reply.text, (keep, *reply.choices), reply.expects, reply.contact_label)
+        reply = replace(reply, choices=(keep, *reply.choices))
     return reply
 
 

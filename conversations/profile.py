@@ -6,7 +6,6 @@ Loading a profile from YAML, with errors that name the file and line, lives in
 
 from __future__ import annotations
 
-import re
 from datetime import time as time_of_day
 from decimal import Decimal
 from enum import StrEnum
@@ -258,7 +257,3 @@ class Profile(Strict):
 
     def service(self, key: str) -> Service | None:
         return next((s for s in self.services if s.key == key), None)
-
-
-def is_key(value: str) -> bool:
-    return re.match(KEY, value) is not None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from conversations import acknowledgment, desk, fields, render
@@ -105,9 +106,7 @@ class Desk:
         assert case is not None
         await self.uow.set_current_case(self.staff.id, case_id)
         await self.audit("claim", case_id=case_id, beneficiary_id=case.beneficiary_id)
-        lang = await self._notify(case.beneficiary_id,
-                                  lambda lg: [desk.joined(self.staff, lg, self.ctx)])
-        del lang
+        await self._notify(case.beneficiary_id, lambda lg: [desk.joined(self.staff, lg, self.ctx)])
         return [await self._transcript(case_id, self._("You took case #{case}.").format(case=case_id))]
 
     async def _why_not_claimed(self, case_id: int) -> Reply:
@@ -168,7 +167,7 @@ class Desk:
             replies = await self.do_close("")
         else:
             replies = await self.dispatch_command(command)
-        return [Reply(r.text, r.choices, case_id=case.id) for r in replies]
+        return [replace(r, case_id=case.id) for r in replies]  # into the case's topic
 
     async def dispatch_command(self, command: desk.Command) -> list[Reply]:
         handler = getattr(self, "do_" + command.name.lstrip("/"), None)
@@ -277,8 +276,7 @@ class Desk:
         await self.uow.first_reply(case.id, self.now)
 
         def message(lang: str) -> list[Reply]:
-            reply = desk.relayed(self.staff, text, lang, self.ctx)
-            return [Reply(reply.text, document_id=document_id)]
+            return [replace(desk.relayed(self.staff, text, lang, self.ctx), document_id=document_id)]
 
         await self._notify(case.beneficiary_id, message)
         await self.audit("relay_out", case_id=case.id, beneficiary_id=case.beneficiary_id)
@@ -318,13 +316,13 @@ class Desk:
         return []
 
     async def _notify(self, beneficiary_id: int, replies: Callable[[str], list[Reply]],
-                      change: Callable[[State], None] | None = None) -> str:
+                      change: Callable[[State], None] | None = None) -> None:
         """Send to a beneficiary on their own channel, in their language; optionally move
         their conversation (a closed case returns them to the menu)."""
         identity = await self.uow.identity_of(beneficiary_id)
         person = await self.uow.beneficiary(beneficiary_id)
         if identity is None or person is None:
-            return "ar"
+            return
         conv = await self.uow.conversation(identity.channel, identity.sender_id)
         state = State.model_validate(conv.state) if conv else State(consented=True)
         lang = state.lang or person.language
@@ -334,7 +332,6 @@ class Desk:
                                              state.model_dump(mode="json"), self.now)
         for reply in replies(lang):
             await self.uow.enqueue(identity.channel, identity.chat_id, reply.to_dict(), self.now)
-        return lang
 
     # -- the beneficiary's file and their requests ---------------------------------
     async def do_file(self, args: str) -> list[Reply]:
