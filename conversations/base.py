@@ -198,6 +198,7 @@ class CaseView:
     channel: str
     created_at: datetime
     claimed_by: int | None = None
+    audience: str = "researcher"  # or "admin": only admins take it (a low rating's follow-up)
 
 
 @dataclass(frozen=True)

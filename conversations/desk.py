@@ -19,8 +19,9 @@ from conversations.fields import N_
 from conversations.profile import WorkingHours
 
 STAFF_COMMANDS = ("/queue", "/claim", "/release", "/transfer", "/cases", "/switch", "/note",
-                  "/canned", "/file", "/doc", "/request", "/close", "/help", "/staff", "/audit")
-ADMIN_ONLY = frozenset({"/staff", "/audit"})
+                  "/canned", "/file", "/doc", "/request", "/close", "/help", "/staff", "/audit",
+                  "/report")
+ADMIN_ONLY = frozenset({"/staff", "/audit", "/report"})
 
 # The request lifecycle (docs/architecture.md): which status may follow which.
 LIFECYCLE: dict[str, tuple[str, ...]] = {
@@ -40,6 +41,9 @@ REASONS = {
     "repeated_failures": N_("could not answer a question"),
     "not_understood": N_("a message the bot did not understand"),
     "message": N_("wrote after a closed case"),
+    "low_rating": N_("a low rating with a comment"),
+    "complaint": N_("a complaint"),
+    "suggestion": N_("a suggestion"),
 }
 
 
@@ -106,7 +110,8 @@ def help_text(staff: StaffView, lang: str, ctx: Context) -> Reply:
         "Anything else you write goes to the beneficiary of your current case."
     )
     if staff.role == "admin":
-        text += "\n" + _("Admins: /staff lists the team, /audit shows the latest audit entries.")
+        text += "\n" + _("Admins: /staff lists the team, /audit shows the latest audit entries, "
+                        "/report [FROM] [TO] [staff] sends the board report (this month by default).")
     return Reply(text, (Choice("queue", _("📋 Queue")),))
 
 

@@ -9,13 +9,14 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from conversations import desk, fields, intake, render
+from conversations import desk, fields, intake, render, survey
 from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
 from conversations.profile import FieldKind
 from conversations.state import (
     Action,
     AddToCase,
     CaseOpened,
+    FeedbackStored,
     Forget,
     OpenCase,
     ProvideInfo,
@@ -24,8 +25,11 @@ from conversations.state import (
     ShowStatus,
     State,
     Step,
+    SubmitFeedback,
     SubmitRequest,
+    SubmitSurvey,
     Submitted,
+    SurveyStored,
     Transition,
 )
 from conversations.text import clean, fold
@@ -78,7 +82,11 @@ def asks_for_human(event: Event, ctx: Context, exact: bool = False) -> bool:
 
 
 def _free_text(state: State, ctx: Context) -> bool:
-    """Whether the current question takes free text (a name, a district...)."""
+    """Whether the current question takes free text (a name, a district, a comment...)."""
+    if state.step == Step.FEEDBACK and state.feedback_kind:
+        return True
+    if state.step == Step.SURVEY and state.survey and state.survey.stage == "comment":
+        return True
     if state.step != Step.FIELD or state.draft is None:
         return False
     return intake.current(state, ctx)[1].kind is FieldKind.TEXT
@@ -189,6 +197,12 @@ def prompt(state: State, ctx: Context) -> Reply:
             return _needs_info_prompt(state, ctx)
         case Step.OFFER_HUMAN:
             return render.offer_human(state, ctx, "")
+        case Step.SURVEY if state.survey:
+            return survey.question(state, ctx)
+        case Step.SURVEY:
+            return render.menu(state, ctx)
+        case Step.FEEDBACK:
+            return survey.feedback_menu(state, ctx)
         case _:
             return intake.prompt(state, ctx)
 
@@ -208,6 +222,8 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
     if picked == "language":
         state.step = Step.LANGUAGE
         return Transition(state, [render.language_menu(state, ctx)])
+    if picked == "feedback":
+        return survey.start_feedback(state, ctx)
     if picked == "provide_info" and state.info_for:
         state.step = Step.NEEDS_INFO
         return Transition(state, [_needs_info_prompt(state, ctx)])
@@ -311,6 +327,8 @@ HANDLERS: dict[Step, Callable[[State, Event, Context], Transition]] = {
     Step.RESUME: on_resume,
     Step.CASE: on_case,
     Step.NEEDS_INFO: on_needs_info,
+    Step.SURVEY: survey.on_survey,
+    Step.FEEDBACK: survey.on_feedback,
 }
 
 
@@ -343,6 +361,10 @@ def after(action: Action, result: Any, state: State, ctx: Context) -> list[Reply
                             "under study.").format(number=result))]
         case ProvideInfo(), None:
             return [Reply(_("This request no longer needs information from you."))]
+        case SubmitSurvey(), SurveyStored(stored=stored, follow_up=follow_up):
+            return survey.thanks(state, ctx, stored, follow_up)
+        case SubmitFeedback(kind=kind), FeedbackStored(ticket=ticket):
+            return [survey.feedback_received(state, ctx, ticket, kind)]
     return []
 
 
@@ -387,11 +409,15 @@ def status(state: State, ctx: Context, requests: list[RequestView]) -> Reply:
 
 WITHHELD = "[withheld: sensitive]"
 SUMMARY_SHOWN = "[request summary shown]"
+SURVEY_ANSWER = "[survey answer]"  # kept apart from the log, so that anonymous means anonymous
 
 
 def loggable(state: State, event: Event, ctx: Context) -> str:
     """What of an event may be kept in the conversation log (and a case transcript):
-    identifying numbers masked, health and financial answers withheld."""
+    identifying numbers masked, health and financial answers withheld, survey answers
+    left out."""
+    if state.step == Step.SURVEY:
+        return SURVEY_ANSWER
     if state.step in (Step.FIELD, Step.OFFER_HUMAN) and state.draft and event.kind != "file":
         _, spec = intake.current(state, ctx)
         if spec.sensitive:

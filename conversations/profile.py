@@ -224,6 +224,39 @@ class StaffGroup(Strict):
     topics: bool = True
 
 
+class SurveyQuestion(Strict):
+    """One more question after the rating: another 1-5 rating, or a choice."""
+
+    key: str = Field(pattern=KEY)
+    kind: Literal["rating", "choice"]
+    text: Localized
+    options: tuple[Option, ...] = ()
+
+    _key = field_validator("key")(_not_reserved)
+
+    @model_validator(mode="after")
+    def _options(self) -> SurveyQuestion:
+        if self.key in ("rating", "comment"):
+            raise ValueError(f"{self.key!r} is the survey's own question; pick another key")
+        if self.kind == "choice" and len(self.options) < 2:
+            raise ValueError(f"{self.key}: a choice question needs at least two options")
+        if self.kind == "rating" and self.options:
+            raise ValueError(f"{self.key}: a rating question takes no options")
+        return self
+
+
+class Surveys(Strict):
+    """Satisfaction surveys: after a delivered service and after a closed case. Unanswered,
+    one reminder after `reminder_hours`, then the survey expires `expire_hours` later."""
+
+    service: bool = True
+    case: bool = True
+    reminder_hours: float = Field(default=24, gt=0, le=24 * 14)
+    expire_hours: float = Field(default=24, gt=0, le=24 * 14)
+    anonymous: bool = False  # the beneficiary may answer without any link to them
+    questions: tuple[SurveyQuestion, ...] = Field(default=(), max_length=3)
+
+
 class Profile(Strict):
     key: str = Field(pattern=KEY)
     association: Localized
@@ -238,6 +271,8 @@ class Profile(Strict):
     canned_replies: tuple[CannedReply, ...] = ()
     staff_first_name: bool = True  # beneficiaries see a researcher's first name, nothing more
     staff_group: StaffGroup | None = None
+    surveys: Surveys = Surveys()
+    feedback_prefix: str = Field(default="FB", pattern=r"^[A-Z]{2,5}$")  # suggestion tickets
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

@@ -88,6 +88,7 @@ def menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
             Choice("status", _("📋 Status of my requests")),
             Choice("human", _("🙋 Talk to a social researcher")),
             Choice("language", _("🌐 Language / اللغة")),
+            Choice("feedback", _("💡 Suggestion or complaint")),
         ),
         Expects("menu", "choice"),
     )

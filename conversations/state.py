@@ -26,6 +26,8 @@ class Step(StrEnum):
     RESUME = "resume"  # continue an unfinished request, or start again
     CASE = "case"  # waiting for, or talking with, a social researcher
     NEEDS_INFO = "needs_info"  # a researcher asked for more information on a request
+    SURVEY = "survey"  # rating a delivered service or a researcher's help
+    FEEDBACK = "feedback"  # a suggestion or a complaint, with a ticket number
 
 
 class Draft(BaseModel):
@@ -40,6 +42,20 @@ class Draft(BaseModel):
     sensitive_declined: bool = False  # optional sensitive questions are then skipped
 
 
+class SurveyDraft(BaseModel):
+    """A survey under way: which one, where it stands, what was answered so far."""
+
+    id: int  # the surveys row
+    kind: str  # service | case
+    subject: str  # the request number, or the case number
+    service: str | None = None
+    stage: str = "rating"  # anonymous | rating | an extra question's key | comment
+    anonymous: bool = False
+    answers: dict[str, Any] = {}
+    return_to: Step | None = None  # the step the survey interrupted
+    reminded: bool = False  # this is the one reminder: no other will come
+
+
 class State(BaseModel):
     step: Step = Step.WELCOME
     lang: str = "ar"
@@ -49,6 +65,8 @@ class State(BaseModel):
     sensitive_consent: bool = False
     return_to: Step | None = None  # the question to go back to after changing the language
     info_for: str | None = None  # the request number whose missing information is awaited
+    survey: SurveyDraft | None = None
+    feedback_kind: str | None = None  # suggestion | complaint, once chosen
 
 
 # Actions: what the handler carries out in the same transaction as the new state.
@@ -117,9 +135,27 @@ class ProvideInfo:
     file: FileRef | None = None
 
 
+@dataclass(frozen=True)
+class SubmitSurvey:
+    """The answers of a finished survey; stored unlinked when anonymous."""
+
+    survey_id: int
+    rating: int
+    comment: str | None
+    extra: dict[str, Any]
+    anonymous: bool
+
+
+@dataclass(frozen=True)
+class SubmitFeedback:
+    kind: str  # suggestion | complaint
+    text: str
+    file: FileRef | None = None
+
+
 Action = (
     RecordConsent | Forget | SetLanguage | StoreDocument | DiscardDraft | SubmitRequest
-    | ShowStatus | OpenCase | AddToCase | ProvideInfo
+    | ShowStatus | OpenCase | AddToCase | ProvideInfo | SubmitSurvey | SubmitFeedback
 )
 
 
@@ -135,6 +171,19 @@ class Submitted:
 class CaseOpened:
     case_id: int
     already_open: bool
+
+
+@dataclass(frozen=True)
+class SurveyStored:
+    """What SubmitSurvey gives back: stored (or the survey had closed), and a follow-up."""
+
+    stored: bool
+    follow_up: int | None = None  # the case an admin will take
+
+
+@dataclass(frozen=True)
+class FeedbackStored:
+    ticket: str
 
 
 @dataclass

@@ -164,7 +164,9 @@ class Document(Base):
     __tablename__ = "documents"
     __table_args__ = (Index("ix_documents_owner_sha", "beneficiary_id", "sha256"),)
     id: Mapped[int] = mapped_column(primary_key=True)
-    beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"))
+    # None for a file the association made for its staff (a report sent to an admin)
+    beneficiary_id: Mapped[int | None] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"))
     request_id: Mapped[int | None] = mapped_column(
         ForeignKey("requests.id", ondelete="CASCADE"), index=True
     )
@@ -210,6 +212,9 @@ class Case(Base):
     claimed_at: Mapped[datetime | None]
     first_reply_at: Mapped[datetime | None]  # when a researcher first wrote to the beneficiary
     topic_id: Mapped[str | None] = mapped_column(String(40))  # its forum topic in the staff group
+    # who takes it: researchers, or only admins (a follow-up of a low rating)
+    audience: Mapped[str] = mapped_column(String(12), default="researcher",
+                                          server_default="researcher")
 
 
 class CaseMessage(Base):
@@ -221,6 +226,63 @@ class CaseMessage(Base):
     at: Mapped[datetime]
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
+
+
+class Survey(Base):
+    """An invitation to rate a delivered service or a researcher's help: one per subject,
+    with its reminder and expiry times stored so that a restart loses none."""
+
+    __tablename__ = "surveys"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subject: Mapped[str] = mapped_column(String(60), unique=True)  # request:NUMBER | case:ID
+    kind: Mapped[str] = mapped_column(String(10))  # service | case
+    service: Mapped[str | None] = mapped_column(String(40))
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("requests.id", ondelete="SET NULL"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # sent | answered | expired
+    sent_at: Mapped[datetime]
+    remind_at: Mapped[datetime | None] = mapped_column(index=True)  # cleared once reminded
+    reminded_at: Mapped[datetime | None]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
+    answered_at: Mapped[datetime | None]
+
+
+class SurveyAnswer(Base):
+    """A rating given. An anonymous one keeps no link to the person, their survey or the
+    researcher, and only the day it was given."""
+
+    __tablename__ = "survey_answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("surveys.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(String(10))  # service | case
+    service: Mapped[str | None] = mapped_column(String(40))
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
+    rating: Mapped[int] = mapped_column(Integer)  # 1..5
+    comment: Mapped[str | None] = mapped_column(Text)
+    extra: Mapped[dict[str, Any]]  # the profile's additional questions: key -> answer
+    anonymous: Mapped[bool] = mapped_column(Boolean)
+    language: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(20))
+    answered_on: Mapped[date] = mapped_column(index=True)  # Riyadh date
+    answered_at: Mapped[datetime | None]  # None when anonymous
+
+
+class Feedback(Base):
+    """A suggestion or complaint sent from the main menu, with its ticket number."""
+
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket: Mapped[str] = mapped_column(String(40), unique=True)
+    kind: Mapped[str] = mapped_column(String(12))  # suggestion | complaint
+    text: Mapped[str] = mapped_column(Text)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
+    channel: Mapped[str] = mapped_column(String(20))
+    created_at: Mapped[datetime]
 
 
 class AuditEntry(Base):

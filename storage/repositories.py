@@ -28,7 +28,7 @@ def _case_view(row: m.Case) -> CaseView:
     return CaseView(
         id=row.id, status=row.status, reason=row.reason, detail=row.detail,
         beneficiary_id=row.beneficiary_id, channel=row.channel, created_at=row.created_at,
-        claimed_by=row.claimed_by,
+        claimed_by=row.claimed_by, audience=row.audience,
     )
 
 
@@ -362,9 +362,12 @@ class UnitOfWork:
         await self.session.execute(
             update(m.Staff).where(m.Staff.id == staff_id).values(current_case_id=case_id))
 
-    async def queue(self) -> list[CaseView]:
-        """Cases waiting for a researcher, oldest first."""
-        stmt = select(m.Case).where(m.Case.status == "queued").order_by(m.Case.created_at, m.Case.id)
+    async def queue(self, role: str = "admin") -> list[CaseView]:
+        """Cases waiting, oldest first: researchers see theirs, admins see all."""
+        stmt = select(m.Case).where(m.Case.status == "queued")
+        if role != "admin":
+            stmt = stmt.where(m.Case.audience == "researcher")
+        stmt = stmt.order_by(m.Case.created_at, m.Case.id)
         return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]
 
     async def case(self, case_id: int) -> CaseView | None:
@@ -465,6 +468,60 @@ class UnitOfWork:
         if since is not None:
             stmt = stmt.where(m.AuditEntry.at >= since)
         return list((await self.session.execute(stmt.limit(limit))).scalars())
+
+    # -- surveys and feedback ----------------------------------------------------------
+    async def add_survey(self, row: m.Survey) -> m.Survey | None:
+        """A new survey, unless its subject already has one (one per service or case)."""
+        existing = await self.session.execute(
+            select(m.Survey.id).where(m.Survey.subject == row.subject))
+        if existing.scalar_one_or_none() is not None:
+            return None
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def survey(self, survey_id: int) -> m.Survey | None:
+        return await self.session.get(m.Survey, survey_id)
+
+    async def answer_survey(self, survey_id: int, answer: m.SurveyAnswer, now: datetime) -> bool:
+        """Store an answer if the survey is still open; one conditional UPDATE, so a survey
+        is answered once. An anonymous answer leaves no time on the survey either."""
+        result = await self.session.execute(
+            update(m.Survey).where(m.Survey.id == survey_id, m.Survey.status == "sent")
+            .values(status="answered", remind_at=None,
+                    answered_at=None if answer.anonymous else now))
+        if result.rowcount != 1:
+            return False
+        self.session.add(answer)
+        await self.session.flush()
+        return True
+
+    async def due_surveys(self, now: datetime, *, expiring: bool, limit: int = 100) -> list[m.Survey]:
+        """Open surveys whose reminder (or expiry) is due, locked so that two bot processes
+        never send the same reminder (rows another process holds are skipped)."""
+        due = m.Survey.expires_at <= now if expiring else m.Survey.remind_at <= now
+        stmt = (select(m.Survey).where(m.Survey.status == "sent", due)
+                .order_by(m.Survey.id).limit(limit).with_for_update(skip_locked=True))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def surveys_of(self, beneficiary_id: int) -> list[m.Survey]:
+        stmt = select(m.Survey).where(m.Survey.beneficiary_id == beneficiary_id).order_by(m.Survey.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def survey_answers(self) -> list[m.SurveyAnswer]:
+        stmt = select(m.SurveyAnswer).order_by(m.SurveyAnswer.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def add_feedback(self, row: m.Feedback) -> None:
+        self.session.add(row)
+        await self.session.flush()
+
+    async def feedback(self) -> list[m.Feedback]:
+        stmt = select(m.Feedback).order_by(m.Feedback.id)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def admins(self) -> list[StaffView]:
+        return [s for s in await self.all_staff() if s.role == "admin"]
 
 
 sqlite_insert = sqlite.insert
