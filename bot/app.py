@@ -14,6 +14,7 @@ from conversations.profile import Profile
 from handlers.beneficiary import BeneficiaryHandler
 from handlers.router import Router
 from handlers.staff import StaffHandler
+from handlers.surveys import Scheduler
 from storage.db import Database
 
 
@@ -30,6 +31,7 @@ class App:
     beneficiaries: BeneficiaryHandler
     outbox: Outbox
     router: Router
+    scheduler: Scheduler
 
     async def close(self) -> None:
         await self.db.close()
@@ -52,4 +54,6 @@ def assemble(settings: Settings, profile: Profile, db: Database,
     beneficiaries = BeneficiaryHandler(db, profile, translations, clock)
     staff = StaffHandler(db, profile, translations, clock)
     router = Router(db, beneficiaries, staff, clock)
-    return App(settings, profile, db, translations, beneficiaries, Outbox(db, clock), router)
+    scheduler = Scheduler(db, profile, translations, clock, settings.scheduler_interval)
+    return App(settings, profile, db, translations, beneficiaries, Outbox(db, clock), router,
+               scheduler)

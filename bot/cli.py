@@ -18,7 +18,7 @@ from rich.table import Table
 from bot import profiles
 from bot.app import App, build_app
 from bot.config import settings
-from bot.reports import case_records, request_records
+from bot.records import case_records, request_records, survey_records
 from storage.models import AuditEntry
 
 cli = typer.Typer(help="Wasl: an association's beneficiary-relations policy, running as a chatbot.",
@@ -154,6 +154,28 @@ def cases_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = Fals
     for c in records:
         table.add_row(str(c["id"]), c["status"], c["reason"], c["beneficiary"], c["created_at"])
     Console().print(table)
+
+
+@cli.command("surveys")
+def surveys_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = False) -> None:
+    """Surveys sent, the answers given (anonymous ones unlinked), suggestions and complaints."""
+    data = _run(db, profile, survey_records)
+    if as_json:
+        return _print_json(data)
+    table = Table("survey", "kind", "subject", "status", "sent", "reminded")
+    for r in data["surveys"]:
+        table.add_row(str(r["id"]), r["kind"], r["subject"], r["status"], r["sent_at"],
+                      r["reminded_at"] or "-")
+    Console().print(table)
+    answers = Table("answer", "kind", "service", "rating", "anonymous", "comment")
+    for a in data["answers"]:
+        answers.add_row(str(a["id"]), a["kind"], a["service"] or "-", str(a["rating"]),
+                        "yes" if a["anonymous"] else "no", a["comment"] or "")
+    Console().print(answers)
+    tickets = Table("ticket", "kind", "case", "text")
+    for f in data["feedback"]:
+        tickets.add_row(f["ticket"], f["kind"], str(f["case_id"] or "-"), f["text"])
+    Console().print(tickets)
 
 
 @profiles_cli.command("list")
@@ -312,6 +334,49 @@ def db_revision(message: str) -> None:
                 await database.close()
 
     asyncio.run(generate())
+
+
+@cli.command("report")
+def report(start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (Riyadh).")],
+           end: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD (included).")],
+           db: Db = None, profile: ProfileOpt = None,
+           fmt: Annotated[str, typer.Option("--format", help="xlsx, csv, png or all")] = "all",
+           out: Annotated[str, typer.Option("--out", help="Folder for the files.")] = ".",
+           lang: Annotated[str, typer.Option("--lang", help="ar or en")] = "ar",
+           by_staff: Annotated[bool, typer.Option("--by-staff", help="Add figures per staff member "
+                                                  "(for support, not for punishment).")] = False,
+           ) -> None:
+    """The periodic report for the board: requests, escalations, satisfaction; prints the files."""
+    from datetime import date
+    from pathlib import Path
+
+    from bot.i18n import LANGUAGES
+    from bot.report import files, gather
+
+    def day(option: str, value: str) -> date:
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            typer.echo(f"{option}: {value!r} is not a date; write it as YYYY-MM-DD", err=True)
+            raise typer.Exit(2) from None
+
+    first, last = day("--from", start), day("--to", end)
+    if first > last:
+        typer.echo(f"--from {first} is after --to {last}", err=True)
+        raise typer.Exit(2)
+    if fmt not in (*files.FORMATS, "all"):
+        typer.echo(f"--format is one of {', '.join(files.FORMATS)} or all", err=True)
+        raise typer.Exit(2)
+    if lang not in LANGUAGES:
+        typer.echo(f"--lang is one of {', '.join(LANGUAGES)}", err=True)
+        raise typer.Exit(2)
+
+    async def make(app: App) -> list[Path]:
+        found = await gather(app.db, app.profile, first, last, by_staff=by_staff)
+        return files.write(found, {fmt}, Path(out), app.translations[lang])
+
+    for path in _run(db, profile, make):
+        typer.echo(str(path))
 
 
 def main() -> None:

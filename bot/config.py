@@ -17,6 +17,7 @@ class Settings(BaseSettings):
     auto_migrate: bool = True  # the embedded default migrates itself; see docs/operations.md
     log_level: str = "WARNING"
     locales_dir: Path | None = None
+    scheduler_interval: float = 30.0  # seconds between two looks for due survey reminders
 
     # Telegram (on when a token is set)
     telegram_token: SecretStr | None = None

@@ -52,6 +52,8 @@ def create_server(settings: Settings) -> Starlette:
                 log.error("no WASL_TELEGRAM_WEBHOOK_SECRET: every webhook call will be refused")
             server.state.telegram, server.state.secret = service, secret
             tasks.append(asyncio.create_task(service.sender.run()))
+        wake = server.state.telegram.sender.wake if server.state.telegram else None
+        tasks.append(asyncio.create_task(app.scheduler.run(wake)))
         try:
             yield
         finally:

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from conversations import acknowledgment, desk, journey, render
+from conversations import acknowledgment, desk, journey, render, survey
 from conversations.base import (
     RIYADH,
     CaseView,
@@ -33,6 +33,7 @@ from conversations.state import (
     AddToCase,
     CaseOpened,
     DiscardDraft,
+    FeedbackStored,
     Forget,
     OpenCase,
     ProvideInfo,
@@ -42,8 +43,11 @@ from conversations.state import (
     State,
     Step,
     StoreDocument,
+    SubmitFeedback,
     SubmitRequest,
+    SubmitSurvey,
     Submitted,
+    SurveyStored,
 )
 from storage import models as m
 from storage.db import Database
@@ -190,7 +194,76 @@ class BeneficiaryHandler:
                 return await self._add_to_case(action, uow, who, now)
             case ProvideInfo():
                 return await self._provide_info(action, uow, who, now)
+            case SubmitSurvey():
+                return await self._store_survey(action, uow, who, state, now)
+            case SubmitFeedback():
+                return await self._store_feedback(action, uow, who, now)
         return None
+
+    async def _store_survey(self, action: SubmitSurvey, uow: UnitOfWork, who: Sender,
+                            state: State, now: datetime) -> SurveyStored:
+        """The answers, once per survey while it is open; an anonymous answer keeps no link
+        to the person, the survey or the researcher. A low rating with a comment, given with
+        a name, opens a follow-up for an admin."""
+        row = await uow.survey(action.survey_id)
+        if row is None or row.beneficiary_id != self._id(who):
+            return SurveyStored(False)
+        anonymous = action.anonymous
+        answer = m.SurveyAnswer(
+            survey_id=None if anonymous else row.id, kind=row.kind, service=row.service,
+            staff_id=None if anonymous else row.staff_id, rating=action.rating,
+            comment=action.comment, extra=action.extra, anonymous=anonymous,
+            language=state.lang, channel=who.channel,
+            answered_on=now.astimezone(RIYADH).date(), answered_at=None if anonymous else now)
+        if not await uow.answer_survey(row.id, answer, now):
+            return SurveyStored(False)
+        if anonymous or action.rating > survey.LOW or not action.comment:
+            return SurveyStored(True)
+        subject = row.subject.split(":", 1)[1]
+        detail = f"{subject} · {action.rating}/5"
+        case = await self._desk_case(uow, who, now, "low_rating", detail, action.comment,
+                                     audience="admin")
+        await self._tell_admins(uow, case, f"{detail}\n{action.comment}", now)
+        return SurveyStored(True, case.id)
+
+    async def _store_feedback(self, action: SubmitFeedback, uow: UnitOfWork, who: Sender,
+                              now: datetime) -> FeedbackStored:
+        """A suggestion or complaint: a ticket number, and the desk's queue."""
+        year = now.astimezone(RIYADH).year
+        prefix = self.profile.feedback_prefix
+        ticket = f"{prefix}-{year}-{await uow.next_value(f'feedback:{prefix}:{year}'):06d}"
+        if action.file:
+            await self._keep_file(action.file, uow, who, now, "feedback")
+        case = await self._desk_case(uow, who, now, action.kind, ticket, action.text)
+        await uow.add_feedback(m.Feedback(ticket=ticket, kind=action.kind, text=action.text,
+                                          beneficiary_id=self._id(who), case_id=case.id,
+                                          channel=who.channel, created_at=now))
+        return FeedbackStored(ticket)
+
+    async def _desk_case(self, uow: UnitOfWork, who: Sender, now: datetime, reason: str,
+                         detail: str, text: str, audience: str = "researcher") -> CaseView:
+        """A case for the desk holding `text`; added to the open case if there is one."""
+        existing = await uow.open_case(self._id(who))
+        if existing is not None:
+            await uow.add_case_entry(m.CaseMessage(case_id=existing.id, direction="in",
+                                                   text=f"[{detail}] {text}", at=now))
+            return existing
+        said = m.Message(beneficiary_id=self._id(who), direction="in", text=text, at=now)
+        case = await uow.add_case(
+            m.Case(beneficiary_id=self._id(who), status="queued", reason=reason, detail=detail,
+                   channel=who.channel, created_at=now, audience=audience), [said])
+        if audience == "researcher":
+            await to_staff_group(uow, self.profile, self.translations, case, now, opened=True)
+        return case
+
+    async def _tell_admins(self, uow: UnitOfWork, case: CaseView, text: str, now: datetime) -> None:
+        """A follow-up is for admins only: each gets it in their own chat, with a button."""
+        for admin in await uow.admins():
+            _ = self.translations["ar"].gettext  # staff read Arabic first
+            lead = _("A low rating with a comment, to follow up (case #{case}):").format(case=case.id)
+            reply = Reply(f"{lead}\n{text}",
+                          (Choice(f"claim:{case.id}", _("Take #{case}").format(case=case.id)),))
+            await uow.enqueue(admin.channel, admin.sender_id, reply.to_dict(), now)
 
     async def _add_to_case(self, action: AddToCase, uow: UnitOfWork, who: Sender,
                            now: datetime) -> CaseView:

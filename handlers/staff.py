@@ -7,21 +7,25 @@ transaction as its effect.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 
 from conversations import acknowledgment, desk, fields, render
-from conversations.base import Context, InboundEvent, Reply, StaffView, Translator
+from conversations.base import RIYADH, Context, InboundEvent, Reply, StaffView, Translator
 from conversations.profile import FieldKind, Profile
 from conversations.state import State, Step
+from conversations.text import ascii_digits
+from handlers import surveys
 from handlers.beneficiary import beneficiary_name
 from storage import models as m
 from storage.db import Database
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class StaffHandler:
@@ -89,7 +93,7 @@ class Desk:
         return [desk.help_text(self.staff, self.lang, self.ctx)]
 
     async def do_queue(self, args: str) -> list[Reply]:
-        cases = await self.uow.queue()
+        cases = await self.uow.queue(self.staff.role)
         named = [(c, await beneficiary_name(self.uow, c.beneficiary_id, self.ctx.profile))
                  for c in cases]
         await self.audit("view_queue")
@@ -99,6 +103,10 @@ class Desk:
         case_id = _number(args)
         if case_id is None:
             return [Reply(self._("Which case? For example: /claim 12"))]
+        wanted = await self.uow.case(case_id)
+        if wanted is not None and wanted.audience == "admin" and self.staff.role != "admin":
+            await self.audit("claim", allowed=False, case_id=case_id, detail="admin only")
+            return [Reply(self._("Only an admin can do this."))]
         if not await self.uow.claim(case_id, self.staff.id, self.now):
             await self.audit("claim", allowed=False, case_id=case_id, detail="not queued")
             return [await self._why_not_claimed(case_id)]
@@ -106,7 +114,13 @@ class Desk:
         assert case is not None
         await self.uow.set_current_case(self.staff.id, case_id)
         await self.audit("claim", case_id=case_id, beneficiary_id=case.beneficiary_id)
-        await self._notify(case.beneficiary_id, lambda lg: [desk.joined(self.staff, lg, self.ctx)])
+
+        def talking(state: State) -> None:  # what they write now reaches the researcher
+            if state.step == Step.MENU:
+                state.step = Step.CASE
+
+        await self._notify(case.beneficiary_id, lambda lg: [desk.joined(self.staff, lg, self.ctx)],
+                           talking)
         return [await self._transcript(case_id, self._("You took case #{case}.").format(case=case_id))]
 
     async def _why_not_claimed(self, case_id: int) -> Reply:
@@ -249,8 +263,12 @@ class Desk:
             if state.step == Step.CASE:
                 state.step = Step.MENU
 
+        rating = await surveys.for_case(self.uow, self.ctx.profile, case, self.staff.id, self.now)
         await self._notify(case.beneficiary_id,
-                           lambda lg: desk.closed(lg, self.ctx, _menu(lg, self.ctx)), back_to_menu)
+                           lambda lg: desk.closed(lg, self.ctx, _menu(lg, self.ctx))[:1 if rating else 2],
+                           back_to_menu)
+        if rating is not None:  # the short question about the help, instead of the menu
+            await surveys.invite(self.uow, self.ctx.profile, self.ctx.translations, rating, self.now)
         return [Reply(self._("Case #{case} is closed.").format(case=case.id))]
 
     # -- talking with the beneficiary --------------------------------------------
@@ -407,10 +425,46 @@ class Desk:
         await self._notify(request.beneficiary_id,
                            lambda lg: [desk.status_changed(request.number, status, note, lg, self.ctx)],
                            ask_for_info)
+        if status == "service_delivered":  # the beneficiary's right to rate it
+            rating = await surveys.for_delivery(self.uow, self.ctx.profile, request, self.now)
+            if rating is not None:
+                await surveys.invite(self.uow, self.ctx.profile, self.ctx.translations, rating,
+                                     self.now)
         return [Reply(self._("{number} is now: {status}. The beneficiary was told.").format(
             number=request.number, status=self._(render.STATUS_WORDS.get(status, status))))]
 
     # -- admins --------------------------------------------------------------------
+    async def do_report(self, args: str) -> list[Reply]:
+        """The board report as files in the admin's chat: /report [FROM] [TO] [staff]."""
+        from bot.report import figures, files
+
+        words = [ascii_digits(w) for w in args.split()]
+        by_staff = any(w.lower() in ("staff", "الموظفين") for w in words)
+        dates = [w for w in words if w.lower() not in ("staff", "الموظفين")]
+        today = self.now.astimezone(RIYADH).date()
+        try:
+            start = date.fromisoformat(dates[0]) if dates else today.replace(day=1)
+            end = date.fromisoformat(dates[1]) if len(dates) > 1 else today
+        except ValueError:
+            start = end = None
+        if start is None or end is None or start > end or len(dates) > 2:
+            return [Reply(self._("Write: /report 2026-01-01 2026-03-31 (add \"staff\" for figures "
+                                 "per researcher). Without dates: this month so far."))]
+        rows = await figures.load(self.uow.session, start, end)
+        report = figures.compute(self.ctx.profile, start, end, rows, by_staff=by_staff, now=self.now)
+        tr = self.ctx.tr(self.lang)
+        replies = []
+        for fmt, mime in (("xlsx", XLSX), ("csv", "text/csv"), ("png", "image/png")):
+            content = files.RENDERERS[fmt](report, tr)
+            row = m.Document(beneficiary_id=None, field_key="report", name=files.file_name(report, fmt),
+                             mime=mime, size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                             content=content, created_at=self.now)
+            await self.uow.add_document(row)
+            replies.append(Reply(f"📎 {row.name}", document_id=row.id))
+        await self.audit("report", detail=f"{start}..{end}{' staff' if by_staff else ''}")
+        lead = self._("The report from {start} to {end}:").format(start=start, end=end)
+        return [Reply(lead), *replies]
+
     async def do_staff(self, args: str) -> list[Reply]:
         await self.audit("view_staff")
         team = await self.uow.all_staff()

@@ -57,4 +57,5 @@ async def run(app: App, sender: str = "console") -> None:
         if not line.strip():
             continue
         await app.router.handle(InboundEvent(CHANNEL, sender, sender, to_event(line)))
+        await app.scheduler.tick()  # a due survey reminder shows up with the next reply
         await app.outbox.deliver(CHANNEL, send)

@@ -110,5 +110,6 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
             emit({"error": str(exc), "line": number})
         else:
             await app.router.handle(inbound)
+        await app.scheduler.tick()  # due survey reminders, stored in the database
         await app.outbox.deliver(CHANNEL, send)
         emit({"ack": number})

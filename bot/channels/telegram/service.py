@@ -119,7 +119,8 @@ async def run_polling(app: App, client: TelegramClient, settings: Settings) -> N
     me = await service.start()
     log.warning("Wasl is on Telegram as @%s (%s runtime, polling)", me.get("username"),
                 settings.telegram_runtime)
-    tasks = [asyncio.create_task(service.poll()), asyncio.create_task(service.sender.run())]
+    tasks = [asyncio.create_task(service.poll()), asyncio.create_task(service.sender.run()),
+             asyncio.create_task(app.scheduler.run(service.sender.wake))]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:

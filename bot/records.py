@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select
+
 from bot.app import App
 from conversations import acknowledgment
+from storage.models import Survey
 
 
 async def request_records(app: App, number: str | None = None) -> list[dict[str, Any]]:
@@ -71,3 +74,27 @@ async def case_records(app: App) -> list[dict[str, Any]]:
                               "at": msg.at.isoformat()} for msg in messages],
             })
     return records
+
+
+def _iso(value: Any) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+async def survey_records(app: App) -> dict[str, list[dict[str, Any]]]:
+    """Surveys, answers and suggestion/complaint tickets. No names: an answer shows only
+    what was answered (an anonymous one has no survey id)."""
+    async with app.db.unit_of_work() as uow:
+        rows = (await uow.session.execute(select(Survey).order_by(Survey.id))).scalars()
+        surveys = [{"id": r.id, "subject": r.subject, "kind": r.kind, "service": r.service,
+                    "status": r.status, "sent_at": _iso(r.sent_at), "remind_at": _iso(r.remind_at),
+                    "reminded_at": _iso(r.reminded_at), "expires_at": _iso(r.expires_at),
+                    "answered_at": _iso(r.answered_at)} for r in rows]
+        answers = [{"id": a.id, "survey_id": a.survey_id, "kind": a.kind, "service": a.service,
+                    "rating": a.rating, "comment": a.comment, "extra": a.extra,
+                    "anonymous": a.anonymous, "language": a.language, "channel": a.channel,
+                    "answered_on": _iso(a.answered_on), "answered_at": _iso(a.answered_at)}
+                   for a in await uow.survey_answers()]
+        feedback = [{"ticket": f.ticket, "kind": f.kind, "text": f.text, "case_id": f.case_id,
+                     "channel": f.channel, "created_at": _iso(f.created_at)}
+                    for f in await uow.feedback()]
+    return {"surveys": surveys, "answers": answers, "feedback": feedback}

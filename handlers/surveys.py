@@ -1,0 +1,130 @@
+"""Surveys between the desk, the scheduler and the beneficiary: creating one when a
+service is delivered or a case closed, putting it before the beneficiary, reminding
+once and expiring. Everything here runs inside the caller's unit of work.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from conversations import survey
+from conversations.base import Context, RequestView, Translator
+from conversations.profile import Profile
+from conversations.state import State, Step, SurveyDraft
+from storage import models as m
+from storage.db import Database
+from storage.repositories import UnitOfWork
+
+log = logging.getLogger(__name__)
+RETRY = timedelta(hours=1)  # a beneficiary talking with a researcher is asked a little later
+NO_FOLLOW_UP_SURVEY = {"low_rating"}  # a follow-up of a rating is not itself rated
+
+
+def _times(profile: Profile, now: datetime) -> dict[str, datetime]:
+    remind = now + timedelta(hours=profile.surveys.reminder_hours)
+    return {"sent_at": now, "remind_at": remind,
+            "expires_at": remind + timedelta(hours=profile.surveys.expire_hours)}
+
+
+async def for_delivery(uow: UnitOfWork, profile: Profile, request: RequestView,
+                       now: datetime) -> m.Survey | None:
+    """The survey of a delivered service (None if surveys are off or it already has one)."""
+    if not profile.surveys.service:
+        return None
+    return await uow.add_survey(m.Survey(
+        subject=f"request:{request.number}", kind="service", service=request.service,
+        request_id=request.id, beneficiary_id=request.beneficiary_id, status="sent",
+        **_times(profile, now)))
+
+
+async def for_case(uow: UnitOfWork, profile: Profile, case: m.Case, staff_id: int,
+                   now: datetime) -> m.Survey | None:
+    """The short question about a researcher's help, once their case is closed."""
+    if not profile.surveys.case or case.reason in NO_FOLLOW_UP_SURVEY:
+        return None
+    return await uow.add_survey(m.Survey(
+        subject=f"case:{case.id}", kind="case", case_id=case.id, staff_id=staff_id,
+        beneficiary_id=case.beneficiary_id, status="sent", **_times(profile, now)))
+
+
+async def invite(uow: UnitOfWork, profile: Profile, translations: dict[str, Translator],
+                 row: m.Survey, now: datetime, *, reminder: bool = False) -> bool:
+    """Put the survey before its beneficiary, in their language, on their channel; their
+    conversation moves to it and returns afterwards to where it was. False when they cannot
+    be asked now (a researcher is talking with them)."""
+    identity = await uow.identity_of(row.beneficiary_id)
+    if identity is None:
+        return False
+    conv = await uow.conversation(identity.channel, identity.sender_id)
+    state = State.model_validate(conv.state) if conv else State(consented=True, step=Step.MENU)
+    if state.step == Step.CASE or not state.consented:
+        return False
+    subject = row.subject.split(":", 1)[1]
+    draft = SurveyDraft(id=row.id, kind=row.kind, subject=subject, service=row.service)
+    ctx = Context(profile, now, identity.channel, translations)
+    replies = survey.begin(state, draft, ctx, reminder=reminder)
+    await uow.save_conversation(identity.channel, identity.sender_id, row.beneficiary_id,
+                                state.model_dump(mode="json"), now)
+    for reply in replies:
+        await uow.enqueue(identity.channel, identity.chat_id, reply.to_dict(), now)
+    return True
+
+
+async def _close_in_conversation(uow: UnitOfWork, row: m.Survey, now: datetime) -> None:
+    """An expired survey leaves the conversation quietly (no message): back where it was."""
+    identity = await uow.identity_of(row.beneficiary_id)
+    conv = await uow.conversation(identity.channel, identity.sender_id) if identity else None
+    if identity is None or conv is None:
+        return
+    state = State.model_validate(conv.state)
+    if state.survey is None or state.survey.id != row.id:
+        return
+    if state.step == Step.SURVEY:
+        state.step = state.survey.return_to or Step.MENU
+    state.survey = None
+    await uow.save_conversation(identity.channel, identity.sender_id, row.beneficiary_id,
+                                state.model_dump(mode="json"), now)
+
+
+class Scheduler:
+    """Due work inside the bot process: survey reminders and expiries. Due times live in the
+    database, so a restarted process picks up where the last one stopped, and several
+    processes share the work (rows are locked with SKIP LOCKED on PostgreSQL)."""
+
+    def __init__(self, db: Database, profile: Profile, translations: dict[str, Translator],
+                 clock: Callable[[], datetime], interval: float = 30.0) -> None:
+        self.db, self.profile, self.translations, self.clock = db, profile, translations, clock
+        self.interval = interval
+
+    async def tick(self) -> tuple[int, int]:
+        """Send due reminders and expire overdue surveys; (reminded, expired)."""
+        now = self.clock()
+        reminded = expired = 0
+        async with self.db.unit_of_work() as uow:
+            for row in await uow.due_surveys(now, expiring=True):
+                row.status, row.remind_at = "expired", None
+                await _close_in_conversation(uow, row, now)
+                expired += 1
+            for row in await uow.due_surveys(now, expiring=False):
+                if await invite(uow, self.profile, self.translations, row, now, reminder=True):
+                    row.remind_at, row.reminded_at = None, now
+                    reminded += 1
+                else:
+                    row.remind_at = min(now + RETRY, row.expires_at)
+        if reminded or expired:
+            log.info("surveys: %d reminded, %d expired", reminded, expired)
+        return reminded, expired
+
+    async def run(self, wake: Callable[[], None] | None = None) -> None:
+        """Tick until cancelled; a failing tick is logged and tried again next time."""
+        while True:
+            try:
+                reminded, _expired = await self.tick()
+                if reminded and wake is not None:
+                    wake()
+            except Exception:  # the loop must outlive one bad tick (a database restart)
+                log.exception("scheduler tick failed")
+            await asyncio.sleep(self.interval)
