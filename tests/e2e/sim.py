@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import queue
@@ -148,3 +149,23 @@ def complete_intake(sim: Simulator, sender: str, profile: Profile, service_key: 
     if replies[-1]["expects"] == {"field": "signature", "kind": "confirm"}:
         replies = sim.send(sender, text=given[profile.signature.name_field]["text"])
     return replies
+
+
+def surveys(db: str) -> dict:
+    """Surveys, answers and tickets, as `wasl surveys --json` prints them."""
+    return json.loads(wasl("surveys", "--json", db=db).stdout)
+
+
+def shift(db: str, **changes: datetime) -> None:
+    """Move the stored survey due times, as the passing of a day would."""
+    from sqlalchemy import update
+
+    from storage import models as m
+    from storage.db import Database
+
+    async def go() -> None:
+        database = Database(db)
+        async with database.unit_of_work() as uow:
+            await uow.session.execute(update(m.Survey).values(**changes))
+        await database.close()
+    asyncio.run(go())

@@ -82,7 +82,12 @@ def test_a_case_from_queue_to_close(sim, db, tmp_path):
     assert f"#{number} is closed" in to(closed, "sara")[0]
     to_u1 = [r for r in closed if r["to"] == "u1"]
     assert "انتهت محادثتك مع الباحث الاجتماعي" in to_u1[0]["text"]
-    assert [c["id"] for c in to_u1[-1]["choices"]][0] == "new_request"  # back at the menu
+    assert to_u1[-1]["expects"]["field"] == "survey_anonymous"  # how was the help?
+    sim.send("u1", choice="named")
+    rated = sim.send("u1", choice="rate:5")
+    menu = sim.send("u1", choice="no_comment")
+    assert [c["id"] for c in menu[-1]["choices"]][0] == "new_request"  # back at the menu
+    assert to(rated, "sara") == [] and to(menu, "sara") == []  # a rating is not relayed
     back = sim.send("u1", choice="status")  # the journey works again
     assert back[-1]["expects"]["field"] == "menu"
     sim.close()

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, update
 
 from bot.app import App, assemble
 from bot.config import Settings
-from bot.reports import case_records, request_records
+from bot.records import case_records, request_records
 from conversations.base import Event, FileRef, InboundEvent, Reply
 from storage import models as m
 from tests.conftest import NOW

@@ -84,7 +84,7 @@ def test_consent_then_menu(ctx):
         ("السلام عليكم", {"expects": ("consent", "choice"), "choices": ["accept", "decline", "language"],
                           "contains": ["جمعية الاختبار"]}),
         ({"choice": "accept"}, {"expects": ("menu", "choice"), "step": Step.MENU,
-                                "choices": ["new_request", "status", "human", "language"]}),
+                                "choices": ["new_request", "status", "human", "language", "feedback"]}),
     ], ctx)
     assert state.consented
     consent = world.actions[0]

@@ -1,0 +1,296 @@
+"""Satisfaction surveys on Telegram, end to end: the real bot process (python-telegram-bot and
+aiogram, long polling) against the local fake Bot API, with a researcher in their own chat.
+The same scenarios as test_surveys.py, seen as a Telegram user sees them: inline buttons,
+answered callback queries, and a reminder sent by the bot's own scheduler loop."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from storage import models as m
+from storage.db import Database
+from tests.e2e.sim import NAME, shift, surveys, wasl
+from tests.e2e.telegram_bot import User, WaslProcess, buttons
+from tests.fakes.telegram import FakeTelegram
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
+RUNTIMES = ["ptb", "aiogram"]
+RESEARCHER = 900900
+SURVEY_QUESTION = ["c:named", "c:anonymous", "c:later"]
+RATINGS = [f"c:rate:{n}" for n in range(1, 6)] + ["c:later"]
+MENU = "c:new_request"
+
+
+@pytest.fixture
+def fake():
+    server = FakeTelegram().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def db(db_url) -> str:
+    """SQLite, and PostgreSQL too when WASL_TEST_DATABASE_URL is set; with a researcher."""
+    wasl("staff", "add", f"telegram:{RESEARCHER}", "--role", "researcher", "--name",
+         "Noura Alotaibi", db=db_url)
+    return db_url
+
+
+@pytest.fixture(params=RUNTIMES)
+def runtime(request) -> str:
+    return request.param
+
+
+@pytest.fixture
+def launch(fake, db, tmp_path, runtime):
+    started: list[WaslProcess] = []
+
+    def start() -> WaslProcess:
+        # The scheduler looks for due reminders every half second instead of every 30.
+        proc = WaslProcess(fake, db, runtime, "polling", tmp_path / "bot.log",
+                           WASL_SCHEDULER_INTERVAL="0.5").start()
+        started.append(proc)
+        return proc
+
+    yield start
+    for proc in started:
+        proc.stop()
+
+
+# -- helpers ---------------------------------------------------------------------------------
+class Person(User):
+    """A Telegram user who waits less for the bot to fall quiet: an update is confirmed only
+    after its replies were committed, and then they leave back to back."""
+
+    def _exchange(self, update: dict, quiet: float = 0.15) -> list[dict]:
+        return super()._exchange(update, quiet)
+
+
+def settle(fake: FakeTelegram, uid: int, before: int, done, timeout: float = 15) -> list[dict]:
+    """The messages a chat got since `before`, once `done(them)` holds and the bot fell quiet."""
+    fake.wait(lambda: done(fake.sent_to(uid)[before:]), timeout=timeout)
+    count = -1
+    while count != len(fake.sent_to(uid)):
+        count = len(fake.sent_to(uid))
+        time.sleep(0.15)
+    return fake.sent_to(uid)[before:]
+
+
+def with_buttons(messages: list[dict], first: str) -> bool:
+    return any(buttons(p)[:1] == [first] for p in messages)
+
+
+def intake(user: User) -> str:
+    """A food basket request over Telegram, from /start to its number."""
+    user.say("/start")
+    user.press("accept")
+    user.press("new_request")
+    user.press("food_basket")
+    user.say(NAME)
+    user.say("١٢٣٤٥٦٧٨٩٧")
+    user.say("1449/1/1")
+    user.contact("+966 50 123 4567")
+    user.say("العزيزية")
+    user.say("5")
+    user.press("accept")  # consent to the health and financial questions
+    user.say("3000")
+    user.press("salary")
+    user.photo(PNG)
+    user.press("confirm")
+    done = user.say(NAME)
+    return re.search(r"BK-\d{4}-\d{6}", done[0]["text"]).group(0)
+
+
+def deliver(fake: FakeTelegram, bot: WaslProcess) -> tuple[User, str, list[dict]]:
+    """A beneficiary's request, taken by the researcher (on Telegram) to a delivered service;
+    the messages the beneficiary got from the delivery, up to the survey's first question."""
+    beneficiary, researcher = Person(fake, bot), Person(fake, bot, uid=RESEARCHER)
+    number = intake(beneficiary)
+    for status in ("committee", "approved"):
+        assert number in researcher.say(f"/request {number} {status}")[0]["text"]
+    before = len(fake.sent_to(beneficiary.uid))
+    researcher.say(f"/request {number} service_delivered")
+    told = settle(fake, beneficiary.uid, before, lambda got: with_buttons(got, "c:named"))
+    return beneficiary, number, told
+
+
+def stored(db: str, model: type[m.Base]) -> list[dict]:
+    """The rows of a table, read directly: cheap enough to poll (a `wasl` process is not)."""
+    async def go() -> list[dict]:
+        database = Database(db)
+        async with database.unit_of_work() as uow:
+            found = (await uow.session.execute(select(model).order_by(model.id))).scalars().all()
+            rows = [{c.key: getattr(r, c.key) for c in model.__table__.columns} for r in found]
+        await database.close()
+        return rows
+    return asyncio.run(go())
+
+
+def statuses(db: str) -> list[str]:
+    return [r["status"] for r in stored(db, m.Survey)]
+
+
+def answered_buttons(fake: FakeTelegram) -> int:
+    return len([c for c in fake.called("answerCallbackQuery") if c.status == 200])
+
+
+# -- the tests -------------------------------------------------------------------------------
+def test_a_delivered_service_is_rated_with_buttons_and_a_typed_arabic_digit(fake, launch, db):
+    bot = launch()
+    beneficiary, number, told = deliver(fake, bot)
+    assert number in told[0]["text"]  # the new status first
+    assert "حق لك" in told[1]["text"] and "لتحسين" in told[1]["text"]  # a right, to improve
+    assert "تم تقديم الخدمة" in told[1]["text"] and number in told[1]["text"]
+    assert buttons(told[-1]) == SURVEY_QUESTION
+    assert all("parse_mode" not in p for p in told)
+
+    pressed = answered_buttons(fake)
+    rating = beneficiary.press("named")
+    assert buttons(rating[-1]) == RATINGS
+    labels = [b["text"] for row in rating[-1]["reply_markup"]["inline_keyboard"] for b in row]
+    for n in range(1, 6):  # stars first, as many as the rating
+        assert labels[n - 1].startswith("⭐" * n + " ") and "⭐" * (n + 1) not in labels[n - 1]
+    ease = beneficiary.press("rate:4")
+    assert "سهولة تقديم الطلب" in ease[-1]["text"]  # the profile's extra question, `ease`
+    assert buttons(ease[-1]) == RATINGS
+    comment = beneficiary.say("٥")  # typed, in Arabic-Indic digits: the fifth button
+    assert buttons(comment[-1]) == ["c:no_comment"]
+    thanks = beneficiary.say("شكرًا لكم، الموظف كان متعاونًا جدًا")  # "الموظف": not a call for one
+    assert "شكرًا لك" in thanks[0]["text"] and MENU in buttons(thanks[-1])
+    # Both presses were answered (no endless spinner) and their keyboards taken off.
+    assert answered_buttons(fake) == pressed + 2
+    for shown in (told[-1], rating[-1]):
+        kept = [msg for (chat, _), msg in fake.messages.items()
+                if chat == str(beneficiary.uid) and msg.get("text") == shown["text"]]
+        assert "reply_markup" not in kept[-1]
+
+    data = surveys(db)
+    [row] = data["surveys"]
+    assert row["subject"] == f"request:{number}" and row["status"] == "answered"
+    [answer] = data["answers"]
+    assert answer["rating"] == 4 and answer["extra"] == {"ease": 5}
+    assert answer["comment"] == "شكرًا لكم، الموظف كان متعاونًا جدًا"
+    assert answer["survey_id"] == row["id"] and not answer["anonymous"]
+    assert stored(db, m.Case) == []  # no escalation
+
+
+def test_an_anonymous_answer_keeps_no_link(fake, launch, db):
+    bot = launch()
+    beneficiary, _number, _told = deliver(fake, bot)
+    to_staff = len(fake.sent_to(RESEARCHER))
+    beneficiary.press("anonymous")
+    beneficiary.press("rate:1")
+    beneficiary.say("⭐⭐")  # the ease question, typed as stars
+    done = beneficiary.say("تأخر التسليم كثيرًا")
+    assert "شكرًا لك" in done[0]["text"] and "المشرف" not in done[0]["text"]
+    assert MENU in buttons(done[-1])
+
+    data = surveys(db)
+    assert data["surveys"][0]["status"] == "answered"
+    [answer] = data["answers"]
+    assert answer["anonymous"] and answer["survey_id"] is None and answer["answered_at"] is None
+    assert answer["rating"] == 1 and answer["extra"] == {"ease": 2}
+    assert stored(db, m.Case) == []  # no follow-up
+    assert len(fake.sent_to(RESEARCHER)) == to_staff  # nothing reached the desk
+
+
+# One runtime only: what is tested here (stored due times, the scheduler loop that
+# run_polling starts for either runtime) is not runtime code, and aiogram alone takes about
+# 4 s to start (its import), twice in this test; aiogram's survey messages and buttons are
+# covered by the other tests.
+@pytest.mark.parametrize("runtime", ["ptb"])
+def test_one_reminder_from_the_scheduler_after_a_restart_then_expiry(fake, launch, db):
+    bot = launch()
+    beneficiary, number, told = deliver(fake, bot)
+    later = beneficiary.press("later")  # not now: back to the menu
+    assert "سنذكّرك" in later[0]["text"] and MENU in buttons(later[-1])
+    bot.stop()  # the process ends; the reminder's due time stays in the database
+
+    [row] = stored(db, m.Survey)
+    assert row["remind_at"] - row["sent_at"] == timedelta(hours=24)
+    assert row["expires_at"] - row["sent_at"] == timedelta(hours=48)
+    shift(db, remind_at=datetime.now(UTC) - timedelta(minutes=1))
+
+    before = len(fake.sent_to(beneficiary.uid))
+    beneficiary.bot = launch()  # nobody writes: the scheduler loop alone finds it
+    reminded = settle(fake, beneficiary.uid, before, lambda got: with_buttons(got, "c:named"),
+                      timeout=5)
+    assert "تذكير" in reminded[0]["text"] and number in reminded[0]["text"]
+    assert buttons(reminded[-1]) == SURVEY_QUESTION
+    time.sleep(2)  # four more scheduler ticks
+    assert len([p for p in fake.sent_to(beneficiary.uid) if "تذكير" in p["text"]]) == 1
+    [row] = stored(db, m.Survey)
+    assert row["reminded_at"] and row["remind_at"] is None and row["status"] == "sent"
+
+    shift(db, expires_at=datetime.now(UTC) - timedelta(minutes=1))
+    deadline = time.monotonic() + 10
+    while statuses(db) != ["expired"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert statuses(db) == ["expired"]
+    # The reminder's buttons are still on screen (an expiry sends nothing): pressing one
+    # starts nothing, and the menu is shown again.
+    pressed = beneficiary.press("named", message=beneficiary.latest_with_buttons())
+    assert MENU in buttons(pressed[-1]) and all(buttons(p) != RATINGS for p in pressed)
+    too_late = beneficiary.say("⭐⭐⭐⭐⭐")
+    assert MENU in buttons(too_late[-1])  # no longer a rating question
+    assert all("شكرًا لك" not in p["text"] for p in too_late)
+    data = surveys(db)
+    assert [r["status"] for r in data["surveys"]] == ["expired"] and data["answers"] == []
+
+
+# One runtime: as above, the scheduler and the survey flow are not runtime code.
+@pytest.mark.parametrize("runtime", ["ptb"])
+def test_later_after_the_reminder_promises_no_second_reminder(fake, launch, db):
+    bot = launch()
+    beneficiary, _number, _told = deliver(fake, bot)
+    beneficiary.press("later")
+    before = len(fake.sent_to(beneficiary.uid))
+    shift(db, remind_at=datetime.now(UTC) - timedelta(minutes=1))
+    settle(fake, beneficiary.uid, before, lambda got: with_buttons(got, "c:named"), timeout=5)
+    again = beneficiary.press("later")
+    time.sleep(1.5)  # three scheduler ticks: no second reminder is sent...
+    assert len([p for p in fake.sent_to(beneficiary.uid) if "تذكير" in p["text"]]) == 1
+    assert "سنذكّرك" not in again[0]["text"]  # ...so none may be promised
+    assert "لن نذكّرك" in again[0]["text"] and MENU in buttons(again[-1])
+
+
+def test_a_closed_case_is_followed_by_a_short_question_about_the_help(fake, launch, db):
+    bot = launch()
+    beneficiary, researcher = Person(fake, bot), Person(fake, bot, uid=RESEARCHER)
+    beneficiary.say("/start")
+    beneficiary.press("accept")
+    opened = beneficiary.say("ابغى اكلم موظف")
+    case_no = re.search(r"\d+", opened[0]["text"]).group(0)
+    researcher.say("/queue")
+    claimed = researcher.press(f"claim:{case_no}")
+    assert f"#{case_no}" in claimed[0]["text"]
+    before = len(fake.sent_to(beneficiary.uid))
+    researcher.deliver(fake.text_update(RESEARCHER, "أهلًا، كيف أخدمك؟"))  # relayed, no reply
+    settle(fake, beneficiary.uid, before, lambda got: any("كيف أخدمك" in p["text"] for p in got))
+
+    before = len(fake.sent_to(beneficiary.uid))
+    assert f"#{case_no}" in researcher.say("/close")[0]["text"]
+    told = settle(fake, beneficiary.uid, before, lambda got: with_buttons(got, "c:named"))
+    assert "انتهت محادثتك" in told[0]["text"]  # the closing message, then the question
+    assert "الباحث الاجتماعي" in told[1]["text"] and case_no in told[1]["text"]
+    assert len(told) == 3 and buttons(told[-1]) == SURVEY_QUESTION  # no menu in between
+    rating = beneficiary.press("named")
+    assert buttons(rating[-1]) == RATINGS
+    comment = beneficiary.press("rate:4")
+    assert buttons(comment[-1]) == ["c:no_comment"]  # no extra questions about a case
+    thanks = beneficiary.press("no_comment")
+    assert "شكرًا لك" in thanks[0]["text"] and MENU in buttons(thanks[-1])
+
+    data = surveys(db)
+    [row] = data["surveys"]
+    assert row["kind"] == "case" and row["subject"] == f"case:{case_no}"
+    assert row["status"] == "answered"
+    [answer] = data["answers"]
+    assert answer["rating"] == 4 and answer["comment"] is None and answer["extra"] == {}
+    assert answer["survey_id"] == row["id"]
