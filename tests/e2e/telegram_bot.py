@@ -50,9 +50,22 @@ class WaslProcess:
         method = "getUpdates" if self.mode == "polling" else "setWebhook"
         try:
             self.fake.wait(lambda: len(self.fake.called(method)) > before, timeout=30)
+            if self.mode == "webhook":
+                # setWebhook is called from the app's startup, before uvicorn listens.
+                self._wait_listening(timeout=30)
         except TimeoutError:
             raise RuntimeError(self.log.read_text()) from None
         return self
+
+    def _wait_listening(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2)
+                return
+            except httpx.TransportError:
+                time.sleep(0.05)
+        raise TimeoutError("the webhook server did not start listening")
 
     def kill(self) -> None:
         assert self.proc
