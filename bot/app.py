@@ -12,6 +12,7 @@ from bot.outbox import Outbox
 from conversations.base import Translator
 from conversations.profile import Profile
 from handlers.beneficiary import BeneficiaryHandler
+from handlers.broadcasts import Broadcasts
 from handlers.router import Router
 from handlers.staff import StaffHandler
 from handlers.surveys import Scheduler
@@ -32,6 +33,7 @@ class App:
     outbox: Outbox
     router: Router
     scheduler: Scheduler
+    broadcasts: Broadcasts
 
     async def close(self) -> None:
         await self.db.close()
@@ -56,4 +58,4 @@ def assemble(settings: Settings, profile: Profile, db: Database,
     router = Router(db, beneficiaries, staff, clock)
     scheduler = Scheduler(db, profile, translations, clock, settings.scheduler_interval)
     return App(settings, profile, db, translations, beneficiaries, Outbox(db, clock), router,
-               scheduler)
+               scheduler, Broadcasts(db, profile, translations, clock))

@@ -19,6 +19,11 @@ class Settings(BaseSettings):
     locales_dir: Path | None = None
     scheduler_interval: float = 30.0  # seconds between two looks for due survey reminders
 
+    # The outbox (every channel): see bot/outbox.py and docs/operations.md
+    outbox_lease: float = 60.0  # seconds a sender holds the rows it took before another may
+    outbox_max_attempts: int = 10  # failed sends of one message before it is reported failed
+    outbox_backoff: float = 2.0  # seconds before the first retry, doubling (at most 5 min)
+
     # Telegram (on when a token is set)
     telegram_token: SecretStr | None = None
     telegram_runtime: Literal["ptb", "aiogram"] = "ptb"

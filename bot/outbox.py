@@ -1,10 +1,17 @@
 """Delivery of outbox rows through a channel's send function, within its limits.
 
 Rows are written in the same transaction as the state change; delivery runs
-right after the commit and in a loop that retries what is left. A row is
-marked sent only after its send returned, so a crash in between sends it
-again rather than losing it (at least once). Each chat's messages go out in
-order; a failed send holds that chat's later messages back until it succeeds.
+right after the commit and in a loop that retries what is left. A sender
+*claims* a small batch of due rows (status "sending" until a lease runs out;
+on PostgreSQL with FOR UPDATE SKIP LOCKED, so several processes never take the
+same row), reserves that many slots on the channel's shared clock (the
+`send_rates` row, so the global rate holds across processes), sends them at
+their slots, then records every outcome in one transaction. A row is marked
+sent only after its send returned, so a crash in between sends it again once
+the lease runs out rather than losing it (at least once): at most one batch
+(`Limits.batch`) per killed process is sent twice. Each chat's messages go out
+in order: a chat's later row is never taken while an earlier one waits.
+Conversation replies (priority 0) go before surveys and announcements.
 """
 
 from __future__ import annotations
@@ -12,6 +19,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
+import os
+import socket
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -25,40 +35,66 @@ from storage.db import Database
 Send = Callable[[str, Reply], Awaitable[str | None]]
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
+REPLY, SURVEY, BROADCAST = 0, 5, 10  # priorities: lower goes first
 
 
-def backoff(attempts: int) -> timedelta:
-    """2 s, 4 s, 8 s ... capped at 5 minutes."""
-    return timedelta(seconds=min(2 ** (attempts + 1), 300))
+def backoff(attempts: int, base: float = 2.0) -> timedelta:
+    """2 s, 4 s, 8 s ... capped at 5 minutes (with the default base)."""
+    return timedelta(seconds=min(base * 2 ** attempts, 300))
 
 
 @dataclass(frozen=True)
 class Limits:
     """A platform's sending limits; None means unlimited (console, simulator)."""
 
-    per_second: float | None = None  # all chats together
+    per_second: float | None = None  # all chats together, across processes
     chat_interval: float = 0.0  # seconds between two messages to one private chat
     group_per_minute: int | None = None  # messages to one group chat
+    lease: float = 60.0  # seconds a claimed row stays this sender's (longer than a send)
+    max_attempts: int = MAX_ATTEMPTS  # failed sends of one row before it is given up
+    backoff_base: float = 2.0  # seconds before the first retry; doubles each time
+
+    @property
+    def batch(self) -> int:
+        """Rows claimed at once: about a quarter of a second's worth, 1 to 100. It is also
+        the most one killed process can send twice."""
+        if not self.per_second:
+            return 100
+        return max(1, min(100, math.ceil(self.per_second / 4)))
+
+
+@dataclass
+class Outcome:
+    row_id: int
+    chat_id: str
+    ref: str | None = None
+    error: Exception | None = None
+    attempts: int = 0
+    released: bool = False  # never sent: a 429 came while it waited for its slot
 
 
 class Outbox:
     def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
         self.db, self.clock = db, clock
 
-    async def deliver(self, channel: str, send: Send) -> int:
+    async def deliver(self, channel: str, send: Send,
+                      on_batch: Callable[[], Awaitable[object]] | None = None) -> int:
         """Send what is due now, with no limits (console and simulator)."""
-        return await Sender(self, channel, send, Limits()).drain()
+        return await Sender(self, channel, send, Limits(), on_batch).drain()
 
 
 class Sender:
-    """Delivers one channel's rows, oldest first within each priority, within its limits."""
+    """Delivers one channel's rows, by priority then age, within its limits."""
 
-    def __init__(self, outbox: Outbox, channel: str, send: Send, limits: Limits) -> None:
+    def __init__(self, outbox: Outbox, channel: str, send: Send, limits: Limits,
+                 on_batch: Callable[[], Awaitable[object]] | None = None) -> None:
         self.outbox, self.channel, self.send, self.limits = outbox, channel, send, limits
-        self._next_slot = 0.0  # monotonic time of the next global sending slot
+        self.name = f"{socket.gethostname()}:{os.getpid()}"
+        self.on_batch = on_batch  # after each batch is recorded (broadcasts that ended)
         self._chat_free: dict[str, float] = {}  # monotonic time each chat may get a message
         self._paused_until = 0.0
         self._wake = asyncio.Event()
+        self._slots = asyncio.Semaphore(32)  # sends in flight at once
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next tick."""
@@ -77,74 +113,105 @@ class Sender:
 
     async def drain(self) -> int:
         """Send every row that is due and allowed now; returns how many were sent."""
-        sent, held = 0, set()
-        while True:
-            db, clock = self.outbox.db, self.outbox.clock
-            if time.monotonic() < self._paused_until:
-                return sent
-            async with db.unit_of_work() as uow:
-                rows = [(r.id, r.chat_id, r.payload, r.attempts)
-                        for r in await uow.pending(self.channel, clock(), exclude=held)]
-            if not rows:
-                return sent
-            for row_id, chat_id, payload, attempts in rows:
-                if chat_id in held:
+        sent = 0
+        while time.monotonic() >= self._paused_until:
+            now = time.monotonic()
+            busy = {chat for chat, free in self._chat_free.items() if free - now > 0.05}
+            batch, first_slot = await self._claim(busy)
+            if not batch:
+                soonest = min((self._chat_free[c] for c in busy), default=None)
+                if soonest is None or soonest - now > 1.0:
+                    return sent
+                await asyncio.sleep(soonest - now)  # a chat's next message, after its interval
+                continue
+            outcomes = await self._send_batch(batch, first_slot)
+            sent += await self._record(outcomes)
+            if self.on_batch is not None:
+                await self.on_batch()
+        return sent
+
+    async def _claim(self, busy: set[str]) -> tuple[list, float]:
+        db, clock, limits = self.outbox.db, self.outbox.clock, self.limits
+        now = clock()
+        async with db.unit_of_work() as uow:
+            rows = await uow.take(self.channel, now, limits.batch,
+                                   now + timedelta(seconds=limits.lease), self.name, busy)
+            batch = [(r.id, r.chat_id, r.payload, r.attempts) for r in rows]
+            first = time.time()
+            if batch and limits.per_second:
+                first = await uow.reserve(self.channel, len(batch), limits.per_second, first)
+        return batch, first
+
+    async def _send_batch(self, batch: list, first_slot: float) -> list[Outcome]:
+        """Each row at its slot on the shared clock; several in flight at once."""
+        tasks: list[asyncio.Task] = []
+        outcomes: list[Outcome] = []
+        step = 1.0 / self.limits.per_second if self.limits.per_second else 0.0
+        for i, (row_id, chat_id, payload, attempts) in enumerate(batch):
+            wait = first_slot + i * step - time.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if time.monotonic() < self._paused_until:  # a 429 meanwhile: the rest waits
+                outcomes += [Outcome(r, c, released=True) for r, c, _, _ in batch[i:]]
+                break
+            self._chat_free[chat_id] = time.monotonic() + self._interval(chat_id)
+            await self._slots.acquire()
+            tasks.append(asyncio.create_task(self._send_one(row_id, chat_id, payload, attempts)))
+        return outcomes + list(await asyncio.gather(*tasks))
+
+    async def _send_one(self, row_id: int, chat_id: str, payload: dict,
+                        attempts: int) -> Outcome:
+        outcome = Outcome(row_id, chat_id, attempts=attempts)
+        try:
+            outcome.ref = await self.send(chat_id, Reply.from_dict(payload))
+        except RetryLater as exc:
+            self._paused_until = max(self._paused_until, time.monotonic() + exc.seconds)
+            log.warning("%s asks to wait %s s", self.channel, exc.seconds)
+            outcome.error = exc
+        except Exception as exc:  # the edge of a channel: sorted out in _record
+            outcome.error = exc
+        finally:
+            self._slots.release()
+        return outcome
+
+    async def _record(self, outcomes: list[Outcome]) -> int:
+        """Every outcome of a batch in one transaction; the number sent."""
+        db, clock, limits = self.outbox.db, self.outbox.clock, self.limits
+        now = clock()
+        sent = {o.row_id: o.ref for o in outcomes if o.error is None and not o.released}
+        async with db.unit_of_work() as uow:
+            await uow.sent(sent, now)
+            await uow.give_back([o.row_id for o in outcomes if o.released])
+            for o in outcomes:
+                exc = o.error
+                if exc is None:
                     continue
-                wait = self._chat_free.get(chat_id, 0.0) - time.monotonic()
-                if wait > 0.05:
-                    held.add(chat_id)  # not yet: its later messages wait too, to keep order
-                    continue
-                await self._global_slot()
-                if not await self._send_one(row_id, chat_id, payload, attempts):
-                    held.add(chat_id)
-                    if time.monotonic() < self._paused_until:
-                        return sent
-                    continue
-                sent += 1
-                self._chat_free[chat_id] = time.monotonic() + self._interval(chat_id)
+                if isinstance(exc, RetryLater):  # not the message's fault: no attempt counted
+                    await uow.postpone(o.row_id, now + timedelta(seconds=exc.seconds), str(exc))
+                    if limits.per_second:  # every process waits: push the shared clock
+                        await uow.reserve(self.channel, 0, limits.per_second, time.time(),
+                                          pause=exc.seconds)
+                elif isinstance(exc, Unreachable):
+                    log.warning("%s chat unreachable (row %s): %s", self.channel, o.row_id, exc)
+                    await uow.mark_unreachable(self.channel, o.chat_id,
+                                               f"{type(exc).__name__}: {exc}")
+                elif isinstance(exc, Rejected):
+                    log.error("%s rejected row %s: %s", self.channel, o.row_id, exc)
+                    await uow.mark_failed(o.row_id, f"Rejected: {exc}", None)
+                else:  # network trouble, a server error: retried, a bounded number of times
+                    give_up = o.attempts + 1 >= limits.max_attempts
+                    log.warning("%s row %s failed (attempt %s%s): %s", self.channel, o.row_id,
+                                o.attempts + 1, ", giving up" if give_up else "",
+                                type(exc).__name__)
+                    retry_at = None if give_up else now + backoff(o.attempts, limits.backoff_base)
+                    await uow.mark_failed(o.row_id, f"{type(exc).__name__}: {exc}", retry_at)
+        for o in outcomes:  # a failed chat waits before its next try, to keep order
+            if o.error is not None and not isinstance(o.error, RetryLater):
+                self._chat_free.pop(o.chat_id, None)
+        return len(sent)
 
     def _interval(self, chat_id: str) -> float:
         group = chat_id.startswith("-")  # Telegram group and channel ids are negative
         if group and self.limits.group_per_minute:
             return 60.0 / self.limits.group_per_minute
         return self.limits.chat_interval
-
-    async def _global_slot(self) -> None:
-        if not self.limits.per_second:
-            return
-        now = time.monotonic()
-        if self._next_slot > now:
-            await asyncio.sleep(self._next_slot - now)
-        self._next_slot = max(now, self._next_slot) + 1.0 / self.limits.per_second
-
-    async def _send_one(self, row_id: int, chat_id: str, payload: dict, attempts: int) -> bool:
-        db, clock = self.outbox.db, self.outbox.clock
-        try:
-            ref = await self.send(chat_id, Reply.from_dict(payload))
-        except RetryLater as exc:
-            self._paused_until = time.monotonic() + exc.seconds
-            log.warning("%s asks to wait %s s", self.channel, exc.seconds)
-            async with db.unit_of_work() as uow:  # not the message's fault: no attempt counted
-                await uow.postpone(row_id, clock() + timedelta(seconds=exc.seconds), str(exc))
-            return False
-        except Unreachable as exc:
-            log.warning("%s chat unreachable (row %s): %s", self.channel, row_id, exc)
-            async with db.unit_of_work() as uow:
-                await uow.mark_unreachable(self.channel, chat_id, f"{type(exc).__name__}: {exc}")
-            return False
-        except Rejected as exc:
-            log.error("%s rejected row %s: %s", self.channel, row_id, exc)
-            async with db.unit_of_work() as uow:
-                await uow.mark_failed(row_id, f"Rejected: {exc}", None)
-            return False
-        except Exception as exc:  # the edge of a channel: every other failure is retried
-            give_up = attempts + 1 >= MAX_ATTEMPTS
-            log.warning("%s row %s failed (attempt %s%s): %s", self.channel, row_id, attempts + 1,
-                        ", giving up" if give_up else "", type(exc).__name__)
-            retry_at = None if give_up else clock() + backoff(attempts)
-            async with db.unit_of_work() as uow:
-                await uow.mark_failed(row_id, f"{type(exc).__name__}: {exc}", retry_at)
-            return False
-        async with db.unit_of_work() as uow:
-            await uow.mark_sent([row_id], clock(), ref)
-        return True

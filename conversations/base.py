@@ -89,6 +89,7 @@ class Reply:
     document_id: int | None = None  # a stored document sent with the text (its caption)
     case_id: int | None = None  # to the staff group: the case it is about (its topic)
     open_topic: str | None = None  # to the staff group: create the case's topic with this title
+    announcement: bool = False  # a broadcast: sent without touching the chat's buttons
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -99,7 +100,7 @@ class Reply:
         }
         if self.contact_label:
             data["contact_label"] = self.contact_label
-        for key in ("document_id", "case_id", "open_topic"):
+        for key in ("document_id", "case_id", "open_topic", "announcement"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         return data
@@ -115,6 +116,7 @@ class Reply:
             document_id=data.get("document_id"),
             case_id=data.get("case_id"),
             open_topic=data.get("open_topic"),
+            announcement=bool(data.get("announcement")),
         )
 
 

@@ -4,7 +4,8 @@ and to beneficiaries. Pure: parsing and wording only; handlers/staff.py acts.
 Staff commands work as text on every channel (and as buttons where there are
 buttons): /queue, /claim N, /release, /transfer NAME, /cases, /switch N,
 /note TEXT, /canned [KEY], /file [full], /request NUMBER STATUS [note],
-/close, /help; admins also /staff and /audit. Anything else a researcher
+/close, /help; admins also /staff, /audit, /report and the announcement
+commands (/broadcast, /broadcasts and the buttons that compose one). Anything else a researcher
 writes goes to the beneficiary of their current case.
 """
 
@@ -18,10 +19,13 @@ from conversations.base import RIYADH, CaseView, Choice, Context, Event, Reply, 
 from conversations.fields import N_
 from conversations.profile import WorkingHours
 
+# Announcements (admins): typed, or pressed as buttons while composing and following one.
+BROADCAST_COMMANDS = ("/broadcast", "/broadcasts", "/broadcast_cancel", "/bc_pick", "/bc_add",
+                      "/bc_field", "/bc_send", "/bc_pause", "/bc_resume", "/bc_cancel")
 STAFF_COMMANDS = ("/queue", "/claim", "/release", "/transfer", "/cases", "/switch", "/note",
                   "/canned", "/file", "/doc", "/request", "/close", "/help", "/staff", "/audit",
-                  "/report")
-ADMIN_ONLY = frozenset({"/staff", "/audit", "/report"})
+                  "/report", *BROADCAST_COMMANDS)
+ADMIN_ONLY = frozenset({"/staff", "/audit", "/report", *BROADCAST_COMMANDS})
 
 # The request lifecycle (docs/architecture.md): which status may follow which.
 LIFECYCLE: dict[str, tuple[str, ...]] = {
@@ -112,6 +116,8 @@ def help_text(staff: StaffView, lang: str, ctx: Context) -> Reply:
     if staff.role == "admin":
         text += "\n" + _("Admins: /staff lists the team, /audit shows the latest audit entries, "
                         "/report [FROM] [TO] [staff] sends the board report (this month by default).")
+        text += "\n" + _("/broadcast: a new announcement to beneficiaries; /broadcast N: how "
+                         "announcement N is going (pause, resume, cancel); /broadcasts: the latest.")
     return Reply(text, (Choice("queue", _("📋 Queue")),))
 
 

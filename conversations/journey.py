@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from conversations import desk, fields, intake, render, survey
+from conversations import broadcast, desk, fields, intake, render, survey
 from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
 from conversations.profile import FieldKind
 from conversations.state import (
@@ -21,6 +21,7 @@ from conversations.state import (
     OpenCase,
     ProvideInfo,
     RecordConsent,
+    SetAnnouncements,
     SetLanguage,
     ShowStatus,
     State,
@@ -37,7 +38,8 @@ from conversations.text import clean, fold
 RESUME_AFTER = timedelta(minutes=30)  # a longer silence mid-request earns a "welcome back"
 INTAKE_STEPS = {Step.FIELD, Step.SENSITIVE, Step.OFFER_HUMAN, Step.SUMMARY, Step.EDIT,
                 Step.SIGNATURE}
-COMMANDS = {"/start", "/menu", "/status", "/cancel", "/help", "/language"}
+COMMANDS = {"/start", "/menu", "/status", "/cancel", "/help", "/language", "/stop",
+            "/subscribe"}
 
 
 def step(state: State, event: Event, ctx: Context) -> Transition:
@@ -52,6 +54,12 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
     command = _command(event)
     away = state.touched is not None and ctx.now - state.touched >= RESUME_AFTER
     state.touched = ctx.now
+    wanted = broadcast.wants(event, ctx)
+    if wanted is not None:  # announcements on or off; the conversation stays where it was
+        said = broadcast.subscribed if wanted else broadcast.stopped
+        talking = state.step == Step.CASE and ctx.case is not None and ctx.case.status == "claimed"
+        again = [] if talking else [prompt(state, ctx)]
+        return Transition(state, [said(state.lang, ctx), *again], [SetAnnouncements(wanted)])
     if state.step == Step.CASE and ctx.case is not None and ctx.case.status == "claimed":
         # Talking with a researcher: the bot's own flows pause; everything goes to them.
         return Transition(state, [], [AddToCase(event.describe(), event.file)])

@@ -82,6 +82,13 @@ class Forget:
 
 
 @dataclass(frozen=True)
+class SetAnnouncements:
+    """/stop (False) or /subscribe (True): announcements only, never replies."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class SetLanguage:
     lang: str
 
@@ -156,6 +163,7 @@ class SubmitFeedback:
 Action = (
     RecordConsent | Forget | SetLanguage | StoreDocument | DiscardDraft | SubmitRequest
     | ShowStatus | OpenCase | AddToCase | ProvideInfo | SubmitSurvey | SubmitFeedback
+    | SetAnnouncements
 )
 
 

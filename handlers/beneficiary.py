@@ -38,6 +38,7 @@ from conversations.state import (
     OpenCase,
     ProvideInfo,
     RecordConsent,
+    SetAnnouncements,
     SetLanguage,
     ShowStatus,
     State,
@@ -109,6 +110,7 @@ class BeneficiaryHandler:
             said = journey.loggable(state, inbound.event, ctx)
             if who.beneficiary_id is not None:  # logged first: a case opened now includes it
                 await uow.log_message(who.beneficiary_id, "in", said, now)
+                await uow.reachable_again(who.beneficiary_id)
             replies: list[Reply] = []
             for action in transition.actions:
                 result = await self._apply(action, uow, who, transition.state, now)
@@ -175,6 +177,13 @@ class BeneficiaryHandler:
                 who.forget = True
             case SetLanguage():
                 await uow.set_language(self._id(who), action.lang)
+            case SetAnnouncements():
+                withdrawn = await uow.set_announcements(self._id(who), action.on, now)
+                await uow.audit(m.AuditEntry(
+                    at=now, actor=f"{who.channel}:{who.sender_id}", role="beneficiary",
+                    action="announcements_on" if action.on else "announcements_off",
+                    allowed=True, beneficiary_id=self._id(who),
+                    detail=f"{withdrawn} waiting announcements withdrawn" if withdrawn else None))
             case StoreDocument():
                 f = action.file
                 await uow.add_document(m.Document(

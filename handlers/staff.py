@@ -20,6 +20,7 @@ from conversations.state import State, Step
 from conversations.text import ascii_digits
 from handlers import surveys
 from handlers.beneficiary import beneficiary_name
+from handlers.broadcasts import AnnouncementDesk
 from storage import models as m
 from storage.db import Database
 from storage.repositories import UnitOfWork
@@ -57,7 +58,7 @@ class StaffHandler:
                 await uow.enqueue(staff.channel, inbound.chat_id, reply.to_dict(), now)
 
 
-class Desk:
+class Desk(AnnouncementDesk):
     """One staff event: the command, its checks, its effects, its audit entry."""
 
     def __init__(self, uow: UnitOfWork, staff: StaffView, ctx: Context, lang: str,
@@ -71,6 +72,11 @@ class Desk:
             return await self.in_group(inbound)
         command = desk.parse(inbound.event)
         if command is None:
+            if self.staff.role == "admin":  # composing an announcement?
+                draft = await self.uow.draft_of(self.staff.id)
+                if draft is not None and draft.stage and (
+                        draft.stage == "content" or draft.stage.startswith("value:")):
+                    return await self.draft_input(draft, inbound.event)
             return await self.relay(inbound)
         if command.name in desk.ADMIN_ONLY and self.staff.role != "admin":
             await self.audit(command.name.lstrip("/"), allowed=False, detail="admin only")

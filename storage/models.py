@@ -10,6 +10,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -65,6 +66,8 @@ class Beneficiary(Base):
     language: Mapped[str] = mapped_column(String(5), default="ar")
     unreachable: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime]
+    # set when they sent /stop: no announcements (replies about their requests still go)
+    announcements_off_at: Mapped[datetime | None]
 
 
 class Identity(Base):
@@ -326,7 +329,9 @@ class OutboxMessage(Base):
     """A reply waiting to be delivered (written in the same transaction as the state)."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_pending", "status", "channel", "priority", "id"),)
+    __table_args__ = (Index("ix_outbox_pending", "status", "channel", "priority", "id"),
+                      Index("ix_outbox_chat", "channel", "chat_id", "status", "id"),
+                      Index("ix_outbox_broadcast", "broadcast_id", "status"))
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
@@ -341,6 +346,44 @@ class OutboxMessage(Base):
     has_choices: Mapped[bool] = mapped_column(Boolean, default=False)
     message_ref: Mapped[str | None] = mapped_column(String(64))  # the platform's message id
     case_id: Mapped[int | None] = mapped_column(Integer)  # a message about a case, to staff
+    broadcast_id: Mapped[int | None] = mapped_column(Integer)  # one recipient's copy
+    beneficiary_id: Mapped[int | None] = mapped_column(Integer)  # (broadcast rows) to whom
+    # a sender took it (status "sending"); past this time another sender may take it again
+    claimed_until: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(60))  # host:pid of that sender
+
+
+class Broadcast(Base):
+    """An announcement to a segment of beneficiaries: composed, confirmed, then sent as
+    outbox rows (one per recipient) at a lower priority than conversation replies."""
+
+    __tablename__ = "broadcasts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # draft -> sending <-> paused -> done | cancelled
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    stage: Mapped[str | None] = mapped_column(String(60))  # (a draft) what it waits for
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))  # None: the shell
+    actor: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str] = mapped_column(Text, default="")
+    document_id: Mapped[int | None] = mapped_column(Integer)  # a photo or file, the text its caption
+    segment: Mapped[dict[str, Any]]
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime]
+    started_at: Mapped[datetime | None]
+    finished_at: Mapped[datetime | None]
+    # where the delivery report goes when it ends (the admin's chat)
+    report_channel: Mapped[str | None] = mapped_column(String(20))
+    report_chat: Mapped[str | None] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(5), default="ar")  # the admin's
+
+
+class SendRate(Base):
+    """A channel's shared sending clock: every sender process reserves its slots here, so
+    the global rate holds across processes."""
+
+    __tablename__ = "send_rates"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    next_at: Mapped[float] = mapped_column(Float)  # epoch seconds of the next free slot
 
 
 class Counter(Base):

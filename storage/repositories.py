@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import and_, case, delete, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -254,27 +254,76 @@ class UnitOfWork:
                             has_choices=bool(payload.get("choices")), case_id=payload.get("case_id"))
         )
 
+    def _due(self, channel: str, now: datetime) -> Any:
+        """Rows a sender may take now: pending and due, or taken by a sender whose claim
+        ran out (it died mid-send); never a row of a chat while a row that goes before it
+        (by priority, then age) is still waiting or being sent, so one chat's messages
+        never overtake each other and a chat gets one message at a time; never a
+        row of a paused or cancelled broadcast, nor an announcement to someone who stopped
+        them."""
+        row, earlier = m.OutboxMessage, aliased(m.OutboxMessage)
+        takeable = or_(and_(row.status == "pending", row.available_at <= now),
+                       and_(row.status == "sending", row.claimed_until < now))
+        blocked = select(earlier.id).where(
+            earlier.channel == channel, earlier.chat_id == row.chat_id,
+            or_(earlier.priority < row.priority,
+                and_(earlier.priority == row.priority, earlier.id < row.id)),
+            earlier.status.in_(("pending", "sending"))).exists()
+        live = select(m.Broadcast.id).where(m.Broadcast.id == row.broadcast_id,
+                                            m.Broadcast.status == "sending").exists()
+        stopped = select(m.Beneficiary.id).where(
+            m.Beneficiary.id == row.beneficiary_id,
+            m.Beneficiary.announcements_off_at.is_not(None)).exists()
+        return (select(row).where(row.channel == channel, takeable, ~blocked)
+                .where(or_(row.broadcast_id.is_(None), and_(live, ~stopped)))
+                .order_by(row.priority, row.id))
+
     async def pending(self, channel: str, now: datetime, limit: int = 100,
                       exclude: set[str] | frozenset[str] = frozenset()) -> list[m.OutboxMessage]:
-        """Rows due now, by priority then age; a chat with an earlier row still waiting
-        (not yet due) is left out so that its messages never overtake each other."""
-        earlier = aliased(m.OutboxMessage)
-        still_waiting = (
-            select(earlier.id).where(
-                earlier.status == "pending", earlier.channel == channel,
-                earlier.chat_id == m.OutboxMessage.chat_id, earlier.id < m.OutboxMessage.id,
-                earlier.available_at > now,
-            ).exists()
-        )
-        stmt = (
-            select(m.OutboxMessage)
-            .where(m.OutboxMessage.status == "pending", m.OutboxMessage.channel == channel,
-                   m.OutboxMessage.available_at <= now, ~still_waiting)
-            .order_by(m.OutboxMessage.priority, m.OutboxMessage.id).limit(limit)
-        )
+        """The rows a sender would take now (first of each chat), by priority then age."""
+        stmt = self._due(channel, now).limit(limit)
         if exclude:
             stmt = stmt.where(m.OutboxMessage.chat_id.not_in(exclude))
         return list((await self.session.execute(stmt)).scalars())
+
+    async def take(self, channel: str, now: datetime, limit: int, until: datetime, by: str,
+                    exclude: set[str] | frozenset[str] = frozenset()) -> list[m.OutboxMessage]:
+        """Take up to `limit` due rows for this sender until `until`. On PostgreSQL rows
+        another process is taking are skipped (FOR UPDATE SKIP LOCKED), so no row is
+        taken twice; SQLite serialises writers."""
+        stmt = self._due(channel, now).limit(limit).with_for_update(
+            skip_locked=True, of=m.OutboxMessage)
+        if exclude:
+            stmt = stmt.where(m.OutboxMessage.chat_id.not_in(exclude))
+        rows = list((await self.session.execute(stmt)).scalars())
+        if rows:
+            await self.session.execute(
+                update(m.OutboxMessage).where(m.OutboxMessage.id.in_([r.id for r in rows]))
+                .values(status="sending", claimed_until=until, claimed_by=by[:60]))
+        return rows
+
+    async def give_back(self, ids: list[int]) -> None:
+        """Taken but not sent (the platform asked to wait): back to the queue, as they were."""
+        if ids:
+            await self.session.execute(
+                update(m.OutboxMessage).where(m.OutboxMessage.id.in_(ids),
+                                              m.OutboxMessage.status == "sending")
+                .values(status="pending", claimed_until=None))
+
+    async def reserve(self, channel: str, count: int, per_second: float, now: float,
+                      pause: float = 0.0) -> float:
+        """Reserve `count` sending slots on the channel's shared clock; the time (epoch
+        seconds) of the first. `pause` pushes the clock at least that far ahead (a 429)."""
+        await self.session.execute(
+            self._insert(m.SendRate).values(channel=channel, next_at=now).on_conflict_do_nothing())
+        span = count / per_second
+        floor = now + pause
+        rate = m.SendRate
+        new_next = case((rate.next_at > floor, rate.next_at), else_=floor) + span
+        result = await self.session.execute(
+            update(rate).where(rate.channel == channel).values(next_at=new_next)
+            .returning(rate.next_at))
+        return float(result.scalar_one()) - span
 
     async def mark_sent(self, ids: list[int], now: datetime, ref: str | None = None) -> None:
         """Delivered: the text is dropped (it may hold personal data), the record stays,
@@ -283,21 +332,31 @@ class UnitOfWork:
             await self.session.execute(
                 update(m.OutboxMessage).where(m.OutboxMessage.id.in_(ids))
                 .values(status="sent", sent_at=now, attempts=m.OutboxMessage.attempts + 1,
-                        payload={}, message_ref=ref)
+                        payload={}, message_ref=ref, claimed_until=None)
             )
+
+    async def sent(self, refs: dict[int, str | None], now: datetime) -> None:
+        """Several rows delivered, each with its platform id (one statement per row)."""
+        if refs:
+            await self.session.execute(update(m.OutboxMessage), [
+                {"id": row_id, "status": "sent", "sent_at": now, "payload": {},
+                 "message_ref": ref, "claimed_until": None} for row_id, ref in refs.items()])
+            await self.session.execute(
+                update(m.OutboxMessage).where(m.OutboxMessage.id.in_(list(refs)))
+                .values(attempts=m.OutboxMessage.attempts + 1))
 
     async def postpone(self, row_id: int, until: datetime, why: str) -> None:
         await self.session.execute(
             update(m.OutboxMessage).where(m.OutboxMessage.id == row_id)
-            .values(available_at=until, error=why[:500]))
+            .values(available_at=until, error=why[:500], status="pending", claimed_until=None))
 
     async def mark_unreachable(self, channel: str, chat_id: str, why: str) -> None:
         """The person blocked the bot: stop sending to this chat and note it on them."""
         await self.session.execute(
             update(m.OutboxMessage)
             .where(m.OutboxMessage.channel == channel, m.OutboxMessage.chat_id == chat_id,
-                   m.OutboxMessage.status == "pending")
-            .values(status="unreachable", error=why[:500], payload={}))
+                   m.OutboxMessage.status.in_(("pending", "sending")))
+            .values(status="unreachable", error=why[:500], payload={}, claimed_until=None))
         people = select(m.Identity.beneficiary_id).where(
             m.Identity.channel == channel, m.Identity.chat_id == chat_id)
         await self.session.execute(
@@ -317,8 +376,124 @@ class UnitOfWork:
         await self.session.execute(
             update(m.OutboxMessage).where(m.OutboxMessage.id == row_id).values(
                 attempts=m.OutboxMessage.attempts + 1, error=error[:500],
-                status="pending" if retry_at else "failed",
+                status="pending" if retry_at else "failed", claimed_until=None,
                 available_at=retry_at or m.OutboxMessage.available_at))
+
+    # announcements -------------------------------------------------------
+    async def set_announcements(self, beneficiary_id: int, on: bool, now: datetime) -> int:
+        """Stop or restart announcements; stopping also withdraws the copies still waiting.
+        Returns how many waiting copies were withdrawn."""
+        await self.session.execute(
+            update(m.Beneficiary).where(m.Beneficiary.id == beneficiary_id)
+            .values(announcements_off_at=None if on else now))
+        if on:
+            return 0
+        result = await self.session.execute(
+            update(m.OutboxMessage).where(m.OutboxMessage.beneficiary_id == beneficiary_id,
+                                          m.OutboxMessage.broadcast_id.is_not(None),
+                                          m.OutboxMessage.status == "pending")
+            .values(status="cancelled", payload={}, error="stopped announcements"))
+        return result.rowcount or 0
+
+    async def reachable_again(self, beneficiary_id: int) -> None:
+        """They wrote to us: whatever blocked delivery before is over."""
+        await self.session.execute(
+            update(m.Beneficiary).where(m.Beneficiary.id == beneficiary_id,
+                                        m.Beneficiary.unreachable.is_(True))
+            .values(unreachable=False))
+
+    async def audience(self) -> list[tuple[int, str, bool, bool, str, str]]:
+        """Every beneficiary with a channel: (id, language, unreachable, stopped, channel,
+        chat) on their first channel."""
+        first = (select(func.min(m.Identity.id).label("id"))
+                 .group_by(m.Identity.beneficiary_id).subquery())
+        stmt = (select(m.Beneficiary.id, m.Beneficiary.language, m.Beneficiary.unreachable,
+                       m.Beneficiary.announcements_off_at, m.Identity.channel, m.Identity.chat_id)
+                .join(m.Identity, m.Identity.beneficiary_id == m.Beneficiary.id)
+                .join(first, first.c.id == m.Identity.id).order_by(m.Beneficiary.id))
+        return [(r[0], r[1], bool(r[2]), r[3] is not None, r[4], r[5])
+                for r in (await self.session.execute(stmt)).all()]
+
+    async def request_facts(self, statuses: list[str], services: list[str]
+                            ) -> list[tuple[int, str, str, dict[str, Any]]]:
+        """(beneficiary, status, service, fields) of requests, narrowed in SQL where it can."""
+        stmt = select(m.Request.beneficiary_id, m.Request.status, m.Request.service,
+                      m.Request.fields)
+        if statuses:
+            stmt = stmt.where(m.Request.status.in_(statuses))
+        if services:
+            stmt = stmt.where(m.Request.service.in_(services))
+        return [(r[0], r[1], r[2], r[3]) for r in (await self.session.execute(stmt)).all()]
+
+    async def with_open_case(self) -> set[int]:
+        stmt = select(m.Case.beneficiary_id).where(m.Case.status != "closed")
+        return set((await self.session.execute(stmt)).scalars())
+
+    async def add_broadcast(self, row: m.Broadcast) -> m.Broadcast:
+        self.session.add(row)
+        await self.session.flush()
+        return row
+
+    async def broadcast(self, broadcast_id: int, lock: bool = False) -> m.Broadcast | None:
+        stmt = select(m.Broadcast).where(m.Broadcast.id == broadcast_id)
+        if lock:
+            stmt = stmt.with_for_update()
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def draft_of(self, staff_id: int) -> m.Broadcast | None:
+        stmt = (select(m.Broadcast).where(m.Broadcast.created_by == staff_id,
+                                          m.Broadcast.status == "draft")
+                .order_by(m.Broadcast.id.desc()).limit(1))
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def broadcasts(self, limit: int = 10) -> list[m.Broadcast]:
+        stmt = select(m.Broadcast).where(m.Broadcast.status != "draft").order_by(
+            m.Broadcast.id.desc()).limit(limit)
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def queue_copies(self, rows: list[dict[str, Any]]) -> None:
+        """A broadcast's outbox rows, written in one statement."""
+        if rows:
+            await self.session.execute(insert(m.OutboxMessage), rows)
+
+    async def delivery_counts(self, broadcast_id: int) -> dict[str, int]:
+        stmt = (select(m.OutboxMessage.status, func.count())
+                .where(m.OutboxMessage.broadcast_id == broadcast_id)
+                .group_by(m.OutboxMessage.status))
+        return {status: n for status, n in (await self.session.execute(stmt)).all()}
+
+    async def recently_sent(self, broadcast_id: int, since: datetime) -> int:
+        stmt = select(func.count()).select_from(m.OutboxMessage).where(
+            m.OutboxMessage.broadcast_id == broadcast_id, m.OutboxMessage.status == "sent",
+            m.OutboxMessage.sent_at >= since)
+        return int((await self.session.execute(stmt)).scalar_one())
+
+    async def move_broadcast(self, broadcast_id: int, from_: tuple[str, ...], to: str,
+                             now: datetime) -> bool:
+        """Change a broadcast's status if it is in one of `from_`; a cancel withdraws the
+        copies still waiting. One conditional UPDATE: two admins cannot both win."""
+        values: dict[str, Any] = {"status": to}
+        if to in ("done", "cancelled"):
+            values["finished_at"] = now
+        result = await self.session.execute(
+            update(m.Broadcast).where(m.Broadcast.id == broadcast_id,
+                                      m.Broadcast.status.in_(from_)).values(**values))
+        if result.rowcount != 1:
+            return False
+        if to == "cancelled":
+            await self.session.execute(
+                update(m.OutboxMessage).where(m.OutboxMessage.broadcast_id == broadcast_id,
+                                              m.OutboxMessage.status == "pending")
+                .values(status="cancelled", payload={}, error="broadcast cancelled"))
+        return True
+
+    async def ended_broadcasts(self) -> list[int]:
+        """Broadcasts still sending with no copy left waiting or in flight."""
+        left = select(m.OutboxMessage.id).where(
+            m.OutboxMessage.broadcast_id == m.Broadcast.id,
+            m.OutboxMessage.status.in_(("pending", "sending"))).exists()
+        stmt = select(m.Broadcast.id).where(m.Broadcast.status == "sending", ~left)
+        return list((await self.session.execute(stmt)).scalars())
 
     # staff, the desk and the audit log ----------------------------------
     async def staff_member(self, channel: str, sender_id: str) -> StaffView | None:

@@ -47,7 +47,7 @@ async def run(app: App, sender: str = "console") -> None:
 
     inbound = InboundEvent(CHANNEL, sender, sender, Event("text", text="/start"))
     await app.router.handle(inbound)
-    await app.outbox.deliver(CHANNEL, send)
+    await app.outbox.deliver(CHANNEL, send, app.broadcasts.finish)
     while True:
         try:
             line = await asyncio.to_thread(input, "> ")
@@ -58,4 +58,4 @@ async def run(app: App, sender: str = "console") -> None:
             continue
         await app.router.handle(InboundEvent(CHANNEL, sender, sender, to_event(line)))
         await app.scheduler.tick()  # a due survey reminder shows up with the next reply
-        await app.outbox.deliver(CHANNEL, send)
+        await app.outbox.deliver(CHANNEL, send, app.broadcasts.finish)

@@ -111,5 +111,5 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
         else:
             await app.router.handle(inbound)
         await app.scheduler.tick()  # due survey reminders, stored in the database
-        await app.outbox.deliver(CHANNEL, send)
+        await app.outbox.deliver(CHANNEL, send, app.broadcasts.finish)
         emit({"ack": number})

@@ -77,11 +77,13 @@ async def _event(message: dict[str, Any], sender: str, uid: str, client: Telegra
         return Event("contact", contact=str(contact.get("phone_number", "")), contact_is_own=own)
     if photos := message.get("photo"):
         best = max(photos, key=lambda p: (p.get("width", 0) * p.get("height", 0), p.get("file_size", 0)))
-        return Event("file", file=await _file(best, f"photo-{uid}.jpg", "image/jpeg", client, max_bytes))
+        return Event("file", text=str(message.get("caption") or ""),
+                     file=await _file(best, f"photo-{uid}.jpg", "image/jpeg", client, max_bytes))
     if document := message.get("document"):
         name = document.get("file_name") or f"document-{uid}"
         mime = document.get("mime_type") or "application/octet-stream"
-        return Event("file", file=await _file(document, name, mime, client, max_bytes))
+        return Event("file", text=str(message.get("caption") or ""),
+                     file=await _file(document, name, mime, client, max_bytes))
     return Event("other")
 
 
@@ -123,7 +125,10 @@ def markup(reply: Reply) -> dict[str, Any]:
 
 
 def messages(reply: Reply) -> list[tuple[str, dict[str, Any] | None]]:
-    """The Bot API messages of one reply: its text in pieces, the buttons on the last."""
+    """The Bot API messages of one reply: its text in pieces, the buttons on the last.
+    An announcement carries no keyboard at all, so the buttons of the question the
+    person is answering stay where they are."""
     pieces = split(reply.text)
-    return [(p, markup(reply) if i == len(pieces) - 1 else None) for i, p in enumerate(pieces)]
+    last = None if reply.announcement else markup(reply)
+    return [(p, last if i == len(pieces) - 1 else None) for i, p in enumerate(pieces)]
 

@@ -24,8 +24,9 @@ class TelegramService:
     def __init__(self, app: App, client: TelegramClient, settings: Settings) -> None:
         self.app, self.client, self.settings = app, client, settings
         limits = Limits(settings.telegram_rate, settings.telegram_chat_interval,
-                        settings.telegram_group_per_minute)
-        self.sender = Sender(app.outbox, CHANNEL, self._send, limits)
+                        settings.telegram_group_per_minute, settings.outbox_lease,
+                        settings.outbox_max_attempts, settings.outbox_backoff)
+        self.sender = Sender(app.outbox, CHANNEL, self._send, limits, app.broadcasts.finish)
         self.max_bytes = int(app.profile.max_file_mb * 1024 * 1024)
 
     async def start(self) -> dict[str, Any]:
