@@ -379,5 +379,158 @@ def report(start: Annotated[str, typer.Option("--from", help="First day, YYYY-MM
         typer.echo(str(path))
 
 
+@cli.command("broadcast")
+def broadcast_cmd(
+        text_file: Annotated[str, typer.Option("--text-file", help="The announcement, UTF-8 text.")],
+        segment: Annotated[list[str] | None, typer.Option(
+            "--segment", help="Who receives it; repeat to combine (all must hold): "
+            "status=submitted,approved  service=KEY  open-case  FIELD=VALUE (district=العزيزية). "
+            "Without it: everyone reachable.")] = None,
+        attach: Annotated[str | None, typer.Option(help="A photo (JPEG/PNG) or PDF to send "
+                                                   "with it; the text becomes its caption.")] = None,
+        dry_run: Annotated[bool, typer.Option("--dry-run", help="Show who it reaches and what "
+                                              "they see; write and send nothing.")] = False,
+        yes: Annotated[bool, typer.Option("--yes", help="Do not ask before sending.")] = False,
+        watch: Annotated[bool, typer.Option(help="Stay and show progress until it ends (and "
+                                            "send from this process too when Telegram is "
+                                            "configured).")] = True,
+        db: Db = None, profile: ProfileOpt = None) -> None:
+    """Send an announcement to beneficiaries, within the platforms' rate limits."""
+    import hashlib
+    import mimetypes
+    from pathlib import Path
+
+    from bot.channels import sniff
+    from conversations import broadcast
+    from conversations.base import Context
+    from handlers import broadcasts
+    from storage import models as m
+
+    try:
+        text = Path(text_file).read_text(encoding="utf-8").strip()
+    except (OSError, UnicodeDecodeError) as exc:
+        typer.echo(f"--text-file: cannot read {text_file}: {exc}", err=True)
+        raise typer.Exit(2) from None
+    content = None
+    if attach:
+        try:
+            content = Path(attach).read_bytes()
+        except OSError as exc:
+            typer.echo(f"--attach: cannot read {attach}: {exc}", err=True)
+            raise typer.Exit(2) from None
+        mime = sniff(content, mimetypes.guess_type(attach)[0] or "application/octet-stream")
+        if mime not in broadcasts.FILE_TYPES:
+            typer.echo(f"--attach: {attach} is {mime}; send a JPEG, PNG or PDF", err=True)
+            raise typer.Exit(2)
+    config = settings(database_url=db, profile=profile)
+    console = Console()
+
+    async def body(app: App) -> None:
+        ctx = Context(app.profile, datetime.now(UTC), "cli", app.translations)
+        problem = broadcast.content_problem(text, content is not None, "en", ctx)
+        if problem:
+            typer.echo(f"--text-file: {problem}", err=True)
+            raise typer.Exit(2)
+        try:
+            wanted = broadcast.parse_segment(segment or [], app.profile)
+        except broadcast.SegmentError as exc:
+            typer.echo(f"--segment: {exc}", err=True)
+            raise typer.Exit(2) from None
+        async with app.db.unit_of_work() as uow:
+            people, left_out = await broadcasts.audience(uow, wanted)
+        console.print(f"Recipients: {len(people)} (left out, stopped or blocked: {left_out})")
+        console.print(broadcast.describe(wanted, "en", ctx))
+        console.rule("What an Arabic-speaking beneficiary sees")
+        console.print(broadcast.message(text, "ar", ctx).text, markup=False, highlight=False)
+        console.rule()
+        if dry_run or not people:
+            if not people:
+                console.print("Nobody matches: nothing was written.")
+            return
+        if not yes:
+            if not sys.stdin.isatty():
+                typer.echo("add --yes to send without being asked", err=True)
+                raise typer.Exit(2)
+            if not typer.confirm(f"Send to {len(people)} beneficiaries?"):
+                raise typer.Exit(1)
+        now = datetime.now(UTC)
+        async with app.db.unit_of_work() as uow:
+            doc_id = None
+            if content is not None:
+                doc = m.Document(beneficiary_id=None, field_key="broadcast",
+                                 name=Path(attach or "file").name, mime=mime, size=len(content),
+                                 sha256=hashlib.sha256(content).hexdigest(), content=content,
+                                 created_at=now)
+                await uow.add_document(doc)
+                doc_id = doc.id
+            row = await uow.add_broadcast(m.Broadcast(
+                status="draft", actor="cli", segment=wanted.model_dump(), text=text,
+                document_id=doc_id, created_at=now, language="en"))
+            count = await broadcasts.launch(uow, row, ctx, now)
+            number = row.id
+        console.print(f"Announcement #{number}: {count} copies queued.")
+        if watch:
+            await _follow(app, config, number, count, console)
+
+    _run(db, profile, body)
+
+
+async def _follow(app: App, config: Any, number: int, total: int, console: Console) -> None:
+    """A progress bar until the broadcast ends; sends from here too when Telegram is set."""
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TaskProgressColumn,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
+    tasks: list[asyncio.Task] = []
+    client = None
+    if config.telegram_token is not None:
+        from bot.channels.telegram.client import make_client
+        from bot.channels.telegram.service import TelegramService
+        client = make_client(config.telegram_runtime, config.telegram_token.get_secret_value(),
+                             config.telegram_api_base)
+        await client.start()
+        tasks.append(asyncio.create_task(TelegramService(app, client, config).sender.run()))
+    else:
+        console.print("No Telegram token here: the running bot sends it (wasl run / wasl serve).")
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+               TaskProgressColumn(), TextColumn("{task.fields[rate]}"), TimeRemainingColumn())
+    counts: dict[str, int] = {}
+    status = "sending"
+    try:
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task(f"#{number}", total=total, rate="")
+            while status in ("sending", "paused"):
+                await app.broadcasts.finish()
+                async with app.db.unit_of_work() as uow:
+                    row = await uow.broadcast(number)
+                    counts = await uow.delivery_counts(number)
+                status = row.status if row else "done"
+                settled = sum(n for s, n in counts.items() if s not in ("pending", "sending"))
+                speed = bar.tasks[0].speed
+                bar.update(task, completed=settled, rate=f"{speed:.1f}/s" if speed else "",
+                           description=f"#{number} {status}: sent {counts.get('sent', 0)}, "
+                           f"failed {counts.get('failed', 0)}, "
+                           f"blocked {counts.get('unreachable', 0)}")
+                await asyncio.sleep(0.5)
+    finally:
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        if client is not None:
+            await client.close()
+    table = Table(title=f"Announcement #{number}: {status}")
+    for name in ("recipients", "sent", "failed", "blocked", "not sent", "left"):
+        table.add_column(name, justify="right")
+    table.add_row(str(total), str(counts.get("sent", 0)), str(counts.get("failed", 0)),
+                  str(counts.get("unreachable", 0)), str(counts.get("cancelled", 0)),
+                  str(counts.get("pending", 0) + counts.get("sending", 0)))
+    console.print(table)
+
+
 def main() -> None:
     cli()

@@ -15,7 +15,6 @@ from pydantic import BaseModel, Field
 from conversations import render
 from conversations.base import Choice, Context, Event, Reply
 from conversations.desk import LIFECYCLE
-from conversations.fields import N_
 from conversations.profile import FieldKind, FieldSpec, Profile
 from conversations.text import clean, fold
 
@@ -274,10 +273,8 @@ def progress(number: int, status: str, counts: dict[str, int], total: int, rate:
     """Where a broadcast stands, with the buttons that fit its state."""
     _ = ctx.tr(lang).gettext
     left = counts.get("pending", 0) + counts.get("sending", 0)
-    words = {"sending": _("sending"), "paused": _("paused"), "done": _("finished"),
-             "cancelled": _("cancelled"), "draft": _("being composed")}
     lines = [_("Announcement #{number}: {state}").format(number=number,
-                                                         state=words.get(status, status)),
+                                                         state=state_word(status, lang, ctx)),
              _("Recipients: {n}").format(n=total),
              _("Sent: {n}").format(n=counts.get("sent", 0)),
              _("Failed: {n}").format(n=counts.get("failed", 0)),
@@ -300,4 +297,8 @@ def progress(number: int, status: str, counts: dict[str, int], total: int, rate:
     return Reply("\n".join(lines), choices=choices)
 
 
-REPORT_LEAD = N_("Announcement #{number} has finished. Delivery report:")
+def state_word(status: str, lang: str, ctx: Context) -> str:
+    _ = ctx.tr(lang).gettext
+    words = {"sending": _("sending"), "paused": _("paused"), "done": _("finished"),
+             "cancelled": _("cancelled"), "draft": _("being composed")}
+    return words.get(status, status)

@@ -22,6 +22,7 @@ from storage.db import Database
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
+FILE_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf"})  # what one may carry
 
 
 @dataclass(frozen=True)
@@ -169,7 +170,8 @@ class AnnouncementDesk:
             counts = await self.uow.delivery_counts(row.id)
             lines.append(self._("#{number} {date}: {status}, {sent} of {total} sent").format(
                 number=row.id, date=row.created_at.astimezone(RIYADH).strftime("%Y-%m-%d"),
-                status=row.status, sent=counts.get("sent", 0), total=row.total))
+                status=broadcast.state_word(row.status, self.lang, self.ctx),
+                sent=counts.get("sent", 0), total=row.total))
         return [Reply("\n".join(lines))]
 
     async def do_broadcast_cancel(self, args: str) -> list[Reply]:
@@ -197,7 +199,7 @@ class AnnouncementDesk:
         if problem:
             return [Reply(problem)]
         if file is not None:
-            if file.mime not in ctx_file_types(self.ctx):
+            if file.mime not in FILE_TYPES:
                 return [Reply(self._("Please send a photo (JPEG or PNG) or a PDF document."))]
             doc = m.Document(beneficiary_id=None, field_key="broadcast", name=file.name,
                              mime=file.mime, size=file.size, sha256=file.sha256,
@@ -306,8 +308,3 @@ class AnnouncementDesk:
 
     async def do_bc_cancel(self, args: str) -> list[Reply]:
         return await self._move(args, ("sending", "paused"), "cancelled", "broadcast_cancel")
-
-
-def ctx_file_types(ctx: Context) -> set[str]:
-    """What an announcement may carry: a photo or a PDF."""
-    return {"image/jpeg", "image/png", "application/pdf"}
