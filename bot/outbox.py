@@ -94,7 +94,7 @@ class Sender:
         self._chat_free: dict[str, float] = {}  # monotonic time each chat may get a message
         self._paused_until = 0.0
         self._wake = asyncio.Event()
-        self._slots = asyncio.Semaphore(32)  # sends in flight at once
+        self._slots = asyncio.Semaphore(8)  # sends in flight at once (within the HTTP pool)
 
     def wake(self) -> None:
         """New rows were committed: look now rather than at the next tick."""
