@@ -115,8 +115,8 @@ class User:
     def contact(self, phone: str, owner: int | None = None) -> list[dict[str, Any]]:
         return self._exchange(self.fake.contact_update(self.uid, phone, owner))
 
-    def photo(self, content: bytes) -> list[dict[str, Any]]:
-        return self._exchange(self.fake.photo_update(self.uid, content))
+    def photo(self, content: bytes, caption: str = "") -> list[dict[str, Any]]:
+        return self._exchange(self.fake.photo_update(self.uid, content, caption))
 
     def document(self, content: bytes, name: str, mime: str, size: int | None = None):
         return self._exchange(self.fake.document_update(self.uid, content, name, mime, size))

@@ -17,6 +17,7 @@ from tests.e2e.telegram_bot import User, WaslProcess, buttons
 from tests.fakes.telegram import FakeTelegram
 
 ADMIN, RESEARCHER = 9001, 9002
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
 TEXT = "<b>توزيع</b> السلال الغذائية يوم الخميس ٥ ديسمبر *بعد العصر*"
 PG_URL = os.environ.get("WASL_TEST_DATABASE_URL")
 
@@ -122,6 +123,25 @@ def test_an_admin_composes_previews_and_sends_to_a_segment(fake, launch, db):
     assert any("للمشرفين فقط" in m["text"] for m in refused)
     assert '"allowed": false' in wasl("audit", "--json", "--actor", f"telegram:{RESEARCHER}",
                                       db=db).stdout
+
+
+@pytest.mark.parametrize("runtime", ["ptb", "aiogram"])
+def test_a_photo_announcement_is_uploaded_once(fake, launch, db, runtime):
+    uids = list(range(8001, 8013))
+    seed(db, [Person(u) for u in uids], staff=[(ADMIN, "Noura Admin", "admin")])
+    admin = User(fake, launch(runtime=runtime), ADMIN)
+    admin.say("/broadcast")
+    admin.photo(PNG, caption="موعد التوزيع")
+    admin.press("bc_pick:done")
+    admin.press("bc_send:")
+    wait_finished(db, 1)
+    photos = {str(c.params["chat_id"]): c.params for c in fake.called("sendPhoto")}
+    assert set(photos) == {str(u) for u in uids} | {str(ADMIN)}
+    assert all(p["caption"].startswith("موعد التوزيع") and "/stop" in p["caption"]
+               for p in photos.values())
+    uploads = [chat for chat, p in photos.items()  # multipart (aiogram names it attach://)
+               if p["photo"] == "<file>" or p["photo"].startswith("attach://")]
+    assert uploads == [str(ADMIN)]  # the preview uploads it; every copy reuses its file id
 
 
 def test_stop_in_any_spelling_and_subscribe_again(fake, launch, db, tmp_path):

@@ -184,13 +184,13 @@ class FakeTelegram:
         contact = {"phone_number": phone, "first_name": "فاطمة", "user_id": owner or uid}
         return self._message(uid, contact=contact)
 
-    def photo_update(self, uid: int, content: bytes) -> dict[str, Any]:
+    def photo_update(self, uid: int, content: bytes, caption: str = "") -> dict[str, Any]:
         file_id = self.add_file(content)
         sizes = [{"file_id": file_id + "-s", "file_unique_id": "AQADs", "file_size": 1200,
                   "width": 90, "height": 67},
                  {"file_id": file_id, "file_unique_id": "AQADm", "file_size": len(content),
                   "width": 1280, "height": 960}]
-        return self._message(uid, photo=sizes)
+        return self._message(uid, photo=sizes, **({"caption": caption} if caption else {}))
 
     def document_update(self, uid: int, content: bytes, name: str, mime: str,
                         size: int | None = None) -> dict[str, Any]:

@@ -77,17 +77,20 @@ class AiogramClient:
             message_thread_id=int(thread_id) if thread_id else None))
         return str(message.message_id)
 
-    async def send_file(self, chat_id: str, name: str, mime: str, content: bytes,
-                        caption: str, thread_id: str | None = None) -> str:
+    async def send_file(self, chat_id: str, name: str, mime: str, content: bytes | None,
+                        caption: str, thread_id: str | None = None,
+                        file_id: str | None = None) -> tuple[str, str | None]:
         thread = int(thread_id) if thread_id else None
-        file = BufferedInputFile(content, filename=name)
+        file = file_id or BufferedInputFile(content or b"", filename=name)
         if mime in ("image/jpeg", "image/png", "image/webp"):
             message = await _call(self.bot.send_photo(int(chat_id), file, caption=caption,
                                                              message_thread_id=thread))
+            kept = message.photo[-1].file_id if message.photo else None
         else:
             message = await _call(self.bot.send_document(int(chat_id), file, caption=caption,
                                                                 message_thread_id=thread))
-        return str(message.message_id)
+            kept = message.document.file_id if message.document else None
+        return str(message.message_id), kept
 
     @staticmethod
     def _markup(markup: dict[str, Any] | None) -> Any:

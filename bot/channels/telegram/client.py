@@ -27,9 +27,12 @@ class TelegramClient(Protocol):
                            thread_id: str | None = None) -> str:
         """Send plain text (no parse mode), into a forum topic if given; the new message's id."""
 
-    async def send_file(self, chat_id: str, name: str, mime: str, content: bytes,
-                        caption: str, thread_id: str | None = None) -> str:
-        """A photo (sendPhoto) or any other file (sendDocument); the message id."""
+    async def send_file(self, chat_id: str, name: str, mime: str, content: bytes | None,
+                        caption: str, thread_id: str | None = None,
+                        file_id: str | None = None) -> tuple[str, str | None]:
+        """A photo (sendPhoto) or any other file (sendDocument), uploaded from `content` or
+        sent again by the `file_id` Telegram gave for an earlier upload; the message id and
+        the file id to reuse."""
 
     async def create_topic(self, chat_id: str, name: str) -> str:
         """A forum topic in a supergroup (createForumTopic); its message_thread_id."""

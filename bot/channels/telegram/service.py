@@ -28,6 +28,7 @@ class TelegramService:
                         settings.outbox_max_attempts, settings.outbox_backoff)
         self.sender = Sender(app.outbox, CHANNEL, self._send, limits, app.broadcasts.finish)
         self.max_bytes = int(app.profile.max_file_mb * 1024 * 1024)
+        self._uploaded: dict[int, tuple[str, str]] = {}  # document id -> (mime, Telegram file id)
 
     async def start(self) -> dict[str, Any]:
         """Connect, and register the commands in Arabic (the default) and English."""
@@ -68,12 +69,20 @@ class TelegramService:
 
     async def _send(self, chat_id: str, reply: Reply) -> str | None:
         thread = await self._topic(chat_id, reply)
-        if reply.document_id is not None:
+        if reply.document_id is not None:  # the text is its caption (1024 characters at most)
+            known = self._uploaded.get(reply.document_id)
+            if known is not None:  # an announcement's photo: uploaded once, then reused
+                ref, _ = await self.client.send_file(chat_id, "", known[0], None,
+                                                     reply.text[:1024], thread, file_id=known[1])
+                return ref
             async with self.app.db.unit_of_work() as uow:
                 doc = await uow.document(reply.document_id)
-            if doc is not None:  # the text is its caption (captions hold 1024 characters)
-                return await self.client.send_file(chat_id, doc.name, doc.mime, doc.content,
-                                                   reply.text[:1024], thread)
+            if doc is not None:
+                ref, file_id = await self.client.send_file(chat_id, doc.name, doc.mime,
+                                                           doc.content, reply.text[:1024], thread)
+                if file_id and reply.announcement:
+                    self._uploaded[reply.document_id] = (doc.mime, file_id)
+                return ref
         ref = None
         for text, markup in messages(reply):
             ref = await self.client.send_message(chat_id, text, markup, thread)
