@@ -347,7 +347,8 @@ def help_text(state: State, ctx: Context) -> str:
         "/language: change the language\n"
         "/help: this help\n"
         "You can answer a question with options by typing the option's number or its name."
-    )
+    ) + "\n" + _("/stop: no more announcements from the association; /subscribe: receive them "
+                 "again. Replies about your requests always reach you.")
 
 
 STATUS_WORDS = {
@@ -370,4 +371,6 @@ COMMANDS = [
     ("cancel", fields.N_("Cancel the request I am filling in")),
     ("language", fields.N_("Change the language")),
     ("help", fields.N_("Help")),
+    ("stop", fields.N_("Stop announcements")),
+    ("subscribe", fields.N_("Receive announcements again")),
 ]
