@@ -93,6 +93,7 @@ class Sender:
         self.on_batch = on_batch  # after each batch is recorded (broadcasts that ended)
         self._chat_free: dict[str, float] = {}  # monotonic time each chat may get a message
         self._paused_until = 0.0
+        self._last_start = 0.0  # epoch time the latest send started (spacing when late)
         self._wake = asyncio.Event()
         self._slots = asyncio.Semaphore(8)  # sends in flight at once (within the HTTP pool)
 
@@ -112,52 +113,74 @@ class Sender:
                 await asyncio.wait_for(self._wake.wait(), timeout=tick)
 
     async def drain(self) -> int:
-        """Send every row that is due and allowed now; returns how many were sent."""
+        """Send every row that is due and allowed now; returns how many were sent. The next
+        batch is claimed while the last sends of the current one finish, and a batch is
+        recorded before the next is sent, so the clock is not left idle between batches."""
         sent = 0
+        ahead: tuple[list, float] | None = None
         while time.monotonic() >= self._paused_until:
-            now = time.monotonic()
-            busy = {chat for chat, free in self._chat_free.items() if free - now > 0.05}
-            batch, first_slot = await self._claim(busy)
-            if not batch:
-                soonest = min((self._chat_free[c] for c in busy), default=None)
-                if soonest is None or soonest - now > 1.0:
-                    return sent
-                await asyncio.sleep(soonest - now)  # a chat's next message, after its interval
-                continue
-            outcomes = await self._send_batch(batch, first_slot)
+            if ahead is not None:
+                (batch, first_slot), ahead = ahead, None
+            else:
+                now = time.monotonic()
+                busy = self._busy()
+                batch, first_slot = await self._claim(busy)
+                if not batch:
+                    soonest = min((self._chat_free[c] for c in busy), default=None)
+                    if soonest is None or soonest - now > 1.0:
+                        return sent
+                    await asyncio.sleep(soonest - now)  # a chat's next message, after its interval
+                    continue
+            tasks, released = await self._launch(batch, first_slot)
+            if not released:
+                claimed = await self._claim(self._busy())
+                ahead = claimed if claimed[0] else None
+            outcomes = released + list(await asyncio.gather(*tasks))
             sent += await self._record(outcomes)
             if self.on_batch is not None:
                 await self.on_batch()
+        if ahead is not None:  # a 429 came after it was claimed: back to the queue
+            async with self.outbox.db.unit_of_work() as uow:
+                await uow.give_back([row_id for row_id, *_ in ahead[0]])
         return sent
+
+    def _busy(self) -> set[str]:
+        """Chats that must wait a little before their next message (1/s per chat...)."""
+        now = time.monotonic()
+        return {chat for chat, free in self._chat_free.items() if free - now > 0.05}
 
     async def _claim(self, busy: set[str]) -> tuple[list, float]:
         db, clock, limits = self.outbox.db, self.outbox.clock, self.limits
         now = clock()
         async with db.unit_of_work() as uow:
             rows = await uow.take(self.channel, now, limits.batch,
-                                   now + timedelta(seconds=limits.lease), self.name, busy)
+                                  now + timedelta(seconds=limits.lease), self.name, busy)
             batch = [(r.id, r.chat_id, r.payload, r.attempts) for r in rows]
             first = time.time()
             if batch and limits.per_second:
                 first = await uow.reserve(self.channel, len(batch), limits.per_second, first)
         return batch, first
 
-    async def _send_batch(self, batch: list, first_slot: float) -> list[Outcome]:
-        """Each row at its slot on the shared clock; several in flight at once."""
+    async def _launch(self, batch: list, first_slot: float) -> tuple[list[asyncio.Task],
+                                                                     list[Outcome]]:
+        """Start each row's send at its slot on the shared clock (never closer to the
+        previous send than one slot, even when running late); several in flight at once.
+        Rows left when a 429 arrives are not sent (returned as released)."""
         tasks: list[asyncio.Task] = []
-        outcomes: list[Outcome] = []
         step = 1.0 / self.limits.per_second if self.limits.per_second else 0.0
         for i, (row_id, chat_id, payload, attempts) in enumerate(batch):
-            wait = first_slot + i * step - time.time()
+            at = max(first_slot + i * step, self._last_start + step)
+            wait = at - time.time()
             if wait > 0:
                 await asyncio.sleep(wait)
             if time.monotonic() < self._paused_until:  # a 429 meanwhile: the rest waits
-                outcomes += [Outcome(r, c, released=True) for r, c, _, _ in batch[i:]]
-                break
+                return tasks, [Outcome(r, c, released=True) for r, c, _, _ in batch[i:]]
+            late = time.time() - at  # a sleep overshoots a little: only real lateness counts
+            self._last_start = (at if late < step / 2 else time.time()) if step else 0.0
             self._chat_free[chat_id] = time.monotonic() + self._interval(chat_id)
             await self._slots.acquire()
             tasks.append(asyncio.create_task(self._send_one(row_id, chat_id, payload, attempts)))
-        return outcomes + list(await asyncio.gather(*tasks))
+        return tasks, []
 
     async def _send_one(self, row_id: int, chat_id: str, payload: dict,
                         attempts: int) -> Outcome:

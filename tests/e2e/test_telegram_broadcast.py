@@ -97,9 +97,11 @@ def test_an_admin_composes_previews_and_sends_to_a_segment(fake, launch, db):
     # the preview is exactly what a beneficiary in the admin's language receives
     assert preview["text"].startswith(TEXT) and "/stop" in preview["text"]
     assert "parse_mode" not in preview
-    assert "2" in confirm["text"] and "c:bc_send:" in buttons(confirm)
+    # Arabic duals: two recipients, two left out (one stopped, one blocked the bot)
+    assert "مستفيدَين" in confirm["text"] and "شخصان" in confirm["text"]
+    assert "c:bc_send:" in buttons(confirm)
     sent = admin.press("bc_send:")
-    assert any("#1" in m["text"] for m in sent)
+    assert any("الإعلان رقم 1 في الطريق إلى مستفيدَين" in m["text"] for m in sent)
 
     wait_finished(db, 1)
     fake.wait(lambda: len(announcements(fake, 101)) == 1 and len(announcements(fake, 102)) == 1)
@@ -109,10 +111,9 @@ def test_an_admin_composes_previews_and_sends_to_a_segment(fake, launch, db):
     assert "An announcement" in announcements(fake, 102)[0]["text"]  # his language's footer
     for uid in (103, 104, 105, 106):  # other service, other status, stopped, blocked
         assert fake.sent_to(uid) == []
-    fake.wait(lambda: any("#1" in m["text"] and "2" in m["text"]
-                          for m in fake.sent_to(ADMIN)[-2:]))
-    report = fake.sent_to(ADMIN)[-1]["text"]
-    assert "#1" in report
+    fake.wait(lambda: any("اكتمل الإعلان رقم 1" in m["text"] for m in fake.sent_to(ADMIN)))
+    report = fake.sent_to(ADMIN)[-1]["text"]  # the delivery report, in the admin's language
+    assert "أُرسلت: 2" in report and "تعذّر إرسالها: 0" in report and "المتبقي: 0" in report
     row = broadcasts(db)[0]
     assert (row.status, row.total, row.actor) == ("done", 2, f"telegram:{ADMIN}")
     audit = wasl("audit", "--json", "--action", "broadcast", db=db).stdout
@@ -289,7 +290,11 @@ def test_two_processes_share_a_broadcast_on_postgresql(fake, launch, db_url, tmp
     assert set(delivered) == {str(u) for u in uids} and set(delivered.values()) == {1}
     senders = collections.Counter(r.claimed_by for r in outbox(db_url, 1))
     assert len(senders) == 2, senders  # both processes took part
+    # Together they keep to 40/s: on average over the whole broadcast, and in the busiest
+    # second within the jitter of a loaded test machine (each at its own 40/s would be 80).
+    # bench/broadcast.py measures the busiest second precisely.
     times = sorted(c.at for c in calls)
     busiest = max(sum(1 for t in times[i:] if t - start < 1.0) for i, start in enumerate(times))
-    assert busiest <= 40 + 2, busiest  # the shared clock holds the rate (a little jitter)
-    assert elapsed >= len(uids) / 40 - 1
+    assert busiest <= 40 * 1.25, busiest
+    assert times[-1] - times[0] >= (len(uids) - 1) / 40 * 0.98
+    assert elapsed >= len(uids) / 40
