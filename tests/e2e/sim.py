@@ -21,13 +21,15 @@ ROOT = Path(__file__).resolve().parents[2]
 NAME = "محمد عبدالله أحمد الغامدي"
 
 
-def wasl(*args: str, db: str, profile: str | None = None, **kw: Any) -> subprocess.CompletedProcess:
-    """Run a `wasl` command in a child process and return what it printed."""
+def wasl(*args: str, db: str, profile: str | None = None, env: dict[str, str] | None = None,
+         **kw: Any) -> subprocess.CompletedProcess:
+    """Run a `wasl` command in a child process (with extra environment variables) and
+    return what it printed."""
     cmd = [sys.executable, "-m", "bot", *args, "--db", db]
     if profile:
         cmd += ["--profile", profile]
     return subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "PYTHONUTF8": "1"}, check=True, **kw)
+                          env={**os.environ, "PYTHONUTF8": "1", **(env or {})}, check=True, **kw)
 
 
 class Simulator:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import collections
 import math
 import os
+import re
 import time
 
 import pytest
@@ -14,7 +15,7 @@ from bot.outbox import Limits
 from tests.e2e.people import Person, broadcasts, outbox, seed
 from tests.e2e.sim import wasl
 from tests.e2e.telegram_bot import User, WaslProcess, buttons
-from tests.fakes.telegram import FakeTelegram
+from tests.fakes.telegram import TOKEN, FakeTelegram
 
 ADMIN, RESEARCHER = 9001, 9002
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
@@ -298,3 +299,23 @@ def test_two_processes_share_a_broadcast_on_postgresql(fake, launch, db_url, tmp
     assert busiest <= 40 * 1.25, busiest
     assert times[-1] - times[0] >= (len(uids) - 1) / 40 * 0.98
     assert elapsed >= len(uids) / 40
+
+
+def test_the_shell_sends_it_with_a_progress_bar_when_no_bot_runs(fake, db, tmp_path):
+    uids = list(range(9101, 9131))
+    seed(db, [Person(u, requests=[("food_basket", "approved")]) for u in uids[:20]]
+         + [Person(u) for u in uids[20:]])
+    notice = tmp_path / "notice.txt"
+    notice.write_text(TEXT, encoding="utf-8")
+    args = ["broadcast", "--text-file", str(notice), "--segment", "status=approved"]
+    dry = wasl(*args, "--dry-run", db=db).stdout
+    assert "Recipients: 20" in dry and TEXT in dry
+    assert broadcasts(db) == [] and fake.called("sendMessage") == []  # nothing written or sent
+
+    env = {"WASL_TELEGRAM_TOKEN": TOKEN, "WASL_TELEGRAM_API_BASE": fake.url,
+           "WASL_TELEGRAM_RATE": "20"}
+    out = wasl(*args, "--yes", db=db, env=env).stdout
+    assert "Announcement #1: done" in out
+    assert re.search(r"│\s*20\s*│\s*20\s*│\s*0\s*│\s*0\s*│\s*0\s*│\s*0\s*│", out), out
+    assert {str(c.params["chat_id"]) for c in fake.called("sendMessage")} == {
+        str(u) for u in uids[:20]}
