@@ -107,6 +107,8 @@ class Sender:
             self._wake.clear()
             try:
                 await self.drain()
+                if self.on_batch is not None:  # e.g. a broadcast whose last copies were withdrawn
+                    await self.on_batch()
             except Exception:  # a database hiccup must not stop delivery for good
                 log.exception("outbox delivery for %s failed; retrying", self.channel)
             with contextlib.suppress(TimeoutError):
