@@ -43,28 +43,50 @@ class WaslProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> WaslProcess:
+        # A webhook server binds the port free_port() found free; if something (a parallel
+        # test) took it meanwhile, the bind fails and the process ends: start it on another.
+        for _ in range(5):
+            if self._launch():
+                return self
+            self.port = free_port()
+            self.env["WASL_TELEGRAM_WEBHOOK_URL"] = f"http://127.0.0.1:{self.port}"
+        raise RuntimeError(self.log.read_text())
+
+    def _launch(self) -> bool:
+        """Start the process and wait until it polls or listens; False if its port was taken."""
         args = ["run"] if self.mode == "polling" else ["serve", "--port", str(self.port)]
-        before = len(self.fake.called("getUpdates" if self.mode == "polling" else "setWebhook"))
+        method = "getUpdates" if self.mode == "polling" else "setWebhook"
+        before = len(self.fake.called(method))
+        logged = self.log.stat().st_size if self.log.exists() else 0
         self.proc = subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT, env=self.env,
                                      stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
-        method = "getUpdates" if self.mode == "polling" else "setWebhook"
         try:
             self.fake.wait(lambda: len(self.fake.called(method)) > before, timeout=30)
             if self.mode == "webhook":
-                # setWebhook is called from the app's startup, before uvicorn listens.
-                self._wait_listening(timeout=30)
+                # setWebhook is called from the app's startup, before uvicorn binds and listens.
+                return self._wait_listening(logged, timeout=30)
         except TimeoutError:
             raise RuntimeError(self.log.read_text()) from None
-        return self
+        return True
 
-    def _wait_listening(self, timeout: float) -> None:
+    def _wait_listening(self, logged: int, timeout: float) -> bool:
+        """True once this process listens on its port (it logs so after binding; whatever
+        else might answer there is not it); False if it ended because the port was taken."""
+        assert self.proc
+        listening = f"Uvicorn running on http://127.0.0.1:{self.port}".encode()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2)
-                return
-            except httpx.TransportError:
-                time.sleep(0.05)
+            with self.log.open("rb") as f:
+                f.seek(logged)
+                out = f.read()
+            if listening in out:
+                assert httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=10).status_code == 200
+                return True
+            if self.proc.poll() is not None:
+                if b"address already in use" in out.lower():
+                    return False
+                raise RuntimeError(self.log.read_text())
+            time.sleep(0.05)
         raise TimeoutError("the webhook server did not start listening")
 
     def kill(self) -> None:
