@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from storage import models as m
 from storage.db import Database
-from tests.e2e.sim import NAME, shift, surveys, wasl
+from tests.e2e.sim import NAME, shift, staff_add, surveys
 from tests.e2e.telegram_bot import User, WaslProcess, buttons
 from tests.fakes.telegram import FakeTelegram
 
@@ -37,8 +37,7 @@ def fake():
 @pytest.fixture
 def db(db_url) -> str:
     """SQLite, and PostgreSQL too when WASL_TEST_DATABASE_URL is set; with a researcher."""
-    wasl("staff", "add", f"telegram:{RESEARCHER}", "--role", "researcher", "--name",
-         "Noura Alotaibi", db=db_url)
+    staff_add(db_url, (f"telegram:{RESEARCHER}", "researcher", "Noura Alotaibi"))
     return db_url
 
 
