@@ -1,24 +1,74 @@
 """Shared fixtures. Storage tests run on SQLite and, when WASL_TEST_DATABASE_URL
-points at PostgreSQL, on PostgreSQL too."""
+points at PostgreSQL, on PostgreSQL too.
+
+Tests empty the PostgreSQL database they use, so parallel workers (pytest-xdist) must not
+share one: each worker uses `<name>_<worker id>` on the same server, created when missing
+and dropped at the end of the run."""
 
 from __future__ import annotations
 
+import asyncio
 import os
+import re
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot import i18n, profiles
 from conversations.base import Context
 from conversations.profile import Profile
-from storage.db import Database
+from storage.db import Database, normalise_url
 from storage.models import Base
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday; 13 Jumada II 1448 (Umm al-Qura)
-PG_URL = os.environ.get("WASL_TEST_DATABASE_URL")
+WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under pytest-xdist
+
+
+def _worker_url(url: str | None) -> str | None:
+    """The database of this worker: the configured one, or `<name>_<worker>` under xdist."""
+    if not url or not WORKER:
+        return url
+    parsed = make_url(url)
+    if not parsed.database or not re.fullmatch(r"gw\d+", WORKER):
+        raise pytest.UsageError(f"cannot derive a database for worker {WORKER!r} from {url!r}")
+    return parsed.set(database=f"{parsed.database}_{WORKER}").render_as_string(hide_password=False)
+
+
+PG_URL = _worker_url(os.environ.get("WASL_TEST_DATABASE_URL"))
+
+
+async def _on_server(url: str, create: bool) -> None:
+    """Create this worker's database if missing, or drop it, from the server's `postgres`."""
+    name = make_url(url).database
+    engine = create_async_engine(make_url(normalise_url(url)).set(database="postgres"),
+                                 isolation_level="AUTOCOMMIT")  # (no transaction around these)
+    try:
+        async with engine.connect() as conn:
+            if not create:
+                await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            elif not await conn.scalar(text("SELECT 1 FROM pg_database WHERE datname = :name"),
+                                       {"name": name}):
+                await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await engine.dispose()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if PG_URL and WORKER:
+        asyncio.run(_on_server(PG_URL, create=True))
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if PG_URL and WORKER:  # every test closed its connections; FORCE ends a straggler's
+        try:
+            asyncio.run(_on_server(PG_URL, create=False))
+        except Exception as exc:  # left behind is harmless: the next run empties it
+            print(f"could not drop {make_url(PG_URL).database}: {exc}")
 
 
 @pytest.fixture(scope="session")

@@ -32,6 +32,19 @@ def wasl(*args: str, db: str, profile: str | None = None, env: dict[str, str] | 
                           env={**os.environ, "PYTHONUTF8": "1", **(env or {})}, check=True, **kw)
 
 
+def staff_add(db: str, *members: tuple[str, str, str]) -> None:
+    """Set a test up with staff members (who, role, name): `wasl staff add` for each, run in
+    this process rather than a child's (the same command, without a Python start-up each)."""
+    from typer.testing import CliRunner
+
+    from bot.cli import cli
+
+    for who, role, name in members:
+        done = CliRunner().invoke(cli, ["staff", "add", who, "--role", role, "--name", name,
+                                        "--db", db])
+        assert done.exit_code == 0 and f"{who} is now a {role}" in done.output, done.output
+
+
 class Simulator:
     """One `wasl simulate` process; `send` writes an event and returns the replies of that line."""
 

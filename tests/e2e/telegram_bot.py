@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+from sqlalchemy import func, select
 
+from bot.channels.telegram import CHANNEL
+from storage import models as m
+from storage.db import Database
 from tests.fakes.telegram import TOKEN, FakeTelegram
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -34,7 +41,10 @@ class WaslProcess:
         self.env = {**os.environ, "PYTHONUTF8": "1", "WASL_TELEGRAM_TOKEN": TOKEN,
                     "WASL_TELEGRAM_API_BASE": fake.url, "WASL_TELEGRAM_RUNTIME": runtime,
                     "WASL_DATABASE_URL": db, "WASL_PROFILE": "bakkah",
-                    "WASL_TELEGRAM_CHAT_INTERVAL": "0.05", "WASL_TELEGRAM_POLL_TIMEOUT": "1",
+                    # Sending limits as short for a staff group as for a private chat: no
+                    # test here is about them, and a group's 3 s (20 a minute) adds up.
+                    "WASL_TELEGRAM_CHAT_INTERVAL": "0.05", "WASL_TELEGRAM_GROUP_PER_MINUTE": "1200",
+                    "WASL_TELEGRAM_POLL_TIMEOUT": "1",
                     "WASL_LOG_LEVEL": "INFO", **env}
         if mode == "webhook":
             self.env["WASL_TELEGRAM_WEBHOOK_URL"] = f"http://127.0.0.1:{self.port}"
@@ -43,28 +53,50 @@ class WaslProcess:
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> WaslProcess:
+        # A webhook server binds the port free_port() found free; if something (a parallel
+        # test) took it meanwhile, the bind fails and the process ends: start it on another.
+        for _ in range(5):
+            if self._launch():
+                return self
+            self.port = free_port()
+            self.env["WASL_TELEGRAM_WEBHOOK_URL"] = f"http://127.0.0.1:{self.port}"
+        raise RuntimeError(self.log.read_text())
+
+    def _launch(self) -> bool:
+        """Start the process and wait until it polls or listens; False if its port was taken."""
         args = ["run"] if self.mode == "polling" else ["serve", "--port", str(self.port)]
-        before = len(self.fake.called("getUpdates" if self.mode == "polling" else "setWebhook"))
+        method = "getUpdates" if self.mode == "polling" else "setWebhook"
+        before = len(self.fake.called(method))
+        logged = self.log.stat().st_size if self.log.exists() else 0
         self.proc = subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT, env=self.env,
                                      stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
-        method = "getUpdates" if self.mode == "polling" else "setWebhook"
         try:
             self.fake.wait(lambda: len(self.fake.called(method)) > before, timeout=30)
             if self.mode == "webhook":
-                # setWebhook is called from the app's startup, before uvicorn listens.
-                self._wait_listening(timeout=30)
+                # setWebhook is called from the app's startup, before uvicorn binds and listens.
+                return self._wait_listening(logged, timeout=30)
         except TimeoutError:
             raise RuntimeError(self.log.read_text()) from None
-        return self
+        return True
 
-    def _wait_listening(self, timeout: float) -> None:
+    def _wait_listening(self, logged: int, timeout: float) -> bool:
+        """True once this process listens on its port (it logs so after binding; whatever
+        else might answer there is not it); False if it ended because the port was taken."""
+        assert self.proc
+        listening = f"Uvicorn running on http://127.0.0.1:{self.port}".encode()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            try:
-                httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2)
-                return
-            except httpx.TransportError:
-                time.sleep(0.05)
+            with self.log.open("rb") as f:
+                f.seek(logged)
+                out = f.read()
+            if listening in out:
+                assert httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=10).status_code == 200
+                return True
+            if self.proc.poll() is not None:
+                if b"address already in use" in out.lower():
+                    return False
+                raise RuntimeError(self.log.read_text())
+            time.sleep(0.05)
         raise TimeoutError("the webhook server did not start listening")
 
     def kill(self) -> None:
@@ -98,16 +130,25 @@ class User:
         else:
             assert self.bot.post(update).status_code == 200
 
-    def _exchange(self, update: dict[str, Any], quiet: float = 0.4) -> list[dict[str, Any]]:
-        """Deliver one update; the messages the bot sent back (after it fell quiet)."""
+    def _exchange(self, update: dict[str, Any]) -> list[dict[str, Any]]:
+        """Deliver one update; the messages the bot sent back (once it had nothing more to send)."""
         before = len(self.fake.sent_to(self.uid))
-        self.deliver(update)
+        self.deliver(update)  # handled and committed: its replies are in the outbox
         self.fake.wait(lambda: len(self.fake.sent_to(self.uid)) > before, timeout=30)
-        count = -1
-        while count != len(self.fake.sent_to(self.uid)):
-            count = len(self.fake.sent_to(self.uid))
-            time.sleep(quiet)
+        self.settle()
         return self.fake.sent_to(self.uid)[before:]
+
+    def settle(self, timeout: float = 30) -> None:
+        """Wait until no message to this chat is due and undelivered in the bot's outbox. A row
+        is marked sent only after its sendMessage was answered, so the fake has them all."""
+        db = self.bot.env["WASL_DATABASE_URL"]
+        deadline = time.monotonic() + timeout
+        while undelivered(db, self.uid):
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the bot still has messages to send to {self.uid}")
+            count = len(self.fake.sent_to(self.uid))
+            with contextlib.suppress(TimeoutError):  # until the next message arrives, or a while
+                self.fake.wait(lambda n=count: len(self.fake.sent_to(self.uid)) > n, timeout=0.1)
 
     def say(self, text: str) -> list[dict[str, Any]]:
         return self._exchange(self.fake.text_update(self.uid, text))
@@ -144,3 +185,19 @@ def buttons(message: dict[str, Any]) -> list[str]:
     markup = message.get("reply_markup") or {}
     return [b.get("callback_data", b.get("text")) for row in
             markup.get("inline_keyboard", markup.get("keyboard", [])) for b in row]
+
+
+def undelivered(db: str, chat_id: int | str) -> int:
+    """Telegram outbox rows for a chat that are due now and not yet delivered."""
+    async def count() -> int:
+        database = Database(db)
+        try:
+            async with database.session() as session:
+                row = m.OutboxMessage
+                return await session.scalar(
+                    select(func.count()).select_from(row).where(
+                        row.channel == CHANNEL, row.chat_id == str(chat_id),
+                        row.status == "pending", row.available_at <= datetime.now(UTC))) or 0
+        finally:
+            await database.close()
+    return asyncio.run(count())

@@ -8,17 +8,15 @@ import re
 import pytest
 
 from bot import profiles
-from tests.e2e.sim import Simulator, complete_intake, wasl
+from tests.e2e.sim import Simulator, complete_intake, staff_add, wasl
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 300
 
 
 @pytest.fixture
 def db(tmp_path, db_url) -> str:
-    for who, role, name in [("sim:noura", "researcher", "Noura Alotaibi"),
-                            ("sim:sara", "researcher", "Sara Alharbi"),
-                            ("sim:huda", "admin", "Huda")]:
-        wasl("staff", "add", who, "--role", role, "--name", name, db=db_url)
+    staff_add(db_url, ("sim:noura", "researcher", "Noura Alotaibi"),
+              ("sim:sara", "researcher", "Sara Alharbi"), ("sim:huda", "admin", "Huda"))
     return db_url
 
 

@@ -12,14 +12,13 @@ import pytest
 from bot import profiles
 from storage import models as m
 from storage.db import Database
-from tests.e2e.sim import Simulator, complete_intake, shift, surveys, wasl
+from tests.e2e.sim import Simulator, complete_intake, shift, staff_add, surveys, wasl
 
 
 @pytest.fixture
 def db(tmp_path, db_url) -> str:
-    for who, role, name in [("sim:noura", "researcher", "Noura Alotaibi"),
-                            ("sim:huda", "admin", "Huda Alqahtani")]:
-        wasl("staff", "add", who, "--role", role, "--name", name, db=db_url)
+    staff_add(db_url, ("sim:noura", "researcher", "Noura Alotaibi"),
+              ("sim:huda", "admin", "Huda Alqahtani"))
     return db_url
 
 

@@ -223,7 +223,7 @@ def test_kill_mid_journey_and_restart(fake, launch, db):
     update = fake.text_update(user.uid, "1449/1/1")
     fake.push(update)
     fake.wait(lambda: any("رقم الجوال" in p["text"] for p in fake.sent_to(user.uid)))
-    time.sleep(0.5)  # (its outbox row is marked sent: only the update stays unconfirmed)
+    user.settle()  # its outbox row is marked sent: only the update stays unconfirmed
     bot.kill()
     assert fake.confirmed <= update["update_id"]  # Telegram still holds the update
     fake.faults.clear()

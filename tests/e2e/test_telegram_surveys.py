@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from storage import models as m
 from storage.db import Database
-from tests.e2e.sim import NAME, shift, surveys, wasl
+from tests.e2e.sim import NAME, shift, staff_add, surveys
 from tests.e2e.telegram_bot import User, WaslProcess, buttons
 from tests.fakes.telegram import FakeTelegram
 
@@ -37,8 +37,7 @@ def fake():
 @pytest.fixture
 def db(db_url) -> str:
     """SQLite, and PostgreSQL too when WASL_TEST_DATABASE_URL is set; with a researcher."""
-    wasl("staff", "add", f"telegram:{RESEARCHER}", "--role", "researcher", "--name",
-         "Noura Alotaibi", db=db_url)
+    staff_add(db_url, (f"telegram:{RESEARCHER}", "researcher", "Noura Alotaibi"))
     return db_url
 
 
@@ -64,22 +63,13 @@ def launch(fake, db, tmp_path, runtime):
 
 
 # -- helpers ---------------------------------------------------------------------------------
-class Person(User):
-    """A Telegram user who waits less for the bot to fall quiet: an update is confirmed only
-    after its replies were committed, and then they leave back to back."""
-
-    def _exchange(self, update: dict, quiet: float = 0.15) -> list[dict]:
-        return super()._exchange(update, quiet)
-
-
-def settle(fake: FakeTelegram, uid: int, before: int, done, timeout: float = 15) -> list[dict]:
-    """The messages a chat got since `before`, once `done(them)` holds and the bot fell quiet."""
-    fake.wait(lambda: done(fake.sent_to(uid)[before:]), timeout=timeout)
-    count = -1
-    while count != len(fake.sent_to(uid)):
-        count = len(fake.sent_to(uid))
-        time.sleep(0.15)
-    return fake.sent_to(uid)[before:]
+def settle(user: User, before: int, done, timeout: float = 15) -> list[dict]:
+    """The messages a chat got since `before`, once `done(them)` holds and the bot has nothing
+    more to send it."""
+    fake = user.fake
+    fake.wait(lambda: done(fake.sent_to(user.uid)[before:]), timeout=timeout)
+    user.settle()
+    return fake.sent_to(user.uid)[before:]
 
 
 def with_buttons(messages: list[dict], first: str) -> bool:
@@ -110,13 +100,13 @@ def intake(user: User) -> str:
 def deliver(fake: FakeTelegram, bot: WaslProcess) -> tuple[User, str, list[dict]]:
     """A beneficiary's request, taken by the researcher (on Telegram) to a delivered service;
     the messages the beneficiary got from the delivery, up to the survey's first question."""
-    beneficiary, researcher = Person(fake, bot), Person(fake, bot, uid=RESEARCHER)
+    beneficiary, researcher = User(fake, bot), User(fake, bot, uid=RESEARCHER)
     number = intake(beneficiary)
     for status in ("committee", "approved"):
         assert number in researcher.say(f"/request {number} {status}")[0]["text"]
     before = len(fake.sent_to(beneficiary.uid))
     researcher.say(f"/request {number} service_delivered")
-    told = settle(fake, beneficiary.uid, before, lambda got: with_buttons(got, "c:named"))
+    told = settle(beneficiary, before, lambda got: with_buttons(got, "c:named"))
     return beneficiary, number, told
 
 
@@ -219,7 +209,7 @@ def test_one_reminder_from_the_scheduler_after_a_restart_then_expiry(fake, launc
 
     before = len(fake.sent_to(beneficiary.uid))
     beneficiary.bot = launch()  # nobody writes: the scheduler loop alone finds it
-    reminded = settle(fake, beneficiary.uid, before, lambda got: with_buttons(got, "c:named"),
+    reminded = settle(beneficiary, before, lambda got: with_buttons(got, "c:named"),
                       timeout=5)
     assert "تذكير" in reminded[0]["text"] and number in reminded[0]["text"]
     assert buttons(reminded[-1]) == SURVEY_QUESTION
@@ -252,7 +242,7 @@ def test_later_after_the_reminder_promises_no_second_reminder(fake, launch, db):
     beneficiary.press("later")
     before = len(fake.sent_to(beneficiary.uid))
     shift(db, remind_at=datetime.now(UTC) - timedelta(minutes=1))
-    settle(fake, beneficiary.uid, before, lambda got: with_buttons(got, "c:named"), timeout=5)
+    settle(beneficiary, before, lambda got: with_buttons(got, "c:named"), timeout=5)
     again = beneficiary.press("later")
     time.sleep(1.5)  # three scheduler ticks: no second reminder is sent...
     assert len([p for p in fake.sent_to(beneficiary.uid) if "تذكير" in p["text"]]) == 1
@@ -262,7 +252,7 @@ def test_later_after_the_reminder_promises_no_second_reminder(fake, launch, db):
 
 def test_a_closed_case_is_followed_by_a_short_question_about_the_help(fake, launch, db):
     bot = launch()
-    beneficiary, researcher = Person(fake, bot), Person(fake, bot, uid=RESEARCHER)
+    beneficiary, researcher = User(fake, bot), User(fake, bot, uid=RESEARCHER)
     beneficiary.say("/start")
     beneficiary.press("accept")
     opened = beneficiary.say("ابغى اكلم موظف")
@@ -272,11 +262,11 @@ def test_a_closed_case_is_followed_by_a_short_question_about_the_help(fake, laun
     assert f"#{case_no}" in claimed[0]["text"]
     before = len(fake.sent_to(beneficiary.uid))
     researcher.deliver(fake.text_update(RESEARCHER, "أهلًا، كيف أخدمك؟"))  # relayed, no reply
-    settle(fake, beneficiary.uid, before, lambda got: any("كيف أخدمك" in p["text"] for p in got))
+    settle(beneficiary, before, lambda got: any("كيف أخدمك" in p["text"] for p in got))
 
     before = len(fake.sent_to(beneficiary.uid))
     assert f"#{case_no}" in researcher.say("/close")[0]["text"]
-    told = settle(fake, beneficiary.uid, before, lambda got: with_buttons(got, "c:named"))
+    told = settle(beneficiary, before, lambda got: with_buttons(got, "c:named"))
     assert "انتهت محادثتك" in told[0]["text"]  # the closing message, then the question
     assert "الباحث الاجتماعي" in told[1]["text"] and case_no in told[1]["text"]
     assert len(told) == 3 and buttons(told[-1]) == SURVEY_QUESTION  # no menu in between

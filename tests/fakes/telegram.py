@@ -92,9 +92,11 @@ class FakeTelegram:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FakeTelegram:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            self.port = s.getsockname()[1]
+        # The socket is bound here, to a port the system picks, and handed to uvicorn still
+        # open: no other process (a parallel test) can take the port in between.
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        self.port = sock.getsockname()[1]
         app = Starlette(routes=[
             Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
             Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
@@ -102,7 +104,7 @@ class FakeTelegram:
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
                                 lifespan="off")
         self._server = uvicorn.Server(config)
-        threading.Thread(target=self._server.run, daemon=True).start()
+        threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True).start()
         deadline = time.monotonic() + 10
         while not self._server.started:
             if time.monotonic() > deadline:
