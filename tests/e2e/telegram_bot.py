@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from bot.channels.telegram import CHANNEL
 from storage import models as m
@@ -188,7 +188,7 @@ def buttons(message: dict[str, Any]) -> list[str]:
 
 
 def undelivered(db: str, chat_id: int | str) -> int:
-    """Telegram outbox rows for a chat that are due now and not yet delivered."""
+    """Telegram outbox rows for a chat that are due now or being sent, not yet delivered."""
     async def count() -> int:
         database = Database(db)
         try:
@@ -197,7 +197,8 @@ def undelivered(db: str, chat_id: int | str) -> int:
                 return await session.scalar(
                     select(func.count()).select_from(row).where(
                         row.channel == CHANNEL, row.chat_id == str(chat_id),
-                        row.status == "pending", row.available_at <= datetime.now(UTC))) or 0
+                        or_(and_(row.status == "pending", row.available_at <= datetime.now(UTC)),
+                            row.status == "sending"))) or 0
         finally:
             await database.close()
     return asyncio.run(count())
