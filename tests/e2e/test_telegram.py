@@ -102,7 +102,7 @@ def test_whole_journey(fake, launch, db, mode):
     assert record["acknowledgment"]["hash_matches"]
     for lang in (None, "ar", "en"):
         assert [c["command"] for c in fake.commands[lang]] == [
-            "start", "menu", "status", "cancel", "language", "help"]
+            "start", "menu", "status", "cancel", "language", "help", "stop", "subscribe"]
     assert fake.commands["en"][0]["description"] != fake.commands["ar"][0]["description"]
 
 
