@@ -55,12 +55,17 @@ class WaslProcess:
     def start(self) -> WaslProcess:
         # A webhook server binds the port free_port() found free; if something (a parallel
         # test) took it meanwhile, the bind fails and the process ends: start it on another.
-        for _ in range(5):
-            if self._launch():
-                return self
-            self.port = free_port()
-            self.env["WASL_TELEGRAM_WEBHOOK_URL"] = f"http://127.0.0.1:{self.port}"
-        raise RuntimeError(self.log.read_text())
+        try:
+            for _ in range(5):
+                if self._launch():
+                    return self
+                self.port = free_port()
+                self.env["WASL_TELEGRAM_WEBHOOK_URL"] = f"http://127.0.0.1:{self.port}"
+            raise RuntimeError(self.log.read_text())
+        except BaseException:
+            if self.proc and self.proc.poll() is None:  # not left running when it failed to start
+                self.kill()
+            raise
 
     def _launch(self) -> bool:
         """Start the process and wait until it polls or listens; False if its port was taken."""
@@ -71,7 +76,9 @@ class WaslProcess:
         self.proc = subprocess.Popen([sys.executable, "-m", "bot", *args], cwd=ROOT, env=self.env,
                                      stdout=self.log.open("ab"), stderr=subprocess.STDOUT)
         try:
-            self.fake.wait(lambda: len(self.fake.called(method)) > before, timeout=30)
+            # Generous: with parallel tests on few CPUs, a start-up (aiogram's import alone is
+            # 4 s of CPU) has been seen to take over 30 s.
+            self.fake.wait(lambda: len(self.fake.called(method)) > before, timeout=90)
             if self.mode == "webhook":
                 # setWebhook is called from the app's startup, before uvicorn binds and listens.
                 return self._wait_listening(logged, timeout=30)
