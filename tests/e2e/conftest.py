@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.sim import Simulator
+from tests.fakes.telegram import FakeTelegram
 
 
 @pytest.fixture
@@ -14,3 +15,11 @@ def sim(db):
     yield s
     if s.proc.poll() is None:
         s.kill()
+
+
+@pytest.fixture
+def fake():
+    """The local fake of the Telegram Bot API, on a free port of 127.0.0.1."""
+    server = FakeTelegram().start()
+    yield server
+    server.stop()

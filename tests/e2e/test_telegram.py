@@ -19,13 +19,6 @@ RUNTIMES = ["ptb", "aiogram"]
 
 
 @pytest.fixture
-def fake():
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def db(tmp_path) -> str:
     return f"sqlite:///{tmp_path}/wasl.db"
 

@@ -24,13 +24,6 @@ PG_URL = os.environ.get("WASL_TEST_DATABASE_URL")
 
 
 @pytest.fixture
-def fake():
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def db(tmp_path) -> str:
     return f"sqlite:///{tmp_path}/wasl.db"
 

@@ -28,13 +28,6 @@ MENU = "c:new_request"
 
 
 @pytest.fixture
-def fake():
-    server = FakeTelegram().start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
 def db(db_url) -> str:
     """SQLite, and PostgreSQL too when WASL_TEST_DATABASE_URL is set; with a researcher."""
     staff_add(db_url, (f"telegram:{RESEARCHER}", "researcher", "Noura Alotaibi"))
