@@ -254,16 +254,17 @@ class UnitOfWork:
                             has_choices=bool(payload.get("choices")), case_id=payload.get("case_id"))
         )
 
-    def _due(self, channel: str, now: datetime) -> Any:
+    def _due(self, channel: str, now: datetime, status: str) -> Any:
         """Rows a sender may take now: pending and due, or taken by a sender whose claim
         ran out (it died mid-send); never a row of a chat while a row that goes before it
         (by priority, then age) is still waiting or being sent, so one chat's messages
         never overtake each other and a chat gets one message at a time; never a
         row of a paused or cancelled broadcast, nor an announcement to someone who stopped
-        them."""
+        them. One status at a time, so that the pending rows are read in the order of
+        ix_outbox_pending and the query stops at its LIMIT instead of sorting them all."""
         row, earlier = m.OutboxMessage, aliased(m.OutboxMessage)
-        takeable = or_(and_(row.status == "pending", row.available_at <= now),
-                       and_(row.status == "sending", row.claimed_until < now))
+        takeable = (and_(row.status == "pending", row.available_at <= now) if status == "pending"
+                    else and_(row.status == "sending", row.claimed_until < now))
         blocked = select(earlier.id).where(
             earlier.channel == channel, earlier.chat_id == row.chat_id,
             or_(earlier.priority < row.priority,
@@ -279,23 +280,28 @@ class UnitOfWork:
                 .order_by(row.priority, row.id))
 
     async def pending(self, channel: str, now: datetime, limit: int = 100,
-                      exclude: set[str] | frozenset[str] = frozenset()) -> list[m.OutboxMessage]:
-        """The rows a sender would take now (first of each chat), by priority then age."""
-        stmt = self._due(channel, now).limit(limit)
-        if exclude:
-            stmt = stmt.where(m.OutboxMessage.chat_id.not_in(exclude))
-        return list((await self.session.execute(stmt)).scalars())
+                      exclude: set[str] | frozenset[str] = frozenset(), *,
+                      lock: bool = False) -> list[m.OutboxMessage]:
+        """The rows a sender would take now (first of each chat): those whose claim ran out,
+        then the pending ones by priority and age. `lock`: FOR UPDATE SKIP LOCKED."""
+        rows: list[m.OutboxMessage] = []
+        for status in ("sending", "pending"):
+            stmt = self._due(channel, now, status).limit(limit - len(rows))
+            if exclude:
+                stmt = stmt.where(m.OutboxMessage.chat_id.not_in(exclude))
+            if lock:
+                stmt = stmt.with_for_update(skip_locked=True, of=m.OutboxMessage)
+            rows += (await self.session.execute(stmt)).scalars()
+            if len(rows) >= limit:
+                break
+        return rows
 
     async def take(self, channel: str, now: datetime, limit: int, until: datetime, by: str,
-                    exclude: set[str] | frozenset[str] = frozenset()) -> list[m.OutboxMessage]:
+                   exclude: set[str] | frozenset[str] = frozenset()) -> list[m.OutboxMessage]:
         """Take up to `limit` due rows for this sender until `until`. On PostgreSQL rows
         another process is taking are skipped (FOR UPDATE SKIP LOCKED), so no row is
         taken twice; SQLite serialises writers."""
-        stmt = self._due(channel, now).limit(limit).with_for_update(
-            skip_locked=True, of=m.OutboxMessage)
-        if exclude:
-            stmt = stmt.where(m.OutboxMessage.chat_id.not_in(exclude))
-        rows = list((await self.session.execute(stmt)).scalars())
+        rows = await self.pending(channel, now, limit, exclude, lock=True)
         if rows:
             await self.session.execute(
                 update(m.OutboxMessage).where(m.OutboxMessage.id.in_([r.id for r in rows]))
