@@ -58,7 +58,8 @@ async def audience(uow: UnitOfWork, segment: Segment) -> tuple[list[Recipient], 
 async def launch(uow: UnitOfWork, row: m.Broadcast, ctx: Context, now: datetime) -> int:
     """Confirmed: one outbox row per recipient, in one go, and the audit entry. The
     segment is resolved now, so who stopped announcements until this moment is left out."""
-    people, _ = await audience(uow, Segment.model_validate(row.segment))
+    segment = Segment.model_validate(row.segment)
+    people, _ = await audience(uow, segment)
     payloads = {lang: broadcast.message(row.text, lang, ctx, row.document_id).to_dict()
                 for lang in ("ar", "en")}
     await uow.queue_copies([
@@ -71,7 +72,7 @@ async def launch(uow: UnitOfWork, row: m.Broadcast, ctx: Context, now: datetime)
         at=now, actor=row.actor, role="admin", action="broadcast", allowed=True,
         detail=(f"broadcast #{row.id} to {len(people)} beneficiaries "
                 f"(ids {_ranges([p.beneficiary_id for p in people])}); "
-                f"segment {Segment.model_validate(row.segment).model_dump_json()}")))
+                f"segment {segment.model_dump_json()}")))
     return len(people)
 
 

@@ -29,7 +29,7 @@ class Person:
 
 def seed(url: str, people: list[Person], staff: list[tuple[int, str, str]] = ()) -> dict[int, int]:
     """Write them (the database is migrated first); beneficiary id by Telegram uid."""
-    return asyncio.run(_seed(_async(url), people, list(staff)))
+    return asyncio.run(_seed(url, people, list(staff)))
 
 
 async def _seed(url: str, people: list[Person], staff: list[tuple[int, str, str]]) -> dict[int, int]:
@@ -62,36 +62,25 @@ async def _seed(url: str, people: list[Person], staff: list[tuple[int, str, str]
 
 
 def outbox(url: str, broadcast_id: int | None = None) -> list[m.OutboxMessage]:
-    async def read() -> list[m.OutboxMessage]:
-        db = Database(_async(url))
+    stmt = select(m.OutboxMessage).order_by(m.OutboxMessage.id)
+    if broadcast_id is not None:
+        stmt = stmt.where(m.OutboxMessage.broadcast_id == broadcast_id)
+    return _read(url, stmt)
+
+
+def broadcasts(url: str) -> list[m.Broadcast]:
+    return _read(url, select(m.Broadcast).order_by(m.Broadcast.id))
+
+
+def _read(url: str, stmt: Any) -> list[Any]:
+    """The rows of one query, detached from their session (storage picks the async driver)."""
+    async def read() -> list[Any]:
+        db = Database(url)
         try:
             async with db.unit_of_work() as uow:
-                stmt = select(m.OutboxMessage).order_by(m.OutboxMessage.id)
-                if broadcast_id is not None:
-                    stmt = stmt.where(m.OutboxMessage.broadcast_id == broadcast_id)
                 rows = list((await uow.session.execute(stmt)).scalars())
                 uow.session.expunge_all()
                 return rows
         finally:
             await db.close()
     return asyncio.run(read())
-
-
-def broadcasts(url: str) -> list[m.Broadcast]:
-    async def read() -> list[m.Broadcast]:
-        db = Database(_async(url))
-        try:
-            async with db.unit_of_work() as uow:
-                rows = list((await uow.session.execute(
-                    select(m.Broadcast).order_by(m.Broadcast.id))).scalars())
-                uow.session.expunge_all()
-                return rows
-        finally:
-            await db.close()
-    return asyncio.run(read())
-
-
-def _async(url: str) -> str:
-    if url.startswith("sqlite:///"):
-        return "sqlite+aiosqlite:///" + url.removeprefix("sqlite:///")
-    return url
