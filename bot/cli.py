@@ -6,7 +6,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import os
 import sys
+import webbrowser
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
@@ -17,7 +19,7 @@ from rich.table import Table
 
 from bot import profiles
 from bot.app import App, build_app
-from bot.config import settings
+from bot.config import Settings, settings
 from bot.records import case_records, request_records, survey_records
 from storage.models import AuditEntry
 
@@ -70,13 +72,17 @@ def _print_json(data: Any) -> None:
 
 
 @cli.command()
-def run(db: Db = None, profile: ProfileOpt = None) -> None:
-    """Start the bot: on Telegram (long polling) when WASL_TELEGRAM_TOKEN is set,
-    otherwise the console chat on this machine."""
+def run(db: Db = None, profile: ProfileOpt = None,
+        port: Annotated[int, typer.Option(help="Port of the web chat (without a token).")] = 8080,
+        browser: Annotated[bool, typer.Option(
+            "--browser/--no-browser", help="Open the web chat in a browser, if there is one.")]
+        = True) -> None:
+    """Start the bot: on Telegram (long polling) when WASL_TELEGRAM_TOKEN is set, otherwise
+    the web chat on this machine (http://127.0.0.1:8080/chat). `wasl chat` talks in the
+    terminal instead."""
     config = settings(database_url=db, profile=profile)
     if config.telegram_token is None:
-        from bot.channels import console
-        return _run(db, profile, console.run)
+        return _serve(config, "127.0.0.1", port, announce=True, browser=browser)
     from bot.channels.telegram.client import make_client
     from bot.channels.telegram.service import run_polling
 
@@ -93,13 +99,56 @@ def run(db: Db = None, profile: ProfileOpt = None) -> None:
 def serve(db: Db = None, profile: ProfileOpt = None,
           host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
           port: Annotated[int, typer.Option(help="Port to listen on.")] = 8080) -> None:
-    """Serve the webhooks (Telegram at /webhooks/telegram) with uvicorn."""
+    """Serve the webhooks (Telegram at /webhooks/telegram) and the web chat (/chat)."""
+    _serve(settings(database_url=db, profile=profile), host, port)
+
+
+def _serve(config: Settings, host: str, port: int, announce: bool = False,
+           browser: bool = False) -> None:
     import uvicorn
 
     from bot.server import create_server
-    config = settings(database_url=db, profile=profile)
     _logging(config.log_level)
-    uvicorn.run(create_server(config), host=host, port=port, log_level=config.log_level.lower())
+    # Open event streams (the web chat) would hold a stop for as long as they last.
+    server = uvicorn.Server(uvicorn.Config(create_server(config), host=host, port=port,
+                                           log_level=config.log_level.lower(),
+                                           timeout_graceful_shutdown=3))
+
+    async def main() -> None:
+        serving = asyncio.create_task(server.serve())
+        while not server.started and not serving.done():
+            await asyncio.sleep(0.05)
+        if server.started and announce:
+            url = f"http://{host}:{port}/chat"
+            typer.echo(f"Wasl is running. Its web chat: {url}\n"
+                       "Stop with Ctrl+C. `wasl chat` talks to the bot in this terminal.")
+            if browser and _graphical_browser():
+                webbrowser.open(url)
+        await serving
+
+    try:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(main())
+    except SystemExit as exc:  # uvicorn could not start (the port is taken): it logged why
+        if exc.code:
+            typer.echo(f"Wasl could not listen on {host}:{port}; try another port: --port N",
+                       err=True)
+        raise
+
+
+def _graphical_browser() -> bool:
+    """Whether a browser window can be opened (never a text browser in this terminal)."""
+    if os.environ.get("CI") or not sys.stdout.isatty():
+        return False
+    if sys.platform not in ("darwin", "win32") and not (
+            os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")):
+        return False
+    try:
+        found = webbrowser.get()
+    except webbrowser.Error:
+        return False
+    return not (isinstance(found, webbrowser.GenericBrowser)
+                and not isinstance(found, webbrowser.BackgroundBrowser))
 
 
 @cli.command()

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 class Settings(BaseSettings):
@@ -24,6 +27,14 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = 10  # failed sends of one message before it is reported failed
     outbox_backoff: float = 2.0  # seconds before the first retry, doubling (at most 5 min)
 
+    # The web chat at /chat (bot/channels/web; docs/operations.md, "The web chat")
+    web_chat: bool = True
+    # sites that may embed the chat (its frame-ancestors), e.g. "https://assoc.org.sa"
+    web_allowed_origins: Annotated[list[str], NoDecode] = []
+    web_messages_per_minute: int = 20  # from one browser
+    web_ip_messages_per_minute: int = 120  # from one address (a family behind one router)
+    web_cookie_days: int = 180  # how long a browser keeps its conversation
+
     # Telegram (on when a token is set)
     telegram_token: SecretStr | None = None
     telegram_runtime: Literal["ptb", "aiogram"] = "ptb"
@@ -34,6 +45,17 @@ class Settings(BaseSettings):
     telegram_rate: float = 30.0  # messages per second, all chats together
     telegram_chat_interval: float = 1.0  # seconds between two messages to one chat
     telegram_group_per_minute: int = 20
+
+    @field_validator("web_allowed_origins", mode="before")
+    @classmethod
+    def _origins(cls, value: object) -> object:
+        """Comma- or space-separated in the environment: https://a.org.sa https://b.org"""
+        if isinstance(value, str):
+            value = [o.strip().rstrip("/") for o in value.replace(",", " ").split() if o.strip()]
+        for origin in value if isinstance(value, list) else ():
+            if not isinstance(origin, str) or not ORIGIN.fullmatch(origin):
+                raise ValueError(f"not an origin (https://host or https://host:port): {origin!r}")
+        return value
 
 
 def settings(**overrides: object) -> Settings:

@@ -1,4 +1,5 @@
-"""`wasl serve`: one ASGI app for the platforms' webhooks (Telegram at /webhooks/telegram)."""
+"""`wasl serve`: one ASGI app for the platforms' webhooks (Telegram at /webhooks/telegram)
+and the web chat (/chat)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,8 @@ from bot.app import build_app
 from bot.channels.errors import TemporaryFailure
 from bot.channels.telegram.client import make_client
 from bot.channels.telegram.service import TelegramService
+from bot.channels.web import WebChat
+from bot.channels.web.routes import routes as web_routes
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
@@ -52,7 +55,18 @@ def create_server(settings: Settings) -> Starlette:
                 log.error("no WASL_TELEGRAM_WEBHOOK_SECRET: every webhook call will be refused")
             server.state.telegram, server.state.secret = service, secret
             tasks.append(asyncio.create_task(service.sender.run()))
-        wake = server.state.telegram.sender.wake if server.state.telegram else None
+        server.state.web = WebChat(app, settings) if settings.web_chat else None
+        if server.state.web:
+            tasks.append(asyncio.create_task(server.state.web.sender.run()))
+        senders = [s.sender for s in (server.state.telegram, server.state.web) if s]
+
+        def wake() -> None:  # a due survey reminder may be for any channel
+            for sender in senders:
+                sender.wake()
+
+        for channel in (server.state.telegram, server.state.web):
+            if channel:  # a message on one channel often has replies on another (the desk)
+                channel.wake = wake
         tasks.append(asyncio.create_task(app.scheduler.run(wake)))
         try:
             yield
@@ -67,6 +81,7 @@ def create_server(settings: Settings) -> Starlette:
     return Starlette(routes=[
         Route(TELEGRAM_PATH, telegram_webhook, methods=["POST"]),
         Route("/healthz", health),
+        *web_routes(),
     ], lifespan=lifespan)
 
 

@@ -386,6 +386,20 @@ class SendRate(Base):
     next_at: Mapped[float] = mapped_column(Float)  # epoch seconds of the next free slot
 
 
+class WebMessage(Base):
+    """The web chat's transcript, both ways, kept so that a page reopened later shows the
+    conversation and the replies that came while it was closed."""
+
+    __tablename__ = "web_messages"
+    __table_args__ = (Index("ix_web_messages_chat", "chat_id", "id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64))  # a hash of the browser's token
+    direction: Mapped[str] = mapped_column(String(3))  # "in" (the visitor) or "out" (the bot)
+    payload: Mapped[dict[str, Any]]  # what the page shows: text, choices, language, file name
+    document_id: Mapped[int | None] = mapped_column(Integer)  # a document sent with it
+    created_at: Mapped[datetime]
+
+
 class Counter(Base):
     """Named sequences (request numbers per prefix and year)."""
 

@@ -607,6 +607,48 @@ class UnitOfWork:
     async def document(self, document_id: int) -> m.Document | None:
         return await self.session.get(m.Document, document_id)
 
+    # the web chat's transcript ------------------------------------------
+    async def web_add(self, chat_id: str, direction: str, payload: dict[str, Any],
+                      now: datetime, document_id: int | None = None) -> int:
+        row = m.WebMessage(chat_id=chat_id, direction=direction, payload=payload,
+                           document_id=document_id, created_at=now)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def web_messages(self, chat_id: str, after: int = 0,
+                           limit: int = 200) -> list[m.WebMessage]:
+        """A chat's messages after `after`, oldest first; with after=0, the latest `limit`."""
+        stmt = select(m.WebMessage).where(m.WebMessage.chat_id == chat_id,
+                                          m.WebMessage.id > after)
+        if after:
+            rows = await self.session.execute(stmt.order_by(m.WebMessage.id).limit(limit))
+            return list(rows.scalars())
+        rows = await self.session.execute(stmt.order_by(m.WebMessage.id.desc()).limit(limit))
+        return list(reversed(rows.scalars().all()))
+
+    async def web_recent_out(self, chat_id: str, limit: int = 10) -> list[m.WebMessage]:
+        """The bot's latest messages to a chat, newest first."""
+        stmt = (select(m.WebMessage).where(m.WebMessage.chat_id == chat_id,
+                                           m.WebMessage.direction == "out")
+                .order_by(m.WebMessage.id.desc()).limit(limit))
+        return list((await self.session.execute(stmt)).scalars())
+
+    async def web_document(self, chat_id: str, document_id: int) -> m.Document | None:
+        """A document the bot sent to this web chat; None for any other."""
+        sent = select(m.WebMessage.id).where(m.WebMessage.chat_id == chat_id,
+                                             m.WebMessage.direction == "out",
+                                             m.WebMessage.document_id == document_id).exists()
+        stmt = select(m.Document).where(m.Document.id == document_id, sent)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def conversation_language(self, channel: str, sender_id: str) -> str | None:
+        """The language a chat is spoken in now (read without a lock)."""
+        stmt = select(m.Conversation.state).where(m.Conversation.channel == channel,
+                                                  m.Conversation.sender_id == sender_id)
+        state = (await self.session.execute(stmt)).scalar_one_or_none()
+        return state.get("lang") if isinstance(state, dict) else None
+
     async def set_request_status(self, request_id: int, status: str, actor: str,
                                  note: str | None, now: datetime) -> None:
         values: dict = {"status": status, "updated_at": now}

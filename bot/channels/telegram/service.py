@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from bot.app import App
@@ -29,6 +30,7 @@ class TelegramService:
         self.sender = Sender(app.outbox, CHANNEL, self._send, limits, app.broadcasts.finish)
         self.max_bytes = int(app.profile.max_file_mb * 1024 * 1024)
         self._uploaded: dict[int, tuple[str, str]] = {}  # document id -> (mime, Telegram file id)
+        self.wake: Callable[[], None] = self.sender.wake  # `wasl serve` wakes every channel
 
     async def start(self) -> dict[str, Any]:
         """Connect, and register the commands in Arabic (the default) and English."""
@@ -56,7 +58,7 @@ class TelegramService:
         if got.callback_id:
             await self._settle_button(got.callback_id, got.inbound.chat_id, got.message_id)
         await self.app.router.handle(got.inbound)
-        self.sender.wake()
+        self.wake()
 
     async def _settle_button(self, callback_id: str, chat_id: str, message_id: str | None) -> None:
         """Stop the spinner and take the keyboard off, so it cannot be pressed twice."""

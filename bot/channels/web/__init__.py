@@ -1,0 +1,162 @@
+"""Wasl on the association's website: a chat page at /chat (see routes.py).
+
+A browser is known by a random token in an HttpOnly cookie; the database keeps
+only a hash of it (the chat id), so a copy of the database cannot be used to
+take over a conversation. Both sides of the conversation are stored
+(`web_messages`): a page shows the history when it opens, and replies that come
+later (a researcher's answer, a status change, an announcement) are pushed to
+the open pages of that chat over server-sent events, or wait for the next visit.
+Replies leave through the outbox like on every channel: the web "send" is
+storing the message and waking the chat's open pages.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import re
+import secrets
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from bot.app import App
+from bot.config import Settings
+from bot.outbox import Limits, Sender
+from conversations.base import Event, InboundEvent, Reply
+from storage.models import WebMessage
+
+log = logging.getLogger(__name__)
+CHANNEL = "web"
+TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # secrets.token_urlsafe(32)
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(32)
+
+
+def chat_id_of(token: str) -> str:
+    """The id stored for a browser: a hash of its token, never the token itself."""
+    return hashlib.sha256(token.encode()).hexdigest()[:40]
+
+
+class Hub:
+    """Wakes the open pages of a chat in this process when one of its messages is stored.
+    Pages also look in the database every few seconds, for messages another process
+    stored (several `wasl serve` processes behind one address)."""
+
+    def __init__(self) -> None:
+        self._pages: dict[str, set[asyncio.Event]] = defaultdict(set)
+
+    @contextmanager
+    def listen(self, chat_id: str) -> Iterator[asyncio.Event]:
+        event = asyncio.Event()
+        self._pages[chat_id].add(event)
+        try:
+            yield event
+        finally:
+            self._pages[chat_id].discard(event)
+            if not self._pages[chat_id]:
+                del self._pages[chat_id]
+
+    def notify(self, chat_id: str) -> None:
+        for event in self._pages.get(chat_id, ()):
+            event.set()
+
+    def pages(self, chat_id: str) -> int:
+        return len(self._pages.get(chat_id, ()))
+
+
+class Limiter:
+    """At most `per_minute` events per key in any sliding minute (this process's count)."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.per_minute, self.clock = per_minute, clock
+        self._seen: dict[str, deque[float]] = {}
+
+    def allow(self, key: str) -> bool:
+        now = self.clock()
+        if len(self._seen) > 10_000:  # forget keys that have been quiet for a minute
+            self._seen = {k: q for k, q in self._seen.items() if q and q[-1] > now - 60}
+        times = self._seen.setdefault(key, deque())
+        while times and times[0] <= now - 60:
+            times.popleft()
+        if len(times) >= self.per_minute:
+            return False
+        times.append(now)
+        return True
+
+
+def shown(row: WebMessage) -> dict[str, Any]:
+    """A stored message as the page receives it."""
+    data: dict[str, Any] = {"id": row.id, "from": "bot" if row.direction == "out" else "me",
+                            **row.payload}
+    if row.document_id is not None and "file" in data:
+        data["file"] = {**data["file"], "url": f"api/document/{row.document_id}"}
+    return data
+
+
+class WebChat:
+    """The web channel of one process: its sender, its open pages and its limits."""
+
+    def __init__(self, app: App, settings: Settings) -> None:
+        self.app, self.settings, self.hub = app, settings, Hub()
+        limits = Limits(None, 0.0, None, settings.outbox_lease, settings.outbox_max_attempts,
+                        settings.outbox_backoff)
+        self.sender = Sender(app.outbox, CHANNEL, self._send, limits, app.broadcasts.finish)
+        self.max_bytes = int(app.profile.max_file_mb * 1024 * 1024)
+        self.per_browser = Limiter(settings.web_messages_per_minute)
+        self.per_address = Limiter(settings.web_ip_messages_per_minute)
+        self.wake: Callable[[], None] = self.sender.wake  # the server wakes every channel
+
+    async def _send(self, chat_id: str, reply: Reply) -> str | None:
+        payload: dict[str, Any] = {
+            "text": reply.text,
+            "choices": [{"id": c.id, "label": c.label} for c in reply.choices],
+            "typed": reply.expects is not None and reply.expects.kind not in ("choice", "confirm"),
+        }
+        if reply.expects is not None:
+            payload["kind"] = reply.expects.kind
+        if reply.announcement:
+            payload["announcement"] = True
+        async with self.app.db.unit_of_work() as uow:
+            payload["lang"] = await uow.conversation_language(CHANNEL, chat_id)
+            doc = await uow.document(reply.document_id) if reply.document_id else None
+            if doc is not None:
+                payload["file"] = {"name": doc.name, "mime": doc.mime}
+            row_id = await uow.web_add(chat_id, "out", payload, self.app.outbox.clock(),
+                                       doc.id if doc is not None else None)
+        self.hub.notify(chat_id)
+        return str(row_id)
+
+    async def receive(self, chat_id: str, event: Event, mine: dict[str, Any],
+                      language_hint: str | None) -> None:
+        """The visitor's message: shown in their transcript, then handled like any other."""
+        async with self.app.db.unit_of_work() as uow:
+            await uow.web_add(chat_id, "in", mine, self.app.outbox.clock())
+        self.hub.notify(chat_id)
+        await self.app.router.handle(InboundEvent(CHANNEL, chat_id, chat_id, event,
+                                                  language_hint=language_hint))
+        self.wake()
+
+    async def messages(self, chat_id: str, after: int = 0) -> list[dict[str, Any]]:
+        async with self.app.db.unit_of_work() as uow:
+            return [shown(row) for row in await uow.web_messages(chat_id, after)]
+
+    async def language(self, chat_id: str) -> str | None:
+        async with self.app.db.unit_of_work() as uow:
+            return await uow.conversation_language(CHANNEL, chat_id)
+
+    async def label(self, chat_id: str, choice_id: str) -> str | None:
+        """The label of a button of the chat's latest question (announcements, which
+        carry no buttons, leave the question before them in place); None if it has none."""
+        async with self.app.db.unit_of_work() as uow:
+            recent = await uow.web_recent_out(chat_id)
+        last = next((row for row in recent if not row.payload.get("announcement")), None)
+        for choice in (last.payload.get("choices") or []) if last else []:
+            if choice.get("id") == choice_id:
+                return str(choice.get("label"))
+        return None

@@ -1,0 +1,445 @@
+"""The web chat's HTTP side: the page, its event stream, and what the visitor sends.
+
+Every request that changes something must come from the chat page itself (its
+Origin is this server) and carry the browser's cookie; anything else is refused
+with 403 and logged. Text from visitors is only ever sent back as JSON and shown
+with textContent; the page allows no inline script (Content-Security-Policy).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import html
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from bot.channels import sniff
+from bot.channels.web import TOKEN, WebChat, chat_id_of, new_token
+from conversations.base import Event, FileRef
+from conversations.fields import N_
+from conversations.render import COMMANDS
+
+log = logging.getLogger(__name__)
+STATIC = Path(__file__).resolve().parent / "static"
+COOKIE = "wasl_chat"
+MAX_JSON = 16 * 1024  # a message is a few hundred bytes
+MAX_TEXT = 4000  # characters in one message
+STREAM_SECONDS = 55.0  # an event stream ends after this; the page reconnects at once
+POLL_SECONDS = 3.0  # look in the database for messages another process stored
+KEEPALIVE_SECONDS = 15.0
+STREAMS_PER_CHAT = 5
+FILE_TYPES = "image/jpeg,image/png,image/webp,image/heic,application/pdf"
+
+# The page's own words (the conversation's words come from the flows).
+PAGE_STRINGS = {
+    "placeholder": N_("Write your message…"),
+    "send": N_("Send"),
+    "attach": N_("Attach a photo or document"),
+    "menu": N_("Menu"),
+    "close": N_("Close"),
+    "connecting": N_("Connecting…"),
+    "offline": N_("The connection was lost. Trying again…"),
+    "failed": N_("Your message was not sent. Please try again."),
+    "too_big": N_("This file is too large: the limit is {max} MB."),
+    "file": N_("File"),
+    "log": N_("Conversation"),
+    "noscript": N_("This chat needs JavaScript. You can also reach us by phone or WhatsApp."),
+}
+
+
+def routes() -> list[BaseRoute]:
+    return [
+        Route("/chat", to_page),
+        Route("/chat/", page),
+        Route("/chat/embed.js", embed),
+        Route("/chat/api/events", events),
+        Route("/chat/api/message", message, methods=["POST"]),
+        Route("/chat/api/file", upload, methods=["POST"]),
+        Route("/chat/api/document/{document_id:int}", document),
+        Mount("/chat/static", StaticFiles(directory=STATIC), name="chat-static"),
+    ]
+
+
+def _web(request: Request) -> WebChat | None:
+    return getattr(request.app.state, "web", None)
+
+
+def _token(request: Request) -> str | None:
+    token = request.cookies.get(COOKIE, "")
+    return token if TOKEN.fullmatch(token) else None
+
+
+def _hint(request: Request) -> str:
+    """The visitor's language from Accept-Language: Arabic unless English comes first."""
+    best, best_q = "ar", -1.0
+    for part in request.headers.get("accept-language", "").split(",")[:20]:
+        tag, _, params = part.strip().partition(";")
+        primary = tag.strip().lower()[:2]
+        try:
+            q = float(params.strip()[2:]) if params.strip().startswith("q=") else 1.0
+        except ValueError:
+            q = 0.0
+        if primary in ("ar", "en") and q > best_q:
+            best, best_q = primary, q
+    return best
+
+
+async def _language(web: WebChat, request: Request, chat_id: str | None) -> str:
+    known = await web.language(chat_id) if chat_id else None
+    return known if known in ("ar", "en") else _hint(request)
+
+
+def _secure(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def _set_cookie(response: Response, request: Request, token: str, days: int) -> None:
+    """HttpOnly always. Over HTTPS, SameSite=None and Partitioned, so the chat also works
+    inside an association's site (a third-party frame); over plain HTTP (a local trial)
+    SameSite=Lax."""
+    secure = _secure(request)
+    response.set_cookie(COOKIE, token, max_age=days * 86400, path="/chat", httponly=True,
+                        secure=secure, samesite="none" if secure else "lax", partitioned=secure)
+
+
+def _csp(web: WebChat) -> str:
+    ancestors = " ".join(["'self'", *web.settings.web_allowed_origins])
+    return ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' blob:; "
+            "connect-src 'self'; form-action 'none'; base-uri 'none'; "
+            f"frame-ancestors {ancestors}")
+
+
+def _forged(request: Request) -> str | None:
+    """Why a request that changes something is refused, or None. The page's own requests
+    carry an Origin with this server's host (every browser sends it on a POST)."""
+    origin = request.headers.get("origin")
+    if origin is None:
+        return "no Origin header"
+    if urlsplit(origin).netloc.lower() != request.headers.get("host", "").lower():
+        return f"Origin {origin[:100]!r} is not this server"
+    if _token(request) is None:
+        return "no chat cookie"
+    return None
+
+
+def _refuse(request: Request, why: str) -> JSONResponse:
+    log.warning("refused a web chat request to %s from %s: %s", request.url.path,
+                request.client.host if request.client else "?", why)
+    return JSONResponse({"error": "forbidden"}, status_code=403)
+
+
+async def _error(web: WebChat, request: Request, chat_id: str | None, text: str,
+                 status: int, **values: object) -> JSONResponse:
+    lang = await _language(web, request, chat_id)
+    words = web.app.translations[lang].gettext(text)
+    return JSONResponse({"error": words.format(**values) if values else words},
+                        status_code=status)
+
+
+async def to_page(request: Request) -> Response:
+    """/chat is /chat/, whose relative links (static/, api/) stay under /chat/."""
+    query = request.url.query
+    return RedirectResponse("/chat/" + (f"?{query}" if query else ""), status_code=308)
+
+
+async def page(request: Request) -> Response:
+    web = _web(request)
+    if web is None:
+        return Response(status_code=404)
+    token = _token(request)
+    fresh = token is None
+    token = token or new_token()
+    lang = await _language(web, request, None if fresh else chat_id_of(token))
+    body = render_page(web, lang, embedded=request.query_params.get("embed") == "1")
+    response = Response(body, media_type="text/html; charset=utf-8", headers={
+        "Content-Security-Policy": _csp(web), "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"})
+    _set_cookie(response, request, token, web.settings.web_cookie_days)  # renewed on each visit
+    return response
+
+
+def _json_for_html(data: Any) -> str:
+    """JSON safe inside <script type="application/json">: no '<' can end the element."""
+    return (json.dumps(data, ensure_ascii=False).replace("<", "\\u003c")
+            .replace(">", "\\u003e").replace("&", "\\u0026"))
+
+
+def page_config(web: WebChat, lang: str) -> dict[str, Any]:
+    profile = web.app.profile
+    config: dict[str, Any] = {"lang": lang, "maxBytes": web.max_bytes,
+                              "maxMb": profile.max_file_mb, "accept": FILE_TYPES,
+                              "strings": {}, "name": {}, "commands": {}}
+    for code in ("ar", "en"):
+        _ = web.app.translations[code].gettext
+        config["strings"][code] = {key: _(text) for key, text in PAGE_STRINGS.items()}
+        config["name"][code] = profile.association.get(code)
+        config["commands"][code] = [[name, _(text)] for name, text in COMMANDS]
+    return config
+
+
+def render_page(web: WebChat, lang: str, embedded: bool = False) -> str:
+    config = page_config(web, lang)
+    words = config["strings"][lang]
+    name = html.escape(config["name"][lang])
+    direction = "rtl" if lang == "ar" else "ltr"
+    return f"""<!doctype html>
+<html lang="{lang}" dir="{direction}" data-connected="0"{' data-embedded="1"' if embedded else ''}>
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1, viewport-fit=cover">
+<meta name="referrer" content="no-referrer">
+<title>{name}</title>
+<link rel="icon" href="static/icon.svg" type="image/svg+xml">
+<link rel="stylesheet" href="static/chat.css">
+<script type="application/json" id="wasl-config">{_json_for_html(config)}</script>
+<script src="static/chat.js" defer></script>
+</head>
+<body>
+<header class="wasl-header">
+  <h1 id="wasl-title">{name}</h1>
+  <button type="button" id="wasl-menu" aria-expanded="false" aria-controls="wasl-commands"
+    >☰ <span>{html.escape(words["menu"])}</span></button>
+</header>
+<nav id="wasl-commands" hidden></nav>
+<main id="wasl-log" aria-live="polite" aria-label="{html.escape(words["log"])}"></main>
+<div id="wasl-notice" role="status" hidden></div>
+<noscript><p class="wasl-noscript">{html.escape(words["noscript"])}</p></noscript>
+<form id="wasl-form" autocomplete="off">
+  <label id="wasl-attach" for="wasl-file" title="{html.escape(words["attach"])}"
+    aria-label="{html.escape(words["attach"])}">📎</label>
+  <input id="wasl-file" type="file" accept="{FILE_TYPES}" hidden>
+  <textarea id="wasl-input" rows="1" maxlength="{MAX_TEXT}" dir="auto"
+    placeholder="{html.escape(words["placeholder"])}"></textarea>
+  <button id="wasl-send" type="submit">{html.escape(words["send"])}</button>
+</form>
+</body>
+</html>
+"""
+
+
+async def embed(request: Request) -> Response:
+    """The snippet's script: `<script src="https://HOST/chat/embed.js" async></script>`
+    on the association's site adds a chat button that opens the chat in a frame."""
+    web = _web(request)
+    if web is None:
+        return Response(status_code=404)
+    labels = {code: web.app.translations[code].gettext(N_("Chat with us"))
+              for code in ("ar", "en")}
+    names = {code: web.app.profile.association.get(code) for code in ("ar", "en")}
+    script = (STATIC / "embed.js").read_text(encoding="utf-8")
+    script = script.replace("/*CONFIG*/{}", json.dumps({"labels": labels, "names": names},
+                                                      ensure_ascii=False))
+    return Response(script, media_type="text/javascript; charset=utf-8",
+                    headers={"Cache-Control": "public, max-age=3600",
+                             "X-Content-Type-Options": "nosniff"})
+
+
+def _after(request: Request) -> int:
+    raw = request.headers.get("last-event-id") or request.query_params.get("after") or "0"
+    return int(raw) if raw.isdigit() and len(raw) < 19 else 0
+
+
+async def events(request: Request) -> Response:
+    """Server-sent events: first `hello` (the language, and whether the chat is new), then
+    each stored message after the last one the page has, as it comes."""
+    web = _web(request)
+    token = _token(request)
+    if web is None:
+        return Response(status_code=404)
+    if token is None:
+        return _refuse(request, "event stream without a chat cookie")
+    chat_id = chat_id_of(token)
+    if web.hub.pages(chat_id) >= STREAMS_PER_CHAT:
+        return JSONResponse({"error": "too many open pages"}, status_code=429)
+    after = _after(request)
+
+    async def stream() -> AsyncIterator[str]:
+        last = after
+        with web.hub.listen(chat_id) as woken:
+            hello = {"lang": await _language(web, request, chat_id), "empty": False}
+            found = await web.messages(chat_id, last)
+            hello["empty"] = not found and last == 0
+            yield f"retry: 1500\nevent: hello\ndata: {json.dumps(hello)}\n\n"
+            started = quiet = time.monotonic()
+            while True:
+                for item in found:
+                    last = item["id"]
+                    data = json.dumps(item, ensure_ascii=False)
+                    yield f"id: {last}\nevent: message\ndata: {data}\n\n"
+                    quiet = time.monotonic()
+                now = time.monotonic()
+                if now - started > STREAM_SECONDS:
+                    return
+                if now - quiet > KEEPALIVE_SECONDS:
+                    yield ": still here\n\n"
+                    quiet = now
+                woken.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(woken.wait(), POLL_SECONDS)
+                found = await web.messages(chat_id, last)
+
+    return StreamingResponse(stream(), media_type="text/event-stream", headers={
+        "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+
+async def _admit(web: WebChat, request: Request, chat_id: str) -> JSONResponse | None:
+    """The abuse limits: messages per minute from one browser and from one address."""
+    address = request.client.host if request.client else "?"
+    if not web.per_address.allow(address) or not web.per_browser.allow(chat_id):
+        log.info("web chat: too many messages from %s", address)
+        return await _error(web, request, chat_id, N_(
+            "You are sending messages too quickly. Please wait a minute, then try again."), 429)
+    return None
+
+
+async def message(request: Request) -> Response:
+    """What the visitor typed or pressed: {"text"}, {"choice"}, {"command"} or {"start"}."""
+    web = _web(request)
+    if web is None:
+        return Response(status_code=404)
+    if why := _forged(request):
+        return _refuse(request, why)
+    chat_id = chat_id_of(_token(request) or "")
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return _refuse(request, "a message that is not JSON")
+    if int(request.headers.get("content-length") or 0) > MAX_JSON:
+        return await _error(web, request, chat_id, N_("This message is too long."), 413)
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_JSON:
+            return await _error(web, request, chat_id, N_("This message is too long."), 413)
+    if refused := await _admit(web, request, chat_id):
+        return refused
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        return await _error(web, request, chat_id, N_("This message could not be read."), 400)
+    lang = await _language(web, request, chat_id)
+    got = await _event(web, chat_id, data, lang)
+    if isinstance(got, str):
+        return await _error(web, request, chat_id, got, 400 if got != TOO_LONG else 413)
+    event, mine = got
+    await web.receive(chat_id, event, mine, _hint(request))
+    return JSONResponse({"ok": True}, status_code=202)
+
+
+TOO_LONG = N_("This message is too long.")
+
+
+async def _event(web: WebChat, chat_id: str, data: dict[str, Any],
+                 lang: str) -> tuple[Event, dict[str, Any]] | str:
+    """The event a message stands for and how it shows in the transcript, or the reason
+    (a message id) it cannot be taken."""
+    if data.get("start") is True:
+        return Event("text", text="/start"), {"text": "/start", "hidden": True}
+    if isinstance(command := data.get("command"), str):
+        words = dict(COMMANDS).get(command)
+        if words is None:
+            return N_("This message could not be read.")
+        label = web.app.translations[lang].gettext(words)
+        return Event("text", text=f"/{command}"), {"text": label}
+    if isinstance(choice := data.get("choice"), str) and 0 < len(choice) <= 200:
+        label = await web.label(chat_id, choice)
+        if label is None:  # an old button: the flow says what it says to a stale press
+            return Event("choice", choice=choice), {"text": "…"}
+        return Event("choice", choice=choice), {"text": label}
+    if isinstance(text := data.get("text"), str):
+        text = text.strip()
+        if not text:
+            return N_("Please write a message first.")
+        if len(text) > MAX_TEXT:
+            return TOO_LONG
+        if not _storable(text):
+            return N_("This message could not be read.")
+        return Event("text", text=text), {"text": text}
+    return N_("This message could not be read.")
+
+
+def _storable(text: str) -> bool:
+    """False for text that cannot be stored (lone surrogates, NUL)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _file_name(raw: str | None) -> str:
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1].strip()
+    name = "".join(ch for ch in name if ch.isprintable())[:200]
+    return name if _storable(name) and name else "file"
+
+
+async def upload(request: Request) -> Response:
+    """A photo or document, as the request body (`?name=`). Nothing larger than the
+    association's limit is read or kept; its type is checked by the question it answers,
+    as on every channel."""
+    web = _web(request)
+    if web is None:
+        return Response(status_code=404)
+    if why := _forged(request):
+        return _refuse(request, why)
+    chat_id = chat_id_of(_token(request) or "")
+    if refused := await _admit(web, request, chat_id):
+        return refused
+    name = _file_name(request.query_params.get("name"))
+    declared = request.headers.get("content-type", "application/octet-stream").split(";")[0]
+    length = request.headers.get("content-length", "")
+    content = b""
+    if not (length.isdigit() and int(length) > web.max_bytes):
+        async for chunk in request.stream():
+            content += chunk
+            if len(content) > web.max_bytes:
+                break
+    if len(content) > web.max_bytes or (length.isdigit() and int(length) > web.max_bytes):
+        # Not read any further, and not kept; the page checks this before it sends.
+        return await _error(web, request, chat_id, PAGE_STRINGS["too_big"], 413,
+                            max=_plain(web.app.profile.max_file_mb))
+    if not content:
+        return await _error(web, request, chat_id, N_("This message could not be read."), 400)
+    file = FileRef(name, sniff(content, declared[:100]), len(content),
+                   hashlib.sha256(content).hexdigest(), content)
+    await web.receive(chat_id, Event("file", file=file), {"text": "", "file": {"name": name}},
+                      _hint(request))
+    return JSONResponse({"ok": True}, status_code=202)
+
+
+def _plain(number: float) -> str:
+    return f"{number:g}"
+
+
+async def document(request: Request) -> Response:
+    """A file the bot sent to this chat (an announcement's photo, a copy of a document);
+    never one it did not send here."""
+    web = _web(request)
+    token = _token(request)
+    if web is None:
+        return Response(status_code=404)
+    if token is None:
+        return _refuse(request, "a document without a chat cookie")
+    async with web.app.db.unit_of_work() as uow:
+        doc = await uow.web_document(chat_id_of(token), request.path_params["document_id"])
+    if doc is None:
+        return Response(status_code=404)
+    disposition = "inline" if doc.mime.startswith("image/") else "attachment"
+    return Response(doc.content, media_type=doc.mime, headers={
+        "Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(doc.name)}",
+        "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store",
+        "Content-Security-Policy": "sandbox"})

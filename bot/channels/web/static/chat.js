@@ -1,0 +1,221 @@
+// Wasl web chat. No framework, no external files. Every text from the conversation is
+// put in the page with textContent, never as HTML.
+"use strict";
+(function () {
+  const config = JSON.parse(document.getElementById("wasl-config").textContent);
+  const root = document.documentElement;
+  const log = document.getElementById("wasl-log");
+  const form = document.getElementById("wasl-form");
+  const input = document.getElementById("wasl-input");
+  const send = document.getElementById("wasl-send");
+  const fileInput = document.getElementById("wasl-file");
+  const attach = document.getElementById("wasl-attach");
+  const notice = document.getElementById("wasl-notice");
+  const menu = document.getElementById("wasl-menu");
+  const commands = document.getElementById("wasl-commands");
+  let lang = config.lang;
+  let last = 0;
+  let started = false;
+  let offlineTimer = null;
+
+  function words() { return config.strings[lang] || config.strings.ar; }
+
+  function setLanguage(code) {
+    if (code !== "ar" && code !== "en") return;
+    lang = code;
+    root.lang = code;
+    root.dir = code === "ar" ? "rtl" : "ltr";
+    const w = words();
+    document.title = config.name[code];
+    document.getElementById("wasl-title").textContent = config.name[code];
+    input.placeholder = w.placeholder;
+    send.textContent = w.send;
+    attach.title = w.attach;
+    attach.setAttribute("aria-label", w.attach);
+    menu.querySelector("span").textContent = w.menu;
+    log.setAttribute("aria-label", w.log);
+    buildCommands();
+  }
+
+  function showNotice(text) {
+    notice.textContent = text;
+    notice.hidden = !text;
+  }
+
+  function buildCommands() {
+    commands.replaceChildren();
+    for (const [name, label] of config.commands[lang] || []) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "wasl-command";
+      button.textContent = label;
+      button.addEventListener("click", () => {
+        toggleMenu(false);
+        post("api/message", JSON.stringify({ command: name }), "application/json");
+      });
+      commands.appendChild(button);
+    }
+  }
+
+  function toggleMenu(open) {
+    commands.hidden = !open;
+    menu.setAttribute("aria-expanded", open ? "true" : "false");
+  }
+
+  function latestQuestion() {
+    const bots = log.querySelectorAll(".wasl-bot:not(.wasl-announcement)");
+    return bots.length ? bots[bots.length - 1] : null;
+  }
+
+  function render(item) {
+    if (item.id <= last) return;
+    last = item.id;
+    if (item.hidden) return;
+    const mine = item.from === "me";
+    const box = document.createElement("div");
+    box.className = "wasl-msg " + (mine ? "wasl-me" : "wasl-bot");
+    if (item.announcement) box.classList.add("wasl-announcement");
+    box.dataset.id = String(item.id);
+    if (item.file) {
+      if (item.file.url) {
+        const link = document.createElement("a");
+        link.className = "wasl-file";
+        link.href = item.file.url;
+        link.target = "_blank";
+        link.rel = "noopener";
+        if (item.file.mime && item.file.mime.startsWith("image/")) {
+          const img = document.createElement("img");
+          img.src = item.file.url;
+          img.alt = item.file.name;
+          link.appendChild(img);
+        } else {
+          link.textContent = "📄 " + item.file.name;
+        }
+        box.appendChild(link);
+      } else {
+        const name = document.createElement("div");
+        name.className = "wasl-file-name";
+        name.textContent = "📎 " + item.file.name;
+        box.appendChild(name);
+      }
+    }
+    if (item.text) {
+      const text = document.createElement("div");
+      text.className = "wasl-text";
+      text.dir = "auto";
+      text.textContent = item.text;
+      box.appendChild(text);
+    }
+    if (!mine && !item.announcement) {
+      for (const old of log.querySelectorAll(".wasl-choices")) old.remove();
+      if (item.choices && item.choices.length) box.appendChild(choices(item.choices));
+      input.inputMode = item.typed && /national|phone|digits|integer|money/.test(item.kind || "")
+        ? "numeric" : "text";
+    }
+    if (!mine && item.lang && item.lang !== lang) setLanguage(item.lang);
+    log.appendChild(box);
+    box.scrollIntoView({ block: "end" });
+  }
+
+  function choices(list) {
+    const group = document.createElement("div");
+    group.className = "wasl-choices";
+    for (const choice of list) {
+      const button = document.createElement("button");
+      button.type = "button";
+      button.className = "wasl-choice";
+      button.textContent = choice.label;
+      button.addEventListener("click", async () => {
+        for (const b of group.querySelectorAll("button")) b.disabled = true;
+        const ok = await post("api/message", JSON.stringify({ choice: choice.id }),
+                              "application/json");
+        if (!ok) for (const b of group.querySelectorAll("button")) b.disabled = false;
+      });
+      group.appendChild(button);
+    }
+    return group;
+  }
+
+  async function post(url, body, type) {
+    try {
+      const response = await fetch(url, {
+        method: "POST", body, credentials: "same-origin", headers: { "Content-Type": type },
+      });
+      if (response.ok) { showNotice(""); return true; }
+      let message = words().failed;
+      try { message = (await response.json()).error || message; } catch (e) { /* not JSON */ }
+      showNotice(message);
+    } catch (e) {
+      showNotice(words().failed);
+    }
+    return false;
+  }
+
+  async function submitText() {
+    const text = input.value.trim();
+    if (!text) return;
+    send.disabled = true;
+    input.value = "";
+    const ok = await post("api/message", JSON.stringify({ text }), "application/json");
+    if (!ok) input.value = text; // nothing typed is lost
+    send.disabled = false;
+    resize();
+    input.focus();
+  }
+
+  function resize() {
+    input.style.height = "auto";
+    input.style.height = Math.min(input.scrollHeight, 160) + "px";
+  }
+
+  form.addEventListener("submit", (e) => { e.preventDefault(); submitText(); });
+  input.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && !e.isComposing) { e.preventDefault(); submitText(); }
+  });
+  input.addEventListener("input", resize);
+  menu.addEventListener("click", () => toggleMenu(commands.hidden));
+  fileInput.addEventListener("change", async () => {
+    const file = fileInput.files[0];
+    fileInput.value = "";
+    if (!file) return;
+    if (file.size > config.maxBytes) {
+      showNotice(words().too_big.replace("{max}", String(config.maxMb)));
+      return;
+    }
+    await post("api/file?name=" + encodeURIComponent(file.name), file,
+               file.type || "application/octet-stream");
+  });
+
+  function connect() {
+    const source = new EventSource("api/events?after=" + last);
+    source.addEventListener("open", () => {
+      clearTimeout(offlineTimer);
+      offlineTimer = null;
+      root.dataset.connected = "1";
+      if (notice.textContent === words().offline) showNotice("");
+    });
+    source.addEventListener("hello", (e) => {
+      const hello = JSON.parse(e.data);
+      if (hello.lang) setLanguage(hello.lang);
+      if (hello.empty && !started) {
+        started = true;
+        post("api/message", JSON.stringify({ start: true }), "application/json");
+      }
+    });
+    source.addEventListener("message", (e) => render(JSON.parse(e.data)));
+    source.addEventListener("error", () => {
+      root.dataset.connected = "0";
+      // A stream ends every minute and comes back at once; only a longer gap is news.
+      if (!offlineTimer) {
+        offlineTimer = setTimeout(() => { showNotice(words().offline); }, 4000);
+      }
+      if (source.readyState === EventSource.CLOSED) {
+        source.close();
+        setTimeout(connect, 3000);
+      }
+    });
+  }
+
+  setLanguage(lang);
+  connect();
+})();
