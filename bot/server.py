@@ -58,6 +58,7 @@ def create_server(settings: Settings) -> Starlette:
         server.state.web = WebChat(app, settings) if settings.web_chat else None
         if server.state.web:
             tasks.append(asyncio.create_task(server.state.web.sender.run()))
+            tasks.append(asyncio.create_task(server.state.web.housekeeping()))
         senders = [s.sender for s in (server.state.telegram, server.state.web) if s]
 
         def wake() -> None:  # a due survey reminder may be for any channel

@@ -627,6 +627,12 @@ class UnitOfWork:
         rows = await self.session.execute(stmt.order_by(m.WebMessage.id.desc()).limit(limit))
         return list(reversed(rows.scalars().all()))
 
+    async def web_purge(self, before: datetime) -> int:
+        """Delete the web transcript older than `before` (its retention); how many rows."""
+        result = await self.session.execute(
+            delete(m.WebMessage).where(m.WebMessage.created_at < before))
+        return result.rowcount or 0
+
     async def web_recent_out(self, chat_id: str, limit: int = 10) -> list[m.WebMessage]:
         """The bot's latest messages to a chat, newest first."""
         stmt = (select(m.WebMessage).where(m.WebMessage.chat_id == chat_id,

@@ -21,6 +21,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 from bot.app import App
@@ -141,6 +142,20 @@ class WebChat:
         await self.app.router.handle(InboundEvent(CHANNEL, chat_id, chat_id, event,
                                                   language_hint=language_hint))
         self.wake()
+
+    async def housekeeping(self, every: float = 3600.0) -> None:
+        """Forever: delete transcript rows older than the cookie's life (no page can show
+        them any more; the association's records are elsewhere)."""
+        while True:
+            try:
+                before = self.app.outbox.clock() - timedelta(days=self.settings.web_cookie_days)
+                async with self.app.db.unit_of_work() as uow:
+                    gone = await uow.web_purge(before)
+                if gone:
+                    log.info("web chat: deleted %d transcript rows older than %s", gone, before)
+            except Exception:  # the loop must outlive one bad round (a database restart)
+                log.exception("web chat housekeeping failed")
+            await asyncio.sleep(every)
 
     async def messages(self, chat_id: str, after: int = 0) -> list[dict[str, Any]]:
         async with self.app.db.unit_of_work() as uow:
