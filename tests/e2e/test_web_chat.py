@@ -1,0 +1,369 @@
+"""The web chat at /chat in a real headless Chromium, on a phone, as a beneficiary uses it:
+a `wasl serve` process per test on its own SQLite database, one browser per module, and a
+fresh browser profile (a new visitor, no cookie) per conversation. Researchers answer from
+`wasl simulate` on the same database, as another process would.
+
+Without /usr/bin/chromium (or WASL_CHROMIUM) or the playwright package these are skipped,
+except on CI (CI=true), where they fail. WASL_SCREENSHOTS=DIR keeps web-chat-ar.png and
+web-chat-en.png there."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from conversations.fields import to_hijri
+from tests.e2e.sim import NAME, Simulator, riyadh_today, staff_add, wasl
+from tests.e2e.web_page import (
+    PHONE,
+    Chat,
+    WebServer,
+    expect,
+    id_card,
+    launch_browser,
+    off_loop,
+    png_size,
+    visitor,
+)
+
+ASSOCIATION = "جمعية بكة للخدمات الإنسانية"
+HOSTILE = "<img src=x onerror=alert(1)>"
+ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+NUMBER = re.compile(r"BK-\d{4}-\d{6}")
+MENU = ["📝 طلب دعم جديد", "📋 حالة طلباتي", "🙋 التحدث مع باحث اجتماعي", "🌐 اللغة / Language",
+        "💡 اقتراح أو شكوى"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with launch_browser() as b:
+        yield b
+
+
+@pytest.fixture
+def db(tmp_path) -> str:
+    return f"sqlite:///{tmp_path}/wasl.db"
+
+
+@pytest.fixture
+def server(db, tmp_path) -> Iterator[WebServer]:
+    """`wasl serve` on this test's database; its log is printed when the test fails."""
+    with WebServer(db, tmp_path / "serve.log") as web:
+        yield web
+        print(f"--- wasl serve log (last lines) ---\n{web.tail()}")
+
+
+@pytest.fixture
+def context(browser, server):
+    """A new visitor on a phone: a browser profile of their own, no cookie yet. (Closed
+    before the server stops, which would otherwise wait for the page's event stream.)"""
+    with visitor(browser) as ctx:
+        yield ctx
+
+
+@pytest.fixture
+def desk(server, db) -> Iterator[Simulator]:
+    """`wasl simulate` on the server's database (once the server has migrated it), where
+    the researcher Noura (sim:noura) works."""
+    off_loop(staff_add, db, ("sim:noura", "researcher", "نورة العتيبي"))
+    s = Simulator(db)
+    yield s
+    if s.proc.poll() is None:
+        s.kill()
+
+
+@pytest.fixture
+def shots(tmp_path) -> Path:
+    """Where the screenshots go: $WASL_SCREENSHOTS when set (to look at), else tmp_path."""
+    return Path(os.environ["WASL_SCREENSHOTS"]) if os.environ.get("WASL_SCREENSHOTS") else tmp_path
+
+
+def hijri(days: int) -> str:
+    """A date `days` from today, as a beneficiary might write it: Hijri, Arabic-Indic digits."""
+    h = to_hijri(riyadh_today() + timedelta(days=days))
+    return f"{h.day}/{h.month}/{h.year} هـ".translate(ARABIC_DIGITS)
+
+
+def requests(db: str) -> list[dict]:
+    return json.loads(wasl("requests", "list", "--json", db=db).stdout)
+
+
+def assert_screenshot(path: Path, scale: int = PHONE["device_scale_factor"]) -> None:
+    """A phone-sized PNG with something on it (not one flat colour)."""
+    from PIL import Image
+
+    assert png_size(path) == (390 * scale, 844 * scale), png_size(path)
+    assert path.stat().st_size > 20_000, path.stat().st_size
+    with Image.open(path) as image:
+        colours = image.convert("RGB").getcolors(maxcolors=1_000_000)
+    assert colours is None or len(colours) > 50, "the screenshot is (almost) blank"
+
+
+def start(chat: Chat) -> None:
+    """The welcome in Arabic, then consent; the main menu is on the screen."""
+    welcome = chat.wait_bot("هل توافق على استخدامنا لبياناتك")
+    assert f"أهلًا بك في {ASSOCIATION}" in welcome
+    assert chat.choices() == ["✅ أوافق", "✖ لا أوافق", "English"]
+    chat.press("✅ أوافق", "تم تسجيل موافقتك")
+    assert chat.choices() == MENU
+
+
+def settled(chat: Chat) -> None:
+    """No script error, no alert, no notice on the page."""
+    assert chat.dialogs == [], chat.dialogs
+    assert [e for e in chat.errors if "favicon" not in e] == [], chat.errors
+    expect(chat.notice).to_be_hidden()
+
+
+def test_the_whole_journey_in_arabic(context, server, desk, db, tmp_path, shots):
+    chat = Chat.open(context, server.url)
+    # What a visitor sees first: Arabic, right to left, the association's name, the welcome.
+    expect(chat.html).to_have_attribute("lang", "ar")
+    expect(chat.html).to_have_attribute("dir", "rtl")
+    expect(chat.page.locator("#wasl-title")).to_have_text(ASSOCIATION)
+    # Nothing that identifies anyone in the URL (/chat may redirect to /chat/).
+    assert chat.page.url in (f"{server.url}/chat", f"{server.url}/chat/"), chat.page.url
+    [cookie] = [c for c in context.cookies() if c["name"] == "wasl_chat"]
+    assert cookie["httpOnly"] and cookie["sameSite"] in ("Lax", "Strict")
+    assert "wasl_chat" not in chat.page.evaluate("document.cookie")
+    start(chat)
+
+    chat.press("📝 طلب دعم جديد", "ما الخدمة التي تود طلبها")
+    chat.press("مساعدة مالية", "الاسم الرباعي كما في الهوية")
+    chat.say(NAME, "رقم الهوية الوطنية أو الإقامة")
+    chat.say("١٢٣٤٥٦٧٨٩٧", "تاريخ انتهاء الهوية")  # Arabic-Indic digits, as typed on a phone
+    assert chat.mine.last.locator(".wasl-text").text_content() == "١٢٣٤٥٦٧٨٩٧"
+    chat.say(hijri(400), "رقم الجوال")
+    chat.say("٠٥٠ ١٢٣ ٤٥٦٧", "الحي في مكة المكرمة")
+    chat.say("العزيزية", "عدد أفراد الأسرة")
+    chat.say("٥", "بيانات حساسة")
+    chat.press("✅ أوافق", "إجمالي دخل الأسرة الشهري")
+    chat.say("٣٠٠٠", "مصدر الدخل الرئيس")
+    assert chat.choices()[:3] == ["الضمان الاجتماعي", "راتب", "تقاعد"]
+    expect(chat.page.locator("#wasl-log .wasl-choices")).to_have_count(1)  # older ones removed
+    assert_screenshot(chat.screenshot(shots / "web-chat-ar.png"))  # mid-intake, buttons showing
+    chat.press("راتب", "رقم الآيبان")
+    chat.say("SA03 8000 0000 6080 1016 7519", "صورة الهوية")
+    chat.attach(id_card(tmp_path / "هويتي.jpg"), "صورة سجل الأسرة")
+    chat.attach(id_card(tmp_path / "family.png"), "إثبات الدخل")
+    summary = chat.press("⏭ تخطي", "نرجو مراجعة طلبك لخدمة: مساعدة مالية")
+    for shown in (NAME, "7897", "+966501234567", "العزيزية", "3,000.00", "📎 هويتي.jpg",
+                  "📎 family.png", "إقرار"):
+        assert shown in summary, (shown, summary)
+    assert "1234567897" not in summary  # the ID is masked
+    chat.press("✅ أؤكد وأوقّع", "للتوقيع")
+    done = chat.say(NAME, "تم استلام طلبك", button=True)  # the send button this time
+    number = NUMBER.search(done).group(0)
+    assert "لجنة البحث" in done
+    assert chat.choices() == MENU  # back at the menu
+    status = chat.press("📋 حالة طلباتي", number)
+    assert "تم الاستلام" in status
+
+    # A researcher takes the request up: the page hears of it while it is open.
+    before = chat.count()
+    moved = desk.send("noura", lang="en", text=f"/request {number} under_review")
+    assert any(r["to"] == "noura" for r in moved), moved
+    told = chat.wait_bot(number, after=before)
+    assert "قيد الدراسة" in told, told
+    assert "قيد الدراسة" in chat.say("/status", number)
+    desk.close()
+
+    [request] = requests(db)
+    assert request["number"] == number and request["service"] == "financial_aid"
+    assert request["channel"] == "web" and request["status"] == "under_review"
+    fields = request["fields"]
+    assert fields["national_id"] == "1234567897" and fields["mobile"] == "+966501234567"
+    assert fields["family_size"] == 5 and fields["full_name"] == NAME
+    assert fields["iban"].replace(" ", "") == "SA0380000000608010167519"
+    assert {d["name"]: d["mime"] for d in request["documents"]} == {
+        "هويتي.jpg": "image/jpeg", "family.png": "image/png"}
+    assert request["acknowledgment"]["hash_matches"]
+    assert request["acknowledgment"]["signature"] == NAME
+    settled(chat)
+
+
+def test_language_switch_turns_the_page_left_to_right(context, server, shots):
+    chat = Chat.open(context, server.url)
+    start(chat)
+    chat.press("🌐 اللغة / Language", "تفضل باختيار اللغة")
+    chat.press("English", "How can we help you?")
+    expect(chat.html).to_have_attribute("lang", "en")
+    expect(chat.html).to_have_attribute("dir", "ltr")
+    expect(chat.page.locator("#wasl-title")).to_have_text("Bakkah for Humanitarian Services")
+    assert chat.choices()[0] == "📝 New support request"
+    chat.press("📝 New support request", "Which service")
+    chat.press("Food basket", "Full name")
+    assert_screenshot(chat.screenshot(shots / "web-chat-en.png"))
+    # Opened again, the page is in English from the start.
+    chat.reload()
+    expect(chat.html).to_have_attribute("lang", "en")
+    expect(chat.html).to_have_attribute("dir", "ltr")
+    expect(chat.page.locator("#wasl-title")).to_have_text("Bakkah for Humanitarian Services")
+    chat.say(NAME, "National ID or iqama number")
+    settled(chat)
+
+
+def test_a_reload_returns_to_the_same_conversation(browser, context, server):
+    chat = Chat.open(context, server.url)
+    start(chat)
+    chat.press("📝 طلب دعم جديد", "ما الخدمة التي تود طلبها")
+    chat.press("سلة غذائية", "الاسم الرباعي")
+    chat.say(NAME, "رقم الهوية")
+    before = chat.transcript()
+    cookie = [c["value"] for c in context.cookies() if c["name"] == "wasl_chat"]
+
+    chat.reload()
+    chat.wait_bot("رقم الهوية")
+    expect(chat.page.locator("#wasl-log .wasl-msg")).to_have_count(len(before))
+    assert chat.transcript() == before
+    assert chat.choices() == ["↩ رجوع", "✖ إلغاء الطلب", "🙋 الباحث الاجتماعي"]
+    assert [c["value"] for c in context.cookies() if c["name"] == "wasl_chat"] == cookie
+    chat.say("1234567897", "تاريخ انتهاء الهوية", button=True)  # and the intake goes on
+    assert chat.bot.count() == sum(who == "bot" for who, _ in before) + 1
+
+    # Another browser is another visitor: a conversation of its own, from the welcome.
+    with visitor(browser) as other:
+        stranger = Chat.open(other, server.url)
+        stranger.wait_bot("هل توافق")
+        assert NAME not in "".join(text for _, text in stranger.transcript())
+        assert stranger.mine.count() == 0
+    settled(chat)
+
+
+def test_a_hostile_name_is_shown_as_text(context, server, db, tmp_path):
+    chat = Chat.open(context, server.url)
+    start(chat)
+    chat.press("📝 طلب دعم جديد", "ما الخدمة")
+    chat.press("سلة غذائية", "الاسم الرباعي")
+    chat.say(HOSTILE, "رقم الهوية")
+    assert chat.mine.last.locator(".wasl-text").text_content() == HOSTILE
+    for said, next_question in [("١٢٣٤٥٦٧٨٩٧", "تاريخ انتهاء الهوية"), (hijri(400), "رقم الجوال"),
+                                ("0501234567", "الحي"), ("الشوقية", "عدد أفراد الأسرة"),
+                                ("4", "بيانات حساسة")]:
+        chat.say(said, next_question)
+    chat.press("✅ أوافق", "إجمالي دخل")
+    chat.say("2500", "مصدر الدخل")
+    chat.press("لا يوجد دخل", "صورة الهوية")
+    summary = chat.attach(id_card(tmp_path / "id.png"), "نرجو مراجعة طلبك")
+    assert HOSTILE in summary  # the bot repeats it, as text
+    chat.press("✅ أؤكد وأوقّع", "للتوقيع")
+    done = chat.say(HOSTILE, "تم استلام طلبك")  # signed with the same "name"
+    assert NUMBER.search(done)
+
+    log = chat.page.locator("#wasl-log")
+    assert log.locator("img[src='x']").count() == 0
+    assert chat.page.evaluate("[...document.images].filter(i => i.getAttribute('src') === 'x').length") == 0
+    assert log.locator("[onerror]").count() == 0
+    assert "&lt;img src=x" in log.inner_html()  # escaped wherever it is shown
+    settled(chat)
+    [request] = requests(db)
+    assert request["fields"]["full_name"] == HOSTILE
+    assert request["acknowledgment"]["signature"] == HOSTILE
+
+
+def test_replies_from_the_desk_are_pushed_to_the_open_page(context, server, desk, db, tmp_path):
+    chat = Chat.open(context, server.url)
+    start(chat)
+    opened = chat.press("🙋 التحدث مع باحث اجتماعي", "رقم حالتك")
+    case = re.search(r"رقم حالتك (\d+)", opened).group(1)
+    chat.say("متى موعد توزيع السلال؟", f"أُضيفت رسالتك إلى حالتك رقم {case}")
+    chat.page.evaluate("window.waslNotReloaded = true")
+    tab = Chat.open(context, server.url)  # the same visitor in a second tab
+    tab.wait_bot(f"أُضيفت رسالتك إلى حالتك رقم {case}")
+
+    # The researcher, on the simulator's channel, takes the case and answers.
+    claimed = desk.send("noura", lang="en", text=f"/claim {case}")
+    assert any("You took case" in r["text"] and "متى موعد توزيع السلال" in r["text"]
+               for r in claimed if r["to"] == "noura"), claimed
+    joined = chat.wait_bot("نورة")  # the researcher joined: pushed, no reload
+    assert "العتيبي" not in joined  # first name only
+    desk.send("noura", lang="en", text="وعليكم السلام، التوزيع يوم الأحد بإذن الله")
+    chat.wait_bot("التوزيع يوم الأحد بإذن الله")
+    assert chat.page.evaluate("window.waslNotReloaded") is True
+    tab.wait_bot("التوزيع يوم الأحد بإذن الله")  # every open page of the chat hears it
+    tab.close()
+
+    # An announcement from a shell reaches the open page too.
+    notice = tmp_path / "notice.txt"
+    notice.write_text("تنبيه: مقر الجمعية مغلق يوم الخميس", encoding="utf-8")
+    wasl("broadcast", "--text-file", str(notice), "--yes", "--no-watch", db=db)
+    chat.wait_bot("مقر الجمعية مغلق يوم الخميس")
+
+    # A document from the researcher: a link in the page that this browser may open.
+    form = tmp_path / "استمارة.pdf"
+    form.write_bytes(b"%PDF-1.4\n% a form to fill in\n%%EOF\n")
+    desk.send("noura", lang="en", file={"path": str(form), "name": form.name,
+                                        "mime": "application/pdf"})
+    link = chat.page.locator("#wasl-log .wasl-bot a.wasl-file").last
+    expect(link).to_contain_text(form.name)
+    got = context.request.get(link.evaluate("a => a.href"))
+    assert got.status == 200 and got.body() == form.read_bytes()
+    assert got.headers["content-type"].startswith("application/pdf")
+
+    # What the beneficiary writes goes to the researcher (checked in the case below).
+    chat.type("شكرًا، وصلت الرسالة")
+    expect(chat.page.locator("#wasl-send")).to_be_enabled()  # sent: the page is done with it
+    # With the page closed, a reply waits for the next visit.
+    chat.close()
+    desk.send("noura", lang="en", text="نرجو إحضار صورة الهوية معك")
+    desk.close()
+    again = Chat.open(context, server.url)
+    again.wait_bot("نرجو إحضار صورة الهوية معك")
+    history = [text for _, text in again.transcript()]
+    assert any("التوزيع يوم الأحد" in t for t in history) and "شكرًا، وصلت الرسالة" in history
+    assert not any("هل توافق" in t for t in history[1:])  # not started over
+    settled(again)
+    [listed] = json.loads(wasl("cases", "list", "--json", db=db).stdout)
+    assert listed["status"] == "claimed", listed["status"]
+    said = [(m["direction"], m["text"]) for m in listed["messages"]]
+    assert any(text == "شكرًا، وصلت الرسالة" for _, text in said), said
+
+
+def test_refusals_and_a_lost_connection_are_explained_in_the_notice(browser, db, tmp_path):
+    log = tmp_path / "serve.log"
+    with WebServer(db, log, WASL_WEB_MESSAGES_PER_MINUTE="4") as web, visitor(browser) as context:
+        try:
+            chat = Chat.open(context, web.url)
+            start(chat)  # the page's own start and the consent: 2 of the 4 a minute
+
+            # A file over the profile's limit (10 MB) is refused before it is sent.
+            big = tmp_path / "big.jpg"
+            big.write_bytes(b"\xff\xd8\xff\xe0" + bytes(10 * 1024 * 1024))
+            mine = chat.mine.count()
+            chat.page.set_input_files("#wasl-file", str(big))
+            expect(chat.notice).to_be_visible()
+            expect(chat.notice).to_have_text("هذا الملف كبير جدًا: الحد الأقصى 10 ميغابايت.")
+            assert chat.mine.count() == mine
+
+            # Too many messages in a minute: refused, said so, and nothing typed is lost.
+            chat.press("📋 حالة طلباتي", "كيف يمكننا خدمتك")
+            chat.press("🌐 اللغة / Language", "تفضل باختيار اللغة")
+            chat.page.locator("#wasl-input").fill("١")
+            chat.page.locator("#wasl-input").press("Enter")
+            expect(chat.notice).to_have_text(
+                "أرسلت رسائل كثيرة في وقت قصير. نرجو الانتظار دقيقة ثم المحاولة مرة أخرى.")
+            expect(chat.page.locator("#wasl-input")).to_have_value("١")
+            assert chat.mine.count() == mine + 2
+
+            # The server goes away: the page says so, then comes back by itself, with the
+            # conversation as it was (and a new process's count of messages).
+            before = chat.transcript()
+            web.stop()
+            expect(chat.html).to_have_attribute("data-connected", "0")
+            expect(chat.notice).to_have_text("انقطع الاتصال، نحاول مرة أخرى…")
+            web.restart()
+            chat.wait_connected()
+            expect(chat.notice).to_be_hidden()
+            assert chat.transcript() == before
+            chat.page.locator("#wasl-send").click()  # the same "١": Arabic, from the list
+            chat.wait_bot("كيف يمكننا خدمتك", after=len(before))
+            assert chat.transcript()[len(before)] == ("me", "١")
+            assert chat.dialogs == []
+        finally:
+            print(f"--- wasl serve log (last lines) ---\n{web.tail()}")
