@@ -9,9 +9,14 @@ web-chat-en.png there."""
 
 from __future__ import annotations
 
+import contextlib
+import functools
+import http.server
 import json
 import os
 import re
+import threading
+import time
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -367,3 +372,61 @@ def test_refusals_and_a_lost_connection_are_explained_in_the_notice(browser, db,
             assert chat.dialogs == []
         finally:
             print(f"--- wasl serve log (last lines) ---\n{web.tail()}")
+
+
+@contextlib.contextmanager
+def association_site(directory: Path, wasl_url: str) -> Iterator[str]:
+    """The association's own website on another origin: one page with the snippet."""
+    (directory / "index.html").write_text(
+        '<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>الجمعية</title>'
+        f'</head><body><h1>موقع الجمعية</h1><script src="{wasl_url}/chat/embed.js" async></script>'
+        "</body></html>", encoding="utf-8")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
+    handler.log_message = lambda *args: None  # type: ignore[method-assign]
+    site = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=site.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{site.server_address[1]}"
+    finally:
+        site.shutdown()
+        site.server_close()
+
+
+def test_the_snippet_opens_the_chat_on_an_allowed_site_only(browser, db, tmp_path):
+    allowed_dir, other_dir = tmp_path / "allowed", tmp_path / "other"
+    allowed_dir.mkdir()
+    other_dir.mkdir()
+    with WebServer(db, tmp_path / "serve.log") as web, \
+            association_site(allowed_dir, web.url) as allowed, \
+            association_site(other_dir, web.url) as other:
+        web.env["WASL_WEB_ALLOWED_ORIGINS"] = allowed  # known only now: start it again
+        web.restart()
+        with visitor(browser) as context:
+            page = context.new_page()
+            page.goto(f"{allowed}/index.html")
+            button = page.locator("#wasl-chat-button")
+            expect(button).to_have_text("💬 تواصل معنا")
+            button.click()
+            frame = page.frame_locator("iframe[src$='/chat/?embed=1']")
+            expect(frame.locator("#wasl-title")).to_have_text(ASSOCIATION)
+            expect(frame.locator("#wasl-log .wasl-bot").first).to_contain_text("هل توافق")
+            frame.locator(".wasl-choice", has_text="✅ أوافق").click()
+            expect(frame.locator("#wasl-log .wasl-bot").last).to_contain_text("كيف يمكننا خدمتك")
+            button.click()  # closes it, and opens it again as it was
+            expect(page.locator("iframe")).to_be_hidden()
+            button.click()
+            expect(frame.locator("#wasl-log .wasl-bot").last).to_contain_text("كيف يمكننا خدمتك")
+
+            # A site not listed gets the button, but the browser refuses to show the chat.
+            blocked = context.new_page()
+            refused: list[str] = []
+            blocked.on("console", lambda msg: refused.append(msg.text))
+            blocked.goto(f"{other}/index.html")
+            blocked.locator("#wasl-chat-button").click()
+            expect(blocked.locator("iframe")).to_have_count(1)
+            expect(blocked.frame_locator("iframe").locator("#wasl-log")).to_have_count(0)
+            deadline = time.monotonic() + 10
+            while not any("frame-ancestors" in text for text in refused) and time.monotonic() < deadline:
+                blocked.wait_for_timeout(100)
+            assert any("frame-ancestors" in text for text in refused), refused

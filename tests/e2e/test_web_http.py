@@ -117,6 +117,11 @@ def test_the_page_sets_a_private_cookie_and_allows_only_the_configured_embedders
         body = http.get(asset)
         assert body.status_code == 200 and len(body.content) < 20_000
     assert "http" not in page.text.split("<body>")[0].replace('content="width', "")
+    # Behind an HTTPS proxy (which says so from 127.0.0.1), the cookie also works framed
+    # on the association's site: Secure, SameSite=None, Partitioned.
+    proxied = httpx.get(f"{server.url}/chat/", headers={"X-Forwarded-Proto": "https"})
+    cookie = proxied.headers["set-cookie"]
+    assert "Secure" in cookie and "SameSite=none" in cookie and "Partitioned" in cookie
 
 
 def test_forged_requests_are_refused_logged_and_change_nothing(server, visitor):

@@ -59,6 +59,9 @@ PAGE_STRINGS = {
 }
 
 
+TOO_LONG = N_("This message is too long.")
+
+
 def routes() -> list[BaseRoute]:
     return [
         Route("/chat", to_page),
@@ -111,7 +114,11 @@ def _set_cookie(response: Response, request: Request, token: str, days: int) -> 
     SameSite=Lax."""
     secure = _secure(request)
     response.set_cookie(COOKIE, token, max_age=days * 86400, path="/chat", httponly=True,
-                        secure=secure, samesite="none" if secure else "lax", partitioned=secure)
+                        secure=secure, samesite="none" if secure else "lax")
+    if secure:  # added by hand: Python's http.cookies knows "Partitioned" only from 3.14
+        name, value = response.raw_headers[-1]
+        assert name == b"set-cookie"
+        response.raw_headers[-1] = (name, value + b"; Partitioned")
 
 
 def _csp(web: WebChat) -> str:
@@ -314,13 +321,13 @@ async def message(request: Request) -> Response:
     chat_id = chat_id_of(_token(request) or "")
     if not request.headers.get("content-type", "").startswith("application/json"):
         return _refuse(request, "a message that is not JSON")
-    if int(request.headers.get("content-length") or 0) > MAX_JSON:
-        return await _error(web, request, chat_id, N_("This message is too long."), 413)
+    if _length(request) > MAX_JSON:
+        return await _error(web, request, chat_id, TOO_LONG, 413)
     body = b""
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_JSON:
-            return await _error(web, request, chat_id, N_("This message is too long."), 413)
+            return await _error(web, request, chat_id, TOO_LONG, 413)
     if refused := await _admit(web, request, chat_id):
         return refused
     try:
@@ -336,9 +343,6 @@ async def message(request: Request) -> Response:
     event, mine = got
     await web.receive(chat_id, event, mine, _hint(request))
     return JSONResponse({"ok": True}, status_code=202)
-
-
-TOO_LONG = N_("This message is too long.")
 
 
 async def _event(web: WebChat, chat_id: str, data: dict[str, Any],
@@ -401,14 +405,13 @@ async def upload(request: Request) -> Response:
         return refused
     name = _file_name(request.query_params.get("name"))
     declared = request.headers.get("content-type", "application/octet-stream").split(";")[0]
-    length = request.headers.get("content-length", "")
     content = b""
-    if not (length.isdigit() and int(length) > web.max_bytes):
+    if _length(request) <= web.max_bytes:
         async for chunk in request.stream():
             content += chunk
             if len(content) > web.max_bytes:
                 break
-    if len(content) > web.max_bytes or (length.isdigit() and int(length) > web.max_bytes):
+    if max(len(content), _length(request)) > web.max_bytes:
         # Not read any further, and not kept; the page checks this before it sends.
         return await _error(web, request, chat_id, PAGE_STRINGS["too_big"], 413,
                             max=_plain(web.app.profile.max_file_mb))
@@ -419,6 +422,12 @@ async def upload(request: Request) -> Response:
     await web.receive(chat_id, Event("file", file=file), {"text": "", "file": {"name": name}},
                       _hint(request))
     return JSONResponse({"ok": True}, status_code=202)
+
+
+def _length(request: Request) -> int:
+    """The declared body size (0 when not given)."""
+    length = request.headers.get("content-length", "")
+    return int(length) if length.isdigit() and len(length) < 16 else 0
 
 
 def _plain(number: float) -> str:
