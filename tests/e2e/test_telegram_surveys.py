@@ -15,6 +15,7 @@ from sqlalchemy import select
 
 from storage import models as m
 from storage.db import Database
+from tests.conftest import PG_URL
 from tests.e2e.sim import NAME, shift, staff_add, surveys
 from tests.e2e.telegram_bot import User, WaslProcess, buttons
 from tests.fakes.telegram import FakeTelegram
@@ -37,6 +38,15 @@ def db(db_url) -> str:
 @pytest.fixture(params=RUNTIMES)
 def runtime(request) -> str:
     return request.param
+
+
+# Each engine with one runtime, not all four pairs: the engines are covered by the storage
+# and simulator tests, the runtimes by test_telegram.py; this saves CI a minute. Without
+# PostgreSQL, SQLite takes both runtimes.
+both = pytest.mark.parametrize(
+    ("db_url", "runtime"),
+    [("sqlite", "ptb"), ("postgresql", "aiogram")] if PG_URL else [("sqlite", "ptb"), ("sqlite", "aiogram")],
+    indirect=["db_url"])
 
 
 @pytest.fixture
@@ -124,6 +134,7 @@ def answered_buttons(fake: FakeTelegram) -> int:
 
 
 # -- the tests -------------------------------------------------------------------------------
+@both
 def test_a_delivered_service_is_rated_with_buttons_and_a_typed_arabic_digit(fake, launch, db):
     bot = launch()
     beneficiary, number, told = deliver(fake, bot)
@@ -163,6 +174,7 @@ def test_a_delivered_service_is_rated_with_buttons_and_a_typed_arabic_digit(fake
     assert stored(db, m.Case) == []  # no escalation
 
 
+@both
 def test_an_anonymous_answer_keeps_no_link(fake, launch, db):
     bot = launch()
     beneficiary, _number, _told = deliver(fake, bot)
@@ -243,6 +255,7 @@ def test_later_after_the_reminder_promises_no_second_reminder(fake, launch, db):
     assert "لن نذكّرك" in again[0]["text"] and MENU in buttons(again[-1])
 
 
+@both
 def test_a_closed_case_is_followed_by_a_short_question_about_the_help(fake, launch, db):
     bot = launch()
     beneficiary, researcher = User(fake, bot), User(fake, bot, uid=RESEARCHER)
