@@ -32,6 +32,28 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_listening(proc: subprocess.Popen, log: Path, logged: int, port: int,
+                   timeout: float) -> bool:
+    """True once a `wasl serve` process listens on its port (uvicorn logs so after binding;
+    whatever else might answer there is not it); False if it ended because the port was
+    taken. `logged`: the size of its log before it started."""
+    listening = f"Uvicorn running on http://127.0.0.1:{port}".encode()
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with log.open("rb") as f:
+            f.seek(logged)
+            out = f.read()
+        if listening in out:
+            assert httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=10).status_code == 200
+            return True
+        if proc.poll() is not None:
+            if b"address already in use" in out.lower():
+                return False
+            raise RuntimeError(log.read_text(errors="replace"))
+        time.sleep(0.05)
+    raise TimeoutError(f"wasl serve did not start listening:\n{log.read_text(errors='replace')}")
+
+
 class WaslProcess:
     """`wasl run` (polling) or `wasl serve` (webhook), pointed at the fake."""
 
@@ -87,24 +109,8 @@ class WaslProcess:
         return True
 
     def _wait_listening(self, logged: int, timeout: float) -> bool:
-        """True once this process listens on its port (it logs so after binding; whatever
-        else might answer there is not it); False if it ended because the port was taken."""
         assert self.proc
-        listening = f"Uvicorn running on http://127.0.0.1:{self.port}".encode()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.log.open("rb") as f:
-                f.seek(logged)
-                out = f.read()
-            if listening in out:
-                assert httpx.get(f"http://127.0.0.1:{self.port}/healthz", timeout=10).status_code == 200
-                return True
-            if self.proc.poll() is not None:
-                if b"address already in use" in out.lower():
-                    return False
-                raise RuntimeError(self.log.read_text())
-            time.sleep(0.05)
-        raise TimeoutError("the webhook server did not start listening")
+        return wait_listening(self.proc, self.log, logged, self.port, timeout)
 
     def kill(self) -> None:
         assert self.proc

@@ -15,15 +15,13 @@ import re
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
-import httpx
 import pytest
 
-from tests.e2e.telegram_bot import free_port
+from tests.e2e.telegram_bot import free_port, wait_listening
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -128,21 +126,7 @@ class WebServer:
         self.proc = subprocess.Popen([sys.executable, "-m", "bot", "serve", "--port", str(self.port)],
                                      cwd=ROOT, env=self.env, stdout=self.log.open("ab"),
                                      stderr=subprocess.STDOUT)
-        listening = f"Uvicorn running on http://127.0.0.1:{self.port}".encode()
-        deadline = time.monotonic() + 90  # generous: parallel tests on two CPUs
-        while time.monotonic() < deadline:
-            with self.log.open("rb") as f:
-                f.seek(logged)
-                out = f.read()
-            if listening in out:
-                assert httpx.get(f"{self.url}/healthz", timeout=10).status_code == 200
-                return True
-            if self.proc.poll() is not None:
-                if b"address already in use" in out.lower():
-                    return False
-                raise RuntimeError(self.log.read_text(errors="replace"))
-            time.sleep(0.05)
-        raise TimeoutError(f"wasl serve did not start listening:\n{self.log.read_text(errors='replace')}")
+        return wait_listening(self.proc, self.log, logged, self.port, 90)  # generous: 2 CPUs
 
     def restart(self) -> None:
         """Stop, then start again on the same port (an open page reconnects to it)."""

@@ -84,6 +84,12 @@ def _token(request: Request) -> str | None:
     return token if TOKEN.fullmatch(token) else None
 
 
+def _chat(request: Request) -> str | None:
+    """The chat id of the browser's cookie, if it has a well-formed one."""
+    token = _token(request)
+    return chat_id_of(token) if token else None
+
+
 def _hint(request: Request) -> str:
     """The visitor's language from Accept-Language: Arabic unless English comes first."""
     best, best_q = "ar", -1.0
@@ -261,13 +267,11 @@ def _after(request: Request) -> int:
 async def events(request: Request) -> Response:
     """Server-sent events: first `hello` (the language, and whether the chat is new), then
     each stored message after the last one the page has, as it comes."""
-    web = _web(request)
-    token = _token(request)
+    web, chat_id = _web(request), _chat(request)
     if web is None:
         return Response(status_code=404)
-    if token is None:
+    if chat_id is None:
         return _refuse(request, "event stream without a chat cookie")
-    chat_id = chat_id_of(token)
     if web.hub.pages(chat_id) >= STREAMS_PER_CHAT:
         return JSONResponse({"error": "too many open pages"}, status_code=429)
     after = _after(request)
@@ -318,7 +322,7 @@ async def message(request: Request) -> Response:
         return Response(status_code=404)
     if why := _forged(request):
         return _refuse(request, why)
-    chat_id = chat_id_of(_token(request) or "")
+    chat_id = _chat(request) or ""
     if not request.headers.get("content-type", "").startswith("application/json"):
         return _refuse(request, "a message that is not JSON")
     if _length(request) > MAX_JSON:
@@ -400,7 +404,7 @@ async def upload(request: Request) -> Response:
         return Response(status_code=404)
     if why := _forged(request):
         return _refuse(request, why)
-    chat_id = chat_id_of(_token(request) or "")
+    chat_id = _chat(request) or ""
     if refused := await _admit(web, request, chat_id):
         return refused
     name = _file_name(request.query_params.get("name"))
@@ -437,14 +441,13 @@ def _plain(number: float) -> str:
 async def document(request: Request) -> Response:
     """A file the bot sent to this chat (an announcement's photo, a copy of a document);
     never one it did not send here."""
-    web = _web(request)
-    token = _token(request)
+    web, chat_id = _web(request), _chat(request)
     if web is None:
         return Response(status_code=404)
-    if token is None:
+    if chat_id is None:
         return _refuse(request, "a document without a chat cookie")
     async with web.app.db.unit_of_work() as uow:
-        doc = await uow.web_document(chat_id_of(token), request.path_params["document_id"])
+        doc = await uow.web_document(chat_id, request.path_params["document_id"])
     if doc is None:
         return Response(status_code=404)
     disposition = "inline" if doc.mime.startswith("image/") else "attachment"
