@@ -35,6 +35,16 @@ class Settings(BaseSettings):
     web_ip_messages_per_minute: int = 120  # from one address (a family behind one router)
     web_cookie_days: int = 180  # how long a browser keeps its conversation
 
+    # WhatsApp Cloud API (on when the phone number id and the access token are set)
+    whatsapp_api_base: str = "https://graph.facebook.com"
+    whatsapp_api_version: str = "v21.0"
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_access_token: SecretStr | None = None
+    whatsapp_app_secret: SecretStr | None = None  # signs every webhook call
+    whatsapp_verify_token: SecretStr | None = None  # answers Meta's subscription check
+    whatsapp_rate: float = 80.0  # messages per second from the number, all processes
+    whatsapp_chat_interval: float = 0.0  # seconds between two messages to one person
+
     # Telegram (on when a token is set)
     telegram_token: SecretStr | None = None
     telegram_runtime: Literal["ptb", "aiogram"] = "ptb"

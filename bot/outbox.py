@@ -27,7 +27,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from bot.channels.errors import Rejected, RetryLater, Unreachable
+from bot.channels.errors import Held, Rejected, RetryLater, Unreachable
 from conversations.base import Reply
 from storage.db import Database
 
@@ -220,6 +220,9 @@ class Sender:
                     log.warning("%s chat unreachable (row %s): %s", self.channel, o.row_id, exc)
                     await uow.mark_unreachable(self.channel, o.chat_id,
                                                f"{type(exc).__name__}: {exc}")
+                elif isinstance(exc, Held):
+                    log.info("%s row %s held: %s", self.channel, o.row_id, exc)
+                    await uow.hold(o.row_id, f"Held: {exc}")
                 elif isinstance(exc, Rejected):
                     log.error("%s rejected row %s: %s", self.channel, o.row_id, exc)
                     await uow.mark_failed(o.row_id, f"Rejected: {exc}", None)

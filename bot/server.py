@@ -1,9 +1,10 @@
-"""`wasl serve`: one ASGI app for the platforms' webhooks (Telegram at /webhooks/telegram)
-and the web chat (/chat)."""
+"""`wasl serve`: one ASGI app for the platforms' webhooks (Telegram at /webhooks/telegram,
+WhatsApp at /webhooks/whatsapp) and the web chat (/chat)."""
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import hmac
 import json
 import logging
@@ -13,7 +14,7 @@ from contextlib import asynccontextmanager
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
 from bot.app import build_app
@@ -22,10 +23,13 @@ from bot.channels.telegram.client import make_client
 from bot.channels.telegram.service import TelegramService
 from bot.channels.web import WebChat
 from bot.channels.web.routes import routes as web_routes
+from bot.channels.whatsapp.client import WhatsAppClient
+from bot.channels.whatsapp.service import WhatsAppService, retrying_handle
 from bot.config import Settings
 
 log = logging.getLogger(__name__)
 TELEGRAM_PATH = "/webhooks/telegram"
+WHATSAPP_PATH = "/webhooks/whatsapp"
 MAX_BODY = 1024 * 1024  # an update is a few kB; anything larger is not from Telegram
 
 
@@ -39,6 +43,7 @@ def create_server(settings: Settings) -> Starlette:
     @asynccontextmanager
     async def lifespan(server: Starlette) -> AsyncIterator[None]:
         app = await build_app(settings)
+        server.state.settings = settings
         server.state.telegram, server.state.secret, tasks = None, None, []
         if settings.telegram_token:
             client = make_client(settings.telegram_runtime,
@@ -55,19 +60,28 @@ def create_server(settings: Settings) -> Starlette:
                 log.error("no WASL_TELEGRAM_WEBHOOK_SECRET: every webhook call will be refused")
             server.state.telegram, server.state.secret = service, secret
             tasks.append(asyncio.create_task(service.sender.run()))
+        server.state.whatsapp = None
+        if settings.whatsapp_phone_number_id and settings.whatsapp_access_token:
+            wa_client = WhatsAppClient(settings.whatsapp_api_base, settings.whatsapp_api_version,
+                                       settings.whatsapp_phone_number_id,
+                                       settings.whatsapp_access_token.get_secret_value())
+            server.state.whatsapp = WhatsAppService(app, wa_client, settings)
+            tasks.append(asyncio.create_task(server.state.whatsapp.sender.run()))
+            if settings.whatsapp_app_secret is None:
+                log.error("no WASL_WHATSAPP_APP_SECRET: every WhatsApp webhook call will be refused")
         server.state.web = WebChat(app, settings) if settings.web_chat else None
         if server.state.web:
             tasks.append(asyncio.create_task(server.state.web.sender.run()))
             tasks.append(asyncio.create_task(server.state.web.housekeeping()))
-        senders = [s.sender for s in (server.state.telegram, server.state.web) if s]
+        channels = [c for c in (server.state.telegram, server.state.web, server.state.whatsapp) if c]
+        senders = [c.sender for c in channels]
 
         def wake() -> None:  # a due survey reminder may be for any channel
             for sender in senders:
                 sender.wake()
 
-        for channel in (server.state.telegram, server.state.web):
-            if channel:  # a message on one channel often has replies on another (the desk)
-                channel.wake = wake
+        for channel in channels:  # a message on one channel often has replies on another
+            channel.wake = wake
         tasks.append(asyncio.create_task(app.scheduler.run(wake)))
         try:
             yield
@@ -77,10 +91,14 @@ def create_server(settings: Settings) -> Starlette:
             await asyncio.gather(*tasks, return_exceptions=True)
             if server.state.telegram:
                 await server.state.telegram.client.close()
+            if server.state.whatsapp:
+                await server.state.whatsapp.client.close()
             await app.close()
 
     return Starlette(routes=[
         Route(TELEGRAM_PATH, telegram_webhook, methods=["POST"]),
+        Route(WHATSAPP_PATH, whatsapp_verify, methods=["GET"]),
+        Route(WHATSAPP_PATH, whatsapp_webhook, methods=["POST"]),
         Route("/healthz", health),
         *web_routes(),
     ], lifespan=lifespan)
@@ -114,3 +132,48 @@ async def telegram_webhook(request: Request) -> JSONResponse:
     except TemporaryFailure:  # Telegram retries non-2xx answers; the dedupe makes that safe
         return JSONResponse({"ok": False}, status_code=503)
     return JSONResponse({"ok": True})
+
+
+async def whatsapp_verify(request: Request) -> Response:
+    """Meta's subscription check: hub.mode=subscribe and our verify token -> the challenge."""
+    token = request.app.state.settings.whatsapp_verify_token
+    given = request.query_params.get("hub.verify_token", "")
+    if (request.query_params.get("hub.mode") == "subscribe" and token is not None
+            and hmac.compare_digest(given.encode(), token.get_secret_value().encode())):
+        return PlainTextResponse(request.query_params.get("hub.challenge", ""))
+    log.warning("refused a WhatsApp webhook verification from %s",
+                request.client.host if request.client else "?")
+    return PlainTextResponse("forbidden", status_code=403)
+
+
+async def whatsapp_webhook(request: Request) -> JSONResponse:
+    """WhatsApp's webhook: the signature over the raw body first (constant time), then
+    the payload, each message processed once."""
+    service: WhatsAppService | None = request.app.state.whatsapp
+    if service is None:
+        return JSONResponse({"ok": False}, status_code=404)
+    secret = request.app.state.settings.whatsapp_app_secret
+    given = request.headers.get("x-hub-signature-256", "")
+    body = await request.body() if len(given) < 200 else b""
+    if secret is None or not given.startswith("sha256="):
+        log.warning("refused a WhatsApp webhook call without a signature from %s",
+                    request.client.host if request.client else "?")
+        return JSONResponse({"ok": False}, status_code=401)
+    expected = hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).hexdigest()
+    if len(body) > MAX_BODY or not hmac.compare_digest(given[7:].encode(), expected.encode()):
+        log.warning("refused a WhatsApp webhook call with a wrong signature from %s",
+                    request.client.host if request.client else "?")
+        return JSONResponse({"ok": False}, status_code=403)
+    try:
+        payload = json.loads(body)
+        if not isinstance(payload, dict):
+            raise ValueError("not an object")
+    except (ValueError, RecursionError) as exc:
+        log.warning("refused a malformed WhatsApp payload: %s", type(exc).__name__)
+        return JSONResponse({"ok": False}, status_code=400)
+    try:
+        handled = await retrying_handle(service, payload)
+    except (KeyError, TypeError, ValueError) as exc:  # a shape we do not know: skip it
+        log.warning("skipped a WhatsApp payload we cannot read (%s)", type(exc).__name__)
+        return JSONResponse({"ok": True})
+    return JSONResponse({"ok": handled}, status_code=200 if handled else 503)

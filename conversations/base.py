@@ -90,6 +90,10 @@ class Reply:
     case_id: int | None = None  # to the staff group: the case it is about (its topic)
     open_topic: str | None = None  # to the staff group: create the case's topic with this title
     announcement: bool = False  # a broadcast: sent without touching the chat's buttons
+    # a message the person did not ask for just now (a status change, a survey, a
+    # researcher's reply): WhatsApp sends it as a template outside its 24-hour window
+    notice: str | None = None
+    staff_id: int | None = None  # the staff member whose action it comes from
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -100,7 +104,7 @@ class Reply:
         }
         if self.contact_label:
             data["contact_label"] = self.contact_label
-        for key in ("document_id", "case_id", "open_topic", "announcement"):
+        for key in ("document_id", "case_id", "open_topic", "announcement", "notice", "staff_id"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         return data
@@ -117,6 +121,8 @@ class Reply:
             case_id=data.get("case_id"),
             open_topic=data.get("open_topic"),
             announcement=bool(data.get("announcement")),
+            notice=data.get("notice"),
+            staff_id=data.get("staff_id"),
         )
 
 

@@ -257,6 +257,25 @@ class Surveys(Strict):
     questions: tuple[SurveyQuestion, ...] = Field(default=(), max_length=3)
 
 
+class WhatsAppTemplate(Strict):
+    """An approved message template, sent when the 24-hour window is closed. Its body's
+    parameters, in order, come from: `association` (its name), `text` (the message,
+    on one line).
+    """
+
+    name: str = Field(pattern=r"^[a-z0-9_]{1,512}$")
+    languages: dict[Literal["ar", "en"], str] = Field(min_length=1)  # ours -> WhatsApp's code
+    params: tuple[Literal["association", "text"], ...] = ("text",)
+
+
+class WhatsApp(Strict):
+    """Templates by the kind of notice they carry (status, survey, announcement,
+    staff_reply); a notice without one waits until the person writes again."""
+
+    templates: dict[Literal["status", "survey", "announcement", "staff_reply"],
+                    WhatsAppTemplate] = {}
+
+
 class Profile(Strict):
     key: str = Field(pattern=KEY)
     association: Localized
@@ -273,6 +292,7 @@ class Profile(Strict):
     staff_group: StaffGroup | None = None
     surveys: Surveys = Surveys()
     feedback_prefix: str = Field(default="FB", pattern=r"^[A-Z]{2,5}$")  # suggestion tickets
+    whatsapp: WhatsApp = WhatsApp()
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:

@@ -340,9 +340,11 @@ class Desk(AnnouncementDesk):
         return []
 
     async def _notify(self, beneficiary_id: int, replies: Callable[[str], list[Reply]],
-                      change: Callable[[State], None] | None = None) -> None:
+                      change: Callable[[State], None] | None = None,
+                      notice: str = "staff_reply") -> None:
         """Send to a beneficiary on their own channel, in their language; optionally move
-        their conversation (a closed case returns them to the menu)."""
+        their conversation (a closed case returns them to the menu). Marked as a notice
+        from this staff member (WhatsApp's templates outside its 24-hour window)."""
         identity = await self.uow.identity_of(beneficiary_id)
         person = await self.uow.beneficiary(beneficiary_id)
         if identity is None or person is None:
@@ -355,6 +357,7 @@ class Desk(AnnouncementDesk):
             await self.uow.save_conversation(identity.channel, identity.sender_id, beneficiary_id,
                                              state.model_dump(mode="json"), self.now)
         for reply in replies(lang):
+            reply = replace(reply, notice=notice, staff_id=self.staff.id)
             await self.uow.enqueue(identity.channel, identity.chat_id, reply.to_dict(), self.now)
 
     # -- the beneficiary's file and their requests ---------------------------------
@@ -430,7 +433,7 @@ class Desk(AnnouncementDesk):
 
         await self._notify(request.beneficiary_id,
                            lambda lg: [desk.status_changed(request.number, status, note, lg, self.ctx)],
-                           ask_for_info)
+                           ask_for_info, notice="status")
         if status == "service_delivered":  # the beneficiary's right to rate it
             rating = await surveys.for_delivery(self.uow, self.ctx.profile, request, self.now)
             if rating is not None:

@@ -6,6 +6,7 @@ once and expiring. Everything here runs inside the caller's unit of work.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -69,6 +70,7 @@ async def invite(uow: UnitOfWork, profile: Profile, translations: dict[str, Tran
     await uow.save_conversation(identity.channel, identity.sender_id, row.beneficiary_id,
                                 state.model_dump(mode="json"), now)
     for reply in replies:
+        reply = dataclasses.replace(reply, notice="survey")  # a template outside WhatsApp's window
         await uow.enqueue(identity.channel, identity.chat_id, reply.to_dict(), now)
     return True
 

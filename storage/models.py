@@ -331,7 +331,8 @@ class OutboxMessage(Base):
     __tablename__ = "outbox"
     __table_args__ = (Index("ix_outbox_pending", "status", "channel", "priority", "id"),
                       Index("ix_outbox_chat", "channel", "chat_id", "status", "id"),
-                      Index("ix_outbox_broadcast", "broadcast_id", "status"))
+                      Index("ix_outbox_broadcast", "broadcast_id", "status"),
+                      Index("ix_outbox_ref", "message_ref"))
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
@@ -351,6 +352,9 @@ class OutboxMessage(Base):
     # a sender took it (status "sending"); past this time another sender may take it again
     claimed_until: Mapped[datetime | None]
     claimed_by: Mapped[str | None] = mapped_column(String(60))  # host:pid of that sender
+    # what the platform later said of a sent message: delivered, read, failed (WhatsApp)
+    delivery: Mapped[str | None] = mapped_column(String(10))
+    delivery_at: Mapped[datetime | None]
 
 
 class Broadcast(Base):
@@ -384,6 +388,16 @@ class SendRate(Base):
     __tablename__ = "send_rates"
     channel: Mapped[str] = mapped_column(String(20), primary_key=True)
     next_at: Mapped[float] = mapped_column(Float)  # epoch seconds of the next free slot
+
+
+class ChatWindow(Base):
+    """When a person last wrote on a channel that limits what may be sent later (WhatsApp:
+    free-form messages only within 24 hours of it)."""
+
+    __tablename__ = "chat_windows"
+    channel: Mapped[str] = mapped_column(String(20), primary_key=True)
+    chat_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_inbound_at: Mapped[datetime]
 
 
 class WebMessage(Base):

@@ -607,6 +607,59 @@ class UnitOfWork:
     async def document(self, document_id: int) -> m.Document | None:
         return await self.session.get(m.Document, document_id)
 
+    # channels with a window (WhatsApp's 24 hours) ---------------------------
+    async def saw(self, channel: str, chat_id: str, at: datetime) -> None:
+        """The person wrote at `at` (webhooks come out of order: only a later time counts)."""
+        stmt = self._insert(m.ChatWindow).values(channel=channel, chat_id=chat_id,
+                                                 last_inbound_at=at)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["channel", "chat_id"],
+            set_={"last_inbound_at": func.max(m.ChatWindow.last_inbound_at,
+                                              stmt.excluded.last_inbound_at)}
+            if self._insert is sqlite_insert else
+            {"last_inbound_at": func.greatest(m.ChatWindow.last_inbound_at,
+                                              stmt.excluded.last_inbound_at)})
+        await self.session.execute(stmt)
+
+    async def last_seen(self, channel: str, chat_id: str) -> datetime | None:
+        stmt = select(m.ChatWindow.last_inbound_at).where(m.ChatWindow.channel == channel,
+                                                          m.ChatWindow.chat_id == chat_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def hold(self, row_id: int, why: str) -> None:
+        """A message that cannot go now (the window is closed, no template fits): kept
+        until the person writes again."""
+        await self.session.execute(update(m.OutboxMessage).where(m.OutboxMessage.id == row_id)
+                                   .values(status="held", error=why, claimed_until=None))
+
+    async def release_held(self, channel: str, chat_id: str, now: datetime) -> int:
+        """The person wrote again: what was held for them goes, in its order."""
+        result = await self.session.execute(
+            update(m.OutboxMessage).where(m.OutboxMessage.channel == channel,
+                                          m.OutboxMessage.chat_id == chat_id,
+                                          m.OutboxMessage.status == "held")
+            .values(status="pending", available_at=now))
+        return result.rowcount or 0
+
+    async def delivered(self, channel: str, ref: str, state: str, at: datetime,
+                        error: str | None = None) -> bool:
+        """What the platform says became of a sent message. Reports repeat and come out
+        of order: sent < delivered < read, and "failed" only before delivery."""
+        rank = {"sent": 1, "delivered": 2, "read": 3}
+        row = (await self.session.execute(
+            select(m.OutboxMessage).where(m.OutboxMessage.message_ref == ref,
+                                          m.OutboxMessage.channel == channel)
+            .limit(1).with_for_update())).scalar_one_or_none()
+        if row is None:
+            return False
+        if state == "failed":
+            if rank.get(row.delivery or "", 0) < 2:
+                row.delivery, row.delivery_at, row.status = "failed", at, "failed"
+                row.error = (error or "failed")[:1000]
+        elif rank.get(state, 0) > rank.get(row.delivery or "", 0) and row.delivery != "failed":
+            row.delivery, row.delivery_at = state, at
+        return True
+
     # the web chat's transcript ------------------------------------------
     async def web_add(self, chat_id: str, direction: str, payload: dict[str, Any],
                       now: datetime, document_id: int | None = None) -> int:

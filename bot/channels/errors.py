@@ -5,7 +5,9 @@ DeliveryError
  ├── RetryLater        the platform asks us to slow down (HTTP 429, retry_after)
  ├── Unreachable       the person blocked the bot or no longer exists (403): stop
  ├── TemporaryFailure  network trouble or a server error: retry with backoff
- └── Rejected          the platform refused this message for good (400)
+ ├── Rejected          the platform refused this message for good (400)
+ └── Held              it may not be sent now (WhatsApp's window is closed and no
+                       template fits): kept until the person writes again
 """
 
 from __future__ import annotations
@@ -30,4 +32,8 @@ class TemporaryFailure(DeliveryError):
 
 
 class Rejected(DeliveryError):
+    pass
+
+
+class Held(DeliveryError):
     pass
