@@ -69,8 +69,9 @@ async def invite(uow: UnitOfWork, profile: Profile, translations: dict[str, Tran
     replies = survey.begin(state, draft, ctx, reminder=reminder)
     await uow.save_conversation(identity.channel, identity.sender_id, row.beneficiary_id,
                                 state.model_dump(mode="json"), now)
-    for reply in replies:
-        reply = dataclasses.replace(reply, notice="survey")  # a template outside WhatsApp's window
+    for n, reply in enumerate(replies):
+        if n == 0:  # outside WhatsApp's window its template stands for the first; the rest
+            reply = dataclasses.replace(reply, notice="survey")  # wait for the answer to it
         await uow.enqueue(identity.channel, identity.chat_id, reply.to_dict(), now)
     return True
 

@@ -200,8 +200,9 @@ def buttons(message: dict[str, Any]) -> list[str]:
             markup.get("inline_keyboard", markup.get("keyboard", [])) for b in row]
 
 
-def undelivered(db: str, chat_id: int | str) -> int:
-    """Telegram outbox rows for a chat that are due now or being sent, not yet delivered."""
+def undelivered(db: str, chat_id: int | str, channel: str = CHANNEL) -> int:
+    """A chat's outbox rows (Telegram's by default) that are due now or being sent, not
+    yet delivered."""
     async def count() -> int:
         database = Database(db)
         try:
@@ -209,7 +210,7 @@ def undelivered(db: str, chat_id: int | str) -> int:
                 row = m.OutboxMessage
                 return await session.scalar(
                     select(func.count()).select_from(row).where(
-                        row.channel == CHANNEL, row.chat_id == str(chat_id),
+                        row.channel == channel, row.chat_id == str(chat_id),
                         or_(and_(row.status == "pending", row.available_at <= datetime.now(UTC)),
                             row.status == "sending"))) or 0
         finally:

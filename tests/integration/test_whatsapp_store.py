@@ -1,0 +1,60 @@
+"""What the WhatsApp channel keeps (both engines): when each person last wrote, messages
+held outside the 24-hour window, and delivery reports that repeat and come out of order."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select
+
+from storage import models as m
+from tests.conftest import NOW
+
+
+async def test_only_a_later_message_moves_the_window(database):
+    async with database.unit_of_work() as uow:
+        await uow.saw("whatsapp", "9665", NOW)
+        await uow.saw("whatsapp", "9665", NOW - timedelta(hours=2))  # an older one, late
+    async with database.unit_of_work() as uow:
+        assert await uow.last_seen("whatsapp", "9665") == NOW
+        await uow.saw("whatsapp", "9665", NOW + timedelta(minutes=5))
+    async with database.unit_of_work() as uow:
+        assert await uow.last_seen("whatsapp", "9665") == NOW + timedelta(minutes=5)
+        assert await uow.last_seen("whatsapp", "other") is None
+
+
+async def test_held_messages_go_first_and_in_order_when_the_person_writes(database):
+    async with database.unit_of_work() as uow:
+        for n in range(3):
+            await uow.enqueue("whatsapp", "9665", {"text": str(n)}, NOW)
+        await uow.enqueue("whatsapp", "other", {"text": "x"}, NOW)
+    async with database.unit_of_work() as uow:
+        stmt = select(m.OutboxMessage).order_by(m.OutboxMessage.id)
+        rows = (await uow.session.execute(stmt)).scalars().all()
+        for row in rows[:2]:
+            await uow.hold(row.id, "Held: outside the window")
+    async with database.unit_of_work() as uow:
+        # A held message does not hold back the next (it may be a notice with a template).
+        assert [r.payload["text"] for r in await uow.pending("whatsapp", NOW)] == ["2", "x"]
+        assert await uow.release_held("whatsapp", "9665", NOW) == 2
+    async with database.unit_of_work() as uow:
+        assert [r.payload["text"] for r in await uow.pending("whatsapp", NOW)] == ["0", "x"]
+
+
+async def test_delivery_reports_keep_the_furthest_state(database):
+    async with database.unit_of_work() as uow:
+        await uow.enqueue("whatsapp", "9665", {"text": "a"}, NOW)
+        await uow.enqueue("whatsapp", "9665", {"text": "b"}, NOW)
+        a, b = (await uow.session.execute(select(m.OutboxMessage.id).order_by(m.OutboxMessage.id))).scalars()
+        await uow.sent({a: "wamid.a", b: "wamid.b"}, NOW)
+    async with database.unit_of_work() as uow:
+        for state in ("read", "delivered", "sent"):
+            assert await uow.delivered("whatsapp", "wamid.a", state, NOW)
+        assert await uow.delivered("whatsapp", "wamid.a", "failed", NOW, "131026") is True
+        assert await uow.delivered("whatsapp", "wamid.b", "failed", NOW, "WhatsApp error 131026")
+        assert not await uow.delivered("whatsapp", "wamid.unknown", "read", NOW)
+    async with database.unit_of_work() as uow:
+        rows = {r.message_ref: r for r in (await uow.session.execute(select(m.OutboxMessage))).scalars()}
+    assert (rows["wamid.a"].delivery, rows["wamid.a"].status) == ("read", "sent")  # read stays read
+    assert (rows["wamid.b"].delivery, rows["wamid.b"].status) == ("failed", "failed")
+    assert "131026" in rows["wamid.b"].error
