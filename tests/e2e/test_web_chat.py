@@ -343,7 +343,7 @@ def test_refusals_and_a_lost_connection_are_explained_in_the_notice(browser, db,
             mine = chat.mine.count()
             chat.page.set_input_files("#wasl-file", str(big))
             expect(chat.notice).to_be_visible()
-            expect(chat.notice).to_have_text("هذا الملف كبير جدًا: الحد الأقصى 10 ميغابايت.")
+            expect(chat.notice).to_have_text("هذا الملف كبير جدًا: الحد الأقصى 10 ميجابايت.")
             assert chat.mine.count() == mine
 
             # Too many messages in a minute: refused, said so, and nothing typed is lost.

@@ -223,7 +223,7 @@ def test_a_file_over_the_limit_is_refused_unread_and_the_conversation_stays(tmp_
         response = visitor.http.post("/chat/api/file?name=هوية.jpg", content=big,
                                      headers={**visitor.origin, "Content-Type": "image/jpeg"})
         assert response.status_code == 413
-        assert response.json()["error"] == "هذا الملف كبير جدًا: الحد الأقصى 1 ميغابايت."
+        assert response.json()["error"] == "هذا الملف كبير جدًا: الحد الأقصى 1 ميجابايت."
         empty = visitor.http.post("/chat/api/file?name=a.jpg", content=b"", headers=visitor.origin)
         assert empty.status_code == 400
         # A small one is taken (the consent question then asks again), its path dropped.

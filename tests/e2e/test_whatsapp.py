@@ -162,17 +162,7 @@ def test_the_whole_journey_over_whatsapp(graph, server, tmp_path):
         assert label in rows, rows
     assert all(len(t) <= 24 for t in rows)
     assert len(rows) <= 10 and listed["interactive"]["action"]["button"] == "الخيارات"
-    assert "الاسم الرباعي" in said(person.press("سلة غذائية"))
-    assert "رقم الهوية" in said(person.say(NAME))
-    assert "تاريخ انتهاء الهوية" in said(person.say("١٢٣٤٥٦٧٨٩٧"))
-    assert "رقم الجوال" in said(person.say("15/10/1450"))
-    assert "الحي" in said(person.own_contact())  # the shared card is their own number
-    assert "عدد أفراد الأسرة" in said(person.say("العزيزية"))
-    assert "بيانات حساسة" in said(person.say("٥"))
-    assert "إجمالي دخل" in said(person.press("✅ أوافق"))
-    sources = person.say("3000")
-    assert sources[-1]["interactive"]["type"] == "list"  # 7 sources and the ways out: 10 rows
-    assert "صورة الهوية" in said(person.press("راتب"))
+    to_the_photo(person)
     photo = id_card(tmp_path / "id.jpg").read_bytes()
     summary = said(person.photo(photo))
     assert "نرجو مراجعة طلبك" in summary and f"+{person.wa_id}" in summary
@@ -185,6 +175,21 @@ def test_the_whole_journey_over_whatsapp(graph, server, tmp_path):
     [request] = [r for r in requests(server) if r["number"] == number]
     assert request["channel"] == "whatsapp" and request["fields"]["mobile"] == f"+{person.wa_id}"
     assert [d["mime"] for d in request["documents"]] == ["image/jpeg"]
+
+
+def to_the_photo(person: Person) -> None:
+    """From the list of services to the food basket's last question, the ID photo."""
+    assert "الاسم الرباعي" in said(person.press("سلة غذائية"))
+    assert "رقم الهوية" in said(person.say(NAME))
+    assert "تاريخ انتهاء الهوية" in said(person.say("١٢٣٤٥٦٧٨٩٧"))
+    assert "رقم الجوال" in said(person.say("15/10/1450"))
+    assert "الحي" in said(person.own_contact())  # the shared card is their own number
+    assert "عدد أفراد الأسرة" in said(person.say("العزيزية"))
+    assert "بيانات حساسة" in said(person.say("٥"))
+    assert "إجمالي دخل" in said(person.press("✅ أوافق"))
+    sources = person.say("3000")
+    assert sources[-1]["interactive"]["type"] == "list"  # 7 sources and the ways out: 10 rows
+    assert "صورة الهوية" in said(person.press("راتب"))
 
 
 def requests(server: WebServer) -> list[dict]:
@@ -391,3 +396,32 @@ def test_staff_on_telegram_answer_whatsapp_and_staff_on_whatsapp_answer_telegram
                                     ).status_code == 200
     telegram.wait(lambda: any("معك سارة" in p["text"] for p in telegram.sent_to(uid)[before:]),
                   timeout=30)
+
+
+def test_when_whatsapp_says_the_window_is_closed_a_notice_goes_as_its_template(graph, server, tmp_path):
+    person = Person(graph, server)
+    agree(person)  # the window is open as far as Wasl knows
+    graph.add_template("wasl_announcement", "ar", 2)
+    graph.fail(131047, times=1, to=person.wa_id)
+    notice = tmp_path / "notice.txt"
+    notice.write_text("الجمعية مغلقة يوم الجمعة", encoding="utf-8")
+    before = len(person.got())
+    wasl("broadcast", "--text-file", str(notice), "--yes", "--no-watch", db=server.db)
+    graph.wait(lambda: any(m["type"] == "template" for m in person.got()[before:]), timeout=30)
+    [template] = [m for m in person.got()[before:] if m["type"] == "template"]
+    assert template["template"]["name"] == "wasl_announcement"
+    refused = [c for c in graph.called("/messages") if c.params.get("to") == person.wa_id
+               and c.status != 200]
+    assert len(refused) == 1 and refused[0].params["type"] == "text"  # tried as text first
+
+
+def test_a_photo_over_the_limit_is_explained_and_not_downloaded(graph, server):
+    person = Person(graph, server)
+    agree(person)
+    person.press("📝 طلب دعم جديد")
+    to_the_photo(person)
+    media = graph.add_media(b"\xff\xd8\xff\xe0" + bytes(11 * 1024 * 1024), "image/jpeg")
+    downloads = len([c for c in graph.calls if "attachments" in c.path])
+    reply = said(person._exchange(graph.image_message(person.wa_id, media)))
+    assert "الحد الأقصى 10 ميجابايت" in reply, reply  # the limit, in Arabic
+    assert len([c for c in graph.calls if "attachments" in c.path]) == downloads
