@@ -43,7 +43,9 @@ class Settings(BaseSettings):
     whatsapp_app_secret: SecretStr | None = None  # signs every webhook call
     whatsapp_verify_token: SecretStr | None = None  # answers Meta's subscription check
     whatsapp_rate: float = 80.0  # messages per second from the number, all processes
-    whatsapp_chat_interval: float = 0.0  # seconds between two messages to one person
+    # one person: a burst of up to 45 messages, then one every 6 s (WhatsApp's pair limit)
+    whatsapp_chat_interval: float = 6.0
+    whatsapp_chat_burst: int = 45
 
     # Telegram (on when a token is set)
     telegram_token: SecretStr | None = None

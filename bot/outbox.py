@@ -53,6 +53,7 @@ class Limits:
     lease: float = 60.0  # seconds a claimed row stays this sender's (longer than a send)
     max_attempts: int = MAX_ATTEMPTS  # failed sends of one row before it is given up
     backoff_base: float = 2.0  # seconds before the first retry; doubles each time
+    chat_burst: int = 1  # messages a chat may get at once before `chat_interval` applies
 
     @property
     def batch(self) -> int:
@@ -92,6 +93,7 @@ class Sender:
         self.name = f"{socket.gethostname()}:{os.getpid()}"
         self.on_batch = on_batch  # after each batch is recorded (broadcasts that ended)
         self._chat_free: dict[str, float] = {}  # monotonic time each chat may get a message
+        self._chat_tokens: dict[str, tuple[float, float]] = {}  # (tokens, when) with a burst
         self._paused_until = 0.0
         self._last_start = 0.0  # epoch time the latest send started (spacing when late)
         self._wake = asyncio.Event()
@@ -179,7 +181,7 @@ class Sender:
                 return tasks, [Outcome(r, c, released=True) for r, c, _, _ in batch[i:]]
             late = time.time() - at  # a sleep overshoots a little: only real lateness counts
             self._last_start = (at if late < step / 2 else time.time()) if step else 0.0
-            self._chat_free[chat_id] = time.monotonic() + self._interval(chat_id)
+            self._spend(chat_id)
             await self._slots.acquire()
             tasks.append(asyncio.create_task(self._send_one(row_id, chat_id, payload, attempts)))
         return tasks, []
@@ -237,6 +239,21 @@ class Sender:
             if o.error is not None and not isinstance(o.error, RetryLater):
                 self._chat_free.pop(o.chat_id, None)
         return len(sent)
+
+    def _spend(self, chat_id: str) -> None:
+        """One message to a chat: it may get the next after its interval or, with a burst
+        allowance (WhatsApp: 45 at once, then one per 6 s), when a token has come back."""
+        now, interval, burst = time.monotonic(), self._interval(chat_id), self.limits.chat_burst
+        if burst <= 1 or interval <= 0:
+            self._chat_free[chat_id] = now + interval
+            return
+        tokens, then = self._chat_tokens.get(chat_id, (float(burst), now))
+        tokens = min(float(burst), tokens + (now - then) / interval) - 1
+        self._chat_tokens[chat_id] = (tokens, now)
+        self._chat_free[chat_id] = now if tokens >= 1 else now + (1 - tokens) * interval
+        if len(self._chat_tokens) > 10_000:  # forget chats whose allowance is whole again
+            self._chat_tokens = {c: (t, w) for c, (t, w) in self._chat_tokens.items()
+                                 if t + (now - w) / interval < burst}
 
     def _interval(self, chat_id: str) -> float:
         group = chat_id.startswith("-")  # Telegram group and channel ids are negative

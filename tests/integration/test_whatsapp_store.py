@@ -3,6 +3,7 @@ held outside the 24-hour window, and delivery reports that repeat and come out o
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -58,3 +59,31 @@ async def test_delivery_reports_keep_the_furthest_state(database):
     assert (rows["wamid.a"].delivery, rows["wamid.a"].status) == ("read", "sent")  # read stays read
     assert (rows["wamid.b"].delivery, rows["wamid.b"].status) == ("failed", "failed")
     assert "131026" in rows["wamid.b"].error
+
+
+async def test_one_person_gets_a_burst_at_once_then_one_message_per_interval(database):
+    """WhatsApp's pair limit: a burst, then one every interval (here 3, then 0.4 s)."""
+    from datetime import UTC, datetime
+
+    from bot.outbox import Limits, Outbox, Sender
+
+    async with database.unit_of_work() as uow:
+        for n in range(6):
+            await uow.enqueue("whatsapp", "9665", {"text": str(n)}, NOW)
+        await uow.enqueue("whatsapp", "other", {"text": "x"}, NOW)
+    times: dict[str, list[float]] = {}
+
+    async def send(chat_id: str, reply) -> str:
+        times.setdefault(chat_id, []).append(time.monotonic())
+        return f"wamid.{reply.text}"
+
+    sender = Sender(Outbox(database, lambda: datetime.now(UTC)), "whatsapp", send,
+                    Limits(None, 0.4, None, chat_burst=3))
+    start = time.monotonic()
+    while sum(len(t) for t in times.values()) < 7 and time.monotonic() - start < 10:
+        await sender.drain()
+    mine = [t - start for t in times["9665"]]
+    assert len(mine) == 6 and len(times["other"]) == 1
+    assert mine[2] - mine[0] < 0.3  # the first three at once (one at a time: order is kept)
+    gaps = [b - a for a, b in zip(mine[2:], mine[3:], strict=False)]
+    assert all(gap >= 0.3 for gap in gaps), gaps  # then spaced by about the interval

@@ -36,7 +36,7 @@ class WhatsAppService:
         self.app, self.client, self.settings = app, client, settings
         limits = Limits(settings.whatsapp_rate, settings.whatsapp_chat_interval, None,
                         settings.outbox_lease, settings.outbox_max_attempts,
-                        settings.outbox_backoff)
+                        settings.outbox_backoff, settings.whatsapp_chat_burst)
         self.sender = Sender(app.outbox, CHANNEL, self._send, limits, app.broadcasts.finish)
         self.wake: Callable[[], None] = self.sender.wake  # `wasl serve` wakes every channel
         self.max_bytes = int(app.profile.max_file_mb * 1024 * 1024)
