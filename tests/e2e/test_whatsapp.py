@@ -174,6 +174,7 @@ def test_the_whole_journey_over_whatsapp(graph, server, tmp_path):
     assert number in status
     [request] = [r for r in requests(server) if r["number"] == number]
     assert request["channel"] == "whatsapp" and request["fields"]["mobile"] == f"+{person.wa_id}"
+    assert request["fields"]["district"] == "المنزل, العزيزية, مكة المكرمة (21.4187, 39.8445)"
     assert [d["mime"] for d in request["documents"]] == ["image/jpeg"]
 
 
@@ -184,7 +185,9 @@ def to_the_photo(person: Person) -> None:
     assert "تاريخ انتهاء الهوية" in said(person.say("١٢٣٤٥٦٧٨٩٧"))
     assert "رقم الجوال" in said(person.say("15/10/1450"))
     assert "الحي" in said(person.own_contact())  # the shared card is their own number
-    assert "عدد أفراد الأسرة" in said(person.say("العزيزية"))
+    where = person._exchange(person.graph.location_message(  # a shared location answers it
+        person.wa_id, 21.4187, 39.8445, name="المنزل", address="العزيزية، مكة المكرمة"))
+    assert "عدد أفراد الأسرة" in said(where)
     assert "بيانات حساسة" in said(person.say("٥"))
     assert "إجمالي دخل" in said(person.press("✅ أوافق"))
     sources = person.say("3000")
@@ -425,3 +428,22 @@ def test_a_photo_over_the_limit_is_explained_and_not_downloaded(graph, server):
     reply = said(person._exchange(graph.image_message(person.wa_id, media)))
     assert "الحد الأقصى 10 ميجابايت" in reply, reply  # the limit, in Arabic
     assert len([c for c in graph.calls if "attachments" in c.path]) == downloads
+
+
+def test_an_announcement_with_a_photo_is_uploaded_once_and_sent_as_an_image(graph, server, tmp_path):
+    people = [Person(graph, server) for _ in range(2)]
+    for person in people:
+        agree(person)
+    poster = id_card(tmp_path / "poster.png")
+    notice = tmp_path / "notice.txt"
+    notice.write_text("موعد توزيع الكسوة", encoding="utf-8")
+    uploads = len(graph.called("/media"))
+    before = [len(p.got()) for p in people]
+    wasl("broadcast", "--text-file", str(notice), "--attach", str(poster), "--yes", "--no-watch",
+         db=server.db)
+    for person, n in zip(people, before, strict=True):
+        graph.wait(lambda p=person, k=n: any(m["type"] == "image" for m in p.got()[k:]), timeout=30)
+        [image] = [m for m in person.got()[n:] if m["type"] == "image"]
+        assert "موعد توزيع الكسوة" in image["image"]["caption"]
+        assert graph.media[image["image"]["id"]].content == poster.read_bytes()
+    assert len(graph.called("/media")) - uploads == 1  # once for everyone
