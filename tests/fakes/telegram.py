@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import itertools
 import json
-import socket
 import threading
 import time
 from dataclasses import dataclass, field
@@ -24,6 +23,8 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes import serve
 
 TOKEN = "123456789:AAE-test-token-for-wasl"
 BOT_USER = {"id": 123456789, "is_bot": True, "first_name": "Wasl", "username": "wasl_test_bot",
@@ -92,24 +93,11 @@ class FakeTelegram:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> FakeTelegram:
-        # The socket is bound here, to a port the system picks, and handed to uvicorn still
-        # open: no other process (a parallel test) can take the port in between.
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
         app = Starlette(routes=[
             Route("/bot{token}/{method}", self._api, methods=["GET", "POST"]),
             Route("/file/bot{token}/{path:path}", self._file, methods=["GET"]),
         ])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off")
-        self._server = uvicorn.Server(config)
-        threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake Telegram did not start")
-            time.sleep(0.02)
+        self._server, self.port = serve(app, "fake Telegram")
         return self
 
     def stop(self) -> None:

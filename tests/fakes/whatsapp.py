@@ -39,7 +39,6 @@ import itertools
 import json
 import re
 import secrets
-import socket
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -53,6 +52,8 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+
+from tests.fakes import serve
 
 DOCS = "https://developers.facebook.com/documentation/business-messaging/whatsapp"
 ERROR_CODES_HREF = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/"
@@ -268,26 +269,13 @@ class FakeWhatsApp:
         return f"{self.url}/{self.version}"
 
     def start(self) -> FakeWhatsApp:
-        # The socket is bound here and handed to uvicorn still open: no other process can
-        # take the port in between (as tests/fakes/telegram.py).
-        sock = socket.socket()
-        sock.bind(("127.0.0.1", 0))
-        self.port = sock.getsockname()[1]
         app = Starlette(routes=[
             Route("/whatsapp_business/attachments/", self._download, methods=["GET"]),
             Route("/{version}/{node}/messages", self._send, methods=["POST"]),
             Route("/{version}/{node}/media", self._upload, methods=["POST"]),
             Route("/{version}/{node}", self._node, methods=["GET", "DELETE"]),
         ])
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning",
-                                lifespan="off")
-        self._server = uvicorn.Server(config)
-        threading.Thread(target=self._server.run, kwargs={"sockets": [sock]}, daemon=True).start()
-        deadline = time.monotonic() + 10
-        while not self._server.started:
-            if time.monotonic() > deadline:
-                raise RuntimeError("fake WhatsApp did not start")
-            time.sleep(0.02)
+        self._server, self.port = serve(app, "fake WhatsApp")
         return self
 
     def stop(self) -> None:

@@ -7,7 +7,8 @@ import asyncio
 import pytest
 
 from bot import profiles
-from bot.channels.telegram import CALLBACK, incoming, markup, messages, split
+from bot.channels.pieces import split
+from bot.channels.telegram import CALLBACK, TEXT_LIMIT, incoming, markup, messages
 from conversations.base import Choice, Expects, Reply
 from tests.fakes.telegram import FakeTelegram
 
@@ -80,7 +81,7 @@ def test_long_text_is_split_on_line_ends_and_buttons_go_last():
     assert len(parts) > 1 and all(len(t) <= 4096 for t, _ in parts)
     assert "".join(t + "\n" for t, _ in parts).strip() == text
     assert [m is None for _, m in parts] == [True] * (len(parts) - 1) + [False]
-    assert split("x" * 9000) == ["x" * 4096, "x" * 4096, "x" * 808]
+    assert split("x" * 9000, TEXT_LIMIT) == ["x" * 4096, "x" * 4096, "x" * 808]
 
 
 def test_phone_questions_offer_the_contact_button():

@@ -10,7 +10,8 @@ import httpx
 import pytest
 
 from bot.channels.errors import Rejected, RetryLater, TemporaryFailure
-from bot.channels.whatsapp import clip, graphemes, incoming, messages, split
+from bot.channels.pieces import clip, graphemes, split
+from bot.channels.whatsapp import incoming, messages
 from bot.channels.whatsapp.client import OutsideWindow, WhatsAppClient
 from conversations.base import Choice, Expects, Reply
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.channels import sniff
+from bot.channels.pieces import split
 from bot.channels.telegram.client import TelegramClient
 from conversations.base import Event, FileRef, InboundEvent, Reply
 
@@ -98,20 +99,6 @@ async def _file(info: dict[str, Any], name: str, mime: str, client: TelegramClie
                    content)
 
 
-def split(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, cut at line ends, then spaces, when possible."""
-    pieces, rest = [], text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = limit
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n ")
-    return [*pieces, rest] if rest or not pieces else pieces
-
-
 def markup(reply: Reply) -> dict[str, Any]:
     """Choices as inline buttons; a phone question offers "share my contact" instead."""
     if reply.expects and reply.expects.kind == "phone":
@@ -128,7 +115,7 @@ def messages(reply: Reply) -> list[tuple[str, dict[str, Any] | None]]:
     """The Bot API messages of one reply: its text in pieces, the buttons on the last.
     An announcement carries no keyboard at all, so the buttons of the question the
     person is answering stay where they are."""
-    pieces = split(reply.text)
+    pieces = split(reply.text, TEXT_LIMIT)
     last = None if reply.announcement else markup(reply)
     return [(p, last if i == len(pieces) - 1 else None) for i, p in enumerate(pieces)]
 

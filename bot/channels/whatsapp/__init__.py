@@ -9,10 +9,10 @@ marks, an emoji its joiners) and end with "…".
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels.pieces import clip, split
 from conversations.base import Event, Reply
 
 CHANNEL = "whatsapp"
@@ -20,55 +20,6 @@ TEXT_LIMIT = 4096
 BODY_LIMIT = 1024  # an interactive message's body; also a media caption
 BUTTONS, BUTTON_TITLE = 3, 20
 ROWS, ROW_TITLE, ROW_DESCRIPTION, LIST_BUTTON = 10, 24, 72, 20
-ELLIPSIS = "…"
-
-
-def graphemes(text: str) -> list[str]:
-    """User-perceived characters, near enough for cutting: a base character with its
-    combining marks (tashkeel), variation selectors, skin tones and zero-width joins."""
-    clusters: list[str] = []
-    joined = False
-    for ch in text:
-        cp = ord(ch)
-        attach = clusters and (
-            joined or unicodedata.combining(ch) or unicodedata.category(ch) in ("Mn", "Me")
-            or 0xFE00 <= cp <= 0xFE0F or 0x1F3FB <= cp <= 0x1F3FF or cp == 0x200D
-            or 0xE0020 <= cp <= 0xE007F)
-        if attach:
-            clusters[-1] += ch
-        else:
-            clusters.append(ch)
-        joined = cp == 0x200D
-    return clusters
-
-
-def clip(text: str, limit: int) -> str:
-    """`text` in at most `limit` characters (as WhatsApp counts them), cut between whole
-    characters and ending with an ellipsis when cut."""
-    text = " ".join(text.split())
-    if len(text) <= limit:
-        return text
-    kept = ""
-    for cluster in graphemes(text):
-        if len(kept) + len(cluster) + len(ELLIPSIS) > limit:
-            break
-        kept += cluster
-    return kept.rstrip() + ELLIPSIS
-
-
-def split(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Pieces of at most `limit` characters, cut at line ends, then spaces, then between
-    whole characters."""
-    pieces, rest = [], text
-    while len(rest) > limit:
-        cut = rest.rfind("\n", 0, limit + 1)
-        if cut <= 0:
-            cut = rest.rfind(" ", 0, limit + 1)
-        if cut <= 0:
-            cut = len(clip(rest, limit + 1)) - 1  # whole characters, no ellipsis
-        pieces.append(rest[:cut])
-        rest = rest[cut:].lstrip("\n ")
-    return [*pieces, rest] if rest or not pieces else pieces
 
 
 def _text(to: str, body: str) -> dict[str, Any]:
@@ -87,10 +38,10 @@ def messages(to: str, reply: Reply, list_button: str = "☰") -> list[dict[str, 
     An announcement carries none, so the question being answered keeps its buttons."""
     choices = () if reply.announcement else reply.choices
     if not choices:
-        return [_text(to, piece) for piece in split(reply.text)]
+        return [_text(to, piece) for piece in split(reply.text, TEXT_LIMIT)]
     if len(choices) > ROWS:  # too many for a list: numbered lines, answered by number
         lines = "\n".join(f"{n}. {c.label}" for n, c in enumerate(choices, 1))
-        return [_text(to, piece) for piece in split(f"{reply.text}\n\n{lines}")]
+        return [_text(to, piece) for piece in split(f"{reply.text}\n\n{lines}", TEXT_LIMIT)]
     *before, body = split(reply.text, BODY_LIMIT) if reply.text.strip() else ["…"]
     out = [_text(to, piece) for piece in before]
     if len(choices) <= BUTTONS:
