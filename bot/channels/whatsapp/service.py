@@ -10,6 +10,7 @@ outbox, the staff member behind it is told, and it goes as soon as the person wr
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
@@ -41,6 +42,7 @@ class WhatsAppService:
         self.wake: Callable[[], None] = self.sender.wake  # `wasl serve` wakes every channel
         self.max_bytes = int(app.profile.max_file_mb * 1024 * 1024)
         self._uploaded: dict[int, str] = {}  # document id -> WhatsApp media id
+        self._uploading: dict[int, asyncio.Lock] = {}  # copies sent at once upload it once
 
     # -- in ------------------------------------------------------------------------------
     async def handle(self, payload: dict[str, Any]) -> None:
@@ -133,8 +135,10 @@ class WhatsAppService:
         if doc is None:
             return None
         kind = "image" if doc.mime in ("image/jpeg", "image/png") else "document"
-        if document_id not in self._uploaded:
-            self._uploaded[document_id] = await self.client.upload(doc.content, doc.mime, doc.name)
+        async with self._uploading.setdefault(document_id, asyncio.Lock()):
+            if document_id not in self._uploaded:
+                self._uploaded[document_id] = await self.client.upload(doc.content, doc.mime,
+                                                                       doc.name)
         return kind, self._uploaded[document_id], doc.name
 
     async def _outside(self, chat_id: str, reply: Reply, lang: str) -> str | None:
