@@ -62,13 +62,14 @@ async def test_delivery_reports_keep_the_furthest_state(database):
 
 
 async def test_one_person_gets_a_burst_at_once_then_one_message_per_interval(database):
-    """WhatsApp's pair limit: a burst, then one every interval (here 3, then 0.4 s)."""
+    """WhatsApp's pair limit: a burst, then one every interval (here 3, then 1 s). A send
+    can only be late (a busy machine), never early, so the bounds hold either way."""
     from datetime import UTC, datetime
 
     from bot.outbox import Limits, Outbox, Sender
 
     async with database.unit_of_work() as uow:
-        for n in range(6):
+        for n in range(5):
             await uow.enqueue("whatsapp", "9665", {"text": str(n)}, NOW)
         await uow.enqueue("whatsapp", "other", {"text": "x"}, NOW)
     times: dict[str, list[float]] = {}
@@ -78,12 +79,12 @@ async def test_one_person_gets_a_burst_at_once_then_one_message_per_interval(dat
         return f"wamid.{reply.text}"
 
     sender = Sender(Outbox(database, lambda: datetime.now(UTC)), "whatsapp", send,
-                    Limits(None, 0.4, None, chat_burst=3))
+                    Limits(None, 1.0, None, chat_burst=3))
     start = time.monotonic()
-    while sum(len(t) for t in times.values()) < 7 and time.monotonic() - start < 10:
+    while sum(len(t) for t in times.values()) < 6 and time.monotonic() - start < 15:
         await sender.drain()
-    mine = [t - start for t in times["9665"]]
-    assert len(mine) == 6 and len(times["other"]) == 1
-    assert mine[2] - mine[0] < 0.3  # the first three at once (one at a time: order is kept)
-    gaps = [b - a for a, b in zip(mine[2:], mine[3:], strict=False)]
-    assert all(gap >= 0.3 for gap in gaps), gaps  # then spaced by about the interval
+    mine = [t - times["9665"][0] for t in times["9665"]]
+    assert len(mine) == 5 and len(times["other"]) == 1
+    assert mine[2] < 1.0  # the first three at once; one by one they would take 2 s
+    for k, at in enumerate(mine):  # never more than the burst plus one per second since
+        assert at >= (k - 2) * 1.0 - 0.1, mine
