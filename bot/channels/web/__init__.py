@@ -112,6 +112,7 @@ class WebChat:
         self.per_browser = Limiter(settings.web_messages_per_minute)
         self.per_address = Limiter(settings.web_ip_messages_per_minute)
         self.wake: Callable[[], None] = self.sender.wake  # the server wakes every channel
+        self.page_settings: dict[str, Any] | None = None  # built by routes.page_config
 
     async def _send(self, chat_id: str, reply: Reply) -> str | None:
         payload: dict[str, Any] = {

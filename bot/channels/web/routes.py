@@ -150,7 +150,7 @@ def _forged(request: Request) -> str | None:
 def _refuse(request: Request, why: str) -> JSONResponse:
     log.warning("refused a web chat request to %s from %s: %s", request.url.path,
                 request.client.host if request.client else "?", why)
-    return JSONResponse({"error": "forbidden"}, status_code=403)
+    return JSONResponse({"ok": False}, status_code=403)  # the page says "not sent", localised
 
 
 async def _error(web: WebChat, request: Request, chat_id: str | None, text: str,
@@ -190,8 +190,16 @@ def _json_for_html(data: Any) -> str:
 
 
 def page_config(web: WebChat, lang: str) -> dict[str, Any]:
+    """What the page's script needs, in both languages (it may switch); the same for
+    every page but its starting language, so it is built once."""
+    if web.page_settings is None:
+        web.page_settings = _settings(web)
+    return {**web.page_settings, "lang": lang}
+
+
+def _settings(web: WebChat) -> dict[str, Any]:
     profile = web.app.profile
-    config: dict[str, Any] = {"lang": lang, "maxBytes": web.max_bytes,
+    config: dict[str, Any] = {"maxBytes": web.max_bytes,
                               "maxMb": profile.max_file_mb, "accept": FILE_TYPES,
                               "strings": {}, "name": {}, "commands": {}}
     for code in ("ar", "en"):
@@ -273,7 +281,7 @@ async def events(request: Request) -> Response:
     if chat_id is None:
         return _refuse(request, "event stream without a chat cookie")
     if web.hub.pages(chat_id) >= STREAMS_PER_CHAT:
-        return JSONResponse({"error": "too many open pages"}, status_code=429)
+        return JSONResponse({"ok": False}, status_code=429)
     after = _after(request)
 
     async def stream() -> AsyncIterator[str]:
@@ -305,6 +313,17 @@ async def events(request: Request) -> Response:
         "Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
 
+def _visitor(request: Request) -> tuple[WebChat | None, str, Response | None]:
+    """For a request that changes something: the channel and the chat, or the answer that
+    refuses it (404 with the chat off, 403 when it is not from the page itself)."""
+    web = _web(request)
+    if web is None:
+        return None, "", Response(status_code=404)
+    if why := _forged(request):
+        return web, "", _refuse(request, why)
+    return web, _chat(request) or "", None
+
+
 async def _admit(web: WebChat, request: Request, chat_id: str) -> JSONResponse | None:
     """The abuse limits: messages per minute from one browser and from one address."""
     address = request.client.host if request.client else "?"
@@ -317,12 +336,10 @@ async def _admit(web: WebChat, request: Request, chat_id: str) -> JSONResponse |
 
 async def message(request: Request) -> Response:
     """What the visitor typed or pressed: {"text"}, {"choice"}, {"command"} or {"start"}."""
-    web = _web(request)
-    if web is None:
-        return Response(status_code=404)
-    if why := _forged(request):
-        return _refuse(request, why)
-    chat_id = _chat(request) or ""
+    web, chat_id, refused = _visitor(request)
+    if refused is not None:
+        return refused
+    assert web is not None
     if not request.headers.get("content-type", "").startswith("application/json"):
         return _refuse(request, "a message that is not JSON")
     if _length(request) > MAX_JSON:
@@ -399,12 +416,10 @@ async def upload(request: Request) -> Response:
     """A photo or document, as the request body (`?name=`). Nothing larger than the
     association's limit is read or kept; its type is checked by the question it answers,
     as on every channel."""
-    web = _web(request)
-    if web is None:
-        return Response(status_code=404)
-    if why := _forged(request):
-        return _refuse(request, why)
-    chat_id = _chat(request) or ""
+    web, chat_id, refused = _visitor(request)
+    if refused is not None:
+        return refused
+    assert web is not None
     if refused := await _admit(web, request, chat_id):
         return refused
     name = _file_name(request.query_params.get("name"))

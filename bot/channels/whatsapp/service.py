@@ -168,8 +168,7 @@ class WhatsAppService:
             staff = await uow.staff_by_id(reply.staff_id)
             if staff is None:
                 return
-            lang = await uow.conversation_language(staff.channel, staff.sender_id) or "ar"
-            _ = self.app.translations[lang].gettext
+            _ = self.app.translations["ar"].gettext  # staff have no stored language
             text = _("Your message to the beneficiary on WhatsApp waits: they have not written "
                      "for 24 hours, and WhatsApp allows only approved templates then. It will "
                      "go as soon as they write.")
