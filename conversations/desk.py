@@ -11,6 +11,7 @@ writes goes to the beneficiary of their current case.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,14 +19,42 @@ from conversations import render
 from conversations.base import RIYADH, CaseView, Choice, Context, Event, Reply, StaffView
 from conversations.fields import N_
 from conversations.profile import WorkingHours
+from conversations.text import ascii_digits
 
-# Announcements (admins): typed, or pressed as buttons while composing and following one.
-BROADCAST_COMMANDS = ("/broadcast", "/broadcasts", "/broadcast_cancel", "/bc_pick", "/bc_add",
-                      "/bc_field", "/bc_send", "/bc_pause", "/bc_resume", "/bc_cancel")
-STAFF_COMMANDS = ("/queue", "/claim", "/release", "/transfer", "/cases", "/switch", "/note",
-                  "/canned", "/file", "/doc", "/request", "/close", "/help", "/staff", "/audit",
-                  "/report", *BROADCAST_COMMANDS)
-ADMIN_ONLY = frozenset({"/staff", "/audit", "/report", *BROADCAST_COMMANDS})
+RESEARCHER, ADMIN = "researcher", "admin"
+EVERYONE = frozenset({RESEARCHER, ADMIN})
+ADMINS = frozenset({ADMIN})
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """One staff command: who may use it. Typed (/claim 3) or pressed (claim:3)."""
+
+    name: str
+    roles: frozenset[str] = EVERYONE
+
+
+# The one table of staff commands. Every entry point (private chat, the staff group and
+# its topics, buttons) asks `allowed` about it before anything runs (handlers/staff.py).
+COMMAND_TABLE: dict[str, CommandSpec] = {spec.name: spec for spec in (
+    *(CommandSpec(name) for name in (
+        "/queue", "/claim", "/release", "/transfer", "/cases", "/switch", "/note", "/canned",
+        "/file", "/doc", "/request", "/close", "/help", "/say")),
+    *(CommandSpec(name, ADMINS) for name in (
+        "/staff", "/audit", "/report",
+        # announcements: typed, or pressed as buttons while composing and following one
+        "/broadcast", "/broadcasts", "/broadcast_cancel", "/bc_pick", "/bc_add", "/bc_field",
+        "/bc_send", "/bc_pause", "/bc_resume", "/bc_cancel")),
+)}
+STAFF_COMMANDS = tuple(COMMAND_TABLE)
+ADMIN_ONLY = frozenset(name for name, spec in COMMAND_TABLE.items() if spec.roles == ADMINS)
+
+
+def allowed(role: str, name: str) -> bool:
+    """The authorization check: may a staff member with this role run this command?"""
+    spec = COMMAND_TABLE.get(name)
+    return spec is not None and role in spec.roles
+
 
 # The request lifecycle (docs/architecture.md): which status may follow which.
 LIFECYCLE: dict[str, tuple[str, ...]] = {
@@ -69,8 +98,19 @@ def parse(event: Event) -> Command | None:
 
 
 def is_staff_command(event: Event) -> bool:
-    command = parse(event) if event.kind == "text" else None
+    """A staff command typed, or a staff button pressed (claim:3), e.g. by a beneficiary who
+    forged one: the beneficiary's own choices never look like these."""
+    if event.kind == "choice" and ":" not in event.choice and event.choice != "queue":
+        return False
+    command = parse(event) if event.kind in ("text", "choice") else None
     return command is not None and command.name in STAFF_COMMANDS
+
+
+def number_alone(event: Event) -> bool:
+    """A message that is only a number (any digits, perhaps with # or a sign): typed to press
+    a numbered button, so never relayed to a beneficiary as it is (/say sends one)."""
+    typed = ascii_digits(event.text.strip())
+    return event.kind == "text" and re.fullmatch(r"[#+-]?\d{1,15}", typed) is not None
 
 
 def waited(since: datetime, now: datetime, lang: str, ctx: Context) -> str:

@@ -61,7 +61,12 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
         again = [] if talking else [prompt(state, ctx)]
         return Transition(state, [said(state.lang, ctx), *again], [SetAnnouncements(wanted)])
     if state.step == Step.CASE and ctx.case is not None and ctx.case.status == "claimed":
-        # Talking with a researcher: the bot's own flows pause; everything goes to them.
+        # Talking with a researcher: the bot's own flows pause; everything goes to them,
+        # except a way back to the menu (the researcher is told they stepped out).
+        if command in ("/menu", "/start"):
+            state.step = Step.MENU
+            return Transition(state, [render.menu(state, ctx)],
+                              [AddToCase(command, stepped_out=True)])
         return Transition(state, [], [AddToCase(event.describe(), event.file)])
     if command:
         return on_command(state, command, ctx)

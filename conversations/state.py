@@ -131,6 +131,7 @@ class OpenCase:
 class AddToCase:
     text: str
     file: FileRef | None = None
+    stepped_out: bool = False  # they went back to the menu while a researcher holds the case
 
 
 @dataclass(frozen=True)

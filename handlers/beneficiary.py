@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
+from sqlalchemy.exc import OperationalError
 
 from conversations import acknowledgment, desk, journey, render, survey
 from conversations.base import (
@@ -84,6 +85,8 @@ class BeneficiaryHandler:
         """Process one event; False if it was a redelivery. Errors end here with an apology."""
         try:
             return await self._handle(inbound)
+        except OperationalError:  # the database is busy or down: nothing was kept; the
+            raise                 # router asks the channel to deliver the event again
         except Exception:  # the outermost edge of a beneficiary event
             log.exception("event from %s failed", pseudonym(inbound))
             try:
@@ -290,7 +293,11 @@ class BeneficiaryHandler:
             staff = await uow.staff_by_id(case.claimed_by)
             if staff is not None:
                 name = await beneficiary_name(uow, case.beneficiary_id, self.profile)
-                lines = [f"#{case.id} · {name}:", action.text]
+                said = action.text
+                if action.stepped_out:  # staff hear the desk's default language
+                    said = self.translations["ar"].gettext(
+                        "They went back to the bot's menu. What you write still reaches them.")
+                lines = [f"#{case.id} · {name}:", said]
                 if document_id:
                     lines.append(f"/doc {document_id}")
                 relay = Reply("\n".join(lines), document_id=document_id)  # the photo itself

@@ -3,15 +3,20 @@ beneficiary journey. The role is looked up once per event, on the server side.""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import datetime
+
+from sqlalchemy.exc import OperationalError
 
 from conversations import desk
 from conversations.base import InboundEvent
 from handlers.beneficiary import BeneficiaryHandler
 from handlers.staff import StaffHandler
 from storage import models as m
-from storage.db import Database
+from storage.db import Database, Unavailable
+
+log = logging.getLogger(__name__)
 
 
 class Router:
@@ -20,6 +25,16 @@ class Router:
         self.db, self.beneficiaries, self.staff, self.clock = db, beneficiaries, staff, clock
 
     async def handle(self, inbound: InboundEvent) -> bool:
+        """Route one event. Raises Unavailable when the database could not take it now
+        (nothing of it was kept), so the channel has it delivered again instead of losing it."""
+        try:
+            return await self._route(inbound)
+        except OperationalError as exc:
+            log.warning("the database could not take a %s event now (%s); asking for it again",
+                        inbound.channel, type(exc.orig).__name__ if exc.orig else "error")
+            raise Unavailable from exc
+
+    async def _route(self, inbound: InboundEvent) -> bool:
         async with self.db.unit_of_work() as uow:
             member = await uow.staff_member(inbound.channel, inbound.sender_id)
             if member is None and desk.is_staff_command(inbound.event):
@@ -28,7 +43,7 @@ class Router:
                 await uow.audit(m.AuditEntry(
                     at=self.clock(), actor=f"{inbound.channel}:{inbound.sender_id}",
                     role="beneficiary", action="staff_command", allowed=False,
-                    detail=inbound.event.text.split()[0][:40]))
+                    detail=_attempted(inbound)))
         if member is not None:
             await self.staff.handle(inbound, member)
             return True
@@ -40,3 +55,9 @@ class Router:
                     detail=inbound.event.kind))
             return True
         return await self.beneficiaries.handle(inbound)
+
+
+def _attempted(inbound: InboundEvent) -> str:
+    """What a non-staff sender tried: the command typed, or the staff button pressed."""
+    event = inbound.event
+    return (f"button {event.choice}" if event.kind == "choice" else event.text.split()[0])[:40]

@@ -13,8 +13,10 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 
+from sqlalchemy.exc import OperationalError
+
 from conversations import acknowledgment, desk, fields, render
-from conversations.base import RIYADH, Context, InboundEvent, Reply, StaffView, Translator
+from conversations.base import RIYADH, Context, Event, InboundEvent, Reply, StaffView, Translator
 from conversations.profile import FieldKind, Profile
 from conversations.state import State, Step
 from conversations.text import ascii_digits
@@ -37,6 +39,8 @@ class StaffHandler:
     async def handle(self, inbound: InboundEvent, staff: StaffView) -> None:
         try:
             await self._handle(inbound, staff)
+        except OperationalError:  # busy or down: delivered again later (see Router)
+            raise
         except Exception:  # the outermost edge of a staff event: nothing of it was kept
             log.exception("staff event from staff:%s failed", staff.id)
             async with self.db.unit_of_work() as uow:
@@ -71,20 +75,40 @@ class Desk(AnnouncementDesk):
         if inbound.chat_id != inbound.sender_id:
             return await self.in_group(inbound)
         command = desk.parse(inbound.event)
+        if command is None and self.staff.role == "admin":  # composing an announcement?
+            draft = await self.uow.draft_of(self.staff.id)
+            if draft is not None and draft.stage and (
+                    draft.stage == "content" or draft.stage.startswith("value:")):
+                return await self.draft_input(draft, inbound.event)
+        if command is None and desk.number_alone(inbound.event):
+            command = await self._pressed_by_number(inbound)
+            if command is None:
+                return [Reply(self._("A number alone is not sent to the beneficiary, so that a "
+                                     "button's number never reaches them by mistake. To send "
+                                     "it, write /say {text}").format(text=inbound.event.text.strip()))]
         if command is None:
-            if self.staff.role == "admin":  # composing an announcement?
-                draft = await self.uow.draft_of(self.staff.id)
-                if draft is not None and draft.stage and (
-                        draft.stage == "content" or draft.stage.startswith("value:")):
-                    return await self.draft_input(draft, inbound.event)
-            return await self.relay(inbound)
-        if command.name in desk.ADMIN_ONLY and self.staff.role != "admin":
-            await self.audit(command.name.lstrip("/"), allowed=False, detail="admin only")
-            return [Reply(self._("Only an admin can do this."))]
-        handler = getattr(self, "do_" + command.name.lstrip("/"), None)
-        if handler is None or command.name not in desk.STAFF_COMMANDS:
+            return await self.relay(inbound.event)
+        return await self.execute(command)
+
+    async def execute(self, command: desk.Command) -> list[Reply]:
+        """The one door of every staff command, from every entry point (private chat, the
+        staff group and its topics, buttons): the role check, its audit, then the command."""
+        if command.name not in desk.COMMAND_TABLE:
             return [desk.help_text(self.staff, self.lang, self.ctx)]
-        return await handler(command.args)
+        if not desk.allowed(self.staff.role, command.name):
+            await self.audit(command.name.lstrip("/"), allowed=False, case_id=self.group_case,
+                             detail="admin only")
+            return [Reply(self._("Only an admin can do this."))]
+        return await getattr(self, "do_" + command.name.lstrip("/"))(command.args)
+
+    async def _pressed_by_number(self, inbound: InboundEvent) -> desk.Command | None:
+        """A number typed where the desk last offered buttons presses that button (text
+        channels number them); the number itself is never relayed."""
+        typed = ascii_digits(inbound.event.text.strip()).lstrip("#")
+        choices = await self.uow.latest_choices(self.staff.channel, inbound.chat_id)
+        if not typed.isdigit() or not 1 <= int(typed) <= len(choices):
+            return None
+        return desk.parse(Event("choice", choice=choices[int(typed) - 1]))
 
     async def audit(self, action: str, *, allowed: bool = True, case_id: int | None = None,
                     number: str | None = None, beneficiary_id: int | None = None,
@@ -121,12 +145,8 @@ class Desk(AnnouncementDesk):
         await self.uow.set_current_case(self.staff.id, case_id)
         await self.audit("claim", case_id=case_id, beneficiary_id=case.beneficiary_id)
 
-        def talking(state: State) -> None:  # what they write now reaches the researcher
-            if state.step == Step.MENU:
-                state.step = Step.CASE
-
         await self._notify(case.beneficiary_id, lambda lg: [desk.joined(self.staff, lg, self.ctx)],
-                           talking)
+                           _talking)
         return [await self._transcript(case_id, self._("You took case #{case}.").format(case=case_id))]
 
     async def _why_not_claimed(self, case_id: int) -> Reply:
@@ -174,24 +194,20 @@ class Desk(AnnouncementDesk):
                              detail="held by another researcher")
             replies = [await self._why_not_claimed(case.id)]
         elif command is not None and command.name == "/file":
-            replies = await self.do_file("")
+            replies = await self.execute(desk.Command("/file"))
         elif case.status == "queued":
-            replies = await self.do_claim(str(case.id))
+            replies = await self.execute(desk.Command("/claim", str(case.id)))
             if command is None:
-                replies += await self.relay(inbound)
+                replies += await self.relay(inbound.event)
             elif command.name == "/close":
-                replies += await self.do_close("")
+                replies += await self.execute(desk.Command("/close"))
         elif command is None:
-            replies = await self.relay(inbound)
+            replies = await self.relay(inbound.event)
         elif command.name == "/close":
-            replies = await self.do_close("")
+            replies = await self.execute(desk.Command("/close"))
         else:
-            replies = await self.dispatch_command(command)
+            replies = await self.execute(command)
         return [replace(r, case_id=case.id) for r in replies]  # into the case's topic
-
-    async def dispatch_command(self, command: desk.Command) -> list[Reply]:
-        handler = getattr(self, "do_" + command.name.lstrip("/"), None)
-        return await handler(command.args) if handler else []
 
     async def _current(self) -> m.Case | None:
         """The case this researcher is working on, if they still hold it."""
@@ -206,39 +222,72 @@ class Desk(AnnouncementDesk):
             return None
         return case
 
-    def _no_case(self) -> list[Reply]:
+    async def _no_case(self) -> list[Reply]:
+        held = await self.uow.cases_held_by(self.staff.id)
+        if held:
+            return [await self._which_case(held)]
         return [Reply(self._("You have no current case. Send /queue to take one."))]
+
+    async def _which_case(self, held: list) -> Reply:
+        """Asked when a researcher holds cases but none is current: which one goes on."""
+        named = [f"#{c.id} · {await beneficiary_name(self.uow, c.beneficiary_id, self.ctx.profile)}"
+                 for c in held]
+        return Reply("\n".join([self._("You hold these cases. Which one do you continue?"), *named]),
+                     tuple(render.Choice(f"switch:{c.id}", f"#{c.id}") for c in held[:10]))
+
+    async def _let_go(self, case_id: int) -> list[Reply]:
+        """After this researcher handed a case on (closed, released, transferred): if it was
+        their current one, the only case they still hold becomes current, or they are asked
+        which one; a current case that is another stays as it is."""
+        me = await self.uow.staff_by_id(self.staff.id)
+        if me is None or me.current_case_id not in (case_id, None):
+            return []
+        held = await self.uow.cases_held_by(self.staff.id)
+        await self.uow.set_current_case(self.staff.id, held[0].id if len(held) == 1 else None)
+        if len(held) == 1:
+            name = await beneficiary_name(self.uow, held[0].beneficiary_id, self.ctx.profile)
+            return [Reply(self._("What you write now goes to case #{case} ({name}).").format(
+                case=held[0].id, name=name))]
+        return [await self._which_case(held)] if held else []
 
     async def do_release(self, args: str) -> list[Reply]:
         case = await self._current()
         if case is None:
-            return self._no_case()
+            return await self._no_case()
         await self.uow.release(case.id, self.staff.id)
-        await self.uow.set_current_case(self.staff.id, None)
         await self.audit("release", case_id=case.id, beneficiary_id=case.beneficiary_id)
-        return [Reply(self._("Case #{case} is back in the queue.").format(case=case.id))]
+        return [Reply(self._("Case #{case} is back in the queue.").format(case=case.id)),
+                *await self._let_go(case.id)]
 
     async def do_transfer(self, args: str) -> list[Reply]:
         case = await self._current()
         if case is None:
-            return self._no_case()
+            return await self._no_case()
         found = [s for s in await self.uow.staff_by_name(args.strip()) if s.id != self.staff.id]
         if len(found) != 1:
             return [Reply(self._("I found no single colleague named \"{name}\". Send /transfer "
                                  "with a name from the team list.").format(name=args.strip()))]
         colleague = found[0]
         await self.uow.transfer(case.id, self.staff.id, colleague.id, self.now)
-        await self.uow.set_current_case(self.staff.id, None)
-        await self.uow.set_current_case(colleague.id, case.id)
         await self.audit("transfer", case_id=case.id, beneficiary_id=case.beneficiary_id,
                          detail=f"to staff:{colleague.id}")
         lead = self._("{name} handed you case #{case}.").format(name=self.staff.name, case=case.id)
-        await self.uow.enqueue(colleague.channel, colleague.sender_id,
-                               (await self._transcript(case.id, lead)).to_dict(), self.now)
+        busy = await self.uow.staff_by_id(colleague.id)
+        busy_with = busy.current_case_id if busy else None
+        if busy_with is not None and busy_with != case.id and any(
+                c.id == busy_with for c in await self.uow.cases_held_by(colleague.id)):
+            # they are talking with someone else: their next message still goes there
+            lead += "\n" + self._("What you write still goes to case #{current}. To answer this "
+                                  "one, send /switch {case}.").format(current=busy_with, case=case.id)
+            handed = Reply(lead, (render.Choice(f"switch:{case.id}", f"#{case.id}"),))
+        else:
+            await self.uow.set_current_case(colleague.id, case.id)
+            handed = await self._transcript(case.id, lead)
+        await self.uow.enqueue(colleague.channel, colleague.sender_id, handed.to_dict(), self.now)
         await self._notify(case.beneficiary_id,
                            lambda lg: [desk.joined(colleague, lg, self.ctx)])
         return [Reply(self._("Case #{case} is now with {name}.").format(
-            case=case.id, name=colleague.name))]
+            case=case.id, name=colleague.name)), *await self._let_go(case.id)]
 
     async def do_cases(self, args: str) -> list[Reply]:
         mine = [c for c in await self.uow.cases() if c.status == "claimed"
@@ -260,9 +309,8 @@ class Desk(AnnouncementDesk):
     async def do_close(self, args: str) -> list[Reply]:
         case = await self._current()
         if case is None:
-            return self._no_case()
+            return await self._no_case()
         await self.uow.close_case(case.id, self.staff.id, self.now)
-        await self.uow.set_current_case(self.staff.id, None)
         await self.audit("close", case_id=case.id, beneficiary_id=case.beneficiary_id)
 
         def back_to_menu(state: State) -> None:
@@ -275,14 +323,20 @@ class Desk(AnnouncementDesk):
                            back_to_menu)
         if rating is not None:  # the short question about the help, instead of the menu
             await surveys.invite(self.uow, self.ctx.profile, self.ctx.translations, rating, self.now)
-        return [Reply(self._("Case #{case} is closed.").format(case=case.id))]
+        return [Reply(self._("Case #{case} is closed.").format(case=case.id)),
+                *await self._let_go(case.id)]
 
     # -- talking with the beneficiary --------------------------------------------
-    async def relay(self, inbound: InboundEvent) -> list[Reply]:
+    async def do_say(self, args: str) -> list[Reply]:
+        """Sends the text exactly, even a number alone (which would press a button)."""
+        if not args.strip():
+            return [Reply(self._("Write the message after the command: /say TEXT"))]
+        return await self.relay(Event("text", text=args.strip()))
+
+    async def relay(self, event: Event) -> list[Reply]:
         case = await self._current()
         if case is None:
-            return self._no_case()
-        event = inbound.event
+            return await self._no_case()
         text = event.text if event.kind == "text" else event.describe()
         if not text.strip():
             return []
@@ -302,14 +356,24 @@ class Desk(AnnouncementDesk):
         def message(lang: str) -> list[Reply]:
             return [replace(desk.relayed(self.staff, text, lang, self.ctx), document_id=document_id)]
 
-        await self._notify(case.beneficiary_id, message)
+        await self._notify(case.beneficiary_id, message, _talking)
         await self.audit("relay_out", case_id=case.id, beneficiary_id=case.beneficiary_id)
-        return []
+        return await self._sent_to(case)
+
+    async def _sent_to(self, case: m.Case) -> list[Reply]:
+        """In their own chat, a researcher is told which case a message went to (in the
+        group, the topic says it)."""
+        if self.group_case is not None:
+            return []
+        name = await beneficiary_name(self.uow, case.beneficiary_id, self.ctx.profile)
+        if name == f"#{case.beneficiary_id}":  # no name given yet
+            return [Reply(self._("✓ Sent to case #{case}.").format(case=case.id))]
+        return [Reply(self._("✓ Sent to case #{case} ({name}).").format(case=case.id, name=name))]
 
     async def do_note(self, args: str) -> list[Reply]:
         case = await self._current()
         if case is None:
-            return self._no_case()
+            return await self._no_case()
         if not args.strip():
             return [Reply(self._("Write the note after the command: /note TEXT"))]
         await self.uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="note",
@@ -327,7 +391,7 @@ class Desk(AnnouncementDesk):
             return [Reply("\n".join(lines) if canned else self._("The profile has no ready answers."))]
         case = await self._current()
         if case is None:
-            return self._no_case()
+            return await self._no_case()
         reply = canned[args.strip()]
         await self.uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="out",
                                                     text=reply.text.get("ar"), at=self.now,
@@ -337,7 +401,7 @@ class Desk(AnnouncementDesk):
                            lambda lg: [desk.relayed(self.staff, reply.text.get(lg), lg, self.ctx)])
         await self.audit("relay_out", case_id=case.id, beneficiary_id=case.beneficiary_id,
                          detail=f"canned:{reply.key}")
-        return []
+        return await self._sent_to(case)
 
     async def _notify(self, beneficiary_id: int, replies: Callable[[str], list[Reply]],
                       change: Callable[[State], None] | None = None,
@@ -366,7 +430,7 @@ class Desk(AnnouncementDesk):
         if case is None and self.group_case is not None:
             case = await self.uow.session.get(m.Case, self.group_case)
         if case is None:
-            return self._no_case()
+            return await self._no_case()
         full = args.strip().lower() in ("full", "كامل")
         await self.audit("view_file", case_id=case.id, beneficiary_id=case.beneficiary_id,
                          detail="full" if full else "masked")
@@ -486,6 +550,12 @@ class Desk(AnnouncementDesk):
             f"{e.at:%Y-%m-%d %H:%M} {e.actor} {e.action}{'' if e.allowed else ' ✖'}"
             f"{f' #{e.case_id}' if e.case_id else ''}{f' {e.request_number}' if e.request_number else ''}"
             for e in entries) or "-")]
+
+
+def _talking(state: State) -> None:
+    """A researcher wrote: what the beneficiary writes at the menu now reaches them."""
+    if state.step == Step.MENU:
+        state.step = Step.CASE
 
 
 def _number(text: str) -> int | None:

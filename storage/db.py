@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +25,10 @@ from storage.repositories import UnitOfWork
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
+class Unavailable(Exception):
+    """The database could not take this event now (SQLite busy): deliver it again later."""
+
+
 def normalise_url(url: str) -> str:
     """Accept plain `sqlite:///` and `postgresql://` URLs and pick the async drivers."""
     parsed = make_url(url)
@@ -33,12 +39,23 @@ def normalise_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
+_in_unit_of_work: ContextVar[bool] = ContextVar("wasl_in_unit_of_work", default=False)
+WRITE = "wasl_write"  # connection option: this transaction takes SQLite's write lock at BEGIN
+
+
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    # The driver's own implicit BEGIN is off; _sqlite_begin says BEGIN itself, so that a unit
+    # of work can take the write lock at once (see Database.unit_of_work).
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
     cursor.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
 
 
 class Database:
@@ -55,7 +72,9 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to run on every start)."""
@@ -64,9 +83,31 @@ class Database:
 
     @asynccontextmanager
     async def unit_of_work(self) -> AsyncIterator[UnitOfWork]:
-        """One transaction: commits once on success, rolls back on any error."""
-        async with self._sessions() as session, session.begin():
-            yield UnitOfWork(session, sqlite=self.is_sqlite)
+        """One transaction: commits once on success, rolls back on any error.
+
+        SQLite allows one writer at a time. Concurrent units of work in one process used to
+        race for its lock and lose ("database is locked" after the busy timeout, the event
+        dropped), so on SQLite they take turns here, and each takes the write lock at BEGIN
+        (IMMEDIATE), where the busy timeout covers another process holding it."""
+        if not self.is_sqlite or _in_unit_of_work.get():  # nested: joins no queue, as before
+            async with self._sessions() as session, session.begin():
+                yield UnitOfWork(session, sqlite=self.is_sqlite)
+            return
+        async with self._writer_lock():
+            entered = _in_unit_of_work.set(True)
+            try:
+                async with self._sessions() as session, session.begin():
+                    await session.connection(execution_options={WRITE: True})
+                    yield UnitOfWork(session, sqlite=True)
+            finally:
+                _in_unit_of_work.reset(entered)
+
+    def _writer_lock(self) -> asyncio.Lock:
+        """The process's turn-taking lock for this database, made in the running loop."""
+        loop = asyncio.get_running_loop()
+        if self._writers is None or self._writers[0] is not loop:
+            self._writers = (loop, asyncio.Lock())
+        return self._writers[1]
 
     @asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:

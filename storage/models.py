@@ -345,6 +345,8 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(Text)
     has_choices: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the choices' ids, kept once sent (the payload is emptied): a typed number presses one
+    choice_ids: Mapped[list[str] | None] = mapped_column(JSON)
     message_ref: Mapped[str | None] = mapped_column(String(64))  # the platform's message id
     case_id: Mapped[int | None] = mapped_column(Integer)  # a message about a case, to staff
     broadcast_id: Mapped[int | None] = mapped_column(Integer)  # one recipient's copy

@@ -251,7 +251,8 @@ class UnitOfWork:
         self.session.add(
             m.OutboxMessage(channel=channel, chat_id=chat_id, payload=payload, priority=priority,
                             status="pending", attempts=0, available_at=now, created_at=now,
-                            has_choices=bool(payload.get("choices")), case_id=payload.get("case_id"))
+                            has_choices=bool(payload.get("choices")), case_id=payload.get("case_id"),
+                            choice_ids=[c["id"] for c in payload.get("choices") or ()] or None)
         )
 
     def _due(self, channel: str, now: datetime, status: str) -> Any:
@@ -376,6 +377,15 @@ class UnitOfWork:
                    m.OutboxMessage.has_choices.is_(True), m.OutboxMessage.status == "sent")
             .order_by(m.OutboxMessage.id.desc()).limit(1))
         return (await self.session.execute(stmt)).scalar_one_or_none()
+
+    async def latest_choices(self, channel: str, chat_id: str) -> list[str]:
+        """The choice ids of the last message written to a chat, if it has choices (its
+        buttons, which text channels number), so a typed number can press one of them."""
+        stmt = (
+            select(m.OutboxMessage.choice_ids)
+            .where(m.OutboxMessage.channel == channel, m.OutboxMessage.chat_id == chat_id)
+            .order_by(m.OutboxMessage.id.desc()).limit(1))
+        return list((await self.session.execute(stmt)).scalar_one_or_none() or ())
 
     async def mark_failed(self, row_id: int, error: str, retry_at: datetime | None) -> None:
         """A failed attempt: retried at `retry_at`, or given up when it is None."""
@@ -538,6 +548,12 @@ class UnitOfWork:
             update(m.Staff).where(m.Staff.channel == channel, m.Staff.sender_id == sender_id,
                                   m.Staff.active.is_(True)).values(active=False))
         return result.rowcount == 1
+
+    async def cases_held_by(self, staff_id: int) -> list[CaseView]:
+        """The cases a staff member holds now, oldest claim first."""
+        stmt = (select(m.Case).where(m.Case.claimed_by == staff_id, m.Case.status == "claimed")
+                .order_by(m.Case.id))
+        return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]
 
     async def set_current_case(self, staff_id: int, case_id: int | None) -> None:
         await self.session.execute(

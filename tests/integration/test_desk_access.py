@@ -1,0 +1,196 @@
+"""The desk's two privacy promises, through the router as every channel reaches it: staff
+see and do only what their role allows, from every entry point (private chat, the staff
+group and its topics, buttons), and a researcher's words reach exactly the beneficiary
+they meant."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App, assemble
+from bot.config import Settings
+from conversations.base import Event, InboundEvent, Reply
+from conversations.profile import StaffGroup
+from storage import models as m
+from tests.conftest import NOW
+
+GROUP = "-1001234567890"
+CHANNEL = "telegram"
+
+
+class Room:
+    """Beneficiaries and staff in one process; `say` returns what each chat was sent."""
+
+    def __init__(self, app: App) -> None:
+        self.app = app
+
+    async def say(self, who: str, text: str | None = None, *, choice: str | None = None,
+                  chat: str | None = None, thread: str | None = None) -> dict[str, list[Reply]]:
+        event = Event("choice", choice=choice) if choice else Event("text", text=text or "")
+        await self.app.router.handle(InboundEvent(CHANNEL, who, chat or who, event,
+                                                  language_hint="en", thread_id=thread))
+        got: dict[str, list[Reply]] = defaultdict(list)
+
+        async def send(chat_id: str, reply: Reply) -> None:
+            got[chat_id].append(reply)
+
+        await self.app.outbox.deliver(CHANNEL, send)
+        return got
+
+    async def texts(self, who: str, text: str | None = None, **kw) -> dict[str, str]:
+        return {chat: "\n".join(r.text for r in replies)
+                for chat, replies in (await self.say(who, text, **kw)).items()}
+
+    async def case_for(self, beneficiary: str) -> int:
+        """A beneficiary who consents and asks for a researcher: their new case's number."""
+        await self.say(beneficiary, "السلام عليكم")
+        await self.say(beneficiary, choice="accept")
+        await self.say(beneficiary, choice="human")
+        async with self.app.db.session() as s:
+            return (await s.execute(select(m.Case.id).order_by(m.Case.id.desc()))).scalars().first()
+
+    async def audit(self, action: str | None = None) -> list[m.AuditEntry]:
+        async with self.app.db.session() as s:
+            stmt = select(m.AuditEntry).order_by(m.AuditEntry.id)
+            if action:
+                stmt = stmt.where(m.AuditEntry.action == action)
+            return list((await s.execute(stmt)).scalars())
+
+
+@pytest.fixture
+async def room(database, bakkah, translations) -> Room:
+    profile = bakkah.model_copy(update={"staff_group": StaffGroup(telegram_chat_id=int(GROUP))})
+    app = assemble(Settings(), profile, database, translations, lambda: NOW)
+    async with database.unit_of_work() as uow:
+        for sender, name, role in (("r1", "Noura Alotaibi", "researcher"),
+                                   ("r2", "Sara Alharbi", "researcher"),
+                                   ("admin", "Huda", "admin")):
+            await uow.add_staff(CHANNEL, sender, name, role, NOW)
+    return Room(app)
+
+
+async def test_a_researcher_cannot_run_admin_commands_from_a_case_topic(room):
+    case = await room.case_for("b1")
+    async with room.app.db.unit_of_work() as uow:
+        await uow.set_topic(case, "77")
+    await room.say("r1", f"/claim {case}")
+    in_topic = {"chat": GROUP, "thread": "77"}
+    for command in ("/audit", "/staff", "/report", "/broadcasts", "/broadcast"):
+        got = await room.texts("r1", command, **in_topic)
+        assert got == {GROUP: "Only an admin can do this."}, command
+    got = await room.texts("r1", choice="bc_cancel:1", **in_topic)  # an announcement's button
+    assert got == {GROUP: "Only an admin can do this."}
+    refused = [(e.action, e.allowed, e.case_id) for e in await room.audit()
+               if e.actor == f"{CHANNEL}:r1" and not e.allowed]
+    assert refused == [(name, False, case) for name in
+                       ("audit", "staff", "report", "broadcasts", "broadcast", "bc_cancel")]
+    assert not [e for e in await room.audit("view_audit")]  # nothing was shown
+    async with room.app.db.session() as s:  # no report file was made
+        assert not (await s.execute(select(m.Document).where(
+            m.Document.field_key == "report"))).scalars().first()
+
+    # The same commands from the same place work for an admin, and for a researcher the
+    # case's own commands still do.
+    assert "claim" in (await room.texts("admin", "/audit", **in_topic))[GROUP]
+    assert [e.allowed for e in await room.audit("view_audit")] == [True]
+    assert "File of beneficiary" in (await room.texts("r1", "/file", **in_topic))[GROUP]
+
+
+async def test_a_researcher_cannot_run_admin_commands_in_private_or_by_button(room):
+    assert (await room.texts("r1", "/audit")) == {"r1": "Only an admin can do this."}
+    assert (await room.texts("r1", choice="bc_pause:1")) == {"r1": "Only an admin can do this."}
+    assert [e.allowed for e in await room.audit("bc_pause")] == [False]
+
+
+async def test_a_transfer_never_changes_where_a_colleagues_next_message_goes(room):
+    a, b, c = [await room.case_for(who) for who in ("a", "b", "c")]
+    await room.say("r2", f"/claim {b}")  # R2 is talking with B
+    await room.say("r1", f"/claim {a}")
+    await room.say("r1", f"/claim {c}")
+    await room.say("r1", f"/switch {a}")
+
+    moved = await room.texts("r1", "/transfer Sara")
+    assert f"Case #{a} is now with Sara Alharbi" in moved["r1"]
+    assert f"What you write now goes to case #{c}" in moved["r1"]  # the only one left
+    assert f"still goes to case #{b}" in moved["r2"] and f"/switch {a}" in moved["r2"]
+
+    to_b = await room.texts("r2", "أهلًا، وصلتني أوراقك")
+    assert "وصلتني أوراقك" in to_b["b"] and "a" not in to_b
+    assert to_b["r2"] == f"✓ Sent to case #{b}."
+    to_c = await room.texts("r1", "تفضل بالسؤال")
+    assert "تفضل بالسؤال" in to_c["c"] and "a" not in to_c
+    assert to_c["r1"] == f"✓ Sent to case #{c}."
+
+    # R2 answers A only after choosing to.
+    await room.say("r2", f"/switch {a}")
+    assert "a" in await room.texts("r2", "مرحبا")
+
+
+async def test_after_handing_one_case_over_a_researcher_holding_several_is_asked_which(room):
+    a, b, c = [await room.case_for(who) for who in ("a", "b", "c")]
+    for case in (a, b, c):
+        await room.say("r1", f"/claim {case}")
+    closed = await room.say("r1", "/close")  # the current one: c
+    [asked] = [r for r in closed["r1"] if r.choices]
+    assert "Which one do you continue?" in asked.text
+    assert [ch.id for ch in asked.choices] == [f"switch:{a}", f"switch:{b}"]
+    unsent = await room.texts("r1", "هل وصلتك الرسالة؟")
+    assert set(unsent) == {"r1"} and "Which one do you continue?" in unsent["r1"]
+    await room.say("r1", "2")  # the second button: case b
+    assert "هل وصلتك" in (await room.texts("r1", "هل وصلتك الرسالة؟"))["b"]
+
+
+async def test_closing_a_case_in_its_topic_keeps_the_private_current_case(room):
+    a, b = [await room.case_for(who) for who in ("a", "b")]
+    async with room.app.db.unit_of_work() as uow:
+        await uow.set_topic(a, "70")
+    await room.say("r1", f"/claim {a}")
+    await room.say("r1", f"/claim {b}")  # current: b
+    await room.say("r1", "/close", chat=GROUP, thread="70")
+    assert "b" in await room.texts("r1", "ما زلت معك")
+
+
+async def test_a_number_typed_by_a_researcher_presses_a_button_and_is_never_relayed(room):
+    a = await room.case_for("a")
+    await room.say("r1", f"/claim {a}")
+    b = await room.case_for("b")
+    queue = await room.say("r1", "/queue")
+    assert [ch.id for ch in queue["r1"][0].choices] == [f"claim:{b}"]
+    pressed = await room.texts("r1", "1")  # "1" presses "Take #b"
+    assert "a" not in pressed and f"You took case #{b}" in pressed["r1"]
+
+    for typed in ("٣", "3", "#2", "-1"):  # no buttons now: nothing reaches the beneficiary
+        got = await room.texts("r1", typed)
+        assert set(got) == {"r1"} and "/say" in got["r1"], typed
+    said = await room.texts("r1", "/say ٣")
+    assert said["b"].endswith("٣")  # a number sent on purpose
+    assert "3 أكياس" in (await room.texts("r1", "3 أكياس"))["b"]  # a number with words
+
+
+async def test_the_beneficiarys_menu_while_a_researcher_holds_the_case(room):
+    a = await room.case_for("a")
+    await room.say("r1", f"/claim {a}")
+    got = await room.say("a", "/menu")
+    [menu] = got["a"]
+    assert menu.expects.field == "menu" and "new_request" in [ch.id for ch in menu.choices]
+    told = room.app.translations["ar"].gettext(
+        "They went back to the bot's menu. What you write still reaches them.")
+    assert got["r1"][0].text == f"#{a} · #{a}:\n{told}"  # the researcher knows
+    assert "أهلًا" in (await room.texts("r1", "أهلًا، هل من سؤال آخر؟"))["a"]
+    back = await room.texts("a", "نعم، متى التوزيع؟")  # their answer reaches the researcher
+    assert "متى التوزيع" in back["r1"] and "a" not in back
+
+
+async def test_a_forged_staff_button_from_a_beneficiary_changes_nothing_and_is_audited(room):
+    case = await room.case_for("b1")
+    await room.say("b1", choice=f"claim:{case}")
+    await room.say("b1", choice="bc_cancel:1")
+    async with room.app.db.session() as s:
+        assert (await s.get(m.Case, case)).status == "queued"
+    refused = [(e.actor, e.allowed, e.detail) for e in await room.audit("staff_command")]
+    assert refused == [(f"{CHANNEL}:b1", False, f"button claim:{case}"),
+                       (f"{CHANNEL}:b1", False, "button bc_cancel:1")]
+
