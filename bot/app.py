@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from bot import i18n, profiles
 from bot.config import Settings
-from bot.outbox import Outbox
+from bot.outbox import Limits, Outbox
 from conversations.base import Translator
 from conversations.profile import Profile
 from handlers.beneficiary import BeneficiaryHandler
@@ -57,5 +57,7 @@ def assemble(settings: Settings, profile: Profile, db: Database,
     staff = StaffHandler(db, profile, translations, clock)
     router = Router(db, beneficiaries, staff, clock)
     scheduler = Scheduler(db, profile, translations, clock, settings.scheduler_interval)
-    return App(settings, profile, db, translations, beneficiaries, Outbox(db, clock), router,
-               scheduler, Broadcasts(db, profile, translations, clock))
+    limits = Limits(lease=settings.outbox_lease, max_attempts=settings.outbox_max_attempts,
+                    backoff_base=settings.outbox_backoff)  # (console and simulator delivery)
+    return App(settings, profile, db, translations, beneficiaries, Outbox(db, clock, limits),
+               router, scheduler, Broadcasts(db, profile, translations, clock))

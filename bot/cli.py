@@ -7,6 +7,7 @@ import contextlib
 import json
 import logging
 import os
+import re
 import sys
 import webbrowser
 from collections.abc import Awaitable, Callable
@@ -16,6 +17,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from bot import profiles
 from bot.app import App, build_app
@@ -61,14 +63,70 @@ def _run(db: str | None, profile: str | None, body: Callable[[App], Awaitable[An
         raise typer.Exit(2) from None
 
 
+# Libraries whose debug and info logs carry what they handle: SQL parameters and stored state
+# (national ids, IBANs, messages), request and response bodies, URLs with tokens, addresses.
+# They stay at WARNING whatever WASL_LOG_LEVEL says; only Wasl's own logs follow it.
+QUIET_LOGGERS = ("aiosqlite", "sqlalchemy", "asyncpg", "alembic", "httpx", "httpcore", "hpack",
+                 "h2", "h11", "urllib3", "multipart", "python_multipart", "uvicorn.access",
+                 "uvicorn.asgi", "websockets", "telegram", "aiogram", "PIL", "matplotlib",
+                 "fontTools", "openpyxl")
+
+
+class _QuietLibraries(logging.Filter):
+    """Drops records below WARNING from the libraries above, even if something (uvicorn's
+    log_level, SQLAlchemy's echo) sets their level again."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not any(
+            record.name == name or record.name.startswith(name + ".") for name in QUIET_LOGGERS)
+
+
 def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # it logs every URL, token included
+    quiet = _QuietLibraries()
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, _QuietLibraries) for f in handler.filters):
+            handler.addFilter(quiet)
+    for name in QUIET_LOGGERS:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.WARNING)
+        if not any(isinstance(f, _QuietLibraries) for f in logger.filters):
+            logger.addFilter(quiet)  # survives uvicorn's own logging set-up (its own handlers)
+
+
+# What a terminal acts on rather than shows, in text people typed: C0 controls (the line
+# break aside), DEL, C1 (0x9b is CSI), line and paragraph separators, and the bidi
+# embeddings, overrides and isolates (U+202E would reverse the rest of the line).
+_UNSAFE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match[0])
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
+def _plain(value: object) -> str:
+    """A value for a person to read on a terminal: control characters shown escaped
+    (`\\x1b`, `\\u202e`), never acted on."""
+    return _UNSAFE.sub(_escape, "" if value is None else str(value))
+
+
+def _cells(*values: object) -> list[Text]:
+    """Table cells: escaped, and never read as rich markup (`[bold]` stays as typed)."""
+    return [Text(_plain(v)) for v in values]
+
+
+def _json_text(data: Any) -> str:
+    """Exact JSON that is safe on a terminal: json.dumps escapes C0 controls; DEL, C1 and
+    bidi controls (only ever inside strings) become \\u escapes, which JSON reads back."""
+    text = json.dumps(data, ensure_ascii=False, indent=2, default=str)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
 
 
 def _print_json(data: Any) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+    typer.echo(_json_text(data))
 
 
 @cli.command()
@@ -112,7 +170,11 @@ def _serve(config: Settings, host: str, port: int, announce: bool = False,
     # Open event streams (the web chat) would hold a stop for as long as they last.
     server = uvicorn.Server(uvicorn.Config(create_server(config), host=host, port=port,
                                            log_level=config.log_level.lower(),
-                                           timeout_graceful_shutdown=3))
+                                           timeout_graceful_shutdown=3,
+                                           # X-Forwarded-* only from WASL_TRUSTED_PROXIES;
+                                           # otherwise the client is the connection's peer
+                                           proxy_headers=bool(config.trusted_proxies),
+                                           forwarded_allow_ips=config.trusted_proxies or ""))
 
     async def main() -> None:
         serving = asyncio.create_task(server.serve())
@@ -175,8 +237,8 @@ def requests_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = F
         return _print_json(records)
     table = Table("number", "status", "service", "beneficiary", "confirmed", "decision due")
     for r in records:
-        table.add_row(r["number"], r["status"], r["service"], r["beneficiary"],
-                      r["confirmed_at"], r["decision_due"])
+        table.add_row(*_cells(r["number"], r["status"], r["service"], r["beneficiary"],
+                              r["confirmed_at"], r["decision_due"]))
     Console().print(table)
 
 
@@ -186,11 +248,12 @@ def requests_show(number: str, db: Db = None, profile: ProfileOpt = None,
     """One request with its fields, documents, history and acknowledgment."""
     records = _run(db, profile, lambda app: request_records(app, number))
     if not records:
-        typer.echo(f"no request {number}", err=True)
+        typer.echo(f"no request {_plain(number)}", err=True)
         raise typer.Exit(1)
     if as_json:
         return _print_json(records[0])
-    Console().print_json(json.dumps(records[0], ensure_ascii=False, default=str))
+    from rich.highlighter import JSONHighlighter
+    Console().print(JSONHighlighter()(Text(_json_text(records[0]))))
 
 
 @cases_cli.command("list")
@@ -201,7 +264,8 @@ def cases_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = Fals
         return _print_json(records)
     table = Table("id", "status", "reason", "beneficiary", "opened")
     for c in records:
-        table.add_row(str(c["id"]), c["status"], c["reason"], c["beneficiary"], c["created_at"])
+        table.add_row(*_cells(c["id"], c["status"], c["reason"], c["beneficiary"],
+                              c["created_at"]))
     Console().print(table)
 
 
@@ -213,17 +277,17 @@ def surveys_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = Fa
         return _print_json(data)
     table = Table("survey", "kind", "subject", "status", "sent", "reminded")
     for r in data["surveys"]:
-        table.add_row(str(r["id"]), r["kind"], r["subject"], r["status"], r["sent_at"],
-                      r["reminded_at"] or "-")
+        table.add_row(*_cells(r["id"], r["kind"], r["subject"], r["status"], r["sent_at"],
+                              r["reminded_at"] or "-"))
     Console().print(table)
     answers = Table("answer", "kind", "service", "rating", "anonymous", "comment")
     for a in data["answers"]:
-        answers.add_row(str(a["id"]), a["kind"], a["service"] or "-", str(a["rating"]),
-                        "yes" if a["anonymous"] else "no", a["comment"] or "")
+        answers.add_row(*_cells(a["id"], a["kind"], a["service"] or "-", a["rating"],
+                                "yes" if a["anonymous"] else "no", a["comment"] or ""))
     Console().print(answers)
     tickets = Table("ticket", "kind", "case", "text")
     for f in data["feedback"]:
-        tickets.add_row(f["ticket"], f["kind"], str(f["case_id"] or "-"), f["text"])
+        tickets.add_row(*_cells(f["ticket"], f["kind"], f["case_id"] or "-", f["text"]))
     Console().print(tickets)
 
 
@@ -243,8 +307,8 @@ def profiles_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = F
         return _print_json(found)
     table = Table("name", "association", "services")
     for f in found:
-        table.add_row(f["name"], f["association"]["en"] or f["association"]["ar"],
-                      ", ".join(s["key"] for s in f["services"]))
+        table.add_row(*_cells(f["name"], f["association"]["en"] or f["association"]["ar"],
+                              ", ".join(s["key"] for s in f["services"])))
     Console().print(table)
 
 
@@ -254,9 +318,9 @@ def profiles_check(path: str) -> None:
     try:
         p = profiles.load(path)
     except profiles.ProfileError as exc:
-        typer.echo(str(exc), err=True)
+        typer.echo(_plain(exc), err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"ok: {p.key}, {len(p.services)} services")
+    typer.echo(f"ok: {_plain(p.key)}, {len(p.services)} services")
 
 
 def _who(who: str) -> tuple[str, str]:
@@ -286,7 +350,7 @@ def staff_add(who: str,
                                        action="staff_add", allowed=True, detail=f"{who} {role}"))
 
     _run(db, profile, add)
-    typer.echo(f"{who} is now a {role}")
+    typer.echo(f"{_plain(who)} is now a {role}")
 
 
 @staff_cli.command("list")
@@ -302,7 +366,7 @@ def staff_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = Fals
         return _print_json(found)
     table = Table("who", "name", "role")
     for s in found:
-        table.add_row(s["who"], s["name"], s["role"])
+        table.add_row(*_cells(s["who"], s["name"], s["role"]))
     Console().print(table)
 
 
@@ -319,9 +383,9 @@ def staff_remove(who: str, db: Db = None, profile: ProfileOpt = None) -> None:
             return done
 
     if not _run(db, profile, remove):
-        typer.echo(f"{who} is not staff", err=True)
+        typer.echo(f"{_plain(who)} is not staff", err=True)
         raise typer.Exit(1)
-    typer.echo(f"{who} removed")
+    typer.echo(f"{_plain(who)} removed")
 
 
 @cli.command("audit")
@@ -346,8 +410,9 @@ def audit(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = False,
         return _print_json(found)
     table = Table("at", "actor", "action", "allowed", "case", "request", "detail")
     for e in found:
-        table.add_row(e["at"][:19], e["actor"], e["action"], "yes" if e["allowed"] else "NO",
-                      str(e["case"] or ""), e["request"] or "", e["detail"] or "")
+        table.add_row(*_cells(e["at"][:19], e["actor"], e["action"],
+                              "yes" if e["allowed"] else "NO", e["case"] or "", e["request"],
+                              e["detail"]))
     Console().print(table)
 
 
@@ -483,14 +548,16 @@ def broadcast_cmd(
         try:
             wanted = broadcast.parse_segment(segment or [], app.profile)
         except broadcast.SegmentError as exc:
-            typer.echo(f"--segment: {exc}", err=True)
+            typer.echo(f"--segment: {_plain(exc)}", err=True)
             raise typer.Exit(2) from None
         async with app.db.unit_of_work() as uow:
             people, left_out = await broadcasts.audience(uow, wanted)
         console.print(f"Recipients: {len(people)} (left out, stopped or blocked: {left_out})")
-        console.print(broadcast.describe(wanted, "en", ctx))
+        console.print(_plain(broadcast.describe(wanted, "en", ctx)), markup=False,
+                      highlight=False)
         console.rule("What an Arabic-speaking beneficiary sees")
-        console.print(broadcast.message(text, "ar", ctx).text, markup=False, highlight=False)
+        console.print(_plain(broadcast.message(text, "ar", ctx).text), markup=False,
+                      highlight=False)
         console.rule()
         if dry_run or not people:
             if not people:

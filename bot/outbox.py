@@ -75,13 +75,15 @@ class Outcome:
 
 
 class Outbox:
-    def __init__(self, db: Database, clock: Callable[[], datetime]) -> None:
+    def __init__(self, db: Database, clock: Callable[[], datetime],
+                 limits: Limits | None = None) -> None:
         self.db, self.clock = db, clock
+        self.limits = limits or Limits()  # for `deliver`: the lease and retries of the settings
 
     async def deliver(self, channel: str, send: Send,
                       on_batch: Callable[[], Awaitable[object]] | None = None) -> int:
-        """Send what is due now, with no limits (console and simulator)."""
-        return await Sender(self, channel, send, Limits(), on_batch).drain()
+        """Send what is due now, with no rate limits (console and simulator)."""
+        return await Sender(self, channel, send, self.limits, on_batch).drain()
 
 
 class Sender:

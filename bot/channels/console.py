@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.app import App
-from bot.channels import file_ref
+from bot.channels import file_ref, handle_patiently
 from conversations.base import Event, InboundEvent, Reply
 
 CHANNEL = "console"
@@ -30,16 +30,21 @@ def render(reply: Reply) -> str:
     return "\n".join(lines)
 
 
-def to_event(line: str) -> Event:
+def to_event(line: str, max_bytes: int | None = None) -> Event:
+    """A typed line; `/file PATH` reads that file (OSError or ValueError if it cannot be)."""
     if line.startswith("/file "):
-        path = Path(shlex.split(line[len("/file "):])[0]).expanduser()
-        if path.is_file():
-            return Event("file", file=file_ref(path))
+        words = shlex.split(line[len("/file "):]) or [""]
+        path = Path(words[0]).expanduser()
+        if path.exists():
+            return Event("file", file=file_ref(path, max_bytes=max_bytes))
     return Event("text", text=line)
 
 
 async def run(app: App, sender: str = "console") -> None:
     console = Console(highlight=False)
+    _ = app.translations["ar"].gettext  # the console's language is the default one
+    max_bytes = int(max([app.profile.max_file_mb, *(f.rules.max_mb or 0 for s in app.profile.services
+                                                     for f in s.fields)]) * 1024 * 1024)
 
     async def send(chat_id: str, reply: Reply) -> None:
         console.print(render(reply), markup=False)
@@ -56,6 +61,13 @@ async def run(app: App, sender: str = "console") -> None:
             return
         if not line.strip():
             continue
-        await app.router.handle(InboundEvent(CHANNEL, sender, sender, to_event(line)))
+        try:
+            event = to_event(line, max_bytes)
+        except (OSError, ValueError):  # a directory, a device, no permission
+            console.print(_("This file cannot be read. Please send another one."), markup=False)
+            continue
+        if not await handle_patiently(app, InboundEvent(CHANNEL, sender, sender, event)):
+            console.print(_("Sorry, please send that again in a moment."), markup=False)
+            continue
         await app.scheduler.tick()  # a due survey reminder shows up with the next reply
         await app.outbox.deliver(CHANNEL, send, app.broadcasts.finish)

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.app import App
-from bot.channels import file_ref
+from bot.channels import file_ref, handle_patiently
 from conversations.base import Event, InboundEvent, Reply
 
 CHANNEL = "sim"
@@ -25,7 +25,8 @@ class BadLine(ValueError):
 MAX_ID = 64  # sender ids and update ids, as stored
 
 
-def parse(line: str) -> InboundEvent:
+def parse(line: str, max_bytes: int | None = None) -> InboundEvent:
+    """One input line as an event; a file larger than `max_bytes` is not read whole."""
     try:
         data = json.loads(line)
     except (ValueError, RecursionError) as exc:  # bad JSON, absurd nesting or huge numbers
@@ -37,7 +38,7 @@ def parse(line: str) -> InboundEvent:
         raise BadLine('an event needs "from": the sender id')
     dedupe = data.get("update_id")
     hint = data.get("lang")
-    return InboundEvent(CHANNEL, sender, sender, _event(data),
+    return InboundEvent(CHANNEL, sender, sender, _event(data, max_bytes),
                         dedupe_id=_identifier(dedupe) if dedupe is not None else None,
                         language_hint=hint if isinstance(hint, str) else None)
 
@@ -68,7 +69,7 @@ def _string(data: dict[str, Any], key: str) -> str | None:
     return value
 
 
-def _event(data: dict[str, Any]) -> Event:
+def _event(data: dict[str, Any], max_bytes: int | None = None) -> Event:
     if (choice := _string(data, "choice")) is not None:
         return Event("choice", choice=choice)
     if (contact := _string(data, "contact")) is not None:
@@ -78,9 +79,15 @@ def _event(data: dict[str, Any]) -> Event:
         if not isinstance(spec, dict):
             raise BadLine('"file" must be an object with "path"')
         path, name, mime = (_string(spec, k) for k in ("path", "name", "mime"))
-        if not path or not Path(path).is_file():
-            raise BadLine(f"file not found: {path}")
-        return Event("file", file=file_ref(Path(path), name, mime))
+        if not path:
+            raise BadLine('"file" needs "path": a local file')
+        try:
+            return Event("file", file=file_ref(Path(path), name, mime, max_bytes))
+        except FileNotFoundError:
+            raise BadLine(f"file not found: {path}") from None
+        except (OSError, ValueError) as exc:  # a directory, a FIFO, no permission, EIO, a NUL
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise BadLine(f"cannot read file {path}: {reason}") from None
     if (text := _string(data, "text")) is not None:
         return Event("text", text=text)
     raise BadLine('an event needs one of "text", "choice", "contact" or "file"')
@@ -101,15 +108,19 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
     for stream in (stdin, stdout):  # UTF-8 whatever the locale says
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
+    largest = max([app.profile.max_file_mb, *(f.rules.max_mb or 0 for s in app.profile.services
+                                               for f in s.fields)])
+    max_bytes = int(largest * 1024 * 1024)  # a larger file is refused, not read whole
     number = 0
     while line := await asyncio.to_thread(stdin.readline):
         number += 1
         try:
-            inbound = parse(line)
+            inbound = parse(line, max_bytes)
         except BadLine as exc:
             emit({"error": str(exc), "line": number})
         else:
-            await app.router.handle(inbound)
+            if not await handle_patiently(app, inbound):
+                emit({"error": "the database is busy; send the line again", "line": number})
         await app.scheduler.tick()  # due survey reminders, stored in the database
         await app.outbox.deliver(CHANNEL, send, app.broadcasts.finish)
         emit({"ack": number})
