@@ -124,7 +124,7 @@ def main() -> None:
     table.add_row(str(outcome.sent), answers, str(outcome.retries), str(outcome.processed),
                   str(outcome.lost), str(outcome.registered), str(locked),
                   f"{outcome.sent / outcome.seconds:.0f}")
-    Console().print(table)
+    Console(width=150).print(table)
 
 
 if __name__ == "__main__":

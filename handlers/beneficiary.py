@@ -52,7 +52,7 @@ from conversations.state import (
     SurveyStored,
 )
 from storage import models as m
-from storage.db import Database
+from storage.db import Database, Unavailable
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -85,7 +85,7 @@ class BeneficiaryHandler:
         """Process one event; False if it was a redelivery. Errors end here with an apology."""
         try:
             return await self._handle(inbound)
-        except OperationalError:  # the database is busy or down: nothing was kept; the
+        except (OperationalError, Unavailable):  # the database is busy or down: nothing kept; the
             raise                 # router asks the channel to deliver the event again
         except Exception:  # the outermost edge of a beneficiary event
             log.exception("event from %s failed", pseudonym(inbound))

@@ -29,9 +29,11 @@ class Router:
         (nothing of it was kept), so the channel has it delivered again instead of losing it."""
         try:
             return await self._route(inbound)
-        except OperationalError as exc:
+        except (OperationalError, Unavailable) as exc:
+            why = exc if isinstance(exc, Unavailable) else (  # a driver's text might quote data
+                exc.orig if self.db.is_sqlite else type(exc.orig).__name__)
             log.warning("the database could not take a %s event now (%s); asking for it again",
-                        inbound.channel, type(exc.orig).__name__ if exc.orig else "error")
+                        inbound.channel, why)
             raise Unavailable from exc
 
     async def _route(self, inbound: InboundEvent) -> bool:

@@ -24,7 +24,7 @@ from handlers import surveys
 from handlers.beneficiary import beneficiary_name
 from handlers.broadcasts import AnnouncementDesk
 from storage import models as m
-from storage.db import Database
+from storage.db import Database, Unavailable
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -39,7 +39,7 @@ class StaffHandler:
     async def handle(self, inbound: InboundEvent, staff: StaffView) -> None:
         try:
             await self._handle(inbound, staff)
-        except OperationalError:  # busy or down: delivered again later (see Router)
+        except (OperationalError, Unavailable):  # busy or down: delivered again (see Router)
             raise
         except Exception:  # the outermost edge of a staff event: nothing of it was kept
             log.exception("staff event from staff:%s failed", staff.id)

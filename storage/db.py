@@ -40,6 +40,7 @@ def normalise_url(url: str) -> str:
 
 
 _in_unit_of_work: ContextVar[bool] = ContextVar("wasl_in_unit_of_work", default=False)
+TURN_WAIT = 30.0  # seconds a unit of work waits for its turn on SQLite before giving up
 WRITE = "wasl_write"  # connection option: this transaction takes SQLite's write lock at BEGIN
 
 
@@ -93,7 +94,13 @@ class Database:
             async with self._sessions() as session, session.begin():
                 yield UnitOfWork(session, sqlite=self.is_sqlite)
             return
-        async with self._writer_lock():
+        lock = self._writer_lock()
+        try:
+            async with asyncio.timeout(TURN_WAIT):
+                await lock.acquire()
+        except TimeoutError:  # stuck behind others for too long: let the platform retry
+            raise Unavailable("waited too long for a turn to write") from None
+        try:
             entered = _in_unit_of_work.set(True)
             try:
                 async with self._sessions() as session, session.begin():
@@ -101,6 +108,8 @@ class Database:
                     yield UnitOfWork(session, sqlite=True)
             finally:
                 _in_unit_of_work.reset(entered)
+        finally:
+            lock.release()
 
     def _writer_lock(self) -> asyncio.Lock:
         """The process's turn-taking lock for this database, made in the running loop."""

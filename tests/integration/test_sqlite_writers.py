@@ -76,3 +76,26 @@ async def test_an_event_the_database_cannot_take_is_refused_not_dropped(sqlite_d
     async with sqlite_db.session() as s:
         [welcome] = (await s.execute(select(m.OutboxMessage))).scalars()
     assert "السلام عليكم" in welcome.payload["text"]
+
+
+async def test_an_event_stuck_behind_others_too_long_is_refused(sqlite_db, monkeypatch):
+    """The turn has a limit: a unit of work that waited too long (another is stuck) raises
+    Unavailable, so the channel answers 503 and the platform retries, instead of hanging."""
+    import storage.db
+
+    monkeypatch.setattr(storage.db, "TURN_WAIT", 0.2)
+    stuck = asyncio.Event()
+
+    async def stuck_event() -> None:
+        async with sqlite_db.unit_of_work():
+            stuck.set()
+            await asyncio.sleep(1)
+
+    holder = asyncio.create_task(stuck_event())
+    await stuck.wait()
+    with pytest.raises(Unavailable):
+        async with sqlite_db.unit_of_work() as uow:
+            await uow.first_time("telegram", "update-3", NOW)
+    await holder
+    async with sqlite_db.unit_of_work() as uow:  # its turn comes once the other is done
+        assert await uow.first_time("telegram", "update-3", NOW)
