@@ -153,6 +153,8 @@ def help_text(staff: StaffView, lang: str, ctx: Context) -> Reply:
         "/close: close your current case\n"
         "Anything else you write goes to the beneficiary of your current case."
     )
+    text += "\n" + _("/say TEXT: send the text exactly as written (a number typed alone "
+                     "presses the button with that number instead)")
     if staff.role == "admin":
         text += "\n" + _("Admins: /staff lists the team, /audit shows the latest audit entries, "
                         "/report [FROM] [TO] [staff] sends the board report (this month by default).")

@@ -21,7 +21,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
 from conversations.profile import FieldKind, FieldSpec
-from conversations.text import clean, only_digits
+from conversations.text import clean, has_letter, only_digits
 
 
 def N_(message: str) -> str:
@@ -43,6 +43,12 @@ MESSAGES: dict[str, str] = {
     "text.short": N_("Please write at least {min} characters."),
     "text.long": N_("Please keep it under {max} characters."),
     "text.digits": N_("Please write this number using digits only."),
+    "text.letters": N_(
+        "Please write this answer in letters; numbers, symbols or emoji alone are not enough."
+    ),
+    "text.letters_or_digits": N_(
+        "Please write this answer in letters or digits; symbols or emoji alone are not enough."
+    ),
     "number.not_number": N_("Please write a whole number, using digits."),
     "number.min": N_("The number must be at least {min}."),
     "number.max": N_("The number must be at most {max}."),
@@ -74,6 +80,13 @@ MESSAGES: dict[str, str] = {
     "date.future": N_("This date cannot be in the future."),
     "date.too_young": N_("The age must be at least {years} years."),
     "date.too_old": N_("The age must be at most {years} years."),
+    "date.too_early": N_("Please check the year: the date cannot be before {year}."),
+    "date.too_far": N_(
+        "Please check the year: the date cannot be more than {years} years from today."
+    ),
+    "date.expiry_too_far": N_(
+        "Please check the year: an ID or document is valid for at most {years} years from today."
+    ),
     "choice.unknown": N_("Please pick one of the options by its number or name."),
     "text.expected": N_("Please write your answer as text."),
     "file.needed": N_("Please send a photo or a document (PDF)."),
@@ -99,6 +112,10 @@ def _text(spec: FieldSpec, raw: str, today: date) -> str:
     value = only_digits(raw) if spec.rules.digits_only else clean(raw)
     if spec.rules.digits_only and not value.isdigit():
         raise Invalid("text.digits")
+    if not spec.rules.digits_only and spec.rules.letters and not has_letter(value):
+        raise Invalid("text.letters")
+    if not spec.rules.letters and not any(ch.isalnum() for ch in value):
+        raise Invalid("text.letters_or_digits")
     lo, hi = spec.rules.min_length or 2, spec.rules.max_length or 300
     if len(value) < lo:
         raise Invalid("text.short", {"min": lo})
@@ -220,6 +237,11 @@ _HIJRI_MARK = re.compile(r"\s*(هـ|ه|h|ah)\.?$", re.IGNORECASE)
 _GREG_MARK = re.compile(r"\s*(م|ad|g)\.?$", re.IGNORECASE)
 
 
+EARLIEST = date(1900, 1, 1)  # no date before it (a Hijri date starts later: 1343 AH, 1924)
+YEARS_AHEAD = 50  # the latest date of any date field, in years from today...
+DOCUMENT_YEARS_AHEAD = 10  # ...and of a document's expiry (`not_expired`): an ID lasts 10
+
+
 def parse_date(raw: str) -> date:
     """A date typed in Gregorian or Hijri (Umm al-Qura), day-first or year-first.
 
@@ -249,12 +271,19 @@ def parse_date(raw: str) -> date:
             raise Invalid("date.range") from exc
         except ValueError as exc:
             raise Invalid("date.no_such_day") from exc
-    if not 1900 <= year <= 2200:
-        raise Invalid("date.range")
+    if year < EARLIEST.year:
+        raise Invalid("date.too_early", {"year": EARLIEST.year})
     try:
         return date(year, month, day)
     except ValueError as exc:
         raise Invalid("date.no_such_day") from exc
+
+
+def _years_later(day: date, years: int) -> date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February in a year that has none
+        return day.replace(year=day.year + years, day=28)
 
 
 def _age(born: date, today: date) -> int:
@@ -268,6 +297,12 @@ def _date(spec: FieldSpec, raw: str, today: date) -> str:
         raise Invalid("date.expired")
     if rules.not_future and value > today:
         raise Invalid("date.future")
+    ahead = rules.max_years_ahead
+    if ahead is None:
+        ahead = DOCUMENT_YEARS_AHEAD if rules.not_expired else YEARS_AHEAD
+    if value > _years_later(today, ahead):
+        raise Invalid("date.expiry_too_far" if rules.not_expired else "date.too_far",
+                      {"years": ahead})
     if rules.min_age is not None and _age(value, today) < rules.min_age:
         raise Invalid("date.too_young", {"years": rules.min_age})
     if rules.max_age is not None and _age(value, today) > rules.max_age:

@@ -6,6 +6,7 @@ returns a Transition; nothing here does I/O.
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -23,9 +24,28 @@ from conversations.state import (
     SubmitRequest,
     Transition,
 )
-from conversations.text import clean, fold
+from conversations.text import clean, fold, has_letter, printable
 
 MAX_FAILURES = 3  # failed attempts at one field before a social researcher is offered
+# Questions answered with a number: a number typed there is the answer, never a choice.
+NUMBER_KINDS = frozenset({FieldKind.INTEGER, FieldKind.MONEY, FieldKind.NATIONAL_ID,
+                          FieldKind.PHONE, FieldKind.IBAN, FieldKind.DATE})
+_CHOICE_NUMBER = re.compile(r"\d{1,3}[.)]?")  # "2", "٢", "2." or "2)", never "-1" or "1.5"
+
+
+def readable(event: Event) -> Event:
+    """The event without control characters in its text (NUL, ESC...): what every flow,
+    the log and a case get of it."""
+    text = printable(event.text)
+    return event if text == event.text else replace(event, text=text)
+
+
+def typed_number(event: Event) -> bool:
+    """Typed text that is a number of some kind: digits, and no letters."""
+    if event.kind != "text":
+        return False
+    text = clean(event.text)
+    return any(ch.isdigit() for ch in text) and not has_letter(text)
 
 
 def service_of(state: State, ctx: Context) -> Service:
@@ -117,7 +137,14 @@ def on_field(state: State, event: Event, ctx: Context) -> Transition:
     _, spec = current(state, ctx)
     asked = prompt(state, ctx)
     options = render.option_choices(state, spec) if spec.kind is FieldKind.CHOICE else ()
-    picked = match_choice(event, asked.choices, numbered=bool(options))
+    picked = match_choice(event, asked.choices, numbered=False)  # pressed, or a label typed
+    if picked is None and options and _CHOICE_NUMBER.fullmatch(clean(event.text)):
+        # A number picks what answers the question (the options, "keep"), numbered as every
+        # channel shows them; the ways out (skip, back, cancel, a researcher) are pressed
+        # or typed by name, so that a mistyped number never cancels or opens a case.
+        ways_out = {c.id for c in render.nav_choices(state, ctx, spec)}
+        answers = tuple(c for c in asked.choices if c.id not in ways_out)
+        picked = match_choice(event, answers)
     if picked and picked in {o.id for o in options}:
         return _accept(state, ctx, spec, picked)
     if picked == "keep":
@@ -211,6 +238,9 @@ def _fail(state: State, ctx: Context, spec: FieldSpec, error: fields.Invalid,
 def on_offer_human(state: State, event: Event, ctx: Context) -> Transition:
     """After repeated failures: a social researcher, or another try."""
     _, spec = current(state, ctx)
+    if spec.kind in NUMBER_KINDS and typed_number(event):  # "1" is a family size, not "yes"
+        state.step = Step.FIELD
+        return on_field(state, event, ctx)
     offer = render.offer_human(state, ctx, "")
     picked = match_choice(event, offer.choices) or yes_no(state, event, ctx, "human", "retry")
     if picked == "human":

@@ -44,7 +44,7 @@ COMMANDS = {"/start", "/menu", "/status", "/cancel", "/help", "/language", "/sto
 
 def step(state: State, event: Event, ctx: Context) -> Transition:
     """The next state, replies and actions after one event from a beneficiary."""
-    state = state.model_copy(deep=True)
+    state, event = state.model_copy(deep=True), intake.readable(event)  # no NUL, no ESC
     if event.kind == "other":  # a sticker, voice note, location...: say what works, ask again
         _ = ctx.tr(state.lang).gettext
         return Transition(state, [Reply(_("I can read text, photos and documents.")),
@@ -429,6 +429,7 @@ def loggable(state: State, event: Event, ctx: Context) -> str:
     """What of an event may be kept in the conversation log (and a case transcript):
     identifying numbers masked, health and financial answers withheld, survey answers
     left out."""
+    event = intake.readable(event)  # PostgreSQL text cannot hold a NUL
     if state.step == Step.SURVEY:
         return SURVEY_ANSWER
     if state.step in (Step.FIELD, Step.OFFER_HUMAN) and state.draft and event.kind != "file":

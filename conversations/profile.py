@@ -55,12 +55,18 @@ class Rules(Strict):
     """Per-field checks. Only the rules that fit the field's kind are allowed."""
 
     digits_only: bool = False  # text: a number that is not a quantity (registration no.)
+    # text: the answer needs a letter (a name, a place, a description); false also takes
+    # digits alone (a passport number). Symbols, emoji and invisible characters never do.
+    letters: bool = True
     min_length: int | None = Field(default=None, ge=1)
     max_length: int | None = Field(default=None, ge=1, le=2000)
     min: Decimal | None = None
     max: Decimal | None = None
     not_expired: bool = False  # date: today or later (an ID's expiry date)
     not_future: bool = False  # date: today or earlier
+    # date: at most this many years after today; without it, 10 with not_expired (an ID
+    # document), otherwise 50. No date is before 1900.
+    max_years_ahead: int | None = Field(default=None, ge=0, le=100)
     min_age: int | None = Field(default=None, ge=0, le=130)  # date of birth
     max_age: int | None = Field(default=None, ge=0, le=130)
     id_type: Literal["any", "citizen", "resident"] = "any"  # national_id
@@ -69,13 +75,13 @@ class Rules(Strict):
 
 
 _RULES_FOR_KIND: dict[FieldKind, set[str]] = {
-    FieldKind.TEXT: {"min_length", "max_length", "digits_only"},
+    FieldKind.TEXT: {"min_length", "max_length", "digits_only", "letters"},
     FieldKind.INTEGER: {"min", "max"},
     FieldKind.MONEY: {"min", "max"},
     FieldKind.NATIONAL_ID: {"id_type"},
     FieldKind.PHONE: set(),
     FieldKind.IBAN: set(),
-    FieldKind.DATE: {"not_expired", "not_future", "min_age", "max_age"},
+    FieldKind.DATE: {"not_expired", "not_future", "min_age", "max_age", "max_years_ahead"},
     FieldKind.CHOICE: set(),
     FieldKind.FILE: {"mime", "max_mb"},
 }

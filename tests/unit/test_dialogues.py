@@ -453,3 +453,14 @@ def test_markup_or_symbols_at_the_menu_are_not_a_question_for_a_person(ctx):
         state, world, _ = run([(junk, {"expects": ("menu", "choice")})], ctx, at_menu("ar"))
         assert not world.cases
     state, world, _ = run([("when is the next distribution?", {"step": Step.CASE})], ctx, at_menu())
+
+
+def test_a_typed_number_past_the_options_is_refused_not_taken_as_a_way_out(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("1", {}), *ANSWERS[:3]],
+                          ctx, at_menu())
+    state, world, _ = run([
+        ("5", {"expects": ("housing", "choice"), "contains": "pick one of the options"}),  # human
+        ("4", {"expects": ("housing", "choice")}),  # cancel
+        ("Back", {"expects": ("family_size", "integer")}),  # by name it is a way out
+    ], ctx, state, world)
+    assert not world.cases and state.draft.answers["national_id"] == "1234567897"

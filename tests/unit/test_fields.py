@@ -146,6 +146,26 @@ class TestDates:
         assert code_of("date", "2026-11-22", not_expired=True) == "date.expired"
         assert code_of("date", "1448-06-01", not_expired=True) == "date.expired"  # 22 Nov 2026
 
+    def test_an_expiry_is_at_most_ten_years_ahead(self):
+        assert check("date", "2036-11-23", not_expired=True) == "2036-11-23"
+        with pytest.raises(Invalid) as err:
+            check("date", "2036-11-24", not_expired=True)
+        assert err.value.code == "date.expiry_too_far" and err.value.params == {"years": 10}
+        assert code_of("date", "2150-01-01", not_expired=True) == "date.expiry_too_far"
+        assert code_of("date", "2029-01-01", not_expired=True, max_years_ahead=2) \
+            == "date.expiry_too_far"
+        assert "10 years" in fields.MESSAGES["date.expiry_too_far"].format(years=10)
+
+    def test_any_date_is_between_1900_and_fifty_years_ahead(self):
+        assert check("date", "2076-11-23") == "2076-11-23"
+        assert code_of("date", "2076-11-24") == "date.too_far"
+        assert code_of("date", "31/12/9999") == "date.too_far"
+        assert code_of("date", "2030-01-01", max_years_ahead=1) == "date.too_far"
+        with pytest.raises(Invalid) as err:
+            check("date", "1/1/1850")
+        assert err.value.code == "date.too_early" and err.value.params == {"year": 1900}
+        assert check("date", "1900-01-01", not_future=True) == "1900-01-01"
+
     def test_birth_date_rules(self):
         assert code_of("date", "2030-01-01", not_future=True) == "date.future"
         assert code_of("date", "2015-01-01", min_age=18) == "date.too_young"
@@ -193,6 +213,25 @@ class TestTextAndFiles:
         assert code_of("text", "ا" * 11, max_length=10) == "text.long"
         assert code_of("text", "\u200f \u200e") == "empty"
 
+    @pytest.mark.parametrize("junk", ["😀🙏🌹", "12345678", "١٢٣", "\u3164\u3164", "?!.-_",
+                                      "\u115f\u2800\u034f\u0301\u0301"])
+    def test_text_needs_a_letter(self, junk):
+        assert code_of("text", junk) in ("text.letters", "empty")
+
+    def test_invisible_fillers_and_controls_alone_are_no_answer(self):
+        for junk in ["\u3164", "\x00\x00", "\u200b" * 5, "\u180e\u2060\ufeff\uffa0\u115f",
+                     "\x1b[31m\x1b[0m", "\u200c\u200d\u200e\u200f"]:
+            assert code_of("text", junk) == "empty"
+
+    def test_controls_and_fillers_are_removed_from_the_value(self):
+        assert check("text", "نورة\x00 \x1b[1mالعتيبي\x07\u3164\u2060") == "نورة العتيبي"
+        assert check("text", "حي\n٤٥\t ") == "حي 45"  # a letter is enough; digits are kept
+
+    def test_letters_false_takes_digits_alone_but_not_symbols(self):
+        assert check("text", "١٢٣٤٥٦٧٨٩", letters=False) == "123456789"
+        assert code_of("text", "😀🙏🌹", letters=False) == "text.letters_or_digits"
+        assert check("text", "1234567890", digits_only=True, min_length=10) == "1234567890"
+
     def test_file_type_and_size(self):
         validate_file(spec("file"), "image/jpeg", 1000, 10)
         with pytest.raises(Invalid) as err:
@@ -216,6 +255,11 @@ class TestArabicText:
     def test_clean_drops_every_mark(self, text, marks):
         cleaned = clean("".join(marks) + text + "".join(marks))
         assert not any(mark in cleaned for mark in MARKS)
+
+    def test_clean_drops_controls_format_characters_and_fillers(self):
+        junk = "\x00\x01\x1b\x7f\x9b\u00ad\u180e\u2060\u2061\u206a\ufeff\U000e0001\u3164\u115f\uffa0"
+        assert clean(f"a{junk}b") == "ab"
+        assert clean("سطر\nسطر\tثالث") == "سطر سطر ثالث"
 
     def test_every_message_code_has_text(self):
         codes = {"empty", "text.short", "national_id.checksum", "iban.length", "date.expired",
