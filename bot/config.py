@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from pathlib import Path
 from typing import Annotated, Literal
@@ -21,6 +22,9 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     locales_dir: Path | None = None
     scheduler_interval: float = 30.0  # seconds between two looks for due survey reminders
+    # Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
+    # are believed. None by default: the visitor's address is the connection's own.
+    trusted_proxies: Annotated[list[str], NoDecode] = []
 
     # The outbox (every channel): see bot/outbox.py and docs/operations.md
     outbox_lease: float = 60.0  # seconds a sender holds the rows it took before another may
@@ -33,6 +37,10 @@ class Settings(BaseSettings):
     web_allowed_origins: Annotated[list[str], NoDecode] = []
     web_messages_per_minute: int = 20  # from one browser
     web_ip_messages_per_minute: int = 120  # from one address (a family behind one router)
+    # New chats (browsers never seen before) from one address in an hour: more than an
+    # office or a shared mobile address brings to one association; it stops made-up cookies
+    # from starting fresh per-browser budgets (and conversations) without end
+    web_new_chats_per_hour: int = 30
     web_cookie_days: int = 180  # how long a browser keeps its conversation
 
     # WhatsApp Cloud API (on when the phone number id and the access token are set)
@@ -68,6 +76,23 @@ class Settings(BaseSettings):
             if not isinstance(origin, str) or not ORIGIN.fullmatch(origin):
                 raise ValueError(f"not an origin (https://host or https://host:port): {origin!r}")
         return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _proxies(cls, value: object) -> object:
+        """Comma- or space-separated: 127.0.0.1 10.0.0.0/8 ::1"""
+        if isinstance(value, str):
+            value = value.replace(",", " ").split()
+        if not isinstance(value, list):
+            return value
+        found = []
+        for item in value:
+            try:
+                found.append(str(ipaddress.ip_network(item, strict=False)) if "/" in str(item)
+                             else str(ipaddress.ip_address(item)))
+            except ValueError:
+                raise ValueError(f"not an IP address or network: {item!r}") from None
+        return found
 
 
 def settings(**overrides: object) -> Settings:

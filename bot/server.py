@@ -22,15 +22,18 @@ from bot.channels.errors import TemporaryFailure
 from bot.channels.telegram.client import make_client
 from bot.channels.telegram.service import TelegramService
 from bot.channels.web import WebChat
+from bot.channels.web.routes import declared_length, read_body
 from bot.channels.web.routes import routes as web_routes
 from bot.channels.whatsapp.client import WhatsAppClient
 from bot.channels.whatsapp.service import WhatsAppService, retrying_handle
 from bot.config import Settings
+from storage.db import Unavailable
 
 log = logging.getLogger(__name__)
 TELEGRAM_PATH = "/webhooks/telegram"
 WHATSAPP_PATH = "/webhooks/whatsapp"
 MAX_BODY = 1024 * 1024  # an update is a few kB; anything larger is not from Telegram
+WHATSAPP_MAX_BODY = 3 * 1024 * 1024  # Meta's largest webhook payload (a batch) is 3 MB
 
 
 def webhook_url(base: str) -> str:
@@ -109,7 +112,10 @@ async def health(request: Request) -> JSONResponse:
 
 
 async def telegram_webhook(request: Request) -> JSONResponse:
-    """Telegram's webhook: the secret header first, then the update, processed once."""
+    """Telegram's webhook: the secret header first, then the update, processed once.
+    A body larger than an update is refused unread (413); one that is not a JSON object
+    is refused (400); an object the runtime cannot read is skipped with 200, since
+    Telegram would only send it again. Nothing a caller sends gets a 500."""
     service: TelegramService | None = request.app.state.telegram
     secret: str | None = request.app.state.secret
     if service is None:
@@ -117,21 +123,38 @@ async def telegram_webhook(request: Request) -> JSONResponse:
     given = request.headers.get("x-telegram-bot-api-secret-token", "")
     if secret is None or not hmac.compare_digest(given.encode(), secret.encode()):
         log.warning("refused a Telegram webhook call with a wrong or missing secret from %s",
-                    request.client.host if request.client else "?")
+                    _peer(request))
         return JSONResponse({"ok": False}, status_code=403)
-    body = await request.body()
-    if len(body) > MAX_BODY:
+    body = await read_body(request, MAX_BODY)
+    if body is None:
+        log.warning("refused a Telegram webhook call larger than %d bytes", MAX_BODY)
         return JSONResponse({"ok": False}, status_code=413)
     try:
-        update = service.client.parse(json.loads(body))
-    except (ValueError, TypeError) as exc:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
         log.warning("refused a malformed Telegram update: %s", type(exc).__name__)
         return JSONResponse({"ok": False}, status_code=400)
+    if not isinstance(data, dict):
+        log.warning("refused a malformed Telegram update: a JSON %s, not an object",
+                    type(data).__name__)
+        return JSONResponse({"ok": False}, status_code=400)
+    try:
+        update = service.client.parse(data)
+    except Exception as exc:  # the runtime's own types refuse it; its message may hold data
+        log.warning("ignored a malformed Telegram update (%s)", type(exc).__name__)
+        return JSONResponse({"ok": True})
     try:
         await service.handle(update)
     except TemporaryFailure:  # Telegram retries non-2xx answers; the dedupe makes that safe
         return JSONResponse({"ok": False}, status_code=503)
+    except Unavailable:
+        log.warning("the database is busy; Telegram will deliver the update again")
+        return JSONResponse({"ok": False}, status_code=503)
     return JSONResponse({"ok": True})
+
+
+def _peer(request: Request) -> str:
+    return request.client.host if request.client else "?"
 
 
 async def whatsapp_verify(request: Request) -> Response:
@@ -141,39 +164,50 @@ async def whatsapp_verify(request: Request) -> Response:
     if (request.query_params.get("hub.mode") == "subscribe" and token is not None
             and hmac.compare_digest(given.encode(), token.get_secret_value().encode())):
         return PlainTextResponse(request.query_params.get("hub.challenge", ""))
-    log.warning("refused a WhatsApp webhook verification from %s",
-                request.client.host if request.client else "?")
+    log.warning("refused a WhatsApp webhook verification from %s", _peer(request))
     return PlainTextResponse("forbidden", status_code=403)
 
 
 async def whatsapp_webhook(request: Request) -> JSONResponse:
-    """WhatsApp's webhook: the signature over the raw body first (constant time), then
-    the payload, each message processed once."""
+    """WhatsApp's webhook: the size and the signature over the raw body first (constant
+    time), then the payload, each message processed once. A body larger than a webhook is
+    refused (413) before it is read, or as soon as it passes the limit; a call without a
+    signature is refused unread. A signed payload of any shape is answered 200 (Meta sends
+    again anything else for days): what can be read is handled, the rest skipped and logged."""
     service: WhatsAppService | None = request.app.state.whatsapp
     if service is None:
         return JSONResponse({"ok": False}, status_code=404)
+    if declared_length(request) > WHATSAPP_MAX_BODY:
+        log.warning("refused a WhatsApp webhook call larger than %d bytes from %s",
+                    WHATSAPP_MAX_BODY, _peer(request))
+        return JSONResponse({"ok": False}, status_code=413)
     secret = request.app.state.settings.whatsapp_app_secret
     given = request.headers.get("x-hub-signature-256", "")
-    body = await request.body() if len(given) < 200 else b""
     if secret is None or not given.startswith("sha256="):
-        log.warning("refused a WhatsApp webhook call without a signature from %s",
-                    request.client.host if request.client else "?")
+        log.warning("refused a WhatsApp webhook call without a signature from %s", _peer(request))
         return JSONResponse({"ok": False}, status_code=401)
+    body = await read_body(request, WHATSAPP_MAX_BODY) if len(given) == 71 else b""
+    if body is None:
+        log.warning("refused a WhatsApp webhook call larger than %d bytes from %s",
+                    WHATSAPP_MAX_BODY, _peer(request))
+        return JSONResponse({"ok": False}, status_code=413)
     expected = hmac.new(secret.get_secret_value().encode(), body, hashlib.sha256).hexdigest()
-    if len(body) > MAX_BODY or not hmac.compare_digest(given[7:].encode(), expected.encode()):
+    if len(given) != 71 or not hmac.compare_digest(given[7:].encode(), expected.encode()):
         log.warning("refused a WhatsApp webhook call with a wrong signature from %s",
-                    request.client.host if request.client else "?")
+                    _peer(request))
         return JSONResponse({"ok": False}, status_code=403)
     try:
         payload = json.loads(body)
-        if not isinstance(payload, dict):
-            raise ValueError("not an object")
     except (ValueError, RecursionError) as exc:
-        log.warning("refused a malformed WhatsApp payload: %s", type(exc).__name__)
-        return JSONResponse({"ok": False}, status_code=400)
+        log.warning("skipped a malformed WhatsApp payload: %s", type(exc).__name__)
+        return JSONResponse({"ok": True})
+    if not isinstance(payload, dict):
+        log.warning("skipped a malformed WhatsApp payload: a JSON %s, not an object",
+                    type(payload).__name__)
+        return JSONResponse({"ok": True})
     try:
         handled = await retrying_handle(service, payload)
-    except (KeyError, TypeError, ValueError) as exc:  # a shape we do not know: skip it
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a shape we do not know
         log.warning("skipped a WhatsApp payload we cannot read (%s)", type(exc).__name__)
         return JSONResponse({"ok": True})
     return JSONResponse({"ok": handled}, status_code=200 if handled else 503)

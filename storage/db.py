@@ -13,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -26,7 +27,8 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 class Unavailable(Exception):
-    """The database could not take this event now (SQLite busy): deliver it again later."""
+    """The database could not take this event now (SQLite busy, the server unreachable):
+    nothing of the unit of work was kept; deliver the event again later."""
 
 
 def normalise_url(url: str) -> str:
@@ -90,25 +92,32 @@ class Database:
         race for its lock and lose ("database is locked" after the busy timeout, the event
         dropped), so on SQLite they take turns here, and each takes the write lock at BEGIN
         (IMMEDIATE), where the busy timeout covers another process holding it."""
-        if not self.is_sqlite or _in_unit_of_work.get():  # nested: joins no queue, as before
-            async with self._sessions() as session, session.begin():
-                yield UnitOfWork(session, sqlite=self.is_sqlite)
-            return
+        try:
+            if not self.is_sqlite or _in_unit_of_work.get():  # nested: joins no queue, as before
+                async with self._sessions() as session, session.begin():
+                    yield UnitOfWork(session, sqlite=self.is_sqlite)
+            else:
+                async with self._turn(), self._sessions() as session, session.begin():
+                    await session.connection(execution_options={WRITE: True})
+                    yield UnitOfWork(session, sqlite=True)
+        except OperationalError as exc:  # busy, locked, the server gone: nothing was kept
+            # SQLite says what it is ("database is locked") and never quotes data
+            raise Unavailable(str(exc.orig) if self.is_sqlite else type(exc.orig).__name__) from exc
+
+    @asynccontextmanager
+    async def _turn(self) -> AsyncIterator[None]:
+        """This process's turn to write to SQLite, waited for at most TURN_WAIT seconds."""
         lock = self._writer_lock()
         try:
             async with asyncio.timeout(TURN_WAIT):
                 await lock.acquire()
         except TimeoutError:  # stuck behind others for too long: let the platform retry
             raise Unavailable("waited too long for a turn to write") from None
+        entered = _in_unit_of_work.set(True)
         try:
-            entered = _in_unit_of_work.set(True)
-            try:
-                async with self._sessions() as session, session.begin():
-                    await session.connection(execution_options={WRITE: True})
-                    yield UnitOfWork(session, sqlite=True)
-            finally:
-                _in_unit_of_work.reset(entered)
+            yield
         finally:
+            _in_unit_of_work.reset(entered)
             lock.release()
 
     def _writer_lock(self) -> asyncio.Lock:

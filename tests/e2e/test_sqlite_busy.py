@@ -80,3 +80,21 @@ def test_the_simulator_waits_for_the_lock_instead_of_losing_the_line(sqlite_url)
         assert accepted[0]["expects"]["field"] == "menu" and "error" not in accepted[0]
     finally:
         sim.close()
+
+
+def test_long_polling_keeps_an_update_the_database_could_not_take(fake, sqlite_url, tmp_path):
+    """Polling does not move past an update it could not commit, and keeps polling."""
+    bot = WaslProcess(fake, sqlite_url, "ptb", "polling", tmp_path / "bot.log").start()
+    try:
+        holder = hold_write_lock(sqlite_url, 8)
+        update_id = fake.push(fake.text_update(555000888, "السلام عليكم"))
+        holder.join()
+        fake.wait(lambda: fake.sent_to(555000888), timeout=60)
+        assert processed(sqlite_url, update_id) and bot.proc.poll() is None
+        fake.handled(update_id)  # the offset moved past it once it was kept
+        later = fake.push(fake.text_update(555000888, "موافق"))
+        fake.handled(later, timeout=30)
+        time.sleep(1)
+        assert len(fake.sent_to(555000888)) == 2  # the welcome once, then the menu
+    finally:
+        bot.stop()

@@ -78,7 +78,8 @@ class Visitor:
 def server(tmp_path_factory) -> Iterator[WebServer]:
     tmp = tmp_path_factory.mktemp("web")
     with WebServer(f"sqlite+aiosqlite:///{tmp}/w.db", tmp / "serve.log",
-                   WASL_WEB_ALLOWED_ORIGINS="https://assoc.example.org.sa") as running:
+                   WASL_WEB_ALLOWED_ORIGINS="https://assoc.example.org.sa",
+                   WASL_TRUSTED_PROXIES="127.0.0.1") as running:  # the HTTPS proxy's headers
         yield running
 
 

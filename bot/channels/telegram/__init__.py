@@ -35,66 +35,114 @@ def _heard(chat: dict[str, Any], staff_group: int | None) -> bool:
     return chat.get("type") == "private" or (staff_group is not None and chat.get("id") == staff_group)
 
 
-async def incoming(update: dict[str, Any], client: TelegramClient, max_bytes: int,
+# A webhook body comes from whoever knows the secret, a polled update from a runtime that
+# may lag behind the Bot API: every field is checked for its type, and an update that
+# cannot be read is skipped (None), never an exception.
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _id(value: Any) -> str | None:
+    """A Bot API id (an integer; a string of digits is taken too), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value) if abs(value) < 10**18 else None
+    if isinstance(value, str) and value.lstrip("-").isdigit() and len(value) <= 19:
+        return value
+    return None
+
+
+def _str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _int(value: Any) -> int:
+    """A size or a dimension: 0 when it is not a sensible number."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**53 else 0
+
+
+def _language(user: dict[str, Any]) -> str | None:
+    code = user.get("language_code")
+    return code if isinstance(code, str) and len(code) <= 35 else None
+
+
+async def incoming(update: Any, client: TelegramClient, max_bytes: int,
                    staff_group: int | None = None) -> Incoming | None:
     """The event in an update from a private chat (or the staff group), with its file
-    downloaded; None otherwise."""
-    uid = str(update.get("update_id"))
-    if query := update.get("callback_query"):
-        message = query.get("message") or {}
-        if not _heard(message.get("chat") or {}, staff_group):
-            return None
-        data = str(query.get("data") or "")
-        event = Event("choice", choice=data[len(CALLBACK):] if data.startswith(CALLBACK) else "")
-        mid = str(message.get("message_id"))
-        inbound = InboundEvent(CHANNEL, str(query["from"]["id"]), str(message["chat"]["id"]), event,
-                               dedupe_id=uid, language_hint=query["from"].get("language_code"),
-                               reply_to=mid, thread_id=_thread(message))
-        return Incoming(inbound, str(query["id"]), mid)
-    message = update.get("message")
-    if not message or not _heard(message.get("chat") or {}, staff_group) or "from" not in message:
+    downloaded; None otherwise, and for an update of a shape it cannot read."""
+    if not isinstance(update, dict) or (uid := _id(update.get("update_id"))) is None:
         return None
-    sender = str(message["from"]["id"])
+    if query := update.get("callback_query"):
+        query = _dict(query)
+        message = _dict(query.get("message"))
+        chat, person = _dict(message.get("chat")), _dict(query.get("from"))
+        sender, chat_id, query_id = _id(person.get("id")), _id(chat.get("id")), query.get("id")
+        if sender is None or chat_id is None or not isinstance(query_id, str) \
+                or not _heard(chat, staff_group):
+            return None
+        data = _str(query.get("data"))
+        event = Event("choice", choice=data[len(CALLBACK):] if data.startswith(CALLBACK) else "")
+        mid = _id(message.get("message_id"))
+        inbound = InboundEvent(CHANNEL, sender, chat_id, event, dedupe_id=uid,
+                               language_hint=_language(person), reply_to=mid,
+                               thread_id=_thread(message))
+        return Incoming(inbound, query_id, mid)
+    message = update.get("message")
+    if not isinstance(message, dict):
+        return None
+    chat, person = _dict(message.get("chat")), _dict(message.get("from"))
+    sender, chat_id = _id(person.get("id")), _id(chat.get("id"))
+    if sender is None or chat_id is None or not _heard(chat, staff_group):
+        return None
     event = await _event(message, sender, uid, client, max_bytes)
-    replied = (message.get("reply_to_message") or {}).get("message_id")
-    return Incoming(InboundEvent(CHANNEL, sender, str(message["chat"]["id"]), event, dedupe_id=uid,
-                                 language_hint=message["from"].get("language_code"),
-                                 reply_to=str(replied) if replied else None,
+    replied = _id(_dict(message.get("reply_to_message")).get("message_id"))
+    return Incoming(InboundEvent(CHANNEL, sender, chat_id, event, dedupe_id=uid,
+                                 language_hint=_language(person), reply_to=replied,
                                  thread_id=_thread(message)))
 
 
 def _thread(message: dict[str, Any]) -> str | None:
     """The forum topic of a group message (None in private chats and outside topics)."""
-    thread = message.get("message_thread_id")
-    return str(thread) if thread and message.get("is_topic_message") else None
+    thread = _id(message.get("message_thread_id"))
+    return thread if thread and thread != "0" and message.get("is_topic_message") else None
 
 
 async def _event(message: dict[str, Any], sender: str, uid: str, client: TelegramClient,
                  max_bytes: int) -> Event:
+    caption = _str(message.get("caption"))
     if "text" in message:
-        return Event("text", text=str(message["text"]))
-    if contact := message.get("contact"):
-        own = str(contact.get("user_id")) == sender  # only the sender's own card counts
-        return Event("contact", contact=str(contact.get("phone_number", "")), contact_is_own=own)
-    if photos := message.get("photo"):
-        best = max(photos, key=lambda p: (p.get("width", 0) * p.get("height", 0), p.get("file_size", 0)))
-        return Event("file", text=str(message.get("caption") or ""),
+        text = message["text"]
+        return Event("text", text=text) if isinstance(text, str) else Event("other")
+    if isinstance(contact := message.get("contact"), dict):
+        own = _id(contact.get("user_id")) == sender  # only the sender's own card counts
+        return Event("contact", contact=_str(contact.get("phone_number")), contact_is_own=own)
+    photos = message.get("photo")
+    if photos := [p for p in photos if _file_id(p)] if isinstance(photos, list) else []:
+        best = max(photos, key=lambda p: (_int(p.get("width")) * _int(p.get("height")),
+                                          _int(p.get("file_size"))))
+        return Event("file", text=caption,
                      file=await _file(best, f"photo-{uid}.jpg", "image/jpeg", client, max_bytes))
-    if document := message.get("document"):
-        name = document.get("file_name") or f"document-{uid}"
-        mime = document.get("mime_type") or "application/octet-stream"
-        return Event("file", text=str(message.get("caption") or ""),
-                     file=await _file(document, name, mime, client, max_bytes))
+    if _file_id(document := message.get("document")):
+        name = _str(document.get("file_name"))[:200] or f"document-{uid}"
+        mime = _str(document.get("mime_type"))[:100] or "application/octet-stream"
+        return Event("file", text=caption, file=await _file(document, name, mime, client, max_bytes))
     return Event("other")
+
+
+def _file_id(info: Any) -> bool:
+    """Whether this is a file Telegram described (a photo size, a document)."""
+    return isinstance(info, dict) and isinstance(info.get("file_id"), str) and 0 < len(
+        info["file_id"]) <= 1000
 
 
 async def _file(info: dict[str, Any], name: str, mime: str, client: TelegramClient,
                 max_bytes: int) -> FileRef:
     """Download a photo or document, unless Telegram already says it is too large."""
-    size = int(info.get("file_size") or 0)
+    size = _int(info.get("file_size"))
     if size > max_bytes:  # not downloaded: the flow explains the limit from the size alone
         return FileRef(name, mime, size, "")
-    content = await client.download(str(info["file_id"]))
+    content = await client.download(info["file_id"])
     return FileRef(name, sniff(content, mime), len(content), hashlib.sha256(content).hexdigest(),
                    content)
 

@@ -16,6 +16,7 @@ from bot.config import Settings
 from bot.outbox import Limits, Sender
 from conversations.base import Reply
 from conversations.render import COMMANDS
+from storage.db import Unavailable
 from storage.models import Case
 
 log = logging.getLogger(__name__)
@@ -119,7 +120,7 @@ class TelegramService:
                 failures = 0
             except RetryLater as exc:
                 await asyncio.sleep(exc.seconds)
-            except (TemporaryFailure, DeliveryError) as exc:
+            except (TemporaryFailure, DeliveryError, Unavailable) as exc:  # the offset stays
                 failures += 1
                 log.warning("polling failed (%s); retrying", exc)
                 await asyncio.sleep(min(2 ** failures, 60))

@@ -24,10 +24,14 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import delete
+from sqlalchemy.exc import SQLAlchemyError
+
 from bot.app import App
 from bot.config import Settings
 from bot.outbox import Limits, Sender
 from conversations.base import Event, InboundEvent, Reply
+from storage.db import Unavailable
 from storage.models import WebMessage
 
 log = logging.getLogger(__name__)
@@ -72,20 +76,22 @@ class Hub:
 
 
 class Limiter:
-    """At most `per_minute` events per key in any sliding minute (this process's count)."""
+    """At most `limit` events per key in any sliding `window` of seconds (a minute unless
+    told; this process's count)."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
-        self.per_minute, self.clock = per_minute, clock
+    def __init__(self, limit: int, clock: Callable[[], float] = time.monotonic,
+                 window: float = 60.0) -> None:
+        self.limit, self.clock, self.window = limit, clock, window
         self._seen: dict[str, deque[float]] = {}
 
     def allow(self, key: str) -> bool:
         now = self.clock()
-        if len(self._seen) > 10_000:  # forget keys that have been quiet for a minute
-            self._seen = {k: q for k, q in self._seen.items() if q and q[-1] > now - 60}
+        if len(self._seen) > 10_000:  # forget keys that have been quiet for a window
+            self._seen = {k: q for k, q in self._seen.items() if q and q[-1] > now - self.window}
         times = self._seen.setdefault(key, deque())
-        while times and times[0] <= now - 60:
+        while times and times[0] <= now - self.window:
             times.popleft()
-        if len(times) >= self.per_minute:
+        if len(times) >= self.limit:
             return False
         times.append(now)
         return True
@@ -111,6 +117,8 @@ class WebChat:
         self.max_bytes = int(app.profile.max_file_mb * 1024 * 1024)
         self.per_browser = Limiter(settings.web_messages_per_minute)
         self.per_address = Limiter(settings.web_ip_messages_per_minute)
+        self.new_chats = Limiter(settings.web_new_chats_per_hour, window=3600.0)  # per address
+        self._known: set[str] = set()  # chats seen in this process (they have a transcript)
         self.wake: Callable[[], None] = self.sender.wake  # the server wakes every channel
         self.page_settings: dict[str, Any] | None = None  # built by routes.page_config
 
@@ -134,14 +142,40 @@ class WebChat:
         self.hub.notify(chat_id)
         return str(row_id)
 
+    async def is_new(self, chat_id: str) -> bool:
+        """Whether this chat has never stored a message: a browser not seen before (or a
+        made-up cookie)."""
+        if chat_id in self._known:
+            return False
+        async with self.app.db.unit_of_work() as uow:
+            seen = bool(await uow.web_messages(chat_id, 0, limit=1))
+        if seen:
+            self.remember(chat_id)
+        return not seen
+
+    def remember(self, chat_id: str) -> None:
+        if len(self._known) > 100_000:  # asked again of the database after this
+            self._known.clear()
+        self._known.add(chat_id)
+
     async def receive(self, chat_id: str, event: Event, mine: dict[str, Any],
                       language_hint: str | None) -> None:
-        """The visitor's message: shown in their transcript, then handled like any other."""
+        """The visitor's message: shown in their transcript, then handled like any other.
+        Raises storage.db.Unavailable when the database cannot take it now; it is then
+        taken out of the transcript again (if it can be), as the page sends it again."""
         async with self.app.db.unit_of_work() as uow:
-            await uow.web_add(chat_id, "in", mine, self.app.outbox.clock())
+            row_id = await uow.web_add(chat_id, "in", mine, self.app.outbox.clock())
         self.hub.notify(chat_id)
-        await self.app.router.handle(InboundEvent(CHANNEL, chat_id, chat_id, event,
-                                                  language_hint=language_hint))
+        try:
+            await self.app.router.handle(InboundEvent(CHANNEL, chat_id, chat_id, event,
+                                                      language_hint=language_hint))
+        except Unavailable:
+            try:
+                async with self.app.db.unit_of_work() as uow:
+                    await uow.session.execute(delete(WebMessage).where(WebMessage.id == row_id))
+            except (SQLAlchemyError, Unavailable):  # still busy: the transcript shows it twice, no more
+                log.warning("web chat: could not take back a message the database refused")
+            raise
         self.wake()
 
     async def housekeeping(self, every: float = 3600.0) -> None:

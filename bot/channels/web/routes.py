@@ -14,12 +14,14 @@ import hashlib
 import html
 import json
 import logging
+import secrets
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlsplit
 
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response, StreamingResponse
 from starlette.routing import BaseRoute, Mount, Route
@@ -30,6 +32,7 @@ from bot.channels.web import TOKEN, WebChat, chat_id_of, new_token
 from conversations.base import Event, FileRef
 from conversations.fields import N_
 from conversations.render import COMMANDS
+from storage.db import Unavailable
 
 log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
@@ -60,6 +63,8 @@ PAGE_STRINGS = {
 
 
 TOO_LONG = N_("This message is too long.")
+NEW_CHATS = N_("Too many new conversations have been started from your connection. "
+               "Please try again in an hour.")
 
 
 def routes() -> list[BaseRoute]:
@@ -134,6 +139,15 @@ def _csp(web: WebChat) -> str:
             f"frame-ancestors {ancestors}")
 
 
+_TAG_SALT = secrets.token_bytes(16)  # new each start: a tag links log lines of one run only
+
+
+def address_tag(address: str) -> str:
+    """A visitor's address as the logs show it: a tag, the same for one address while the
+    server runs, never the address itself (it is the beneficiary's personal data)."""
+    return "addr:" + hashlib.sha256(_TAG_SALT + address.encode()).hexdigest()[:10]
+
+
 def _forged(request: Request) -> str | None:
     """Why a request that changes something is refused, or None. The page's own requests
     carry an Origin with this server's host (every browser sends it on a POST)."""
@@ -149,7 +163,7 @@ def _forged(request: Request) -> str | None:
 
 def _refuse(request: Request, why: str) -> JSONResponse:
     log.warning("refused a web chat request to %s from %s: %s", request.url.path,
-                request.client.host if request.client else "?", why)
+                address_tag(request.client.host if request.client else "?"), why)
     return JSONResponse({"ok": False}, status_code=403)  # the page says "not sent", localised
 
 
@@ -325,13 +339,33 @@ def _visitor(request: Request) -> tuple[WebChat | None, str, Response | None]:
 
 
 async def _admit(web: WebChat, request: Request, chat_id: str) -> JSONResponse | None:
-    """The abuse limits: messages per minute from one browser and from one address."""
+    """The abuse limits: messages per minute from one browser and from one address, and
+    new chats (browsers never seen before: a made-up cookie is one) per hour from one
+    address. The address is the connection's, or what a trusted proxy says it is
+    (WASL_TRUSTED_PROXIES); a visitor's own X-Forwarded-For is not believed."""
     address = request.client.host if request.client else "?"
     if not web.per_address.allow(address) or not web.per_browser.allow(chat_id):
-        log.info("web chat: too many messages from %s", address)
+        log.info("web chat: too many messages from %s", address_tag(address))
         return await _error(web, request, chat_id, N_(
             "You are sending messages too quickly. Please wait a minute, then try again."), 429)
+    if await web.is_new(chat_id):
+        if not web.new_chats.allow(address):
+            log.info("web chat: too many new chats from %s", address_tag(address))
+            return await _error(web, request, chat_id, NEW_CHATS, 429)
+        web.remember(chat_id)
     return None
+
+
+async def _busy(web: WebChat, request: Request, chat_id: str) -> JSONResponse:
+    """The database could not take the message now: 503, and the page keeps the text (and
+    sends it again), as for any message that was not sent."""
+    log.warning("web chat: the database is busy; the message was not taken")
+    try:
+        lang = await _language(web, request, chat_id)
+    except SQLAlchemyError:
+        lang = _hint(request)
+    words = web.app.translations[lang].gettext(PAGE_STRINGS["failed"])
+    return JSONResponse({"error": words}, status_code=503, headers={"Retry-After": "2"})
 
 
 async def message(request: Request) -> Response:
@@ -342,13 +376,9 @@ async def message(request: Request) -> Response:
     assert web is not None
     if not request.headers.get("content-type", "").startswith("application/json"):
         return _refuse(request, "a message that is not JSON")
-    if _length(request) > MAX_JSON:
+    body = await read_body(request, MAX_JSON)
+    if body is None:
         return await _error(web, request, chat_id, TOO_LONG, 413)
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_JSON:
-            return await _error(web, request, chat_id, TOO_LONG, 413)
     if refused := await _admit(web, request, chat_id):
         return refused
     try:
@@ -362,7 +392,10 @@ async def message(request: Request) -> Response:
     if isinstance(got, str):
         return await _error(web, request, chat_id, got, 400 if got != TOO_LONG else 413)
     event, mine = got
-    await web.receive(chat_id, event, mine, _hint(request))
+    try:
+        await web.receive(chat_id, event, mine, _hint(request))
+    except Unavailable:
+        return await _busy(web, request, chat_id)
     return JSONResponse({"ok": True}, status_code=202)
 
 
@@ -420,33 +453,51 @@ async def upload(request: Request) -> Response:
     if refused is not None:
         return refused
     assert web is not None
+    # Refused on its Content-Length before anything is read, or cut off at the limit, and
+    # not kept; the page checks this before it sends.
+    if declared_length(request) > web.max_bytes:
+        return await _error(web, request, chat_id, PAGE_STRINGS["too_big"], 413,
+                            max=_plain(web.app.profile.max_file_mb))
     if refused := await _admit(web, request, chat_id):
         return refused
     name = _file_name(request.query_params.get("name"))
     declared = request.headers.get("content-type", "application/octet-stream").split(";")[0]
-    content = b""
-    if _length(request) <= web.max_bytes:
-        async for chunk in request.stream():
-            content += chunk
-            if len(content) > web.max_bytes:
-                break
-    if max(len(content), _length(request)) > web.max_bytes:
-        # Not read any further, and not kept; the page checks this before it sends.
+    content = await read_body(request, web.max_bytes)
+    if content is None:
         return await _error(web, request, chat_id, PAGE_STRINGS["too_big"], 413,
                             max=_plain(web.app.profile.max_file_mb))
     if not content:
         return await _error(web, request, chat_id, N_("This message could not be read."), 400)
     file = FileRef(name, sniff(content, declared[:100]), len(content),
                    hashlib.sha256(content).hexdigest(), content)
-    await web.receive(chat_id, Event("file", file=file), {"text": "", "file": {"name": name}},
-                      _hint(request))
+    try:
+        await web.receive(chat_id, Event("file", file=file), {"text": "", "file": {"name": name}},
+                          _hint(request))
+    except Unavailable:
+        return await _busy(web, request, chat_id)
     return JSONResponse({"ok": True}, status_code=202)
 
 
-def _length(request: Request) -> int:
-    """The declared body size (0 when not given)."""
+def declared_length(request: Request) -> int:
+    """The declared body size (0 when not given; more than any limit when absurd)."""
     length = request.headers.get("content-length", "")
-    return int(length) if length.isdigit() and len(length) < 16 else 0
+    if not length.isdigit():
+        return 0
+    return int(length) if len(length) < 16 else 10**16
+
+
+async def read_body(request: Request, limit: int) -> bytes | None:
+    """The request's body, or None when it is larger than `limit` bytes: refused on its
+    Content-Length before anything is read, and cut off as soon as it passes the limit
+    (a chunked body declares no length). Nothing larger is ever held in memory."""
+    if declared_length(request) > limit:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            return None
+    return bytes(body)
 
 
 def _plain(number: float) -> str:

@@ -9,6 +9,7 @@ marks, an emoji its joiners) and end with "…".
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +17,7 @@ from bot.channels.pieces import clip, split
 from conversations.base import Event, Reply
 
 CHANNEL = "whatsapp"
+log = logging.getLogger(__name__)
 TEXT_LIMIT = 4096
 BODY_LIMIT = 1024  # an interactive message's body; also a media caption
 BUTTONS, BUTTON_TITLE = 3, 20
@@ -40,7 +42,7 @@ def messages(to: str, reply: Reply, list_button: str = "☰") -> list[dict[str, 
     if not choices:
         return [_text(to, piece) for piece in split(reply.text, TEXT_LIMIT)]
     if len(choices) > ROWS:  # too many for a list: numbered lines, answered by number
-        lines = "\n".join(f"{n}. {c.label}" for n, c in enumerate(choices, 1))
+        lines = "\n".join(reply.numbered_lines())
         return [_text(to, piece) for piece in split(f"{reply.text}\n\n{lines}", TEXT_LIMIT)]
     *before, body = split(reply.text, BODY_LIMIT) if reply.text.strip() else ["…"]
     out = [_text(to, piece) for piece in before]
@@ -95,58 +97,109 @@ class Incoming:
     reply_to: str | None = None  # the message whose button or list row was pressed
 
 
-def incoming(payload: dict[str, Any], phone_number_id: str) -> tuple[list[Incoming], list[dict]]:
+# A webhook body is signed by Meta, but its shape is still checked field by field: a
+# message that cannot be read is skipped (and logged, without its content), and the rest
+# of the call is handled; nothing here raises on any JSON.
+def _dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def _str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def _ref(value: Any, limit: int) -> str | None:
+    """An id (a WhatsApp id, a message id) that fits where it is stored, or None."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    return value if isinstance(value, str) and 0 < len(value) <= limit and value.isprintable() \
+        and not value.isspace() else None
+
+
+def _timestamp(value: Any) -> int:
+    """Seconds since 1970 as Meta sends them (a string of digits); 0 when not sensible."""
+    if isinstance(value, str) and value.isdigit() and len(value) <= 11:
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) \
+        and 0 < value < 10**11 else 0
+
+
+def incoming(payload: Any, phone_number_id: str) -> tuple[list[Incoming], list[dict]]:
     """The messages and the status updates in a webhook payload for our number."""
     found: list[Incoming] = []
     statuses: list[dict] = []
-    for entry in payload.get("entry") or []:
-        for change in entry.get("changes") or []:
-            value = change.get("value") or {}
+    skipped = 0
+    for entry in _list(_dict(payload).get("entry")):
+        for change in _list(_dict(entry).get("changes")):
+            change = _dict(change)
+            value = _dict(change.get("value"))
             if change.get("field") != "messages" or (
-                    (value.get("metadata") or {}).get("phone_number_id") != phone_number_id):
+                    _dict(value.get("metadata")).get("phone_number_id") != phone_number_id):
                 continue
-            statuses += [s for s in value.get("statuses") or [] if isinstance(s, dict)]
-            for message in value.get("messages") or []:
-                found.append(_message(message))
+            statuses += [s for s in _list(value.get("statuses")) if isinstance(s, dict)]
+            for message in _list(value.get("messages")):
+                item = _message(message)
+                if item is None:
+                    skipped += 1
+                else:
+                    found.append(item)
+    if skipped:
+        log.warning("skipped %d WhatsApp messages we cannot read", skipped)
     return found, statuses
 
 
-def _message(message: dict[str, Any]) -> Incoming:
+def _message(message: Any) -> Incoming | None:
+    if not isinstance(message, dict):
+        return None
+    wa_id, mid = _ref(message.get("from"), 64), _ref(message.get("id"), 100)
+    if wa_id is None or mid is None:
+        return None
     kind = message.get("type")
-    wa_id, mid = str(message["from"]), str(message["id"])
-    timestamp = int(message.get("timestamp") or 0)
-    context = (message.get("context") or {}).get("id")
+    timestamp = _timestamp(message.get("timestamp"))
+    context = _ref(_dict(message.get("context")).get("id"), 100)
 
     def made(event: Event | None, media: Media | None = None) -> Incoming:
         return Incoming(wa_id, mid, event, timestamp, media, context)
 
     if kind == "text":
-        return made(Event("text", text=str((message.get("text") or {}).get("body", ""))))
+        return made(Event("text", text=_str(_dict(message.get("text")).get("body"))))
     if kind == "interactive":
-        inter = message.get("interactive") or {}
-        picked = inter.get(inter.get("type")) or {}  # button_reply or list_reply
-        return made(Event("choice", choice=str(picked.get("id", ""))))
+        inter = _dict(message.get("interactive"))
+        which = inter.get("type")  # button_reply or list_reply
+        picked = _dict(inter.get(which)) if isinstance(which, str) else {}
+        return made(Event("choice", choice=_str(picked.get("id"))))
     if kind == "button":  # a quick-reply button of a template
-        button = message.get("button") or {}
-        return made(Event("text", text=str(button.get("text") or button.get("payload") or "")))
+        button = _dict(message.get("button"))
+        return made(Event("text", text=_str(button.get("text")) or _str(button.get("payload"))))
     if kind in ("image", "document"):
-        media = message.get(kind) or {}
-        mime = str(media.get("mime_type") or "application/octet-stream").split(";")[0].strip()
+        media = _dict(message.get(kind))
+        media_id = _ref(media.get("id"), 200)
+        if media_id is None:
+            return made(Event("other"))
+        mime = (_str(media.get("mime_type"))[:100] or "application/octet-stream"
+                ).split(";")[0].strip()
         default = f"photo-{mid[-10:]}.{_extension(mime)}" if kind == "image" else f"document-{mid[-10:]}"
-        name = str(media.get("filename") or default)
-        return made(None, Media(str(media.get("id")), name, mime, str(media.get("caption") or "")))
+        name = _str(media.get("filename"))[:200] or default
+        return made(None, Media(media_id, name, mime, _str(media.get("caption"))))
     if kind == "contacts":
-        cards = message.get("contacts") or []
-        phones = [p for card in cards for p in (card.get("phones") or [])]
+        phones = [p for card in _list(message.get("contacts")) if isinstance(card, dict)
+                  for p in _list(card.get("phones")) if isinstance(p, dict)]
         if phones:
             phone = phones[0]
-            own = str(phone.get("wa_id") or "") == wa_id  # only the sender's own card counts
-            return made(Event("contact", contact=str(phone.get("phone") or phone.get("wa_id") or ""),
+            own = _str(phone.get("wa_id")) == wa_id  # only the sender's own card counts
+            return made(Event("contact", contact=_str(phone.get("phone")) or _str(phone.get("wa_id")),
                               contact_is_own=own))
     if kind == "location":
-        place = message.get("location") or {}
-        where = ", ".join(str(place[k]) for k in ("name", "address") if place.get(k))
-        coords = f"{place.get('latitude')}, {place.get('longitude')}"
+        place = _dict(message.get("location"))
+        where = ", ".join(place[k] for k in ("name", "address") if _str(place.get(k)))
+        lat, lon = (place.get(k) for k in ("latitude", "longitude"))
+        if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in (lat, lon)):
+            return made(Event("text", text=where) if where else Event("other"))
+        coords = f"{lat}, {lon}"
         return made(Event("text", text=f"{where} ({coords})" if where else coords))
     return made(Event("other"))
 

@@ -26,6 +26,7 @@ from bot.config import Settings
 from bot.outbox import Limits, Sender
 from conversations.base import Event, FileRef, InboundEvent, Reply
 from conversations.fields import N_
+from storage.db import Unavailable
 
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24) - timedelta(minutes=5)  # a margin for clocks and queues
@@ -85,19 +86,22 @@ class WhatsAppService:
             content))
 
     async def _status(self, status: dict[str, Any]) -> None:
-        state = str(status.get("status") or "")
-        if state not in ("sent", "delivered", "read", "failed"):
+        state, ref = status.get("status"), status.get("id")
+        if state not in ("sent", "delivered", "read", "failed") or not isinstance(ref, str) \
+                or not 0 < len(ref) <= 64:
             return
-        errors = status.get("errors") or []
+        errors = status.get("errors")
         error = "; ".join(f"WhatsApp error {e.get('code')}: {e.get('title') or e.get('message')}"
-                          for e in errors if isinstance(e, dict)) or None
-        stamp = str(status.get("timestamp") or "")
-        at = (datetime.fromtimestamp(int(stamp), UTC) if stamp.isdigit()
+                          for e in (errors if isinstance(errors, list) else [])
+                          if isinstance(e, dict))[:1000] or None
+        stamp = status.get("timestamp")
+        at = (datetime.fromtimestamp(int(stamp), UTC)
+              if isinstance(stamp, str) and stamp.isdigit() and len(stamp) <= 11
               else self.app.outbox.clock())
         async with self.app.db.unit_of_work() as uow:
-            known = await uow.delivered(CHANNEL, str(status.get("id")), state, at, error)
+            known = await uow.delivered(CHANNEL, ref, state, at, error)
         if state == "failed" and known:
-            log.warning("whatsapp: message %s failed: %s", status.get("id"), error)
+            log.warning("whatsapp: message %s failed: %s", ref, error)
 
     # -- out -----------------------------------------------------------------------------
     async def _send(self, chat_id: str, reply: Reply) -> str | None:
@@ -177,11 +181,15 @@ class WhatsAppService:
 
 
 async def retrying_handle(service: WhatsAppService, payload: dict[str, Any]) -> bool:
-    """Handle a webhook call; False when it should be delivered again later."""
+    """Handle a webhook call; False when it should be delivered again later (a file that
+    could not be fetched, the database busy: what was handled is not handled twice)."""
     try:
         await service.handle(payload)
     except TemporaryFailure as exc:
         log.warning("whatsapp: could not fetch a file now (%s); WhatsApp will retry", exc)
+        return False
+    except Unavailable:
+        log.warning("whatsapp: the database is busy; WhatsApp will deliver the call again")
         return False
     return True
 

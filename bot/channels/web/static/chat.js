@@ -17,6 +17,7 @@
   let last = 0;
   let started = false;
   let offlineTimer = null;
+  let lastStatus = 0; // of the latest post: 0 when it did not reach the server
 
   function words() { return config.strings[lang] || config.strings.ar; }
 
@@ -136,11 +137,15 @@
     return group;
   }
 
+  // Anything not taken (503: the server is busy, a lost connection, a limit) shows why,
+  // and the caller keeps what was sent: the text goes back in the box, buttons come back.
   async function post(url, body, type) {
+    lastStatus = 0;
     try {
       const response = await fetch(url, {
         method: "POST", body, credentials: "same-origin", headers: { "Content-Type": type },
       });
+      lastStatus = response.status;
       if (response.ok) { showNotice(""); return true; }
       let message = words().failed;
       try { message = (await response.json()).error || message; } catch (e) { /* not JSON */ }
@@ -186,6 +191,15 @@
                file.type || "application/octet-stream");
   });
 
+  // The first message of a new chat is the page's own: sent again while the server is
+  // busy (503) or out of reach, as nobody is there to press "send" again.
+  async function start(wait) {
+    if (await post("api/message", JSON.stringify({ start: true }), "application/json")) return;
+    if ((lastStatus === 503 || lastStatus === 0) && wait <= 64000) {
+      setTimeout(() => start(wait * 2), wait);
+    }
+  }
+
   function connect() {
     const source = new EventSource("api/events?after=" + last);
     source.addEventListener("open", () => {
@@ -199,7 +213,7 @@
       if (hello.lang) setLanguage(hello.lang);
       if (hello.empty && !started) {
         started = true;
-        post("api/message", JSON.stringify({ start: true }), "application/json");
+        start(2000);
       }
     });
     source.addEventListener("message", (e) => render(JSON.parse(e.data)));
