@@ -94,6 +94,15 @@ class Reply:
     # researcher's reply): WhatsApp sends it as a template outside its 24-hour window
     notice: str | None = None
     staff_id: int | None = None  # the staff member whose action it comes from
+    # how many of the first choices a typed number picks (None: all); the rest, the ways
+    # out of a question, are shown by name where a channel numbers choices
+    numbered: int | None = None
+
+    def numbered_lines(self) -> list[str]:
+        """The choices as lines of a text channel: numbered, the ways out by name."""
+        count = len(self.choices) if self.numbered is None else self.numbered
+        return [f"{n}. {c.label}" if n <= count else f"[{c.label}]"
+                for n, c in enumerate(self.choices, 1)]
 
     def to_dict(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -107,6 +116,8 @@ class Reply:
         for key in ("document_id", "case_id", "open_topic", "announcement", "notice", "staff_id"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
+        if self.numbered is not None:
+            data["numbered"] = self.numbered
         return data
 
     @classmethod
@@ -123,6 +134,7 @@ class Reply:
             announcement=bool(data.get("announcement")),
             notice=data.get("notice"),
             staff_id=data.get("staff_id"),
+            numbered=data.get("numbered"),
         )
 
 

@@ -114,7 +114,7 @@ def prompt(state: State, ctx: Context) -> Reply:
     if state.draft.answers.get(spec.key) is not None:
         _ = ctx.tr(state.lang).gettext
         keep = Choice("keep", _("✔ Keep the current answer"))
-        reply = replace(reply, choices=(keep, *reply.choices))
+        reply = replace(reply, choices=(keep, *reply.choices), numbered=(reply.numbered or 0) + 1)
     return reply
 
 

@@ -158,7 +158,7 @@ def field_question(state: State, ctx: Context, service: Service, spec: FieldSpec
     choices = option_choices(state, spec) if spec.kind is FieldKind.CHOICE else ()
     contact = _("📱 Share my number") if spec.kind is FieldKind.PHONE else None
     return Reply("\n".join(lines), choices + nav_choices(state, ctx, spec),
-                 Expects(spec.key, spec.kind.value), contact)
+                 Expects(spec.key, spec.kind.value), contact, numbered=len(choices))
 
 
 def kind_hint(state: State, ctx: Context, spec: FieldSpec) -> str:

@@ -26,7 +26,7 @@ def render(reply: Reply) -> str:
         if typed_answer:
             lines.append("  ·  ".join(f"[{c.label}]" for c in reply.choices))
         else:
-            lines += [f"  {i}. {c.label}" for i, c in enumerate(reply.choices, 1)]
+            lines += [f"  {line}" for line in reply.numbered_lines()]
     return "\n".join(lines)
 
 

@@ -6,10 +6,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 
 import pytest
 
 from bot import profiles
+from bot.channels import console
+from bot.channels.whatsapp import messages
+from conversations import journey
+from conversations.base import Choice
 from conversations.fields import Invalid, validate_text
 from conversations.profile import FieldSpec
 from conversations.state import State, Step
@@ -152,6 +157,27 @@ def test_typed_numbers_still_pick_the_options_and_navigation_still_works(ctx):
     assert world.cases and world.cases[0].detail == "income_source"
     state, world, _ = at_income_source(ctx)
     run([("الباحث الاجتماعي", {"step": Step.CASE})], ctx, state, world)
+
+
+def test_text_channels_number_only_what_a_typed_number_can_pick(ctx):
+    """The console and WhatsApp (over ten choices) number the options, and "keep" when
+    the question is revisited; the ways out are shown by name, as they are typed."""
+    state, world, replies = at_income_source(ctx)
+    asked = replies[-1]
+    options = [o.label.get("ar") for o in BAKKAH.service("food_basket").field("income_source").options]
+    shown = console.render(asked).splitlines()
+    assert [line.strip() for line in shown if line.strip()[:1].isdigit()] == [
+        f"{n}. {label}" for n, label in enumerate(options, 1)]
+    assert "  [↩ رجوع]" in shown and not any(line.strip().startswith(f"{len(options) + 1}.")
+                                            for line in shown)
+    many = replace(asked, choices=tuple(Choice(f"o{n}", f"option {n}") for n in range(9))
+                   + asked.choices[-3:], numbered=9)  # a list holds 10: numbered lines
+    [body] = messages("966500000001", many)
+    assert "9. option 8\n[↩ رجوع]" in body["text"]["body"]
+
+    state, world, _ = run([("٢", {}), ("رجوع", {})], ctx, state, world)  # revisited: keep first
+    again = [line.strip() for line in console.render(journey.prompt(state, ctx)).splitlines()]
+    assert again[again.index("1. ✔ الإبقاء على الإجابة الحالية") + 1] == f"2. {options[0]}"
 
 
 @pytest.mark.parametrize("typed,stored", [("1", 1), ("-1", None), ("١", 1), ("2", 2)])
