@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from sqlalchemy.exc import OperationalError
 
 from conversations import desk
-from conversations.base import InboundEvent
+from conversations.base import Event, InboundEvent
+from conversations.text import printable
 from handlers.beneficiary import BeneficiaryHandler
 from handlers.staff import StaffHandler
 from storage import models as m
@@ -28,7 +30,7 @@ class Router:
         """Route one event. Raises Unavailable when the database could not take it now
         (nothing of it was kept), so the channel has it delivered again instead of losing it."""
         try:
-            return await self._route(inbound)
+            return await self._route(replace(inbound, event=printable_event(inbound.event)))
         except (OperationalError, Unavailable) as exc:
             why = exc if isinstance(exc, Unavailable) else (  # a driver's text might quote data
                 exc.orig if self.db.is_sqlite else type(exc.orig).__name__)
@@ -63,3 +65,15 @@ def _attempted(inbound: InboundEvent) -> str:
     """What a non-staff sender tried: the command typed, or the staff button pressed."""
     event = inbound.event
     return (f"button {event.choice}" if event.kind == "choice" else event.text.split()[0])[:40]
+
+
+def printable_event(event: Event) -> Event:
+    """What anyone sent, without control characters (a NUL, ESC sequences) in its text,
+    its choice, its contact or its file name: nothing downstream (a flow, the audit log, a
+    case, PostgreSQL, which cannot store a NUL) ever sees them."""
+    file = event.file
+    if file is not None and not file.name.isprintable():
+        file = replace(file, name=printable(file.name) or "file")
+    cleaned = replace(event, text=printable(event.text), choice=printable(event.choice),
+                      contact=printable(event.contact), file=file)
+    return event if cleaned == event else cleaned

@@ -5,6 +5,7 @@ they meant."""
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
 
 import pytest
@@ -12,7 +13,7 @@ from sqlalchemy import select
 
 from bot.app import App, assemble
 from bot.config import Settings
-from conversations.base import Event, InboundEvent, Reply
+from conversations.base import Event, FileRef, InboundEvent, Reply
 from conversations.profile import StaffGroup
 from storage import models as m
 from tests.conftest import NOW
@@ -28,8 +29,10 @@ class Room:
         self.app = app
 
     async def say(self, who: str, text: str | None = None, *, choice: str | None = None,
-                  chat: str | None = None, thread: str | None = None) -> dict[str, list[Reply]]:
-        event = Event("choice", choice=choice) if choice else Event("text", text=text or "")
+                  file: FileRef | None = None, chat: str | None = None,
+                  thread: str | None = None) -> dict[str, list[Reply]]:
+        event = (Event("choice", choice=choice) if choice else Event("file", file=file) if file
+                 else Event("text", text=text or ""))
         await self.app.router.handle(InboundEvent(CHANNEL, who, chat or who, event,
                                                   language_hint="en", thread_id=thread))
         got: dict[str, list[Reply]] = defaultdict(list)
@@ -194,3 +197,24 @@ async def test_a_forged_staff_button_from_a_beneficiary_changes_nothing_and_is_a
     assert refused == [(f"{CHANNEL}:b1", False, f"button claim:{case}"),
                        (f"{CHANNEL}:b1", False, "button bc_cancel:1")]
 
+
+
+async def test_control_characters_from_anyone_never_reach_the_database(room):
+    """A NUL or an escape sequence, from staff or a beneficiary, in text, a command or a
+    file name: stripped at the door, so PostgreSQL (which cannot store a NUL) takes it
+    and a terminal reading the audit later is safe."""
+    case = await room.case_for("b1")
+    await room.say("r1", f"/claim {case}")
+    got = await room.texts("r1", "أهلًا\x00 بك\x1b[2J")
+    assert got["b1"].endswith("أهلًا بك") and "\x00" not in got["b1"]
+    content = b"\x89PNG\r\n\x1a\n" + b"x" * 200
+    photo = FileRef("id\x00\x1b.png", "image/png", len(content), hashlib.sha256(content).hexdigest(),
+                    content)
+    assert "/doc" in (await room.texts("b1", file=photo))["r1"]
+    await room.say("b2", "/queue\x00\x1b]0;title\x07")  # a beneficiary trying a staff command
+    async with room.app.db.session() as s:
+        names = (await s.execute(select(m.Document.name))).scalars().all()
+        said = (await s.execute(select(m.CaseMessage.text))).scalars().all()
+    assert names == ["id.png"] and not any("\x00" in t or "\x1b" in t for t in said)
+    [refused] = await room.audit("staff_command")
+    assert refused.detail == "/queue"
