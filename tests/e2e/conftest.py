@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from tests.e2e.sim import Simulator
 from tests.fakes.telegram import FakeTelegram
+from tests.fakes.whatsapp import FakeWhatsApp
 
 
 @pytest.fixture
@@ -23,3 +26,19 @@ def fake():
     server = FakeTelegram().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="module")
+def graph() -> Iterator[FakeWhatsApp]:
+    """The local fake of the WhatsApp Graph API, one per test module."""
+    fake = FakeWhatsApp().start()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def telegram() -> Iterator[FakeTelegram]:
+    """The fake Bot API, one per test module (for modules whose server lives that long)."""
+    fake = FakeTelegram().start()
+    yield fake
+    fake.stop()

@@ -33,20 +33,6 @@ MB = 1024 * 1024
 PRIVATE = "سرّ-خاص-٩٩"  # personal data in a malformed body: never in the log
 
 
-@pytest.fixture(scope="module")
-def graph() -> Iterator[FakeWhatsApp]:
-    fake = FakeWhatsApp().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram().start()
-    yield fake
-    fake.stop()
-
-
 def _platforms(graph: FakeWhatsApp, telegram: FakeTelegram) -> dict[str, str]:
     return dict(WASL_TELEGRAM_TOKEN=TOKEN, WASL_TELEGRAM_API_BASE=telegram.url,
                 WASL_TELEGRAM_WEBHOOK_SECRET=SECRET, WASL_TELEGRAM_CHAT_INTERVAL="0.05",
@@ -228,15 +214,21 @@ def _web_headers(server: WebServer) -> str:
     return f"Origin: {server.url}\r\nCookie: wasl_chat={token}\r\n"
 
 
-@pytest.mark.parametrize("route", range(len(ROUTES) + 2))
-def test_a_huge_declared_body_is_refused_at_once_without_being_read(server, route):
+def _post_head(server: WebServer, route: int, length: str) -> str:
+    """The head of a POST to a webhook (ROUTES) or, past them, to the web chat's message
+    and file routes, with how its body's length is given."""
     if route < len(ROUTES):
         path, extra = ROUTES[route]
     else:
         path = "/chat/api/message" if route == len(ROUTES) else "/chat/api/file?name=a.jpg"
         extra = _web_headers(server)
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n{extra}"
-            f"Content-Type: application/json\r\nContent-Length: {64 * MB}\r\n\r\n")
+    return (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n{extra}"
+            f"Content-Type: application/json\r\n{length}\r\n\r\n")
+
+
+@pytest.mark.parametrize("route", range(len(ROUTES) + 2))
+def test_a_huge_declared_body_is_refused_at_once_without_being_read(server, route):
+    head = _post_head(server, route, f"Content-Length: {64 * MB}")
     started = time.monotonic()
     answer = _raw(server.port, head)  # nothing of the body is ever sent
     assert _status(answer) == 413, answer[:300]
@@ -245,13 +237,7 @@ def test_a_huge_declared_body_is_refused_at_once_without_being_read(server, rout
 
 @pytest.mark.parametrize("route", range(len(ROUTES) + 2))
 def test_a_chunked_body_without_a_length_is_cut_off_and_memory_stays_flat(server, route):
-    if route < len(ROUTES):
-        path, extra = ROUTES[route]
-    else:
-        path = "/chat/api/message" if route == len(ROUTES) else "/chat/api/file?name=a.jpg"
-        extra = _web_headers(server)
-    head = (f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n{extra}"
-            "Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n")
+    head = _post_head(server, route, "Transfer-Encoding: chunked")
     assert server.proc is not None
     before = _rss_kb(server.proc.pid)
     answer = _raw(server.port, head, _chunked(64 * MB))

@@ -45,20 +45,6 @@ def profile(tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def graph() -> Iterator[FakeWhatsApp]:
-    fake = FakeWhatsApp().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
-def telegram() -> Iterator[FakeTelegram]:
-    fake = FakeTelegram().start()
-    yield fake
-    fake.stop()
-
-
-@pytest.fixture(scope="module")
 def server(graph, telegram, profile, tmp_path_factory) -> Iterator[WebServer]:
     """`wasl serve` with WhatsApp and Telegram (its webhook, for the staff) on."""
     tmp = tmp_path_factory.mktemp("wa")
