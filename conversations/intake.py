@@ -405,4 +405,4 @@ def cancel(state: State, ctx: Context) -> Transition:
 def _not_understood(state: State, ctx: Context, reply: Reply) -> Reply:
     _ = ctx.tr(state.lang).gettext
     lead = _("Sorry, I did not understand. Please choose one of the options.")
-    return Reply(f"{lead}\n\n{reply.text}", reply.choices, reply.expects)
+    return replace(reply, text=f"{lead}\n\n{reply.text}")

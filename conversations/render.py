@@ -7,6 +7,7 @@ comes from the profile.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -184,8 +185,7 @@ def invalid_answer(state: State, ctx: Context, error: fields.Invalid, question: 
     lines = [problem]
     if example:
         lines.append(_("Example of a correct answer: {example}").format(example=example))
-    return Reply("\n".join(lines) + "\n\n" + question.text, question.choices, question.expects,
-                 question.contact_label)
+    return replace(question, text="\n".join(lines) + "\n\n" + question.text)
 
 
 def display_value(state: State, ctx: Context, spec: FieldSpec, value: Any) -> str:

@@ -175,6 +175,9 @@ def test_text_channels_number_only_what_a_typed_number_can_pick(ctx):
     [body] = messages("966500000001", many)
     assert "9. option 8\n[↩ رجوع]" in body["text"]["body"]
 
+    _, _, refused = run([("١٠", {"expects": ("income_source", "choice")})], ctx, state, world)
+    assert "  [↩ رجوع]" in console.render(refused[-1]).splitlines()  # asked again, the same way
+
     state, world, _ = run([("٢", {}), ("رجوع", {})], ctx, state, world)  # revisited: keep first
     again = [line.strip() for line in console.render(journey.prompt(state, ctx)).splitlines()]
     assert again[again.index("1. ✔ الإبقاء على الإجابة الحالية") + 1] == f"2. {options[0]}"
