@@ -19,7 +19,7 @@ from conversations import render
 from conversations.base import RIYADH, CaseView, Choice, Context, Event, Reply, StaffView
 from conversations.fields import N_
 from conversations.profile import WorkingHours
-from conversations.text import ascii_digits
+from conversations.text import ascii_digits, fold
 
 RESEARCHER, ADMIN = "researcher", "admin"
 EVERYONE = frozenset({RESEARCHER, ADMIN})
@@ -68,6 +68,28 @@ LIFECYCLE: dict[str, tuple[str, ...]] = {
     "closed": (),
 }
 NEEDS_NOTE = {"needs_info", "rejected"}  # what is missing / why
+
+# A request's status as staff read it (the beneficiary's wording is render.STATUS_WORDS),
+# and the words staff may type for it (comma-separated, translated: Arabic words too).
+STAFF_STATUS = {
+    "submitted": (N_("submitted"), N_("submitted,received")),
+    "under_review": (N_("under review"), N_("under_review,review,under review,study")),
+    "needs_info": (N_("needs information"), N_("needs_info,needs info,missing,information")),
+    "committee": (N_("with the committee"), N_("committee,to the committee")),
+    "approved": (N_("approved"), N_("approved,approve,accept")),
+    "rejected": (N_("rejected"), N_("rejected,reject,refuse")),
+    "service_delivered": (N_("service delivered"),
+                          N_("service_delivered,delivered,service delivered")),
+    "closed": (N_("closed"), N_("closed,close")),
+}
+CASE_STATUS = {"queued": N_("waiting"), "claimed": N_("with a researcher"), "closed": N_("closed")}
+# Where a beneficiary asked for a researcher, besides a question of the intake (its label).
+DETAILS = {
+    "keyword": N_("in their own words"),
+    "menu": N_("from the menu"),
+    "summary": N_("at the summary of their request"),
+    "signature": N_("at the signature"),
+}
 
 REASONS = {
     "asked": N_("asked for a researcher"),
@@ -130,11 +152,44 @@ def queue(cases: list[tuple[CaseView, str]], lang: str, ctx: Context) -> Reply:
     lines = [_("Waiting for a researcher (oldest first):")]
     for case, name in cases:
         why = _(REASONS.get(case.reason, case.reason))
-        detail = f" ({case.detail})" if case.detail else ""
+        detail = f" ({detail_label(case.detail, lang, ctx)})" if case.detail else ""
         lines.append(f"#{case.id} · {waited(case.created_at, ctx.now, lang, ctx)} · {why}{detail}"
                      f" · {name}")
     choices = tuple(Choice(f"claim:{c.id}", _("Take #{case}").format(case=c.id)) for c, _n in cases[:10])
     return Reply("\n".join(lines), choices)
+
+
+def detail_label(detail: str, lang: str, ctx: Context) -> str:
+    """Where a case was opened, in words: the intake question by its label, never its key."""
+    _ = ctx.tr(lang).gettext
+    if detail in DETAILS:
+        return _(DETAILS[detail])
+    for service in ctx.profile.services:
+        for spec in service.fields:
+            if spec.key == detail:
+                return _("at the question: {label}").format(label=spec.label.get(lang))
+    return detail  # a ticket number or the like, shown as it is
+
+
+def status_label(status: str, lang: str, ctx: Context) -> str:
+    words = STAFF_STATUS.get(status)
+    return ctx.tr(lang).gettext(words[0]) if words else status
+
+
+def parse_status(text: str, ctx: Context) -> tuple[str | None, str]:
+    """The status at the start of what a researcher typed after the request number, by its
+    key or any of its words in Arabic or English ("اللجنة", "committee"), and the rest
+    (the note). (None, text) when no status is recognised."""
+    words = text.split()
+    for length in (3, 2, 1):  # the longest phrase first: "under review" before "under"
+        typed = fold(" ".join(words[:length]))
+        if len(words) < length or not typed:
+            continue
+        for status, (_label, typable) in STAFF_STATUS.items():
+            names = {fold(w) for lang in ("ar", "en") for w in ctx.tr(lang).gettext(typable).split(",")}
+            if typed in names - {""}:
+                return status, " ".join(words[length:])
+    return None, text
 
 
 def help_text(staff: StaffView, lang: str, ctx: Context) -> Reply:

@@ -349,8 +349,12 @@ def to_hijri(day: date) -> Hijri:
     return Gregorian(day.year, day.month, day.day).to_hijri()
 
 
+MASKED = frozenset({FieldKind.NATIONAL_ID, FieldKind.IBAN, FieldKind.PHONE})
+
+
 def mask(kind: FieldKind, value: str) -> str:
-    """What a summary shows of an identifying number: the last four characters."""
-    if kind in (FieldKind.NATIONAL_ID, FieldKind.IBAN) and len(value) > 4:
+    """What a summary, a log or a masked file shows of an identifying number: the last four
+    characters."""
+    if kind in MASKED and len(value) > 4:
         return "•" * (len(value) - 4) + value[-4:]
     return value

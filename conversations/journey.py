@@ -436,7 +436,7 @@ def loggable(state: State, event: Event, ctx: Context) -> str:
         _, spec = intake.current(state, ctx)
         if spec.sensitive:
             return WITHHELD
-        if spec.kind in (FieldKind.NATIONAL_ID, FieldKind.IBAN):
+        if spec.kind in fields.MASKED:  # the mobile too: a transcript shows what /file masks
             return fields.mask(spec.kind, clean(event.text or event.contact))
     return event.describe()
 

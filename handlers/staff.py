@@ -17,7 +17,7 @@ from sqlalchemy.exc import OperationalError
 
 from conversations import acknowledgment, desk, fields, render
 from conversations.base import RIYADH, Context, Event, InboundEvent, Reply, StaffView, Translator
-from conversations.profile import FieldKind, Profile
+from conversations.profile import FieldKind, FieldSpec, Profile
 from conversations.state import State, Step
 from conversations.text import ascii_digits
 from handlers import surveys
@@ -437,12 +437,12 @@ class Desk(AnnouncementDesk):
         lines = [self._("File of beneficiary #{id}:").format(id=case.beneficiary_id)]
         for request in await self.uow.requests_of(case.beneficiary_id):
             lines.append("")
-            lines.append(f"{request.number} · {request.service} · "
-                         f"{self._(render.STATUS_WORDS.get(request.status, request.status))}")
             service = self.ctx.profile.service(request.service)
+            lines.append(f"{request.number} · {service.label.get(self.lang) if service else request.service}"
+                         f" · {desk.status_label(request.status, self.lang, self.ctx)}")
             for key, value in request.fields.items():
                 spec = service.field(key) if service and any(f.key == key for f in service.fields) else None
-                shown = _show(spec.kind if spec else None, value, full)
+                shown = _show(spec, value, full, self.lang)
                 lines.append(f"  {spec.label.get(self.lang) if spec else key}: {shown}")
             for doc in await self.uow.documents_of(request.id):
                 lines.append(f"  📎 {doc.name} ({doc.mime}) /doc {doc.id}")
@@ -456,7 +456,8 @@ class Desk(AnnouncementDesk):
                                                  "since it was signed")))
         history = [c for c in await self.uow.cases_of(case.beneficiary_id)]
         lines += ["", self._("Cases: {list}").format(
-            list=", ".join(f"#{c.id} ({c.status})" for c in history))]
+            list=", ".join(f"#{c.id} ({self._(desk.CASE_STATUS.get(c.status, c.status))})"
+                           for c in history))]
         return [Reply("\n".join(lines))]
 
     async def do_doc(self, args: str) -> list[Reply]:
@@ -465,12 +466,18 @@ class Desk(AnnouncementDesk):
         doc = await self.uow.document(doc_id) if doc_id else None
         if doc is None:
             return [Reply(self._("There is no document {id}.").format(id=args.strip() or "?"))]
+        held = {c.beneficiary_id for c in await self.uow.cases_held_by(self.staff.id)}
+        if self.staff.role != "admin" and doc.beneficiary_id not in held:
+            await self.audit("view_document", allowed=False, beneficiary_id=doc.beneficiary_id,
+                             detail=f"doc:{doc.id} no case held")
+            return [Reply(self._("You can open a document only while you hold a case of its "
+                                 "beneficiary."))]
         await self.audit("view_document", beneficiary_id=doc.beneficiary_id, detail=f"doc:{doc.id}")
         return [Reply(f"📎 {doc.name} ({doc.mime}, {doc.size // 1024 + 1} KB)", document_id=doc.id)]
 
     async def do_request(self, args: str) -> list[Reply]:
         number, _sp, rest = args.strip().partition(" ")
-        status, _sp, note = rest.strip().partition(" ")
+        status, note = desk.parse_status(rest, self.ctx)
         request = await self.uow.request_by_number(number.upper())
         if request is None:
             return [Reply(self._("No request {number}. Write: /request NUMBER STATUS [note]")
@@ -478,9 +485,12 @@ class Desk(AnnouncementDesk):
         allowed = desk.LIFECYCLE.get(request.status, ())
         if status not in allowed:
             await self.audit("status_change", allowed=False, number=request.number,
-                             beneficiary_id=request.beneficiary_id, detail=f"{request.status}->{status}")
+                             beneficiary_id=request.beneficiary_id,
+                             detail=f"{request.status}->{status or rest.split(' ')[0][:30]}")
             return [Reply(self._("From \"{current}\" a request can go to: {allowed}.").format(
-                current=request.status, allowed=", ".join(allowed) or "-"))]
+                current=desk.status_label(request.status, self.lang, self.ctx),
+                allowed=self._(", ").join(desk.status_label(a, self.lang, self.ctx)
+                                          for a in allowed) or "-"))]
         if status in desk.NEEDS_NOTE and not note.strip():
             return [Reply(self._("Please add what is missing or the reason after the status."))]
         note = note.strip() or None
@@ -504,7 +514,7 @@ class Desk(AnnouncementDesk):
                 await surveys.invite(self.uow, self.ctx.profile, self.ctx.translations, rating,
                                      self.now)
         return [Reply(self._("{number} is now: {status}. The beneficiary was told.").format(
-            number=request.number, status=self._(render.STATUS_WORDS.get(status, status))))]
+            number=request.number, status=desk.status_label(status, self.lang, self.ctx)))]
 
     # -- admins --------------------------------------------------------------------
     async def do_report(self, args: str) -> list[Reply]:
@@ -546,10 +556,11 @@ class Desk(AnnouncementDesk):
     async def do_audit(self, args: str) -> list[Reply]:
         entries = (await self.uow.audit_entries())[-20:]
         await self.audit("view_audit")
-        return [Reply("\n".join(
-            f"{e.at:%Y-%m-%d %H:%M} {e.actor} {e.action}{'' if e.allowed else ' ✖'}"
+        lines = [self._("The latest audit entries (Riyadh time):")] + [
+            f"{e.at.astimezone(RIYADH):%Y-%m-%d %H:%M} {e.actor} {e.action}{'' if e.allowed else ' ✖'}"
             f"{f' #{e.case_id}' if e.case_id else ''}{f' {e.request_number}' if e.request_number else ''}"
-            for e in entries) or "-")]
+            for e in entries]
+        return [Reply("\n".join(lines))]
 
 
 def _talking(state: State) -> None:
@@ -563,14 +574,18 @@ def _number(text: str) -> int | None:
     return int(digits) if digits.isdigit() else None
 
 
-def _show(kind: FieldKind | None, value: object, full: bool) -> str:
-    """A field as staff see it: identifying numbers masked unless they asked for the full file."""
+def _show(spec: FieldSpec | None, value: object, full: bool, lang: str) -> str:
+    """A field as staff see it: identifying numbers masked unless they asked for the full
+    file, a choice by its label."""
     if isinstance(value, dict):
         return "📎 " + str(value.get("name", ""))
     if value is None:
         return "-"
-    if not full and kind in (FieldKind.NATIONAL_ID, FieldKind.IBAN, FieldKind.PHONE):
-        return fields.mask(FieldKind.NATIONAL_ID, str(value))
+    if spec is not None and not full and spec.kind in fields.MASKED:
+        return fields.mask(spec.kind, str(value))
+    if spec is not None and spec.kind is FieldKind.CHOICE:
+        labels = {o.key: o.label.get(lang) for o in spec.options}
+        return labels.get(str(value), str(value))
     return str(value)
 
 

@@ -124,8 +124,10 @@ def test_needs_info_round_trip_and_decisions_in_each_language(sim, db, tmp_path)
     assert [h["status"] for h in shown["history"]] == ["submitted", "needs_info", "under_review"]
 
     refused = staff(sim, "noura", text=f"/request {number} approved")
-    assert "can go to" in refused[0]["text"]  # under_review -> approved skips the committee
-    staff(sim, "noura", text=f"/request {number} committee")
+    assert refused[0]["text"] == ('From "under review" a request can go to: needs information, '
+                                  'with the committee, rejected, closed.')  # labels, not keys
+    moved = staff(sim, "noura", text=f"/request {number} اللجنة")  # typed in Arabic
+    assert f"{number} is now: with the committee." in to(moved, "noura")[0]
     approved = staff(sim, "noura", text=f"/request {number} approved")
     assert "تمت الموافقة" in to(approved, "u2")[0] or "الموافقة" in to(approved, "u2")[0]
 

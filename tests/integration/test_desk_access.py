@@ -30,11 +30,11 @@ class Room:
 
     async def say(self, who: str, text: str | None = None, *, choice: str | None = None,
                   file: FileRef | None = None, chat: str | None = None,
-                  thread: str | None = None) -> dict[str, list[Reply]]:
+                  thread: str | None = None, lang: str = "en") -> dict[str, list[Reply]]:
         event = (Event("choice", choice=choice) if choice else Event("file", file=file) if file
                  else Event("text", text=text or ""))
         await self.app.router.handle(InboundEvent(CHANNEL, who, chat or who, event,
-                                                  language_hint="en", thread_id=thread))
+                                                  language_hint=lang, thread_id=thread))
         got: dict[str, list[Reply]] = defaultdict(list)
 
         async def send(chat_id: str, reply: Reply) -> None:
@@ -218,3 +218,56 @@ async def test_control_characters_from_anyone_never_reach_the_database(room):
     assert names == ["id.png"] and not any("\x00" in t or "\x1b" in t for t in said)
     [refused] = await room.audit("staff_command")
     assert refused.detail == "/queue"
+
+
+def png(tag: bytes = b"x") -> FileRef:
+    content = b"\x89PNG\r\n\x1a\n" + tag * 200
+    return FileRef("id.png", "image/png", len(content), hashlib.sha256(content).hexdigest(), content)
+
+
+async def test_a_document_opens_only_for_whoever_holds_a_case_of_its_beneficiary(room):
+    case = await room.case_for("b1")
+    await room.say("r1", f"/claim {case}")
+    sent = await room.texts("b1", file=png())
+    doc = sent["r1"].rsplit("/doc ", 1)[1].split()[0]
+    refused = await room.say("r2", f"/doc {doc}")  # holds no case of b1
+    assert [r.document_id for r in refused["r2"]] == [None]
+    assert "only while you hold a case" in refused["r2"][0].text
+    assert [r.document_id for r in (await room.say("r1", f"/doc {doc}"))["r1"]] == [int(doc)]
+    assert [r.document_id for r in (await room.say("admin", f"/doc {doc}"))["admin"]] == [int(doc)]
+    assert [(e.actor, e.allowed) for e in await room.audit("view_document")] == [
+        (f"{CHANNEL}:r2", False), (f"{CHANNEL}:r1", True), (f"{CHANNEL}:admin", True)]
+
+
+async def test_staff_read_labels_in_their_language_never_internal_keys(room):
+    await room.say("b1", "السلام عليكم", lang="ar")
+    await room.say("b1", choice="accept", lang="ar")
+    await room.say("b1", choice="new_request", lang="ar")
+    await room.say("b1", choice="food_basket", lang="ar")
+    await room.say("b1", choice="human", lang="ar")  # at the first question: the full name
+    await room.case_for("b2")  # from the menu
+    tr = room.app.translations["ar"].gettext
+    queue = (await room.texts("r1", "/queue", lang="ar"))["r1"]
+    label = room.app.profile.service("food_basket").field("full_name").label.get("ar")
+    assert tr("at the question: {label}").format(label=label) in queue
+    assert tr("from the menu") in queue
+    assert "(full_name)" not in queue and "(menu)" not in queue
+
+    audit = (await room.texts("admin", "/audit", lang="ar"))["admin"]
+    assert tr("The latest audit entries (Riyadh time):") in audit
+    assert "2026-11-23 12:00" in audit and "09:00" not in audit  # 09:00 UTC is noon in Riyadh
+
+
+async def test_a_transcript_masks_the_mobile_as_the_file_does(room):
+    await room.say("b1", "السلام عليكم")
+    await room.say("b1", choice="accept")
+    await room.say("b1", choice="new_request")
+    await room.say("b1", choice="food_basket")
+    for answer in ("محمد عبدالله أحمد الغامدي", "1048213373", "1449-01-01", "0558765432"):
+        await room.say("b1", answer)
+    await room.say("b1", choice="human")
+    async with room.app.db.session() as s:
+        case = (await s.execute(select(m.Case.id))).scalars().one()
+    transcript = (await room.texts("r1", f"/claim {case}"))["r1"]
+    assert "0558765432" not in transcript and "••••••5432" in transcript
+    assert "1048213373" not in transcript and "••••••3373" in transcript
