@@ -34,10 +34,16 @@ _CHOICE_NUMBER = re.compile(r"\d{1,3}[.)]?")  # "2", "٢", "2." or "2)", never "
 
 
 def readable(event: Event) -> Event:
-    """The event without control characters in its text (NUL, ESC...): what every flow,
-    the log and a case get of it."""
-    text = printable(event.text)
-    return event if text == event.text else replace(event, text=text)
+    """The event without control characters (a NUL, ESC sequences) in its text, its
+    choice, its contact or its file name: what every flow, the log, a case, the audit log
+    and PostgreSQL (which cannot store a NUL) get of it. The router applies it to every
+    event; the flows again, so that they hold when driven directly."""
+    file = event.file
+    if file is not None and not file.name.isprintable():
+        file = replace(file, name=printable(file.name) or "file")
+    cleaned = replace(event, text=printable(event.text), choice=printable(event.choice),
+                      contact=printable(event.contact), file=file)
+    return event if cleaned == event else cleaned
 
 
 def typed_number(event: Event) -> bool:
@@ -142,9 +148,7 @@ def on_field(state: State, event: Event, ctx: Context) -> Transition:
         # A number picks what answers the question (the options, "keep"), numbered as every
         # channel shows them; the ways out (skip, back, cancel, a researcher) are pressed
         # or typed by name, so that a mistyped number never cancels or opens a case.
-        ways_out = {c.id for c in render.nav_choices(state, ctx, spec)}
-        answers = tuple(c for c in asked.choices if c.id not in ways_out)
-        picked = match_choice(event, answers)
+        picked = match_choice(event, asked.choices[:asked.numbered])
     if picked and picked in {o.id for o in options}:
         return _accept(state, ctx, spec, picked)
     if picked == "keep":

@@ -15,7 +15,6 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy.exc import OperationalError
 
 from conversations import acknowledgment, desk, journey, render, survey
 from conversations.base import (
@@ -85,8 +84,8 @@ class BeneficiaryHandler:
         """Process one event; False if it was a redelivery. Errors end here with an apology."""
         try:
             return await self._handle(inbound)
-        except (OperationalError, Unavailable):  # the database is busy or down: nothing kept; the
-            raise                 # router asks the channel to deliver the event again
+        except Unavailable:  # the database is busy or down: nothing kept; the router asks
+            raise            # the channel to deliver the event again
         except Exception:  # the outermost edge of a beneficiary event
             log.exception("event from %s failed", pseudonym(inbound))
             try:

@@ -8,11 +8,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime
 
-from sqlalchemy.exc import OperationalError
-
-from conversations import desk
-from conversations.base import Event, InboundEvent
-from conversations.text import printable
+from conversations import desk, intake
+from conversations.base import InboundEvent
 from handlers.beneficiary import BeneficiaryHandler
 from handlers.staff import StaffHandler
 from storage import models as m
@@ -30,13 +27,11 @@ class Router:
         """Route one event. Raises Unavailable when the database could not take it now
         (nothing of it was kept), so the channel has it delivered again instead of losing it."""
         try:
-            return await self._route(replace(inbound, event=printable_event(inbound.event)))
-        except (OperationalError, Unavailable) as exc:
-            why = exc if isinstance(exc, Unavailable) else (  # a driver's text might quote data
-                exc.orig if self.db.is_sqlite else type(exc.orig).__name__)
+            return await self._route(replace(inbound, event=intake.readable(inbound.event)))
+        except Unavailable as exc:  # (the unit of work says why, never quoting data)
             log.warning("the database could not take a %s event now (%s); asking for it again",
-                        inbound.channel, why)
-            raise Unavailable from exc
+                        inbound.channel, exc)
+            raise
 
     async def _route(self, inbound: InboundEvent) -> bool:
         async with self.db.unit_of_work() as uow:
@@ -66,14 +61,3 @@ def _attempted(inbound: InboundEvent) -> str:
     event = inbound.event
     return (f"button {event.choice}" if event.kind == "choice" else event.text.split()[0])[:40]
 
-
-def printable_event(event: Event) -> Event:
-    """What anyone sent, without control characters (a NUL, ESC sequences) in its text,
-    its choice, its contact or its file name: nothing downstream (a flow, the audit log, a
-    case, PostgreSQL, which cannot store a NUL) ever sees them."""
-    file = event.file
-    if file is not None and not file.name.isprintable():
-        file = replace(file, name=printable(file.name) or "file")
-    cleaned = replace(event, text=printable(event.text), choice=printable(event.choice),
-                      contact=printable(event.contact), file=file)
-    return event if cleaned == event else cleaned
