@@ -13,10 +13,17 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 
-from sqlalchemy.exc import OperationalError
-
 from conversations import acknowledgment, desk, fields, render
-from conversations.base import RIYADH, Context, Event, InboundEvent, Reply, StaffView, Translator
+from conversations.base import (
+    RIYADH,
+    CaseView,
+    Context,
+    Event,
+    InboundEvent,
+    Reply,
+    StaffView,
+    Translator,
+)
 from conversations.profile import FieldKind, FieldSpec, Profile
 from conversations.state import State, Step
 from conversations.text import ascii_digits
@@ -39,7 +46,7 @@ class StaffHandler:
     async def handle(self, inbound: InboundEvent, staff: StaffView) -> None:
         try:
             await self._handle(inbound, staff)
-        except (OperationalError, Unavailable):  # busy or down: delivered again (see Router)
+        except Unavailable:  # busy or down: delivered again (see Router)
             raise
         except Exception:  # the outermost edge of a staff event: nothing of it was kept
             log.exception("staff event from staff:%s failed", staff.id)
@@ -228,7 +235,7 @@ class Desk(AnnouncementDesk):
             return [await self._which_case(held)]
         return [Reply(self._("You have no current case. Send /queue to take one."))]
 
-    async def _which_case(self, held: list) -> Reply:
+    async def _which_case(self, held: list[CaseView]) -> Reply:
         """Asked when a researcher holds cases but none is current: which one goes on."""
         named = [f"#{c.id} · {await beneficiary_name(self.uow, c.beneficiary_id, self.ctx.profile)}"
                  for c in held]
@@ -272,8 +279,7 @@ class Desk(AnnouncementDesk):
         await self.audit("transfer", case_id=case.id, beneficiary_id=case.beneficiary_id,
                          detail=f"to staff:{colleague.id}")
         lead = self._("{name} handed you case #{case}.").format(name=self.staff.name, case=case.id)
-        busy = await self.uow.staff_by_id(colleague.id)
-        busy_with = busy.current_case_id if busy else None
+        busy_with = colleague.current_case_id
         if busy_with is not None and busy_with != case.id and any(
                 c.id == busy_with for c in await self.uow.cases_held_by(colleague.id)):
             # they are talking with someone else: their next message still goes there
@@ -290,8 +296,7 @@ class Desk(AnnouncementDesk):
             case=case.id, name=colleague.name)), *await self._let_go(case.id)]
 
     async def do_cases(self, args: str) -> list[Reply]:
-        mine = [c for c in await self.uow.cases() if c.status == "claimed"
-                and c.claimed_by == self.staff.id]
+        mine = await self.uow.cases_held_by(self.staff.id)
         if not mine:
             return [Reply(self._("You hold no cases."))]
         lines = [self._("Your cases:")] + [f"#{c.id}" for c in mine]

@@ -550,7 +550,7 @@ class UnitOfWork:
         return result.rowcount == 1
 
     async def cases_held_by(self, staff_id: int) -> list[CaseView]:
-        """The cases a staff member holds now, oldest claim first."""
+        """The cases a staff member holds now, by case number."""
         stmt = (select(m.Case).where(m.Case.claimed_by == staff_id, m.Case.status == "claimed")
                 .order_by(m.Case.id))
         return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]
