@@ -685,6 +685,10 @@ class UnitOfWork:
         await self.session.flush()
         return row.id
 
+    async def web_take_back(self, row_id: int) -> None:
+        """A visitor's message the bot could not take after all: out of the transcript."""
+        await self.session.execute(delete(m.WebMessage).where(m.WebMessage.id == row_id))
+
     async def web_messages(self, chat_id: str, after: int = 0,
                            limit: int = 200) -> list[m.WebMessage]:
         """A chat's messages after `after`, oldest first; with after=0, the latest `limit`."""

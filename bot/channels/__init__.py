@@ -9,14 +9,37 @@ import mimetypes
 import os
 import stat
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from conversations.base import FileRef, InboundEvent
+from conversations.fields import DEFAULT_MIME
+from conversations.profile import Profile
 from storage.db import Unavailable
 
 if TYPE_CHECKING:
     from bot.app import App
-from conversations.fields import DEFAULT_MIME
+
+
+# A platform's JSON read field by field (Telegram's updates, WhatsApp's webhooks): a value
+# of the wrong type reads as empty, so that no shape can raise.
+def as_dict(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
+def as_str(value: Any, default: str = "") -> str:
+    return value if isinstance(value, str) else default
+
+
+def largest_file_bytes(profile: Profile) -> int:
+    """The largest file any question of the profile accepts: a local file larger than that
+    is refused without being read whole (console, simulator)."""
+    largest = max([profile.max_file_mb, *(f.rules.max_mb or 0 for s in profile.services
+                                          for f in s.fields)])
+    return int(largest * 1024 * 1024)
 
 
 def file_ref(path: Path, name: str | None = None, mime: str | None = None,

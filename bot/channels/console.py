@@ -12,7 +12,7 @@ from pathlib import Path
 from rich.console import Console
 
 from bot.app import App
-from bot.channels import file_ref, handle_patiently
+from bot.channels import file_ref, handle_patiently, largest_file_bytes
 from conversations.base import Event, InboundEvent, Reply
 
 CHANNEL = "console"
@@ -43,8 +43,7 @@ def to_event(line: str, max_bytes: int | None = None) -> Event:
 async def run(app: App, sender: str = "console") -> None:
     console = Console(highlight=False)
     _ = app.translations["ar"].gettext  # the console's language is the default one
-    max_bytes = int(max([app.profile.max_file_mb, *(f.rules.max_mb or 0 for s in app.profile.services
-                                                     for f in s.fields)]) * 1024 * 1024)
+    max_bytes = largest_file_bytes(app.profile)
 
     async def send(chat_id: str, reply: Reply) -> None:
         console.print(render(reply), markup=False)

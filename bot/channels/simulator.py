@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from bot.app import App
-from bot.channels import file_ref, handle_patiently
+from bot.channels import file_ref, handle_patiently, largest_file_bytes
 from conversations.base import Event, InboundEvent, Reply
 
 CHANNEL = "sim"
@@ -108,9 +108,7 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
     for stream in (stdin, stdout):  # UTF-8 whatever the locale says
         if hasattr(stream, "reconfigure"):
             stream.reconfigure(encoding="utf-8", errors="replace")
-    largest = max([app.profile.max_file_mb, *(f.rules.max_mb or 0 for s in app.profile.services
-                                               for f in s.fields)])
-    max_bytes = int(largest * 1024 * 1024)  # a larger file is refused, not read whole
+    max_bytes = largest_file_bytes(app.profile)
     number = 0
     while line := await asyncio.to_thread(stdin.readline):
         number += 1

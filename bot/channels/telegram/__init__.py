@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channels import sniff
+from bot.channels import as_dict, as_str, sniff
 from bot.channels.pieces import split
 from bot.channels.telegram.client import TelegramClient
 from conversations.base import Event, FileRef, InboundEvent, Reply
@@ -38,10 +38,6 @@ def _heard(chat: dict[str, Any], staff_group: int | None) -> bool:
 # A webhook body comes from whoever knows the secret, a polled update from a runtime that
 # may lag behind the Bot API: every field is checked for its type, and an update that
 # cannot be read is skipped (None), never an exception.
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
 def _id(value: Any) -> str | None:
     """A Bot API id (an integer; a string of digits is taken too), or None."""
     if isinstance(value, bool):
@@ -51,10 +47,6 @@ def _id(value: Any) -> str | None:
     if isinstance(value, str) and value.lstrip("-").isdigit() and len(value) <= 19:
         return value
     return None
-
-
-def _str(value: Any, default: str = "") -> str:
-    return value if isinstance(value, str) else default
 
 
 def _int(value: Any) -> int:
@@ -74,14 +66,14 @@ async def incoming(update: Any, client: TelegramClient, max_bytes: int,
     if not isinstance(update, dict) or (uid := _id(update.get("update_id"))) is None:
         return None
     if query := update.get("callback_query"):
-        query = _dict(query)
-        message = _dict(query.get("message"))
-        chat, person = _dict(message.get("chat")), _dict(query.get("from"))
+        query = as_dict(query)
+        message = as_dict(query.get("message"))
+        chat, person = as_dict(message.get("chat")), as_dict(query.get("from"))
         sender, chat_id, query_id = _id(person.get("id")), _id(chat.get("id")), query.get("id")
         if sender is None or chat_id is None or not isinstance(query_id, str) \
                 or not _heard(chat, staff_group):
             return None
-        data = _str(query.get("data"))
+        data = as_str(query.get("data"))
         event = Event("choice", choice=data[len(CALLBACK):] if data.startswith(CALLBACK) else "")
         mid = _id(message.get("message_id"))
         inbound = InboundEvent(CHANNEL, sender, chat_id, event, dedupe_id=uid,
@@ -91,12 +83,12 @@ async def incoming(update: Any, client: TelegramClient, max_bytes: int,
     message = update.get("message")
     if not isinstance(message, dict):
         return None
-    chat, person = _dict(message.get("chat")), _dict(message.get("from"))
+    chat, person = as_dict(message.get("chat")), as_dict(message.get("from"))
     sender, chat_id = _id(person.get("id")), _id(chat.get("id"))
     if sender is None or chat_id is None or not _heard(chat, staff_group):
         return None
     event = await _event(message, sender, uid, client, max_bytes)
-    replied = _id(_dict(message.get("reply_to_message")).get("message_id"))
+    replied = _id(as_dict(message.get("reply_to_message")).get("message_id"))
     return Incoming(InboundEvent(CHANNEL, sender, chat_id, event, dedupe_id=uid,
                                  language_hint=_language(person), reply_to=replied,
                                  thread_id=_thread(message)))
@@ -110,13 +102,13 @@ def _thread(message: dict[str, Any]) -> str | None:
 
 async def _event(message: dict[str, Any], sender: str, uid: str, client: TelegramClient,
                  max_bytes: int) -> Event:
-    caption = _str(message.get("caption"))
+    caption = as_str(message.get("caption"))
     if "text" in message:
         text = message["text"]
         return Event("text", text=text) if isinstance(text, str) else Event("other")
     if isinstance(contact := message.get("contact"), dict):
         own = _id(contact.get("user_id")) == sender  # only the sender's own card counts
-        return Event("contact", contact=_str(contact.get("phone_number")), contact_is_own=own)
+        return Event("contact", contact=as_str(contact.get("phone_number")), contact_is_own=own)
     photos = message.get("photo")
     if photos := [p for p in photos if _file_id(p)] if isinstance(photos, list) else []:
         best = max(photos, key=lambda p: (_int(p.get("width")) * _int(p.get("height")),
@@ -124,8 +116,8 @@ async def _event(message: dict[str, Any], sender: str, uid: str, client: Telegra
         return Event("file", text=caption,
                      file=await _file(best, f"photo-{uid}.jpg", "image/jpeg", client, max_bytes))
     if _file_id(document := message.get("document")):
-        name = _str(document.get("file_name"))[:200] or f"document-{uid}"
-        mime = _str(document.get("mime_type"))[:100] or "application/octet-stream"
+        name = as_str(document.get("file_name"))[:200] or f"document-{uid}"
+        mime = as_str(document.get("mime_type"))[:100] or "application/octet-stream"
         return Event("file", text=caption, file=await _file(document, name, mime, client, max_bytes))
     return Event("other")
 

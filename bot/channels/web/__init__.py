@@ -24,7 +24,6 @@ from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import App
@@ -172,7 +171,7 @@ class WebChat:
         except Unavailable:
             try:
                 async with self.app.db.unit_of_work() as uow:
-                    await uow.session.execute(delete(WebMessage).where(WebMessage.id == row_id))
+                    await uow.web_take_back(row_id)
             except (SQLAlchemyError, Unavailable):  # still busy: the transcript shows it twice, no more
                 log.warning("web chat: could not take back a message the database refused")
             raise

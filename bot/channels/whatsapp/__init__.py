@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
+from bot.channels import as_dict, as_list, as_str
 from bot.channels.pieces import clip, split
 from conversations.base import Event, Reply
 
@@ -100,18 +101,6 @@ class Incoming:
 # A webhook body is signed by Meta, but its shape is still checked field by field: a
 # message that cannot be read is skipped (and logged, without its content), and the rest
 # of the call is handled; nothing here raises on any JSON.
-def _dict(value: Any) -> dict[str, Any]:
-    return value if isinstance(value, dict) else {}
-
-
-def _list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else []
-
-
-def _str(value: Any, default: str = "") -> str:
-    return value if isinstance(value, str) else default
-
-
 def _ref(value: Any, limit: int) -> str | None:
     """An id (a WhatsApp id, a message id) that fits where it is stored, or None."""
     if isinstance(value, int) and not isinstance(value, bool):
@@ -133,15 +122,15 @@ def incoming(payload: Any, phone_number_id: str) -> tuple[list[Incoming], list[d
     found: list[Incoming] = []
     statuses: list[dict] = []
     skipped = 0
-    for entry in _list(_dict(payload).get("entry")):
-        for change in _list(_dict(entry).get("changes")):
-            change = _dict(change)
-            value = _dict(change.get("value"))
+    for entry in as_list(as_dict(payload).get("entry")):
+        for change in as_list(as_dict(entry).get("changes")):
+            change = as_dict(change)
+            value = as_dict(change.get("value"))
             if change.get("field") != "messages" or (
-                    _dict(value.get("metadata")).get("phone_number_id") != phone_number_id):
+                    as_dict(value.get("metadata")).get("phone_number_id") != phone_number_id):
                 continue
-            statuses += [s for s in _list(value.get("statuses")) if isinstance(s, dict)]
-            for message in _list(value.get("messages")):
+            statuses += [s for s in as_list(value.get("statuses")) if isinstance(s, dict)]
+            for message in as_list(value.get("messages")):
                 item = _message(message)
                 if item is None:
                     skipped += 1
@@ -160,42 +149,42 @@ def _message(message: Any) -> Incoming | None:
         return None
     kind = message.get("type")
     timestamp = _timestamp(message.get("timestamp"))
-    context = _ref(_dict(message.get("context")).get("id"), 100)
+    context = _ref(as_dict(message.get("context")).get("id"), 100)
 
     def made(event: Event | None, media: Media | None = None) -> Incoming:
         return Incoming(wa_id, mid, event, timestamp, media, context)
 
     if kind == "text":
-        return made(Event("text", text=_str(_dict(message.get("text")).get("body"))))
+        return made(Event("text", text=as_str(as_dict(message.get("text")).get("body"))))
     if kind == "interactive":
-        inter = _dict(message.get("interactive"))
+        inter = as_dict(message.get("interactive"))
         which = inter.get("type")  # button_reply or list_reply
-        picked = _dict(inter.get(which)) if isinstance(which, str) else {}
-        return made(Event("choice", choice=_str(picked.get("id"))))
+        picked = as_dict(inter.get(which)) if isinstance(which, str) else {}
+        return made(Event("choice", choice=as_str(picked.get("id"))))
     if kind == "button":  # a quick-reply button of a template
-        button = _dict(message.get("button"))
-        return made(Event("text", text=_str(button.get("text")) or _str(button.get("payload"))))
+        button = as_dict(message.get("button"))
+        return made(Event("text", text=as_str(button.get("text")) or as_str(button.get("payload"))))
     if kind in ("image", "document"):
-        media = _dict(message.get(kind))
+        media = as_dict(message.get(kind))
         media_id = _ref(media.get("id"), 200)
         if media_id is None:
             return made(Event("other"))
-        mime = (_str(media.get("mime_type"))[:100] or "application/octet-stream"
+        mime = (as_str(media.get("mime_type"))[:100] or "application/octet-stream"
                 ).split(";")[0].strip()
         default = f"photo-{mid[-10:]}.{_extension(mime)}" if kind == "image" else f"document-{mid[-10:]}"
-        name = _str(media.get("filename"))[:200] or default
-        return made(None, Media(media_id, name, mime, _str(media.get("caption"))))
+        name = as_str(media.get("filename"))[:200] or default
+        return made(None, Media(media_id, name, mime, as_str(media.get("caption"))))
     if kind == "contacts":
-        phones = [p for card in _list(message.get("contacts")) if isinstance(card, dict)
-                  for p in _list(card.get("phones")) if isinstance(p, dict)]
+        phones = [p for card in as_list(message.get("contacts")) if isinstance(card, dict)
+                  for p in as_list(card.get("phones")) if isinstance(p, dict)]
         if phones:
             phone = phones[0]
-            own = _str(phone.get("wa_id")) == wa_id  # only the sender's own card counts
-            return made(Event("contact", contact=_str(phone.get("phone")) or _str(phone.get("wa_id")),
+            own = as_str(phone.get("wa_id")) == wa_id  # only the sender's own card counts
+            return made(Event("contact", contact=as_str(phone.get("phone")) or as_str(phone.get("wa_id")),
                               contact_is_own=own))
     if kind == "location":
-        place = _dict(message.get("location"))
-        where = ", ".join(place[k] for k in ("name", "address") if _str(place.get(k)))
+        place = as_dict(message.get("location"))
+        where = ", ".join(place[k] for k in ("name", "address") if as_str(place.get(k)))
         lat, lon = (place.get(k) for k in ("latitude", "longitude"))
         if not all(isinstance(n, int | float) and not isinstance(n, bool) for n in (lat, lon)):
             return made(Event("text", text=where) if where else Event("other"))
