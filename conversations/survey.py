@@ -1,12 +1,16 @@
 """Satisfaction surveys, the beneficiary's right to rate the service (every policy), and
 suggestions and complaints from the main menu. Pure: the handlers store the answers.
 
-A survey asks, in order: anonymously or not (when the profile allows it), the 1-5
-rating, the profile's extra questions (service surveys only), and an optional
-comment. "Later" leaves it for the reminder.
+A survey asks, in order: the 1-5 rating, the profile's extra questions (service surveys
+only), with a name or anonymously (when the profile allows it; just before the comment, the
+answer a name lets a supervisor follow up), and an optional comment. A number typed at a
+question picks the option shown with that number; "Later", shown without one, leaves the
+survey for the reminder.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
 
 from conversations import render
 from conversations.base import Choice, Context, Event, Expects, Reply, match_choice
@@ -27,8 +31,8 @@ STARS = frozenset("⭐★☆*")
 
 def stages(draft: SurveyDraft, ctx: Context) -> list[str]:
     extra = [q.key for q in ctx.profile.surveys.questions] if draft.kind == "service" else []
-    first = ["anonymous"] if ctx.profile.surveys.anonymous else []
-    return first + ["rating", *extra, "comment"]
+    anonymous = ["anonymous"] if ctx.profile.surveys.anonymous else []
+    return ["rating", *extra, *anonymous, "comment"]
 
 
 def begin(state: State, draft: SurveyDraft, ctx: Context, *, reminder: bool = False) -> list[Reply]:
@@ -64,14 +68,16 @@ def question(state: State, ctx: Context) -> Reply:
     later = Choice("later", _("⏳ Later"))
     if draft.stage == "anonymous":
         return Reply(
-            _("You may answer anonymously: your answers are then stored without any link to "
-              "you, and no one can follow them up with you."),
+            _("Should your answers be recorded with your name or anonymously? Anonymous "
+              "answers are stored without any link to you, so no one can follow them up "
+              "with you."),
             (Choice("named", _("👤 Answer with my name")),
              Choice("anonymous", _("🕶 Answer anonymously")), later),
-            Expects("survey_anonymous", "choice"))
+            Expects("survey_anonymous", "choice"), numbered=2)
     if draft.stage == "rating":
         return Reply(_("Choose from 1 (very dissatisfied) to 5 (very satisfied):"),
-                     _rating_choices(state, ctx) + (later,), Expects("survey_rating", "choice"))
+                     _rating_choices(state, ctx) + (later,), Expects("survey_rating", "choice"),
+                     numbered=5)
     if draft.stage == "comment":
         return Reply(_("Would you like to add a comment or a suggestion? Write it here, or choose "
                        "\"No comment\"."),
@@ -81,7 +87,8 @@ def question(state: State, ctx: Context) -> Reply:
         choices = _rating_choices(state, ctx)
     else:
         choices = tuple(Choice(o.key, o.label.get(state.lang)) for o in spec.options)
-    return Reply(spec.text.get(state.lang), choices + (later,), Expects(f"survey_{spec.key}", "choice"))
+    return Reply(spec.text.get(state.lang), choices + (later,), Expects(f"survey_{spec.key}", "choice"),
+                 numbered=len(choices))
 
 
 def _rating_choices(state: State, ctx: Context) -> tuple[Choice, ...]:
@@ -90,12 +97,20 @@ def _rating_choices(state: State, ctx: Context) -> tuple[Choice, ...]:
     return tuple(Choice(f"rate:{n}", f"{'⭐' * n} {_(RATING_WORDS[n])}") for n in range(1, 6))
 
 
-def _rating(event: Event, state: State, ctx: Context) -> int | str | None:
+def _picked(event: Event, shown: Reply) -> str | None:
+    """The option pressed, typed by name, or typed as the number it is shown with; the ways
+    out ("Later") are shown without a number, so a mistyped number never leaves the survey."""
+    return (match_choice(event, shown.choices[:shown.numbered])
+            or match_choice(event, shown.choices, numbered=False))
+
+
+def _rating(event: Event, shown: Reply) -> int | str | None:
+    """1-5 from a button, a digit in any script, a label or stars; or "later"."""
     if event.kind == "text" and event.text.strip() and set(event.text.strip()) <= STARS:
         n = len(event.text.strip())
         return n if 1 <= n <= 5 else None
-    picked = match_choice(event, _rating_choices(state, ctx) + (Choice("later", ""),))
-    if picked is None or picked == "later":
+    picked = _picked(event, shown)
+    if picked is None or not picked.startswith("rate:"):
         return picked
     return int(picked.split(":")[1])
 
@@ -111,20 +126,20 @@ def on_survey(state: State, event: Event, ctx: Context) -> Transition:
         draft.stage = "rating"
     if draft.stage == "comment":
         return _on_comment(state, event, ctx)
+    shown = question(state, ctx)
     if draft.stage == "anonymous":
-        picked = match_choice(event, question(state, ctx).choices)
+        picked = _picked(event, shown)
         if picked in ("named", "anonymous"):
             draft.anonymous = picked == "anonymous"
             return _next(state, ctx)
     elif draft.stage == "rating":
-        picked = _rating(event, state, ctx)
+        picked = _rating(event, shown)
         if isinstance(picked, int):
             draft.answers["rating"] = picked
             return _next(state, ctx)
     else:
         spec = next(q for q in ctx.profile.surveys.questions if q.key == draft.stage)
-        picked = (_rating(event, state, ctx) if spec.kind == "rating"
-                  else match_choice(event, question(state, ctx).choices))
+        picked = _rating(event, shown) if spec.kind == "rating" else _picked(event, shown)
         if picked is not None and picked != "later":
             draft.answers[spec.key] = picked
             return _next(state, ctx)
@@ -134,8 +149,7 @@ def on_survey(state: State, event: Event, ctx: Context) -> Transition:
     if picked == "later":
         return _leave(state, ctx, _("All right. We will remind you once; you can answer then."))
     lead = _("Sorry, I did not understand. Please choose one of the options by its number.")
-    shown = question(state, ctx)
-    return Transition(state, [Reply(f"{lead}\n\n{shown.text}", shown.choices, shown.expects)])
+    return Transition(state, [replace(shown, text=f"{lead}\n\n{shown.text}")])
 
 
 def _on_comment(state: State, event: Event, ctx: Context) -> Transition:
@@ -156,10 +170,15 @@ def _on_comment(state: State, event: Event, ctx: Context) -> Transition:
 
 
 def _next(state: State, ctx: Context) -> Transition:
+    """The following question; or one before it still unanswered, in a survey begun when
+    the anonymity question came first."""
     draft = state.survey
     assert draft is not None
     order = stages(draft, ctx)
-    draft.stage = order[order.index(draft.stage) + 1]
+    after = order[order.index(draft.stage) + 1:]
+    unanswered = [s for s in order[:order.index(draft.stage)]
+                  if s not in ("anonymous", "comment") and s not in draft.answers]
+    draft.stage = (unanswered or after)[0]
     return Transition(state, [question(state, ctx)])
 
 

@@ -21,7 +21,9 @@ from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
 RETRY = timedelta(hours=1)  # a beneficiary talking with a researcher is asked a little later
-NO_FOLLOW_UP_SURVEY = {"low_rating"}  # a follow-up of a rating is not itself rated
+# Closed cases that are not help a researcher gave: a follow-up of a rating is not itself
+# rated, and a suggestion or complaint is a ticket, not a talk the beneficiary asked for.
+NOT_HELP = frozenset({"low_rating", "suggestion", "complaint"})
 
 
 def _times(profile: Profile, now: datetime) -> dict[str, datetime]:
@@ -43,8 +45,9 @@ async def for_delivery(uow: UnitOfWork, profile: Profile, request: RequestView,
 
 async def for_case(uow: UnitOfWork, profile: Profile, case: m.Case, staff_id: int,
                    now: datetime) -> m.Survey | None:
-    """The short question about a researcher's help, once their case is closed."""
-    if not profile.surveys.case or case.reason in NO_FOLLOW_UP_SURVEY:
+    """The short question about a researcher's help, once their case is closed (None for a
+    case that was not help: a rating's follow-up, a suggestion or a complaint)."""
+    if not profile.surveys.case or case.reason in NOT_HELP:
         return None
     return await uow.add_survey(m.Survey(
         subject=f"case:{case.id}", kind="case", case_id=case.id, staff_id=staff_id,

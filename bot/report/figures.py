@@ -13,7 +13,11 @@ Definitions (repeated as notes in the files):
   date is before the period's last day.
 - days to a decision: decision time minus `confirmed_at`, in days; the median, to 1 decimal.
 - escalations: researcher cases created in the period for a person's own reasons; the wait is
-  the minutes until a researcher's first reply, where there was one.
+  the minutes until a researcher's first reply, where there was one: the first `case_messages`
+  row to the beneficiary (direction "out"), or `cases.first_reply_at` for a case without one.
+- per staff member (`by_staff`): cases taken are those they hold now (`cases.claimed_by`, which
+  a transfer changes); a first reply and its wait are credited to whoever wrote it (the
+  `staff_id` on that first outgoing message), so receiving a case by transfer earns none.
 - surveys: sent in the period (and, of those, answered); the ratings are the answers given in
   the period (anonymous ones included); CSAT is the share of ratings of 4 or 5.
 - months: each calendar month, cut to the period; "decided" counts the first decisions made in
@@ -36,7 +40,16 @@ from conversations.base import RIYADH
 from conversations.desk import LIFECYCLE
 from conversations.profile import Profile
 from storage.db import Database
-from storage.models import Case, Feedback, Request, RequestEvent, Staff, Survey, SurveyAnswer
+from storage.models import (
+    Case,
+    CaseMessage,
+    Feedback,
+    Request,
+    RequestEvent,
+    Staff,
+    Survey,
+    SurveyAnswer,
+)
 
 DECISIONS = ("approved", "rejected")
 ESCALATION_REASONS = ("asked", "repeated_failures", "not_understood", "message")
@@ -173,8 +186,9 @@ class CaseRow:
     audience: str
     status: str
     created_at: datetime
-    first_reply_at: datetime | None
-    claimed_by: int | None
+    first_reply_at: datetime | None  # the first message written to the beneficiary
+    claimed_by: int | None  # who holds the case now: a transfer changes it
+    first_reply_by: int | None = None  # who wrote that first message: a transfer does not
 
 
 @dataclass(frozen=True)
@@ -385,19 +399,21 @@ def compute(profile: Profile, start: date, end: date, rows: Rows, *, by_staff: b
 
 def _staff_figures(staff: Sequence[StaffRow], cases: Sequence[CaseRow],
                    answers: Sequence[AnswerRow]) -> Iterable[StaffFigures]:
-    """Per person: the escalations of the period they claimed, and their named case ratings.
-    Active researchers appear even without figures; others only with some."""
+    """Per person: the escalations of the period they hold, the first replies they wrote, and
+    their named case ratings. Active researchers appear even without figures; others only
+    with some."""
     for person in sorted(staff, key=lambda s: (s.name, s.id)):
         claimed = [c for c in cases if c.claimed_by == person.id]
+        wrote_first = [c for c in cases if c.first_reply_by == person.id and c.first_reply_at]
         given = [a.rating for a in answers if a.staff_id == person.id and not a.anonymous]
-        if not claimed and not given and not (person.active and person.role == "researcher"):
+        if not (claimed or wrote_first or given) and not (person.active and person.role == "researcher"):
             continue
         yield StaffFigures(
             name=person.name,
             cases_claimed=len(claimed),
             median_first_reply_minutes=median(
                 (c.first_reply_at - c.created_at).total_seconds() / 60
-                for c in claimed if c.first_reply_at),
+                for c in wrote_first if c.first_reply_at),
             ratings=len(given),
             mean_rating=round(sum(given) / len(given), 2) if given else None,
         )
@@ -428,11 +444,7 @@ async def load(session: AsyncSession, start: date, end: date) -> Rows:
     decisions = list((await session.execute(
         select(firsts.c.decided_at)
         .where(firsts.c.decided_at >= first, firsts.c.decided_at < after))).scalars())
-    cases = [CaseRow(*row) for row in (await session.execute(
-        select(Case.id, Case.reason, Case.audience, Case.status, Case.created_at,
-               Case.first_reply_at, Case.claimed_by)
-        .where(Case.created_at >= first, Case.created_at < after)
-        .order_by(Case.id)))]
+    cases = await _cases(session, first, after)
     feedback = list((await session.execute(
         select(Feedback.kind).where(Feedback.created_at >= first, Feedback.created_at < after)
     )).scalars())
@@ -449,6 +461,23 @@ async def load(session: AsyncSession, start: date, end: date) -> Rows:
     staff = [StaffRow(*row) for row in (await session.execute(
         select(Staff.id, Staff.name, Staff.role, Staff.active).order_by(Staff.id)))]
     return Rows(requests, decisions, cases, feedback, surveys, answers, staff)
+
+
+async def _cases(session: AsyncSession, first: datetime, after: datetime) -> list[CaseRow]:
+    """The cases created in the period, each with its first message to the beneficiary: when,
+    and who wrote it (not who holds the case now)."""
+    outgoing = (select(CaseMessage.case_id, CaseMessage.at, CaseMessage.staff_id,
+                       func.row_number().over(partition_by=CaseMessage.case_id,
+                                              order_by=(CaseMessage.at, CaseMessage.id)).label("n"))
+                .where(CaseMessage.direction == "out").subquery())
+    rows = await session.execute(
+        select(Case.id, Case.reason, Case.audience, Case.status, Case.created_at,
+               Case.first_reply_at, Case.claimed_by, outgoing.c.at, outgoing.c.staff_id)
+        .outerjoin(outgoing, (outgoing.c.case_id == Case.id) & (outgoing.c.n == 1))
+        .where(Case.created_at >= first, Case.created_at < after)
+        .order_by(Case.id))
+    return [CaseRow(i, reason, audience, status, created, written or replied, holder, writer)
+            for i, reason, audience, status, created, replied, holder, written, writer in rows]
 
 
 async def _load(db: Database, start: date, end: date) -> Rows:

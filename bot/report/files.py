@@ -150,8 +150,11 @@ def _notes(report: Report, tr: Translator) -> dict[str, str]:
                                "numbers."),
         "redacted": tr.gettext("Names of staff are replaced by …"),
         "staff": tr.gettext("For support and planning, never to punish anyone. Cases taken: "
-                            "escalations of the period each person claimed. Ratings: ratings of "
-                            "a researcher's help that were not given anonymously."),
+                            "escalations of the period each person took last (a transfer hands "
+                            "a case on). First reply: minutes from the referral to the first "
+                            "message to the beneficiary, counted for the person who wrote it, "
+                            "not for one who received the case by transfer later. Ratings: "
+                            "ratings of a researcher's help that were not given anonymously."),
     }
 
 

@@ -46,14 +46,15 @@ def test_a_delivered_service_is_rated_with_typed_arabic_digits_and_a_comment(sim
     told = to(delivered, "u1")
     assert number in told[0]["text"]
     assert "حق لك" in told[1]["text"] and "لتحسين" in told[1]["text"]  # a right, for improvement
-    assert told[-1]["expects"] == {"field": "survey_anonymous", "kind": "choice"}
-    rating = sim.send("u1", text="١")  # the first option: answer with my name
-    assert rating[-1]["expects"]["field"] == "survey_rating"
-    labels = [c["label"] for c in rating[-1]["choices"]]
+    assert told[-1]["expects"] == {"field": "survey_rating", "kind": "choice"}  # the rating first
+    labels = [c["label"] for c in told[-1]["choices"]]
     assert labels[0].startswith("⭐ ") and labels[4].startswith("⭐⭐⭐⭐⭐")
-    ease = sim.send("u1", text="٥")
+    ease = sim.send("u1", text="٥")  # typed in Arabic-Indic digits: the rating, 5
     assert ease[-1]["expects"]["field"] == "survey_ease"
-    comment = sim.send("u1", text="4")
+    named = sim.send("u1", text="4")
+    assert named[-1]["expects"] == {"field": "survey_anonymous", "kind": "choice"}
+    assert [c["id"] for c in named[-1]["choices"]] == ["named", "anonymous", "later"]
+    comment = sim.send("u1", text="١")  # the first option: answer with my name
     assert comment[-1]["expects"] == {"field": "survey_comment", "kind": "text"}
     thanks = sim.send("u1", text="شكرًا لكم، الموظف كان متعاونًا جدًا")  # "الموظف": not a call for one
     assert "شكرًا" in thanks[0]["text"] and thanks[-1]["expects"]["field"] == "menu"
@@ -71,9 +72,9 @@ def test_a_delivered_service_is_rated_with_typed_arabic_digits_and_a_comment(sim
 
 def test_an_anonymous_low_rating_keeps_no_link_and_opens_no_follow_up(sim, db, tmp_path):
     _number, _delivered = deliver(sim, "u2", tmp_path)
-    sim.send("u2", choice="anonymous")
     sim.send("u2", choice="rate:1")
     sim.send("u2", text="⭐⭐")  # the ease question, typed as stars
+    sim.send("u2", choice="anonymous")
     done = sim.send("u2", text="تأخر التسليم كثيرًا")
     assert "المشرف" not in done[0]["text"] and done[-1]["expects"]["field"] == "menu"
     sim.close()
@@ -87,9 +88,9 @@ def test_an_anonymous_low_rating_keeps_no_link_and_opens_no_follow_up(sim, db, t
 
 def test_a_named_low_rating_with_a_comment_goes_to_an_admin_only(sim, db, tmp_path):
     _number, _delivered = deliver(sim, "u3", tmp_path)
-    sim.send("u3", choice="named")
     sim.send("u3", choice="rate:2")
     sim.send("u3", choice="rate:3")
+    sim.send("u3", choice="named")
     done = sim.send("u3", text="لم يتصل بي أحد لتحديد موعد الاستلام")
     case_no = re.search(r"\d+", to(done, "u3")[0]["text"].split("\n")[1]).group(0)
     alert = to(done, "huda")
@@ -114,7 +115,7 @@ def test_a_named_low_rating_with_a_comment_goes_to_an_admin_only(sim, db, tmp_pa
 def test_one_reminder_after_a_restart_then_expiry(db, tmp_path):
     sim = Simulator(db)
     number, delivered = deliver(sim, "u4", tmp_path)
-    assert to(delivered, "u4")[-1]["expects"]["field"] == "survey_anonymous"
+    assert to(delivered, "u4")[-1]["expects"]["field"] == "survey_rating"
     later = sim.send("u4", choice="later")  # not now: back to the menu
     assert later[-1]["expects"]["field"] == "menu"
     sim.kill()  # the process dies; the reminder's due time is in the database
@@ -153,10 +154,11 @@ def test_a_closed_case_gets_a_short_question_about_the_help(sim, db):
     closed = staff(sim, "noura", "/close")
     told = to(closed, "u5")
     assert "انتهت محادثتك" in told[0]["text"] and case_no in told[1]["text"]
-    assert told[-1]["expects"]["field"] == "survey_anonymous"
-    sim.send("u5", choice="named")
-    comment = sim.send("u5", text="٤")
-    assert comment[-1]["expects"]["field"] == "survey_comment"  # no extra questions for a case
+    assert told[-1]["expects"]["field"] == "survey_rating"
+    named = sim.send("u5", text="٤")  # the rating, typed in Arabic-Indic digits
+    assert named[-1]["expects"]["field"] == "survey_anonymous"  # no extra questions for a case
+    comment = sim.send("u5", choice="named")
+    assert comment[-1]["expects"]["field"] == "survey_comment"
     sim.send("u5", choice="no_comment")
     sim.close()
     data = surveys(db)
@@ -185,11 +187,32 @@ def test_a_complaint_gets_a_ticket_and_reaches_the_desk(sim, db):
     assert data["feedback"][0]["ticket"] == ticket and data["feedback"][0]["kind"] == "complaint"
 
 
+@pytest.mark.parametrize("kind", ["suggestion", "complaint"])
+def test_closing_a_suggestion_or_a_complaint_asks_nothing_about_the_help(sim, db, kind):
+    """A ticket is not help the beneficiary asked a researcher for: no "rate the help"."""
+    sim.send("u8", text="مرحبا")
+    sim.send("u8", choice="accept")
+    sim.send("u8", choice="feedback")
+    sim.send("u8", choice=kind)
+    sim.send("u8", text="نأمل تمديد ساعات الاستقبال يوم الخميس")
+    case_no = re.search(r"#(\d+)", staff(sim, "noura", "/queue")[0]["text"]).group(1)
+    staff(sim, "noura", f"/claim {case_no}")
+    staff(sim, "noura", "شكرًا لك، وصلت ملاحظتك إلى الإدارة")
+    closed = staff(sim, "noura", "/close")
+    assert f"#{case_no} is closed" in to(closed, "noura")[0]["text"]
+    told = to(closed, "u8")
+    assert told and told[-1]["expects"]["field"] == "menu"
+    assert not [r for r in told if (r["expects"] or {}).get("field", "").startswith("survey_")]
+    sim.close()
+    data = surveys(db)
+    assert data["surveys"] == [] and data["feedback"][0]["kind"] == kind
+
+
 def test_an_admin_gets_the_report_files_in_their_chat_and_a_researcher_does_not(sim, db, tmp_path):
     _number, _delivered = deliver(sim, "u7", tmp_path)
-    sim.send("u7", choice="named")
     sim.send("u7", choice="rate:4")
     sim.send("u7", choice="rate:5")
+    sim.send("u7", choice="named")
     sim.send("u7", choice="no_comment")
     refused = staff(sim, "noura", "/report")
     assert "Only an admin" in refused[0]["text"]

@@ -23,8 +23,8 @@ from tests.fakes.telegram import FakeTelegram
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
 RUNTIMES = ["ptb", "aiogram"]
 RESEARCHER = 900900
-SURVEY_QUESTION = ["c:named", "c:anonymous", "c:later"]
-RATINGS = [f"c:rate:{n}" for n in range(1, 6)] + ["c:later"]
+RATINGS = [f"c:rate:{n}" for n in range(1, 6)] + ["c:later"]  # the survey's first question
+NAMED_OR_NOT = ["c:named", "c:anonymous", "c:later"]  # after the ratings, before the comment
 MENU = "c:new_request"
 
 
@@ -109,7 +109,7 @@ def deliver(fake: FakeTelegram, bot: WaslProcess) -> tuple[User, str, list[dict]
         assert number in researcher.say(f"/request {number} {status}")[0]["text"]
     before = len(fake.sent_to(beneficiary.uid))
     researcher.say(f"/request {number} service_delivered")
-    told = settle(beneficiary, before, lambda got: with_buttons(got, "c:named"))
+    told = settle(beneficiary, before, lambda got: with_buttons(got, "c:rate:1"))
     return beneficiary, number, told
 
 
@@ -135,31 +135,31 @@ def answered_buttons(fake: FakeTelegram) -> int:
 
 # -- the tests -------------------------------------------------------------------------------
 @both
-def test_a_delivered_service_is_rated_with_buttons_and_a_typed_arabic_digit(fake, launch, db):
+def test_a_delivered_service_is_rated_with_a_typed_arabic_digit_and_buttons(fake, launch, db):
     bot = launch()
     beneficiary, number, told = deliver(fake, bot)
     assert number in told[0]["text"]  # the new status first
     assert "حق لك" in told[1]["text"] and "لتحسين" in told[1]["text"]  # a right, to improve
     assert "تم تقديم الخدمة" in told[1]["text"] and number in told[1]["text"]
-    assert buttons(told[-1]) == SURVEY_QUESTION
+    assert buttons(told[-1]) == RATINGS  # the rating is the first question
+    labels = [b["text"] for row in told[-1]["reply_markup"]["inline_keyboard"] for b in row]
+    for n in range(1, 6):  # stars first, as many as the rating
+        assert labels[n - 1].startswith("⭐" * n + " ") and "⭐" * (n + 1) not in labels[n - 1]
     assert all("parse_mode" not in p for p in told)
 
     pressed = answered_buttons(fake)
-    rating = beneficiary.press("named")
-    assert buttons(rating[-1]) == RATINGS
-    labels = [b["text"] for row in rating[-1]["reply_markup"]["inline_keyboard"] for b in row]
-    for n in range(1, 6):  # stars first, as many as the rating
-        assert labels[n - 1].startswith("⭐" * n + " ") and "⭐" * (n + 1) not in labels[n - 1]
-    ease = beneficiary.press("rate:4")
+    ease = beneficiary.say("٤")  # typed, in Arabic-Indic digits: the fourth button
     assert "سهولة تقديم الطلب" in ease[-1]["text"]  # the profile's extra question, `ease`
     assert buttons(ease[-1]) == RATINGS
-    comment = beneficiary.say("٥")  # typed, in Arabic-Indic digits: the fifth button
+    named = beneficiary.press("rate:5")
+    assert buttons(named[-1]) == NAMED_OR_NOT
+    comment = beneficiary.press("named")
     assert buttons(comment[-1]) == ["c:no_comment"]
     thanks = beneficiary.say("شكرًا لكم، الموظف كان متعاونًا جدًا")  # "الموظف": not a call for one
     assert "شكرًا لك" in thanks[0]["text"] and MENU in buttons(thanks[-1])
     # Both presses were answered (no endless spinner) and their keyboards taken off.
     assert answered_buttons(fake) == pressed + 2
-    for shown in (told[-1], rating[-1]):
+    for shown in (ease[-1], named[-1]):
         kept = [msg for (chat, _), msg in fake.messages.items()
                 if chat == str(beneficiary.uid) and msg.get("text") == shown["text"]]
         assert "reply_markup" not in kept[-1]
@@ -179,9 +179,9 @@ def test_an_anonymous_answer_keeps_no_link(fake, launch, db):
     bot = launch()
     beneficiary, _number, _told = deliver(fake, bot)
     to_staff = len(fake.sent_to(RESEARCHER))
-    beneficiary.press("anonymous")
     beneficiary.press("rate:1")
     beneficiary.say("⭐⭐")  # the ease question, typed as stars
+    beneficiary.press("anonymous")
     done = beneficiary.say("تأخر التسليم كثيرًا")
     assert "شكرًا لك" in done[0]["text"] and "المشرف" not in done[0]["text"]
     assert MENU in buttons(done[-1])
@@ -214,10 +214,10 @@ def test_one_reminder_from_the_scheduler_after_a_restart_then_expiry(fake, launc
 
     before = len(fake.sent_to(beneficiary.uid))
     beneficiary.bot = launch()  # nobody writes: the scheduler loop alone finds it
-    reminded = settle(beneficiary, before, lambda got: with_buttons(got, "c:named"),
+    reminded = settle(beneficiary, before, lambda got: with_buttons(got, "c:rate:1"),
                       timeout=5)
     assert "تذكير" in reminded[0]["text"] and number in reminded[0]["text"]
-    assert buttons(reminded[-1]) == SURVEY_QUESTION
+    assert buttons(reminded[-1]) == RATINGS
     time.sleep(2)  # four more scheduler ticks
     assert len([p for p in fake.sent_to(beneficiary.uid) if "تذكير" in p["text"]]) == 1
     [row] = stored(db, m.Survey)
@@ -230,8 +230,8 @@ def test_one_reminder_from_the_scheduler_after_a_restart_then_expiry(fake, launc
     assert statuses(db) == ["expired"]
     # The reminder's buttons are still on screen (an expiry sends nothing): pressing one
     # starts nothing, and the menu is shown again.
-    pressed = beneficiary.press("named", message=beneficiary.latest_with_buttons())
-    assert MENU in buttons(pressed[-1]) and all(buttons(p) != RATINGS for p in pressed)
+    pressed = beneficiary.press("rate:5", message=beneficiary.latest_with_buttons())
+    assert MENU in buttons(pressed[-1]) and all(buttons(p) != NAMED_OR_NOT for p in pressed)
     too_late = beneficiary.say("⭐⭐⭐⭐⭐")
     assert MENU in buttons(too_late[-1])  # no longer a rating question
     assert all("شكرًا لك" not in p["text"] for p in too_late)
@@ -247,7 +247,7 @@ def test_later_after_the_reminder_promises_no_second_reminder(fake, launch, db):
     beneficiary.press("later")
     before = len(fake.sent_to(beneficiary.uid))
     shift(db, remind_at=datetime.now(UTC) - timedelta(minutes=1))
-    settle(beneficiary, before, lambda got: with_buttons(got, "c:named"), timeout=5)
+    settle(beneficiary, before, lambda got: with_buttons(got, "c:rate:1"), timeout=5)
     again = beneficiary.press("later")
     time.sleep(1.5)  # three scheduler ticks: no second reminder is sent...
     assert len([p for p in fake.sent_to(beneficiary.uid) if "تذكير" in p["text"]]) == 1
@@ -272,14 +272,14 @@ def test_a_closed_case_is_followed_by_a_short_question_about_the_help(fake, laun
 
     before = len(fake.sent_to(beneficiary.uid))
     assert f"#{case_no}" in researcher.say("/close")[0]["text"]
-    told = settle(beneficiary, before, lambda got: with_buttons(got, "c:named"))
+    told = settle(beneficiary, before, lambda got: with_buttons(got, "c:rate:1"))
     assert "انتهت محادثتك" in told[0]["text"]  # the closing message, then the question
     assert "الباحث الاجتماعي" in told[1]["text"] and case_no in told[1]["text"]
-    assert len(told) == 3 and buttons(told[-1]) == SURVEY_QUESTION  # no menu in between
-    rating = beneficiary.press("named")
-    assert buttons(rating[-1]) == RATINGS
-    comment = beneficiary.press("rate:4")
-    assert buttons(comment[-1]) == ["c:no_comment"]  # no extra questions about a case
+    assert len(told) == 3 and buttons(told[-1]) == RATINGS  # no menu in between
+    named = beneficiary.press("rate:4")
+    assert buttons(named[-1]) == NAMED_OR_NOT  # no extra questions about a case
+    comment = beneficiary.press("named")
+    assert buttons(comment[-1]) == ["c:no_comment"]
     thanks = beneficiary.press("no_comment")
     assert "شكرًا لك" in thanks[0]["text"] and MENU in buttons(thanks[-1])
 

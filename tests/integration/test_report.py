@@ -23,6 +23,7 @@ from bot.report import files, gather
 from storage.models import (
     Beneficiary,
     Case,
+    CaseMessage,
     Feedback,
     Request,
     RequestEvent,
@@ -115,13 +116,18 @@ async def seed(db) -> None:
             s.add_all([RequestEvent(request_id=r.id, status=st, actor="sim:noura", at=at)
                        for st, at in events])
 
+        written: list[tuple[Case, Staff, datetime]] = []
+
         def case(reason: str, created: datetime, reply_min: int | None, status: str,
                  staff: Staff | None = None, audience: str = "researcher") -> Case:
+            """A case; the one who holds it wrote the first reply (as the desk records it)."""
+            reply = created + timedelta(minutes=reply_min) if reply_min is not None else None
             c = Case(beneficiary_id=b.id, status=status, reason=reason, channel="sim", created_at=created,
-                     claimed_by=staff.id if staff else None, audience=audience,
-                     first_reply_at=created + timedelta(minutes=reply_min) if reply_min is not None else None,
+                     claimed_by=staff.id if staff else None, audience=audience, first_reply_at=reply,
                      closed_at=created + timedelta(hours=2) if status == "closed" else None)
             s.add(c)
+            if reply is not None and staff is not None:
+                written.append((c, staff, reply))
             return c
 
         c1 = case("asked", utc(2026, 1, 6, 7), 12, "closed", noura)
@@ -132,6 +138,9 @@ async def seed(db) -> None:
         case("complaint", utc(2026, 2, 6, 8), 5, "closed", huda, audience="admin")  # neither
         case("asked", utc(2025, 12, 31, 20), 3, "closed", noura)  # 31 Dec 23:00 in Riyadh: outside
         await s.flush()
+        for c, writer, at in written:
+            s.add_all([CaseMessage(case_id=c.id, direction="in", text="سؤال", at=c.created_at),
+                       CaseMessage(case_id=c.id, direction="out", text="رد", at=at, staff_id=writer.id)])
 
         for ticket, kind, at in [("FB-1", "suggestion", utc(2026, 1, 10)),
                                  ("FB-2", "suggestion", utc(2026, 2, 2)),
@@ -263,6 +272,51 @@ async def test_staff_figures_with_by_staff(database, bakkah):
         ("نورة العتيبي", 2, (12 + 30) / 2, 2, (5 + 3) / 2),
     ]  # Huda, an admin, took only a follow-up: not listed
     assert report.comments[0].text == "شكرًا للأخت نورة على المتابعة"
+
+
+async def test_a_first_reply_is_credited_to_whoever_wrote_it_not_to_who_received_the_case(
+        database, bakkah):
+    at = utc(2026, 1, 11, 6)
+    async with database.unit_of_work() as uow:
+        s = uow.session
+        b = Beneficiary(language="ar", created_at=at)
+        noura = Staff(channel="sim", sender_id="noura", name="نورة العتيبي", role="researcher",
+                      created_at=at)
+        sara = Staff(channel="sim", sender_id="sara", name="Sara Alharbi", role="researcher",
+                     created_at=at)
+        s.add_all([b, noura, sara])
+        await s.flush()
+
+        def case(holder: Staff, written: list[tuple[str, Staff, int]]) -> None:
+            """A case held now by `holder`, with what was written in it (minutes after it opened)."""
+            outgoing = [minutes for direction, _, minutes in written if direction == "out"]
+            c = Case(beneficiary_id=b.id, status="claimed", reason="asked", channel="sim",
+                     created_at=at, claimed_by=holder.id,
+                     first_reply_at=at + timedelta(minutes=min(outgoing)) if outgoing else None)
+            pending.append((c, written))
+            s.add(c)
+
+        pending: list = []
+        # Noura answered first, then handed the case to Sara, who wrote to the beneficiary later.
+        case(sara, [("note", sara, 2), ("out", noura, 8), ("out", sara, 60)])
+        case(sara, [("out", sara, 20)])  # Sara's own
+        # Handed to Noura before anyone wrote: her first reply is hers.
+        case(noura, [("out", noura, 30)])
+        case(noura, [("note", noura, 5)])  # received by transfer, a note, nothing written yet
+        await s.flush()
+        for c, written in pending:
+            s.add_all([CaseMessage(case_id=c.id, direction=direction, text="…", staff_id=who.id,
+                                   at=at + timedelta(minutes=minutes))
+                       for direction, who, minutes in written])
+
+    report = await gather(database, bakkah, START, END, by_staff=True, now=NOW)
+    assert report.staff is not None
+    assert [(s.name, s.cases_claimed, s.median_first_reply_minutes) for s in report.staff] == [
+        ("Sara Alharbi", 2, 20.0),  # not the 8 minutes of the case Noura answered
+        ("نورة العتيبي", 2, (8 + 30) / 2),
+    ]
+    esc = report.escalations
+    assert (esc.cases, esc.replied, esc.median_wait_minutes) == (4, 3, 20.0)  # 8, 20, 30
 
 
 async def test_a_period_without_anything_still_gives_every_file(database, bakkah, tmp_path, ar_tr, en_tr):

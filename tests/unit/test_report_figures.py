@@ -118,10 +118,12 @@ def test_an_empty_period_gives_zeros_and_dashes(bakkah):
 
 
 def case(i: int, reason: str, created: datetime, reply_after_min: float | None, *, status: str = "queued",
-         audience: str = "researcher", staff: int | None = None) -> CaseRow:
+         audience: str = "researcher", staff: int | None = None, writer: int | None = None) -> CaseRow:
+    """A case held by `staff`; its first reply written by `writer`, or else by the one holding it."""
     from datetime import timedelta
     reply = created + timedelta(minutes=reply_after_min) if reply_after_min is not None else None
-    return CaseRow(i, reason, audience, status, created, reply, staff)
+    return CaseRow(i, reason, audience, status, created, reply, staff,
+                   (writer or staff) if reply is not None else None)
 
 
 def answer(i: int, kind: str, rating: int, on: date, *, service: str | None = None, staff: int | None = None,
@@ -200,6 +202,24 @@ def test_staff_figures_only_when_asked(bakkah):
     assert (sara.cases_claimed, sara.median_first_reply_minutes, sara.ratings, sara.mean_rating) == \
         (1, 50.0, 0, None)
     assert [c.text for c in report.comments][1:] == ["شكرًا نوره على المتابعة", "Thanks Sara"]
+
+
+def test_a_first_reply_is_credited_to_whoever_wrote_it(bakkah):
+    t = utc(2026, 1, 10, 6)
+    rows = Rows(cases=[
+        case(1, "asked", t, 10, status="claimed", staff=2, writer=1),  # Noura's reply, then Sara's case
+        case(2, "asked", t, 40, status="closed", staff=2),  # Sara's own
+        case(3, "message", t, None, status="claimed", staff=1),  # handed to Noura, not yet answered
+        case(4, "asked", t, 20, status="claimed", staff=2, writer=3),  # Huda answered, then handed it on
+    ], staff=STAFF)
+    report = compute(bakkah, JAN1, date(2026, 2, 28), rows, by_staff=True, now=NOW)
+    assert report.staff is not None
+    assert [(s.name, s.cases_claimed, s.median_first_reply_minutes) for s in report.staff] == [
+        ("Huda", 0, 20.0),  # an admin, listed for the reply she wrote
+        ("Sara Alharbi", 3, 40.0),  # receiving cases 1 and 4 by transfer earns no first reply
+        ("نورة العتيبي", 1, 10.0),
+    ]
+    assert report.escalations.median_wait_minutes == 20.0  # the case's wait is whoever wrote
 
 
 @pytest.mark.parametrize("text,expected", [
