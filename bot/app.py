@@ -13,6 +13,7 @@ from conversations.base import Translator
 from conversations.profile import Profile
 from handlers.beneficiary import BeneficiaryHandler
 from handlers.broadcasts import Broadcasts
+from handlers.notices import Digest
 from handlers.router import Router
 from handlers.staff import StaffHandler
 from handlers.surveys import Scheduler
@@ -34,6 +35,7 @@ class App:
     router: Router
     scheduler: Scheduler
     broadcasts: Broadcasts
+    digest: Digest
 
     async def close(self) -> None:
         await self.db.close()
@@ -53,6 +55,9 @@ async def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now)
 def assemble(settings: Settings, profile: Profile, db: Database,
              translations: dict[str, Translator], clock: Callable[[], datetime] = utc_now) -> App:
     """Wire the handlers around an open database (tests use this with their own clock)."""
+    if settings.desk_notices is not None:
+        profile = profile.model_copy(update={"desk": profile.desk.model_copy(
+            update={"notices": settings.desk_notices})})
     beneficiaries = BeneficiaryHandler(db, profile, translations, clock)
     staff = StaffHandler(db, profile, translations, clock)
     router = Router(db, beneficiaries, staff, clock)
@@ -60,4 +65,5 @@ def assemble(settings: Settings, profile: Profile, db: Database,
     limits = Limits(lease=settings.outbox_lease, max_attempts=settings.outbox_max_attempts,
                     backoff_base=settings.outbox_backoff)  # (console and simulator delivery)
     return App(settings, profile, db, translations, beneficiaries, Outbox(db, clock, limits),
-               router, scheduler, Broadcasts(db, profile, translations, clock))
+               router, scheduler, Broadcasts(db, profile, translations, clock),
+               Digest(db, profile, translations, clock, settings.scheduler_interval))

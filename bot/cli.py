@@ -23,6 +23,7 @@ from bot import profiles
 from bot.app import App, build_app
 from bot.config import Settings, settings
 from bot.records import case_records, request_records, survey_records
+from conversations.base import RIYADH
 from storage.models import AuditEntry
 
 cli = typer.Typer(help="Wasl: an association's beneficiary-relations policy, running as a chatbot.",
@@ -408,12 +409,41 @@ def audit(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = False,
     found = _run(db, profile, entries)
     if as_json:
         return _print_json(found)
-    table = Table("at", "actor", "action", "allowed", "case", "request", "detail")
+    table = Table("at (Riyadh)", "actor", "action", "allowed", "case", "request", "detail")
     for e in found:
-        table.add_row(*_cells(e["at"][:19], e["actor"], e["action"],
+        at = datetime.fromisoformat(e["at"])
+        at = (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(RIYADH)
+        table.add_row(*_cells(f"{at:%Y-%m-%d %H:%M}", e["actor"], e["action"],
                               "yes" if e["allowed"] else "NO", e["case"] or "", e["request"],
                               e["detail"]))
     Console().print(table)
+
+
+@cli.command("desk")
+def desk_cmd(who: str, command: Annotated[list[str], typer.Argument(
+                 help="The desk command and its arguments, e.g. /find 0501234567")],
+             db: Db = None, profile: ProfileOpt = None) -> None:
+    """Run one staff desk command as the staff member CHANNEL:SENDER_ID, through the same
+    authorization check and audit as their chat; prints what the desk answers."""
+    channel, sender = _who(who)
+    words = " ".join(command).strip()
+    if not words.startswith("/"):
+        typer.echo("write a desk command, for example: /queue", err=True)
+        raise typer.Exit(2)
+
+    async def run_it(app: App) -> list[Any] | None:
+        from handlers.staff import run_command
+        return await run_command(app.db, app.profile, app.translations, channel, sender, words,
+                                 datetime.now(UTC))
+
+    replies = _run(db, profile, run_it)
+    if replies is None:
+        typer.echo(f"{_plain(who)} is not staff", err=True)
+        raise typer.Exit(1)
+    for reply in replies:
+        typer.echo(_plain(reply.text))
+        for choice in reply.choices:
+            typer.echo(f"  [{_plain(choice.id)}] {_plain(choice.label)}")
 
 
 @db_cli.command("upgrade")

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     log_level: str = "WARNING"
     locales_dir: Path | None = None
     scheduler_interval: float = 30.0  # seconds between two looks for due survey reminders
+    # tell staff of new work (the profile's desk.notices); unset: as the profile says
+    desk_notices: bool | None = None
     # Reverse proxies (addresses or networks) whose X-Forwarded-For and X-Forwarded-Proto
     # are believed. None by default: the visitor's address is the connection's own.
     trusted_proxies: Annotated[list[str], NoDecode] = []

@@ -86,6 +86,7 @@ def create_server(settings: Settings) -> Starlette:
         for channel in channels:  # a message on one channel often has replies on another
             channel.wake = wake
         tasks.append(asyncio.create_task(app.scheduler.run(wake)))
+        tasks.append(asyncio.create_task(app.digest.run(wake)))
         try:
             yield
         finally:

@@ -219,6 +219,52 @@ class CaseView:
     created_at: datetime
     claimed_by: int | None = None
     audience: str = "researcher"  # or "admin": only admins take it (a low rating's follow-up)
+    claimed_at: datetime | None = None
+    closed_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class CaseEntry:
+    """One line of a case's conversation: from the beneficiary (in), to them (out), or a
+    staff note."""
+
+    direction: str  # in | out | note
+    text: str
+    at: datetime
+    staff_id: int | None = None
+    document_id: int | None = None
+
+
+@dataclass(frozen=True)
+class RequestStep:
+    """One status a request took: who set it, when, with what note."""
+
+    status: str
+    actor: str
+    note: str | None
+    at: datetime
+
+
+@dataclass(frozen=True)
+class OpenCase:
+    """A case on the team's board: who holds it, and since when the beneficiary waits for
+    an answer (None: the last word was the researcher's)."""
+
+    case: CaseView
+    name: str | None
+    holder: str | None
+    waiting_since: datetime | None
+
+
+@dataclass(frozen=True)
+class Found:
+    """A beneficiary found by a staff search: how they matched, their requests."""
+
+    beneficiary_id: int
+    name: str | None
+    matched: str  # number | national_id | phone | name
+    requests: tuple[tuple[str, str], ...]  # (number, status), newest first
+    open_case: int | None
 
 
 @dataclass(frozen=True)
@@ -229,6 +275,7 @@ class StaffView:
     name: str
     role: str  # researcher | admin
     current_case_id: int | None = None
+    language: str | None = None  # the desk's language they chose; None: Arabic
 
     @property
     def first_name(self) -> str:

@@ -2,11 +2,9 @@
 and to beneficiaries. Pure: parsing and wording only; handlers/staff.py acts.
 
 Staff commands work as text on every channel (and as buttons where there are
-buttons): /queue, /claim N, /release, /transfer NAME, /cases, /switch N,
-/note TEXT, /canned [KEY], /file [full], /request NUMBER STATUS [note],
-/close, /help; admins also /staff, /audit, /report and the announcement
-commands (/broadcast, /broadcasts and the buttons that compose one). Anything else a researcher
-writes goes to the beneficiary of their current case.
+buttons); COMMAND_TABLE below declares each one: who may use it, its arguments, its
+name and help. Anything else a researcher writes goes to the beneficiary of their
+current case.
 """
 
 from __future__ import annotations
@@ -15,8 +13,20 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from conversations import render
-from conversations.base import RIYADH, CaseView, Choice, Context, Event, Reply, StaffView
+from conversations import fields, render
+from conversations.base import (
+    RIYADH,
+    CaseView,
+    Choice,
+    Context,
+    Event,
+    Found,
+    OpenCase,
+    Reply,
+    RequestStep,
+    RequestView,
+    StaffView,
+)
 from conversations.fields import N_
 from conversations.profile import WorkingHours
 from conversations.text import ascii_digits, fold
@@ -28,23 +38,69 @@ ADMINS = frozenset({ADMIN})
 
 @dataclass(frozen=True)
 class CommandSpec:
-    """One staff command: who may use it. Typed (/claim 3) or pressed (claim:3)."""
+    """One staff command: who may use it, what it takes, its name and help in words.
+    Typed (/claim 3) or pressed as a button (claim:3); `menu` puts it in the chat's
+    command menu (Telegram) and the help."""
 
     name: str
     roles: frozenset[str] = EVERYONE
+    args: str = ""  # e.g. "N", shown in the help after the command
+    title: str = ""  # its name in words (buttons, menus), a msgid
+    help: str = ""  # one line of help, a msgid
+    menu: bool = True
+
+
+def _spec(name: str, title: str, help: str, args: str = "", roles: frozenset[str] = EVERYONE,
+          menu: bool = True) -> CommandSpec:
+    return CommandSpec(name, roles, args, title, help, menu)
 
 
 # The one table of staff commands. Every entry point (private chat, the staff group and
-# its topics, buttons) asks `allowed` about it before anything runs (handlers/staff.py).
+# its topics, buttons, the CLI) asks `allowed` about it before anything runs (handlers/staff.py).
 COMMAND_TABLE: dict[str, CommandSpec] = {spec.name: spec for spec in (
-    *(CommandSpec(name) for name in (
-        "/queue", "/claim", "/release", "/transfer", "/cases", "/switch", "/note", "/canned",
-        "/file", "/doc", "/request", "/close", "/help", "/say")),
-    *(CommandSpec(name, ADMINS) for name in (
-        "/staff", "/audit", "/report",
-        # announcements: typed, or pressed as buttons while composing and following one
-        "/broadcast", "/broadcasts", "/broadcast_cancel", "/bc_pick", "/bc_add", "/bc_field",
-        "/bc_send", "/bc_pause", "/bc_resume", "/bc_cancel")),
+    _spec("/queue", N_("Queue"), N_("who is waiting")),
+    _spec("/team", N_("Team"), N_("every open case, its holder and how long it waits, "
+                                  "overdue first")),
+    _spec("/claim", N_("Take"), N_("take case N"), "N"),
+    _spec("/cases", N_("My cases"), N_("your open cases")),
+    _spec("/switch", N_("Switch"), N_("make case N your current one"), "N"),
+    _spec("/release", N_("Release"), N_("put your current case back in the queue")),
+    _spec("/transfer", N_("Transfer"), N_("hand your current case to a colleague"), "NAME"),
+    _spec("/note", N_("Note"), N_("an internal note the beneficiary never sees"), "TEXT"),
+    _spec("/canned", N_("Ready answers"), N_("ready answers; /canned KEY sends one"), "[KEY]"),
+    _spec("/say", N_("Send as written"), N_("send the text exactly as written (a number "
+                                            "typed alone presses the button with that "
+                                            "number instead)"), "TEXT"),
+    _spec("/file", N_("File"), N_("the beneficiary's file (/file full shows numbers "
+                                  "unmasked)"), "[full]"),
+    _spec("/doc", N_("Document"), N_("send document N of a beneficiary whose case you hold"),
+          "N"),
+    _spec("/find", N_("Search"), N_("find a beneficiary by request number, national ID, "
+                                    "mobile or name"), "TEXT"),
+    _spec("/history", N_("History"), N_("a beneficiary's requests and cases (N: the "
+                                        "beneficiary's number; without it, your current "
+                                        "case's)"), "[N]"),
+    _spec("/read", N_("Read"), N_("the whole conversation of case N, closed ones too"), "N"),
+    _spec("/reopen", N_("Reopen"), N_("reopen closed case N and take it"), "N"),
+    _spec("/request", N_("Request status"), N_("change a request's status"),
+          "NUMBER STATUS [note]"),
+    _spec("/close", N_("Close"), N_("close your current case")),
+    _spec("/language", N_("Language"), N_("the desk's language: /language ar or "
+                                          "/language en"), "ar|en"),
+    _spec("/help", N_("Help"), N_("this help")),
+    _spec("/staff", N_("Team list"), N_("the team"), roles=ADMINS),
+    _spec("/audit", N_("Audit"), N_("the latest audit entries"), roles=ADMINS),
+    _spec("/report", N_("Report"), N_("the board report (this month by default; add "
+                                      "\"staff\" for figures per researcher)"),
+          "[FROM] [TO] [staff]", ADMINS),
+    _spec("/broadcast", N_("Announcement"), N_("a new announcement to beneficiaries; "
+                                               "/broadcast N: how announcement N is going"),
+          "[N]", ADMINS),
+    _spec("/broadcasts", N_("Announcements"), N_("the latest announcements"), roles=ADMINS),
+    # the buttons that compose and follow an announcement (pressed, or typed by number)
+    *(CommandSpec(name, ADMINS, menu=False) for name in (
+        "/broadcast_cancel", "/bc_pick", "/bc_add", "/bc_field", "/bc_send", "/bc_pause",
+        "/bc_resume", "/bc_cancel")),
 )}
 STAFF_COMMANDS = tuple(COMMAND_TABLE)
 ADMIN_ONLY = frozenset(name for name, spec in COMMAND_TABLE.items() if spec.roles == ADMINS)
@@ -54,6 +110,11 @@ def allowed(role: str, name: str) -> bool:
     """The authorization check: may a staff member with this role run this command?"""
     spec = COMMAND_TABLE.get(name)
     return spec is not None and role in spec.roles
+
+
+def menu_commands(role: str) -> list[CommandSpec]:
+    """The commands a staff member with this role sees in the help and the command menu."""
+    return [spec for spec in COMMAND_TABLE.values() if spec.menu and role in spec.roles]
 
 
 # The request lifecycle (docs/architecture.md): which status may follow which.
@@ -119,10 +180,20 @@ def parse(event: Event) -> Command | None:
     return None
 
 
+def case_buttons(lang: str, ctx: Context) -> tuple[Choice, ...]:
+    """The actions on the case a researcher is in, as buttons (each is also a command)."""
+    _ = ctx.tr(lang).gettext
+    buttons = [Choice("file:", _("📁 File")), Choice("history:", _("🗂 History"))]
+    if ctx.profile.canned_replies:
+        buttons.append(Choice("canned:", _("💬 Ready answers")))
+    buttons += [Choice("release:", _("↩ Release")), Choice("close:", _("✖ Close"))]
+    return tuple(buttons)
+
+
 def is_staff_command(event: Event) -> bool:
     """A staff command typed, or a staff button pressed (claim:3), e.g. by a beneficiary who
     forged one: the beneficiary's own choices never look like these."""
-    if event.kind == "choice" and ":" not in event.choice and event.choice != "queue":
+    if event.kind == "choice" and ":" not in event.choice and event.choice not in ("queue", "team"):
         return False
     command = parse(event) if event.kind in ("text", "choice") else None
     return command is not None and command.name in STAFF_COMMANDS
@@ -144,7 +215,7 @@ def waited(since: datetime, now: datetime, lang: str, ctx: Context) -> str:
     return t.ngettext("{n} hour", "{n} hours", hours).format(n=hours)
 
 
-def queue(cases: list[tuple[CaseView, str]], lang: str, ctx: Context) -> Reply:
+def queue(cases: list[tuple[CaseView, str | None]], lang: str, ctx: Context) -> Reply:
     """Waiting cases, oldest first, each with how long it waited, why, and who."""
     _ = ctx.tr(lang).gettext
     if not cases:
@@ -153,8 +224,8 @@ def queue(cases: list[tuple[CaseView, str]], lang: str, ctx: Context) -> Reply:
     for case, name in cases:
         why = _(REASONS.get(case.reason, case.reason))
         detail = f" ({detail_label(case.detail, lang, ctx)})" if case.detail else ""
-        lines.append(f"#{case.id} · {waited(case.created_at, ctx.now, lang, ctx)} · {why}{detail}"
-                     f" · {name}")
+        lines.append(f"{tag(case.id, name)} · {waited(case.created_at, ctx.now, lang, ctx)} · "
+                     f"{why}{detail}")
     choices = tuple(Choice(f"claim:{c.id}", _("Take #{case}").format(case=c.id)) for c, _n in cases[:10])
     return Reply("\n".join(lines), choices)
 
@@ -193,29 +264,13 @@ def parse_status(text: str, ctx: Context) -> tuple[str | None, str]:
 
 
 def help_text(staff: StaffView, lang: str, ctx: Context) -> Reply:
+    """The help, drawn from the command table: what this staff member's role may do."""
     _ = ctx.tr(lang).gettext
-    text = _(
-        "Social researcher desk:\n"
-        "/queue: who is waiting\n"
-        "/claim N: take case N\n"
-        "/release: put your current case back in the queue\n"
-        "/transfer NAME: hand your current case to a colleague\n"
-        "/cases: your open cases; /switch N to change the current one\n"
-        "/note TEXT: an internal note the beneficiary never sees\n"
-        "/canned: ready answers; /canned KEY sends one\n"
-        "/file: the beneficiary's file (/file full shows numbers unmasked); /doc N sends document N\n"
-        "/request NUMBER STATUS [note]: change a request's status\n"
-        "/close: close your current case\n"
-        "Anything else you write goes to the beneficiary of your current case."
-    )
-    text += "\n" + _("/say TEXT: send the text exactly as written (a number typed alone "
-                     "presses the button with that number instead)")
-    if staff.role == "admin":
-        text += "\n" + _("Admins: /staff lists the team, /audit shows the latest audit entries, "
-                        "/report [FROM] [TO] [staff] sends the board report (this month by default).")
-        text += "\n" + _("/broadcast: a new announcement to beneficiaries; /broadcast N: how "
-                         "announcement N is going (pause, resume, cancel); /broadcasts: the latest.")
-    return Reply(text, (Choice("queue", _("📋 Queue")),))
+    lines = [_("Social researcher desk:")]
+    for spec in menu_commands(staff.role):
+        lines.append(f"{spec.name}{' ' + spec.args if spec.args else ''}: {_(spec.help)}")
+    lines.append(_("Anything else you write goes to the beneficiary of your current case."))
+    return Reply("\n".join(lines), (Choice("queue", _("📋 Queue")), Choice("team", _("👥 Team"))))
 
 
 def researcher_label(staff: StaffView, lang: str, ctx: Context) -> str:
@@ -240,6 +295,31 @@ def closed(lang: str, ctx: Context, state_reply: Reply) -> list[Reply]:
     _ = ctx.tr(lang).gettext
     return [Reply(_("Your conversation with the social researcher is now closed. Thank you. "
                     "You can write to us again at any time.")), state_reply]
+
+
+TICKETS = ("suggestion", "complaint")  # a case that is a ticket, not a talk with a researcher
+
+
+def ticket_closed(ticket: str, lang: str, ctx: Context) -> Reply:
+    """A suggestion or complaint dealt with: its ticket is closed (no help survey)."""
+    _ = ctx.tr(lang).gettext
+    return Reply(_("Your ticket {ticket} has been dealt with and is now closed. Thank you for "
+                   "writing to us; you can write again at any time.").format(ticket=ticket))
+
+
+def next_statuses(number: str, status: str, lang: str, ctx: Context) -> Reply:
+    """Where a request may go from its status, one button each (a status that needs a note,
+    what is missing or why, asks for it when pressed)."""
+    _ = ctx.tr(lang).gettext
+    allowed = LIFECYCLE.get(status, ())
+    lines = [_("{number} is: {status}. It can go to:").format(
+        number=number, status=status_label(status, lang, ctx))]
+    lines += [f"• {status_label(a, lang, ctx)}" + (
+        " " + _("(write the note after it: /request {number} {status} NOTE)").format(
+            number=number, status=a) if a in NEEDS_NOTE else "") for a in allowed]
+    return Reply("\n".join(lines), tuple(
+        Choice(f"request:{number} {a}", status_label(a, lang, ctx)) for a in allowed
+        if a not in NEEDS_NOTE))
 
 
 def status_changed(number: str, status: str, note: str | None, lang: str, ctx: Context) -> Reply:
@@ -280,3 +360,395 @@ def after_hours(lang: str, ctx: Context) -> str | None:
     day = render.gregorian_weekday(lang, opening)
     return _("Our researchers are not at work now. Expect a reply from {day} at {time}.").format(
         day=day, time=opening.strftime("%H:%M"))
+
+
+# -- time on staff screens -----------------------------------------------------------
+def when(moment: datetime, lang: str, ctx: Context) -> str:
+    """A moment as staff read it: the Hijri date, the Gregorian date and the time, in
+    Riyadh ("12 جمادى الآخرة 1448 هـ · 2026-12-03 10:30")."""
+    local = moment.astimezone(RIYADH)
+    _ = ctx.tr(lang).gettext
+    try:
+        h = fields.to_hijri(local.date())
+        hijri = _("{day} {month} {year} AH").format(day=h.day, month=h.month_name(lang),
+                                                    year=h.year)
+    except (OverflowError, ValueError):
+        hijri = ""
+    plain = f"{local:%Y-%m-%d %H:%M}"
+    return f"{hijri} · {plain}" if hijri else plain
+
+
+def working_minutes(hours: WorkingHours, start: datetime, end: datetime) -> int:
+    """Minutes of working time between two moments (Riyadh working days and hours): how
+    long a beneficiary has waited, as the reply target counts it."""
+    if end <= start:
+        return 0
+    s, e = start.astimezone(RIYADH), end.astimezone(RIYADH)
+    total, day = 0.0, s.date()
+    while day <= e.date() and (day - s.date()).days <= 400:
+        if day.weekday() in hours.days:
+            lo = max(datetime.combine(day, hours.start, tzinfo=RIYADH), s)
+            hi = min(datetime.combine(day, hours.end, tzinfo=RIYADH), e)
+            if hi > lo:
+                total += (hi - lo).total_seconds()
+        day += timedelta(days=1)
+    return int(total // 60)
+
+
+def duration(minutes: int, lang: str, ctx: Context) -> str:
+    t = ctx.tr(lang)
+    if minutes < 60:
+        return t.ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
+    hours, rest = divmod(minutes, 60)
+    text = t.ngettext("{n} hour", "{n} hours", hours).format(n=hours)
+    if rest and hours < 10:
+        text += " " + t.ngettext("{n} minute", "{n} minutes", rest).format(n=rest)
+    return text
+
+
+def tag(case_id: int, name: str | None) -> str:
+    """Which case and beneficiary a line concerns: "#12 · فاطمة"."""
+    return f"#{case_id} · {name}" if name else f"#{case_id}"
+
+
+def reason_label(case: CaseView, lang: str, ctx: Context) -> str:
+    _ = ctx.tr(lang).gettext
+    why = _(REASONS[case.reason]) if case.reason in REASONS else case.reason
+    return f"{why} ({detail_label(case.detail, lang, ctx)})" if case.detail else why
+
+
+def role_label(role: str, lang: str, ctx: Context) -> str:
+    _ = ctx.tr(lang).gettext
+    return _({"researcher": N_("social researcher"), "admin": N_("admin")}.get(role, role))
+
+
+def service_label(key: str, lang: str, ctx: Context) -> str:
+    service = ctx.profile.service(key)
+    return service.label.get(lang) if service else key
+
+
+# -- the team's board -------------------------------------------------------------
+def board(rows: list[OpenCase], lang: str, ctx: Context) -> Reply:
+    """Every open case with its holder and how long the beneficiary has waited for an
+    answer, in working time against the profile's target; overdue first."""
+    _ = ctx.tr(lang).gettext
+    if not rows:
+        return Reply(_("No case is open."))
+    target = ctx.profile.desk.reply_within_minutes
+    hours = ctx.profile.working_hours
+    waits = [(row, working_minutes(hours, row.waiting_since, ctx.now)
+              if row.waiting_since else None) for row in rows]
+    waits.sort(key=lambda rw: (rw[1] is None, -(rw[1] or 0)))
+    overdue = sum(1 for _r, w in waits if w is not None and w > target)
+    lines = [_("Open cases: {n} · overdue: {late} · reply target: {target} of working time")
+             .format(n=len(rows), late=overdue, target=duration(target, lang, ctx))]
+    for row, minutes in waits:
+        holder = row.holder or _("waiting for a researcher")
+        if minutes is None:
+            wait = _("answered")
+        else:
+            wait = _("waits {time}").format(time=duration(minutes, lang, ctx))
+        mark = "⚠️ " if minutes is not None and minutes > target else ""
+        lines.append(f"{mark}{tag(row.case.id, row.name)} · {holder} · {wait} · "
+                     f"{reason_label(row.case, lang, ctx)}")
+    choices = tuple(
+        Choice(f"claim:{row.case.id}", _("Take #{case}").format(case=row.case.id))
+        if row.case.status == "queued" else
+        Choice(f"read:{row.case.id}", _("Read #{case}").format(case=row.case.id))
+        for row, _m in waits[:10])
+    return Reply("\n".join(lines), choices)
+
+
+# -- search and history -------------------------------------------------------------
+MATCHED = {"number": N_("request number"), "national_id": N_("national ID"),
+           "phone": N_("mobile"), "name": N_("name")}
+
+
+def search_results(query: str, found: list[Found], lang: str, ctx: Context) -> Reply:
+    _ = ctx.tr(lang).gettext
+    if not found:
+        return Reply(_("No beneficiary found for \"{query}\". Search by request number, "
+                       "national ID, mobile or name.").format(query=query))
+    lines = [_("Found for \"{query}\":").format(query=query)]
+    for hit in found[:10]:
+        who = hit.name or _("beneficiary #{id}").format(id=hit.beneficiary_id)
+        parts = [f"{who} ({_(MATCHED.get(hit.matched, hit.matched))})"]
+        parts += [f"{number} {status_label(status, lang, ctx)}" for number, status in hit.requests[:3]]
+        if hit.open_case:
+            parts.append(_("open case #{case}").format(case=hit.open_case))
+        lines.append(" · ".join(parts))
+    if len(found) > 10:
+        lines.append(_("… and {n} more: write more of the name or the number.").format(
+            n=len(found) - 10))
+    return Reply("\n".join(lines), tuple(
+        Choice(f"history:{hit.beneficiary_id}",
+               _("History: {who}").format(who=(hit.name or f"#{hit.beneficiary_id}")[:30]))
+        for hit in found[:10]))
+
+
+def history(beneficiary_id: int, name: str | None, requests: list[RequestView],
+            steps: dict[int, list[RequestStep]], cases: list[CaseView],
+            staff: dict[int, str], lang: str, ctx: Context) -> Reply:
+    """A beneficiary's every request with its steps and every case with its reason and
+    dates; buttons read a case and reopen the latest closed one."""
+    _ = ctx.tr(lang).gettext
+    who = name or _("beneficiary #{id}").format(id=beneficiary_id)
+    lines = [_("History of {who}:").format(who=who)]
+    lines.append(_("Requests:") if requests else _("No requests."))
+    for request in requests:
+        lines.append(f"{request.number} · {service_label(request.service, lang, ctx)} · "
+                     f"{status_label(request.status, lang, ctx)}")
+        for step in steps.get(request.id, []):
+            by = actor_label(step.actor, staff, lang, ctx)
+            note = f" · «{step.note}»" if step.note else ""
+            lines.append(f"  {status_label(step.status, lang, ctx)} · {when(step.at, lang, ctx)}"
+                         f" · {by}{note}")
+    lines.append(_("Cases:") if cases else _("No cases."))
+    for case in cases:
+        holder = staff.get(case.claimed_by or 0)
+        parts = [f"#{case.id}", reason_label(case, lang, ctx),
+                 _("opened {when}").format(when=when(case.created_at, lang, ctx))]
+        if case.status == "closed" and case.closed_at:
+            parts.append(_("closed {when}").format(when=when(case.closed_at, lang, ctx)))
+        else:
+            parts.append(_(CASE_STATUS.get(case.status, case.status)))
+        if holder:
+            parts.append(holder)
+        lines.append(" · ".join(parts))
+    choices = [Choice(f"read:{c.id}", _("Read #{case}").format(case=c.id)) for c in cases[-8:]]
+    closed = [c for c in cases if c.status == "closed"]
+    if closed and not any(c.status != "closed" for c in cases):
+        choices.append(Choice(f"reopen:{closed[-1].id}",
+                              _("Reopen #{case}").format(case=closed[-1].id)))
+    return Reply("\n".join(lines), tuple(choices))
+
+
+def actor_label(actor: str, staff: dict[int, str], lang: str, ctx: Context) -> str:
+    """Who set a request's status, in words: the beneficiary, a staff member by name."""
+    _ = ctx.tr(lang).gettext
+    kind, _sep, ident = actor.partition(":")
+    if kind == "staff" and ident.isdigit():
+        return staff.get(int(ident), _("a staff member"))
+    if kind == "beneficiary":
+        return _("the beneficiary")
+    return _("the system")
+
+
+def conversation(case: CaseView, name: str | None, entries: list[str], lang: str,
+                 ctx: Context) -> Reply:
+    """A case's whole conversation, as /read shows it (entries already in words)."""
+    _ = ctx.tr(lang).gettext
+    head = [f"{tag(case.id, name)} · {reason_label(case, lang, ctx)}",
+            _("opened {when}").format(when=when(case.created_at, lang, ctx))]
+    if case.closed_at:
+        head.append(_("closed {when}").format(when=when(case.closed_at, lang, ctx)))
+    body = entries or [_("(nothing was written in this case)")]
+    choices: tuple[Choice, ...] = ()
+    if case.status == "closed":
+        choices = (Choice(f"reopen:{case.id}", _("Reopen #{case}").format(case=case.id)),)
+    elif case.status == "queued":
+        choices = (Choice(f"claim:{case.id}", _("Take #{case}").format(case=case.id)),)
+    return Reply("\n".join([*head, "", *body]), choices)
+
+
+# -- telling staff of new work ------------------------------------------------------
+def new_case_notice(case: CaseView, name: str | None, lang: str, ctx: Context) -> Reply:
+    _ = ctx.tr(lang).gettext
+    text = _("🔔 New case {case}: {why}. Waiting since {when}.").format(
+        case=tag(case.id, name), why=reason_label(case, lang, ctx),
+        when=when(case.created_at, lang, ctx))
+    return Reply(text, (Choice(f"claim:{case.id}", _("Take #{case}").format(case=case.id)),
+                        Choice("queue", _("📋 Queue"))))
+
+
+def submitted_notice(request: RequestView, name: str | None, lang: str, ctx: Context) -> Reply:
+    _ = ctx.tr(lang).gettext
+    who = name or _("beneficiary #{id}").format(id=request.beneficiary_id)
+    text = _("🔔 New request {number} from {who}: {service}. It waits for review.").format(
+        number=request.number, who=who, service=service_label(request.service, lang, ctx))
+    return Reply(text, (Choice(f"history:{request.beneficiary_id}",
+                               _("History: {who}").format(who=who[:30])),))
+
+
+def info_arrived_notice(number: str, name: str | None, text: str, lang: str,
+                        ctx: Context) -> str:
+    _ = ctx.tr(lang).gettext
+    who = f" ({name})" if name else ""
+    return _("📎 The missing information for {number}{who} arrived: {text}\nThe request is "
+             "back under review.").format(number=number, who=who, text=text)
+
+
+def digest(board_rows: list[OpenCase], submitted: list[RequestView], late: list[RequestView],
+           mine: list[OpenCase], lang: str, ctx: Context) -> Reply | None:
+    """What waits when the working day starts: cases, overdue ones, requests to review and
+    past their decision date, and the cases this staff member holds that wait for them.
+    None when nothing waits."""
+    if not (board_rows or submitted or late):
+        return None
+    _ = ctx.tr(lang).gettext
+    target = ctx.profile.desk.reply_within_minutes
+    hours = ctx.profile.working_hours
+    queued = [r for r in board_rows if r.case.status == "queued"]
+    overdue = [r for r in board_rows if r.waiting_since is not None
+               and working_minutes(hours, r.waiting_since, ctx.now) > target]
+    lines = [_("Good morning. What waits today:")]
+    lines.append(_("Cases waiting for a researcher: {n}").format(n=len(queued)))
+    lines.append(_("Cases past the reply target: {n}").format(n=len(overdue)))
+    lines.append(_("Requests waiting for review: {n}").format(n=len(submitted)))
+    lines.append(_("Requests past their decision date: {n}").format(n=len(late)))
+    for request in late[:5]:
+        lines.append(f"  ⚠️ {request.number} · {status_label(request.status, lang, ctx)}")
+    waiting_mine = [r for r in mine if r.waiting_since is not None]
+    if waiting_mine:
+        lines.append(_("Your cases waiting for your answer: {cases}").format(
+            cases=", ".join(tag(r.case.id, r.name) for r in waiting_mine[:10])))
+    return Reply("\n".join(lines), (Choice("team", _("👥 Team")), Choice("queue", _("📋 Queue"))))
+
+
+# -- the diagram (docs/conversations/desk.mmd is this function's output) -----------------
+# A case's life: (from, to, what moves it); a command's name is one of COMMAND_TABLE's.
+CASE_MOVES = (
+    ("[*]", "queued", "a beneficiary asks for a researcher, a complaint or suggestion, "
+                      "repeated failures, a message after a closed case"),
+    ("queued", "claimed", "/claim"),
+    ("claimed", "queued", "/release"),
+    ("claimed", "claimed", "/transfer"),
+    ("claimed", "closed", "/close"),
+    ("closed", "claimed", "/reopen"),
+)
+# In a case's topic of the staff group, these act on the topic's case: its holder only
+# (a waiting case is taken first); every other command works there as in a private chat.
+ON_TOPIC_CASE = frozenset({"/claim", "/close", "/release", "/transfer", "/note", "/canned",
+                           "/say"})
+ON_CASE = ("/note", "/canned", "/say", "/file", "/doc", "/history", "/request")
+
+
+def diagram() -> str:
+    """The desk as a mermaid state diagram, drawn from CASE_MOVES and COMMAND_TABLE."""
+    def named(move: str) -> str:
+        spec = COMMAND_TABLE.get(move)
+        return f"{spec.name} {spec.args}".strip() if spec else move
+
+    lines = ["%% The social researcher desk, drawn from conversations/desk.py "
+             "(COMMAND_TABLE, CASE_MOVES):",
+             "%% regenerate with: python -m conversations.desk > docs/conversations/desk.mmd",
+             "stateDiagram-v2"]
+    lines += [f"    {a} --> {b}: {named(move)}" for a, b, move in CASE_MOVES]
+    lines.append("    closed --> [*]")
+    lines += ["    note right of claimed",
+              "        In the current case, what the researcher writes goes to its beneficiary",
+              "        (a number alone presses a button). On the case: "
+              + ", ".join(named(c) for c in ON_CASE),
+              "    end note",
+              "    note left of queued"]
+    anywhere = [s for s in COMMAND_TABLE.values() if s.menu and s.name not in ON_CASE
+                and s.name not in {m for _a, _b, m in CASE_MOVES}]
+    lines.append("        Anywhere: " + ", ".join(
+        named(s.name) + (" (admins)" if s.roles == ADMINS else "") for s in anywhere))
+    lines += ["        Every command and button passes one role check (allowed); refusals",
+              "        are audited. New cases, submitted requests and missing information",
+              "        are told to staff (outside working hours: the morning digest).",
+              "    end note"]
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    print(diagram(), end="")
+
+
+# -- where a staff event goes (pure) ---------------------------------------------------
+@dataclass(frozen=True)
+class DeskState:
+    """What the desk knows of a staff member when their event arrives: their role, whether
+    an announcement they compose waits for its text, the buttons last offered to them (a
+    typed number presses one) and, in the staff group, the case the message is about."""
+
+    role: str
+    staff_id: int
+    composing: bool = False
+    choices: tuple[str, ...] = ()
+    in_group: bool = False
+    topic_case: CaseView | None = None
+
+
+@dataclass(frozen=True)
+class Run:
+    """Run a command through the one door (Desk.execute: the role check first)."""
+
+    command: Command
+
+
+@dataclass(frozen=True)
+class Relay:
+    """Send the event to the beneficiary of the current case (or the topic's case)."""
+
+    event: Event
+
+
+@dataclass(frozen=True)
+class Compose:
+    """The text (or a field's value) of the announcement being composed."""
+
+    event: Event
+
+
+@dataclass(frozen=True)
+class Refuse:
+    """Not theirs to do: audited with this detail, and they are told who holds the case."""
+
+    detail: str
+
+
+@dataclass(frozen=True)
+class NumberHint:
+    """A number alone that presses no button: held back, with how to send it."""
+
+    text: str
+
+
+Route = Run | Relay | Compose | Refuse | NumberHint
+
+
+def route(state: DeskState, event: Event) -> tuple[Route, ...]:
+    """Where one staff event goes, in order; empty when it is not for the desk (talk in
+    the staff group that is about no case). The authorization of each command is
+    Desk.execute's, so every route passes the same check."""
+    command = parse(event)
+    if state.in_group:
+        return _in_group(state, event, command)
+    if command is None and state.composing:
+        return (Compose(event),)
+    if command is None and number_alone(event):
+        typed = ascii_digits(event.text.strip()).lstrip("#")
+        if typed.isdigit() and 1 <= int(typed) <= len(state.choices):
+            pressed = parse(Event("choice", choice=state.choices[int(typed) - 1]))
+            if pressed is not None:
+                return (Run(pressed),)
+        return (NumberHint(event.text.strip()),)
+    return (Relay(event),) if command is None else (Run(command),)
+
+
+def _in_group(state: DeskState, event: Event, command: Command | None) -> tuple[Route, ...]:
+    """In the staff group, the topic's case: its own commands are its holder's (writing in
+    a waiting case's topic takes it first); any other command works as in private."""
+    case = state.topic_case
+    if command is not None and command.name not in ON_TOPIC_CASE:
+        return (Run(Command("/file") if command.name == "/file" and case else command),)
+    if case is None:  # the group's own talk, about no case: not the desk's
+        return ()
+    if case.status == "claimed" and case.claimed_by != state.staff_id:
+        return (Refuse("held by another researcher"),)
+    if case.status == "closed":
+        return (Run(Command("/claim", str(case.id))),)  # told that it is closed
+    if command is None and number_alone(event):  # the group's buttons are not numbered
+        return (NumberHint(event.text.strip()),)
+    steps: list[Route] = []
+    if case.status == "queued":
+        steps.append(Run(Command("/claim", str(case.id))))
+    if command is None:
+        steps.append(Relay(event))
+    elif command.name == "/close":
+        steps.append(Run(Command("/close")))
+    elif command.name != "/claim" or case.status != "queued":
+        steps.append(Run(Command("/claim", str(case.id)) if command.name == "/claim" else command))
+    return tuple(steps)

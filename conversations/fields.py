@@ -37,7 +37,8 @@ class Invalid(Exception):
     params: dict[str, Any] = field(default_factory=dict)
 
 
-# What is wrong, said kindly. The example for the kind is added after it.
+# What is wrong, said kindly. The example for the kind (conversations/kinds.py) is added
+# after it.
 MESSAGES: dict[str, str] = {
     "empty": N_("I did not receive an answer."),
     "text.short": N_("Please write at least {min} characters."),
@@ -93,16 +94,6 @@ MESSAGES: dict[str, str] = {
     "file.empty": N_("This file is empty; please send it again."),
     "file.type": N_("This file type is not accepted. Accepted types: {types}."),
     "file.size": N_("The file is too large ({size} MB); the limit is {max} MB."),
-}
-
-# One example of a right answer per kind; shown after a mistake.
-EXAMPLES: dict[FieldKind, str] = {
-    FieldKind.NATIONAL_ID: "1234567897",
-    FieldKind.PHONE: "0512345678",
-    FieldKind.IBAN: "SA03 8000 0000 6080 1016 7519",
-    FieldKind.DATE: "1448-03-15 / 2026-09-07",
-    FieldKind.MONEY: "2500",
-    FieldKind.INTEGER: "4",
 }
 
 DEFAULT_MIME = ("image/jpeg", "image/png", "image/webp", "image/heic", "application/pdf")
@@ -334,27 +325,16 @@ def validate_file(spec: FieldSpec, mime: str, size: int, default_max_mb: float) 
         raise Invalid("file.empty")
     allowed = spec.rules.mime or DEFAULT_MIME
     if mime not in allowed:
-        raise Invalid("file.type", {"types": ", ".join(_short_type(m) for m in allowed)})
+        raise Invalid("file.type", {"types": ", ".join(short_type(m) for m in allowed)})
     limit = spec.rules.max_mb or default_max_mb
     if size > limit * 1024 * 1024:
         raise Invalid("file.size", {"size": f"{size / 1024 / 1024:.1f}", "max": _plain(Decimal(str(limit)))})
 
 
-def _short_type(mime: str) -> str:
+def short_type(mime: str) -> str:
     return {"image/jpeg": "JPG", "application/pdf": "PDF"}.get(mime, mime.split("/")[-1].upper())
 
 
 def to_hijri(day: date) -> Hijri:
     """Umm al-Qura date of a Gregorian day."""
     return Gregorian(day.year, day.month, day.day).to_hijri()
-
-
-MASKED = frozenset({FieldKind.NATIONAL_ID, FieldKind.IBAN, FieldKind.PHONE})
-
-
-def mask(kind: FieldKind, value: str) -> str:
-    """What a summary, a log or a masked file shows of an identifying number: the last four
-    characters."""
-    if kind in MASKED and len(value) > 4:
-        return "•" * (len(value) - 4) + value[-4:]
-    return value

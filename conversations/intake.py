@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from conversations import fields, render
+from conversations import fields, kinds, render
 from conversations.base import Choice, Context, Event, Reply, match_choice
 from conversations.profile import FieldKind, FieldSpec, Service
 from conversations.state import (
@@ -27,9 +27,6 @@ from conversations.state import (
 from conversations.text import clean, fold, has_letter, printable
 
 MAX_FAILURES = 3  # failed attempts at one field before a social researcher is offered
-# Questions answered with a number: a number typed there is the answer, never a choice.
-NUMBER_KINDS = frozenset({FieldKind.INTEGER, FieldKind.MONEY, FieldKind.NATIONAL_ID,
-                          FieldKind.PHONE, FieldKind.IBAN, FieldKind.DATE})
 _CHOICE_NUMBER = re.compile(r"\d{1,3}[.)]?")  # "2", "٢", "2." or "2)", never "-1" or "1.5"
 
 
@@ -118,10 +115,14 @@ def prompt(state: State, ctx: Context) -> Reply:
         return render.sensitive_consent(state, ctx)
     reply = render.field_question(state, ctx, service, spec)
     if state.draft.answers.get(spec.key) is not None:
-        _ = ctx.tr(state.lang).gettext
-        keep = Choice("keep", _("✔ Keep the current answer"))
+        keep = keep_choice(state, ctx)
         reply = replace(reply, choices=(keep, *reply.choices), numbered=(reply.numbered or 0) + 1)
     return reply
+
+
+def keep_choice(state: State, ctx: Context) -> Choice:
+    """At a question already answered: go on with that answer."""
+    return Choice("keep", ctx.tr(state.lang).gettext("✔ Keep the current answer"))
 
 
 def ask(state: State, ctx: Context, actions: list | None = None) -> Transition:
@@ -242,7 +243,8 @@ def _fail(state: State, ctx: Context, spec: FieldSpec, error: fields.Invalid,
 def on_offer_human(state: State, event: Event, ctx: Context) -> Transition:
     """After repeated failures: a social researcher, or another try."""
     _, spec = current(state, ctx)
-    if spec.kind in NUMBER_KINDS and typed_number(event):  # "1" is a family size, not "yes"
+    # A question answered with a number (kinds.NUMBER_KINDS): "1" is a family size, not "yes".
+    if spec.kind in kinds.NUMBER_KINDS and typed_number(event):
         state.step = Step.FIELD
         return on_field(state, event, ctx)
     offer = render.offer_human(state, ctx, "")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from conversations import broadcast, desk, fields, intake, render, survey
+from conversations import broadcast, desk, intake, kinds, render, survey, transcript
 from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
 from conversations.profile import FieldKind
 from conversations.state import (
@@ -45,6 +45,8 @@ COMMANDS = {"/start", "/menu", "/status", "/cancel", "/help", "/language", "/sto
 def step(state: State, event: Event, ctx: Context) -> Transition:
     """The next state, replies and actions after one event from a beneficiary."""
     state, event = state.model_copy(deep=True), intake.readable(event)  # no NUL, no ESC
+    if state.step != Step.CASE:  # offered as the missing information only right after it
+        state.info_text, state.info_pressed_only = None, False
     if event.kind == "other":  # a sticker, voice note, location...: say what works, ask again
         _ = ctx.tr(state.lang).gettext
         return Transition(state, [Reply(_("I can read text, photos and documents.")),
@@ -67,7 +69,9 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
             state.step = Step.MENU
             return Transition(state, [render.menu(state, ctx)],
                               [AddToCase(command, stepped_out=True)])
-        return Transition(state, [], [AddToCase(event.describe(), event.file)])
+        if command == "/status":  # works at every step; the conversation stays with them
+            return Transition(state, [], [ShowStatus()])
+        return on_case(state, event, ctx)
     if command:
         return on_command(state, command, ctx)
     if state.step != Step.CASE and asks_for_human(event, ctx, exact=_free_text(state, ctx)):
@@ -240,7 +244,15 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
     if picked == "provide_info" and state.info_for:
         state.step = Step.NEEDS_INFO
         return Transition(state, [_needs_info_prompt(state, ctx)])
+    if event.kind == "file" and state.info_for:  # a document at the menu: what was asked for
+        return on_needs_info(state, event, ctx)
     if _own_words(event):  # a question in their own words: a person will read it
+        if ctx.case is not None:  # in their open case, back in the conversation
+            state.step = Step.CASE
+            _ = ctx.tr(state.lang).gettext
+            sent = Reply(_("Your message was added to your case (number {case}); the social "
+                           "researcher will read it and reply here.").format(case=ctx.case.id))
+            return Transition(state, [sent], [AddToCase(said(state, event, ctx))])
         return intake.escalate(state, "not_understood", "menu")
     _ = ctx.tr(state.lang).gettext
     lead = _("Sorry, I did not understand. Please choose one of the options by its number.")
@@ -262,7 +274,7 @@ def on_needs_info(state: State, event: Event, ctx: Context) -> Transition:
         return Transition(state, [render.menu(state, ctx)])
     number, state.info_for, state.step = state.info_for, None, Step.MENU
     return Transition(state, [render.menu(state, ctx)],
-                      [ProvideInfo(number, event.describe(), event.file)])
+                      [ProvideInfo(number, transcript.said(event), event.file)])
 
 
 def _needs_info_prompt(state: State, ctx: Context) -> Reply:
@@ -317,11 +329,52 @@ def on_resume(state: State, event: Event, ctx: Context) -> Transition:
 
 
 def on_case(state: State, event: Event, ctx: Context) -> Transition:
-    """While a case is open, what the beneficiary sends goes into it."""
-    return Transition(state, [], [AddToCase(event.describe(), event.file)])
+    """While a case is open, what the beneficiary sends goes into it (to the researcher).
+    When a researcher asked for information meanwhile (`info_for`), a file is that
+    information; a text is, when they press "Yes, this is it" (or type its number) right
+    after it."""
+    relay = AddToCase(said(state, event, ctx), event.file)
+    pending, state.info_text = state.info_text, None
+    typed_ok, state.info_pressed_only = not state.info_pressed_only, False
+    offer = render.info_offer(state, ctx)
+    if (event.kind == "choice" and event.choice == render.INFO_GIVEN) or (
+            pending is not None and typed_ok and match_choice(event, offer.choices)):
+        return _info_given(state, ctx, pending, offer)
+    if state.info_for is None:
+        return Transition(state, [], [relay])
+    if event.kind == "file":  # the document asked for
+        number, state.info_for = state.info_for, None
+        return Transition(state, [], [relay, ProvideInfo(number, relay.text, event.file)])
+    if event.kind == "text" and event.text.strip() and not event.text.strip().startswith("/"):
+        state.info_text = event.text[:MAX_INFO]
+        return Transition(state, [offer], [relay])
+    return Transition(state, [], [relay])
+
+
+def _info_given(state: State, ctx: Context, pending: str | None, offer: Reply) -> Transition:
+    """The text just sent is the information asked for: attached, and the researcher reads
+    that it was pressed."""
+    number = state.info_for
+    if number is None or pending is None:  # pressed twice, or with nothing before it
+        return Transition(state, [_needs_info_prompt(state, ctx)] if number else [])
+    state.info_for = None
+    pressed = transcript.choice(render.INFO_GIVEN, offer.choices[0].label)  # or its number typed
+    return Transition(state, [], [AddToCase(pressed), ProvideInfo(number, pending)])
+
+
+MAX_INFO = 4000  # characters of a text kept as the missing information
+
+
+def researcher_wrote(state: State) -> None:
+    """A researcher's message reached the beneficiary (handlers/staff.py): a number they type
+    now answers it; only the button still says the text before is the information."""
+    if state.info_text is not None:
+        state.info_pressed_only = True
 
 
 def _case_prompt(state: State, ctx: Context) -> Reply:
+    if state.info_for and state.info_text is not None:
+        return render.info_offer(state, ctx)
     _ = ctx.tr(state.lang).gettext
     return Reply(_("A social researcher will reply to you here. Write your message, "
                    "or send /menu for the main menu."))
@@ -420,25 +473,41 @@ def status(state: State, ctx: Context, requests: list[RequestView]) -> Reply:
     return Reply("\n\n".join(parts))
 
 
-WITHHELD = "[withheld: sensitive]"
-SUMMARY_SHOWN = "[request summary shown]"
-SURVEY_ANSWER = "[survey answer]"  # kept apart from the log, so that anonymous means anonymous
+# The log's markers (conversations/transcript.py says what each means to staff).
+WITHHELD = transcript.WITHHELD
+SUMMARY_SHOWN = transcript.SUMMARY_SHOWN
+SURVEY_ANSWER = transcript.SURVEY_ANSWER  # kept apart from the log: anonymous means anonymous
 
 
 def loggable(state: State, event: Event, ctx: Context) -> str:
     """What of an event may be kept in the conversation log (and a case transcript):
-    identifying numbers masked, health and financial answers withheld, survey answers
-    left out."""
+    identifying numbers masked as what they are, health and financial answers withheld
+    (a pressed option or a file too), survey answers left out, a pressed choice with the
+    label the beneficiary saw."""
     event = intake.readable(event)  # PostgreSQL text cannot hold a NUL
     if state.step == Step.SURVEY:
         return SURVEY_ANSWER
-    if state.step in (Step.FIELD, Step.OFFER_HUMAN) and state.draft and event.kind != "file":
+    if state.step in (Step.FIELD, Step.OFFER_HUMAN) and state.draft:
         _, spec = intake.current(state, ctx)
         if spec.sensitive:
             return WITHHELD
-        if spec.kind in fields.MASKED:  # the mobile too: a transcript shows what /file masks
-            return fields.mask(spec.kind, clean(event.text or event.contact))
-    return event.describe()
+        if spec.kind in kinds.MASKED and event.kind in ("text", "contact"):
+            # the mobile too: a transcript shows what the staff's masked file shows
+            hidden = kinds.mask(spec.kind, clean(event.text or event.contact))
+            return transcript.contact(hidden) if event.kind == "contact" else hidden
+    return said(state, event, ctx)
+
+
+def said(state: State, event: Event, ctx: Context) -> str:
+    """An event as the log and a case keep it, a choice with the label shown for it."""
+    if event.kind != "choice":
+        return transcript.said(event)
+    try:
+        offered = [*prompt(state, ctx).choices, *render.menu(state, ctx).choices]
+    except LookupError:  # the draft's service left the profile: no label to find
+        offered = []
+    label = next((c.label for c in offered if c.id == event.choice), None)
+    return transcript.said(event, label)
 
 
 def loggable_reply(reply: Reply) -> str:

@@ -222,6 +222,20 @@ class WorkingHours(Strict):
         return self
 
 
+class DeskSettings(Strict):
+    """How the staff desk keeps time: the reply target a waiting beneficiary is measured
+    against (in working minutes), which new work is worth a notice outside working hours,
+    and whether staff get a digest of what waits when the working day starts."""
+
+    reply_within_minutes: int = Field(default=120, ge=5, le=10_080)
+    # reasons of a new case (desk.REASONS keys) that are told to staff even after hours
+    urgent_reasons: tuple[str, ...] = ()
+    morning_digest: bool = True
+    # staff told of new work (new cases, submitted requests, the digest); false: they
+    # watch /queue and /team themselves (WASL_DESK_NOTICES overrides it)
+    notices: bool = True
+
+
 class StaffGroup(Strict):
     """A Telegram supergroup where the team follows cases: one forum topic per case, or,
     without topics, replies to the bot's message about the case."""
@@ -296,6 +310,7 @@ class Profile(Strict):
     canned_replies: tuple[CannedReply, ...] = ()
     staff_first_name: bool = True  # beneficiaries see a researcher's first name, nothing more
     staff_group: StaffGroup | None = None
+    desk: DeskSettings = DeskSettings()
     surveys: Surveys = Surveys()
     feedback_prefix: str = Field(default="FB", pattern=r"^[A-Z]{2,5}$")  # suggestion tickets
     whatsapp: WhatsApp = WhatsApp()

@@ -9,13 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
-from decimal import Decimal
-from typing import Any
 
 from babel.dates import format_date
-from babel.numbers import format_decimal
 
-from conversations import fields
+from conversations import fields, kinds
 from conversations.base import Choice, Context, Expects, Reply
 from conversations.profile import FieldKind, FieldSpec, Service
 from conversations.state import State
@@ -90,12 +87,27 @@ def menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
             Choice("human", _("🙋 Talk to a social researcher")),
             Choice("language", _("🌐 Language / اللغة")),
             Choice("feedback", _("💡 Suggestion or complaint")),
+            # last, so that the numbers of the others never change
+            *((Choice("provide_info", _("📎 Send requested info")),)
+              if state.info_for else ()),
         ),
         Expects("menu", "choice"),
     )
 
 
 LANGUAGE_NAMES = {"ar": "العربية", "en": "English"}
+INFO_GIVEN = "info_given"
+
+
+def info_offer(state: State, ctx: Context) -> Reply:
+    """After a text in a case while information is awaited (`info_for`): one button says
+    that the text is that information."""
+    _ = ctx.tr(state.lang).gettext
+    return Reply(_("Is this the information requested for your request {number}? If it is, "
+                   "press the button (or send 1). If not, carry on writing.").format(
+                       number=state.info_for),
+                 (Choice(INFO_GIVEN, _("✅ Yes, this is it")),),
+                 Expects(INFO_GIVEN, "choice"))
 
 
 def language_menu(state: State, ctx: Context) -> Reply:
@@ -148,32 +160,18 @@ def field_question(state: State, ctx: Context, service: Service, spec: FieldSpec
     lines = [position + spec.label.get(state.lang)]
     if spec.hint:
         lines.append(spec.hint.get(state.lang))
-    hint = kind_hint(state, ctx, spec)
+    hint = kinds.hint(spec, state.lang, ctx)
     if hint:
         lines.append(hint)
     if not spec.required:
         lines.append(_("This answer is optional; you may skip it."))
     if spec.key in draft.answers and draft.answers[spec.key] is not None:
         lines.append(_("Current answer: {value}").format(
-            value=display_value(state, ctx, spec, draft.answers[spec.key])))
+            value=kinds.for_beneficiary(spec, draft.answers[spec.key], state.lang, ctx)))
     choices = option_choices(state, spec) if spec.kind is FieldKind.CHOICE else ()
     contact = _("📱 Share my number") if spec.kind is FieldKind.PHONE else None
     return Reply("\n".join(lines), choices + nav_choices(state, ctx, spec),
                  Expects(spec.key, spec.kind.value), contact, numbered=len(choices))
-
-
-def kind_hint(state: State, ctx: Context, spec: FieldSpec) -> str:
-    _ = ctx.tr(state.lang).gettext
-    example = fields.EXAMPLES.get(spec.kind)
-    if spec.kind is FieldKind.DATE:
-        return _("Write it in Hijri or Gregorian, for example: {example}").format(example=example)
-    if spec.kind is FieldKind.FILE:
-        return _("Send a clear photo or a PDF file.")
-    if spec.kind is FieldKind.CHOICE:
-        return _("Choose a number or write the option.")
-    if example:
-        return _("For example: {example}").format(example=example)
-    return ""
 
 
 def invalid_answer(state: State, ctx: Context, error: fields.Invalid, question: Reply,
@@ -181,47 +179,15 @@ def invalid_answer(state: State, ctx: Context, error: fields.Invalid, question: 
     """A kind explanation of what is wrong, an example, and the same question again."""
     _ = ctx.tr(state.lang).gettext
     problem = _(fields.MESSAGES[error.code]).format(**error.params)
-    example = fields.EXAMPLES.get(spec.kind)
+    example = kinds.example(spec.kind)
     lines = [problem]
     if example:
         lines.append(_("Example of a correct answer: {example}").format(example=example))
     return replace(question, text="\n".join(lines) + "\n\n" + question.text)
 
 
-def display_value(state: State, ctx: Context, spec: FieldSpec, value: Any) -> str:
-    """An answer as the summary shows it: masked numbers, both calendars, option labels."""
-    _ = ctx.tr(state.lang).gettext
-    if value is None:
-        return _("(skipped)")
-    match spec.kind:
-        case FieldKind.NATIONAL_ID | FieldKind.IBAN:
-            return "\u2066" + fields.mask(spec.kind, str(value)) + "\u2069"
-        case FieldKind.DATE:
-            return both_calendars(state, ctx, date.fromisoformat(value))
-        case FieldKind.MONEY:
-            amount = format_decimal(Decimal(value), format="#,##0.00", locale=state.lang)
-            return _("{amount} riyals").format(amount=amount)
-        case FieldKind.CHOICE:
-            return next((o.label.get(state.lang) for o in spec.options if o.key == value), value)
-        case FieldKind.FILE:
-            return "📎 " + str(value.get("name", ""))
-        case FieldKind.PHONE:
-            return "\u2066" + str(value) + "\u2069"
-    return str(value)
-
-
-def hijri(state: State, ctx: Context, day: date) -> str:
-    _ = ctx.tr(state.lang).gettext
-    try:
-        h = fields.to_hijri(day)
-    except OverflowError:
-        return ""
-    return _("{day} {month} {year} AH").format(day=h.day, month=h.month_name(state.lang),
-                                               year=h.year)
-
-
 def gregorian(state: State, day: date) -> str:
-    return format_date(day, format="long", locale=state.lang)
+    return kinds.gregorian(day, state.lang)
 
 
 def gregorian_weekday(lang: str, day: date) -> str:
@@ -230,9 +196,8 @@ def gregorian_weekday(lang: str, day: date) -> str:
 
 
 def both_calendars(state: State, ctx: Context, day: date) -> str:
-    h = hijri(state, ctx, day)
-    g = gregorian(state, day)
-    return f"{h} ({g})" if h else g
+    """A day in Hijri (Umm al-Qura) and Gregorian, in the beneficiary's language."""
+    return kinds.both_calendars(day, state.lang, ctx)
 
 
 def summary(state: State, ctx: Context, service: Service, shown: list[FieldSpec]) -> Reply:
@@ -243,7 +208,7 @@ def summary(state: State, ctx: Context, service: Service, shown: list[FieldSpec]
     lines = [_("Please review your request for: {service}").format(
         service=service.label.get(state.lang)), ""]
     for spec in shown:
-        value = display_value(state, ctx, spec, draft.answers.get(spec.key))
+        value = kinds.for_beneficiary(spec, draft.answers.get(spec.key), state.lang, ctx)
         lines.append(f"• {spec.label.get(state.lang)}: {value}")
     lines += ["", acknowledgment_text(state, ctx)]
     typed = ctx.profile.signature.mode == "typed_name"

@@ -65,6 +65,11 @@ class State(BaseModel):
     sensitive_consent: bool = False
     return_to: Step | None = None  # the question to go back to after changing the language
     info_for: str | None = None  # the request number whose missing information is awaited
+    # a text just sent in a case while information is awaited: it becomes that information
+    # if the next thing they do is press "Yes, this is it" (render.info_offer) or type its
+    # number; only pressing it, once a researcher wrote in between (a number is then an answer)
+    info_text: str | None = None
+    info_pressed_only: bool = False
     survey: SurveyDraft | None = None
     feedback_kind: str | None = None  # suggestion | complaint, once chosen
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from conversations import acknowledgment, desk, journey, render, survey
+from conversations import acknowledgment, desk, journey, render, survey, transcript
 from conversations.base import (
     RIYADH,
     CaseView,
@@ -50,6 +50,7 @@ from conversations.state import (
     Submitted,
     SurveyStored,
 )
+from handlers.notices import Notices, known_name
 from storage import models as m
 from storage.db import Database, Unavailable
 from storage.repositories import UnitOfWork
@@ -103,7 +104,8 @@ class BeneficiaryHandler:
                 return False
             who, state = await self._load(uow, inbound)
             case = (await uow.open_case(who.beneficiary_id)
-                    if state.step == Step.CASE and who.beneficiary_id is not None else None)
+                    if state.step in (Step.CASE, Step.MENU) and who.beneficiary_id is not None
+                    else None)
             ctx = Context(self.profile, now, inbound.channel, self.translations, case)
             if await self._stale(uow, inbound):
                 await self._record(uow, who, journey.stale(state, ctx), now)
@@ -265,6 +267,7 @@ class BeneficiaryHandler:
                    channel=who.channel, created_at=now, audience=audience), [said])
         if audience == "researcher":
             await to_staff_group(uow, self.profile, self.translations, case, now, opened=True)
+            await Notices(uow, self.profile, self.translations, now).new_case(case)
         return case
 
     async def _tell_admins(self, uow: UnitOfWork, case: CaseView, text: str, now: datetime) -> None:
@@ -286,17 +289,19 @@ class BeneficiaryHandler:
         document_id = await self._keep_file(action.file, uow, who, now, "case") if action.file else None
         await uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="in", text=action.text,
                                                at=now, document_id=document_id))
+        ctx = Context(self.profile, now, who.channel, self.translations)
         await to_staff_group(uow, self.profile, self.translations, case, now,
-                             text=f"← {action.text}", document_id=document_id)
+                             text=f"← {transcript.line(action.text, 'ar', ctx)}",
+                             document_id=document_id)
         if case.status == "claimed" and case.claimed_by is not None:
             staff = await uow.staff_by_id(case.claimed_by)
             if staff is not None:
-                name = await beneficiary_name(uow, case.beneficiary_id, self.profile)
-                said = action.text
-                if action.stepped_out:  # staff hear the desk's default language
-                    said = self.translations["ar"].gettext(
+                name = await known_name(uow, case.beneficiary_id, self.profile)
+                said = transcript.line(action.text, staff.language or "ar", ctx)
+                if action.stepped_out:  # in the researcher's own language
+                    said = self.translations[staff.language or "ar"].gettext(
                         "They went back to the bot's menu. What you write still reaches them.")
-                lines = [f"#{case.id} · {name}:", said]
+                lines = [f"← {desk.tag(case.id, name)}:", said]
                 if document_id:
                     lines.append(f"/doc {document_id}")
                 relay = Reply("\n".join(lines), document_id=document_id)  # the photo itself
@@ -325,16 +330,17 @@ class BeneficiaryHandler:
         request = await uow.request_by_number(action.number)
         if request is None or request.beneficiary_id != self._id(who) or request.status != "needs_info":
             return None
+        document_id = None
         if action.file:
-            await self._keep_file(action.file, uow, who, now, "needs_info", request.id)
+            document_id = await self._keep_file(action.file, uow, who, now, "needs_info",
+                                                request.id)
         asked_by = next((e.actor for e in reversed(await uow.request_events(request.id))
                          if e.status == "needs_info"), None)
         await uow.set_request_status(request.id, "under_review", "beneficiary", action.text, now)
         staff = (await uow.staff_by_id(int(asked_by.split(":")[1]))
                  if asked_by and asked_by.startswith("staff:") else None)
-        if staff is not None:
-            text = f"{request.number} ← {action.text}"
-            await uow.enqueue(staff.channel, staff.sender_id, Reply(text).to_dict(), now)
+        await Notices(uow, self.profile, self.translations, now).info_arrived(
+            request, staff, action.text, document_id)
         return request.number
 
     @staticmethod
@@ -365,6 +371,9 @@ class BeneficiaryHandler:
         files = [v["sha256"] for f in (service.fields if service else ())
                  if f.kind is FieldKind.FILE and isinstance(v := action.answers.get(f.key), dict)]
         await uow.attach_documents(self._id(who), files, row.id)
+        view = await uow.request_by_number(number)
+        if view is not None:
+            await Notices(uow, self.profile, self.translations, now).submitted(view)
         return Submitted(number, due)
 
     async def _open_case(self, action: OpenCase, uow: UnitOfWork, who: Sender,
@@ -385,6 +394,7 @@ class BeneficiaryHandler:
                    detail=action.detail, channel=who.channel, created_at=now),
             transcript)
         await to_staff_group(uow, self.profile, self.translations, case, now, opened=True)
+        await Notices(uow, self.profile, self.translations, now).new_case(case)
         return case
 
     async def _apologise(self, inbound: InboundEvent) -> None:
@@ -398,11 +408,7 @@ class BeneficiaryHandler:
 
 async def beneficiary_name(uow: UnitOfWork, beneficiary_id: int, profile: Profile) -> str:
     """How staff see a beneficiary: the full name from their latest request, if any."""
-    key = profile.signature.name_field or "full_name"
-    for request in reversed(await uow.requests_of(beneficiary_id)):
-        if request.fields.get(key):
-            return str(request.fields[key])
-    return f"#{beneficiary_id}"
+    return await known_name(uow, beneficiary_id, profile) or f"#{beneficiary_id}"
 
 
 async def to_staff_group(uow: UnitOfWork, profile: Profile, translations: dict[str, Translator],
@@ -414,13 +420,13 @@ async def to_staff_group(uow: UnitOfWork, profile: Profile, translations: dict[s
     if group is None:
         return
     _ = translations["ar"].gettext
-    name = await beneficiary_name(uow, case.beneficiary_id, profile)
-    title = f"#{case.id} · {name}"
+    title = desk.tag(case.id, await known_name(uow, case.beneficiary_id, profile))
     choices: tuple = ()
     if opened:
         reason = _(desk.REASONS.get(case.reason, case.reason))
+        ctx = Context(profile, now, "telegram", translations)
         lines = [title, reason] + [
-            f"{'←' if msg.direction == 'in' else '→'} {msg.text}"
+            f"{'←' if msg.direction == 'in' else '→'} {transcript.line(msg.text, 'ar', ctx)}"
             for msg in (await uow.case_messages(case.id))[-10:]]
         text = "\n".join(lines)
         choices = (Choice(f"claim:{case.id}", _("Take #{case}").format(case=case.id)),

@@ -13,10 +13,12 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 
-from conversations import acknowledgment, desk, fields, render
+from conversations import acknowledgment, desk, fields, journey, kinds, render, transcript
 from conversations.base import (
     RIYADH,
+    CaseEntry,
     CaseView,
+    Choice,
     Context,
     Event,
     InboundEvent,
@@ -24,12 +26,12 @@ from conversations.base import (
     StaffView,
     Translator,
 )
-from conversations.profile import FieldKind, FieldSpec, Profile
+from conversations.profile import Profile
 from conversations.state import State, Step
-from conversations.text import ascii_digits
-from handlers import surveys
-from handlers.beneficiary import beneficiary_name
+from conversations.text import ascii_digits, fold
+from handlers import search, surveys
 from handlers.broadcasts import AnnouncementDesk
+from handlers.notices import Notices, known_name
 from storage import models as m
 from storage.db import Database, Unavailable
 from storage.repositories import UnitOfWork
@@ -57,7 +59,7 @@ class StaffHandler:
 
     async def _handle(self, inbound: InboundEvent, staff: StaffView) -> None:
         now = self.clock()
-        lang = "en" if (inbound.language_hint or "").startswith("en") else "ar"
+        lang = staff.language or ("en" if (inbound.language_hint or "").startswith("en") else "ar")
         ctx = Context(self.profile, now, inbound.channel, self.translations)
         async with self.db.unit_of_work() as uow:
             if inbound.dedupe_id and not await uow.first_time(
@@ -67,6 +69,19 @@ class StaffHandler:
             replies = await desk_.dispatch(inbound)
             for reply in replies:
                 await uow.enqueue(staff.channel, inbound.chat_id, reply.to_dict(), now)
+
+
+async def run_command(db: Database, profile: Profile, translations: dict[str, Translator],
+                      channel: str, sender_id: str, text: str, now: datetime) -> list[Reply] | None:
+    """One desk command from outside a chat (`wasl desk`): the same door, checks and audit
+    as in the staff member's chat; None if they are not staff."""
+    command = desk.parse(Event("text", text=text))
+    async with db.unit_of_work() as uow:
+        staff = await uow.staff_member(channel, sender_id)
+        if staff is None or command is None:
+            return None
+        ctx = Context(profile, now, channel, translations)
+        return await Desk(uow, staff, ctx, staff.language or "ar", now).execute(command)
 
 
 class Desk(AnnouncementDesk):
@@ -79,23 +94,60 @@ class Desk(AnnouncementDesk):
         self.group_case: int | None = None  # in the staff group: the case being discussed
 
     async def dispatch(self, inbound: InboundEvent) -> list[Reply]:
-        if inbound.chat_id != inbound.sender_id:
-            return await self.in_group(inbound)
-        command = desk.parse(inbound.event)
-        if command is None and self.staff.role == "admin":  # composing an announcement?
+        """Load what the desk knows of this staff member, let the pure `desk.route` say
+        where the event goes, and do it."""
+        state = await self._state(inbound)
+        if state.in_group and state.topic_case is not None:
+            self.group_case = state.topic_case.id
+        replies: list[Reply] = []
+        for step in desk.route(state, inbound.event):
+            match step:
+                case desk.Run(command):
+                    replies += await self.execute(command)
+                case desk.Relay(event):
+                    if self.group_case is not None and await self._current() is None:
+                        break  # the claim before it did not succeed: nothing is relayed
+                    replies += await self.relay(event)
+                case desk.Compose(event):
+                    draft = await self.uow.draft_of(self.staff.id)
+                    if draft is not None:
+                        replies += await self.draft_input(draft, event)
+                case desk.Refuse(detail):
+                    assert self.group_case is not None
+                    await self.audit("group_action", allowed=False, case_id=self.group_case,
+                                     detail=detail)
+                    replies.append(await self._why_not_claimed(self.group_case))
+                case desk.NumberHint(text):
+                    replies.append(Reply(self._(
+                        "A number alone is not sent to the beneficiary, so that a button's "
+                        "number never reaches them by mistake. To send it, write /say {text}")
+                        .format(text=text)))
+        if self.group_case is not None:  # into the case's topic
+            return [replace(r, case_id=self.group_case) for r in replies]
+        return replies
+
+    async def _state(self, inbound: InboundEvent) -> desk.DeskState:
+        """The typed staff state `desk.route` decides on."""
+        if inbound.chat_id != inbound.sender_id:  # the staff group: which case it is about
+            command = desk.parse(inbound.event)
+            case = None
+            if command and command.name in ("/claim", "/close", "/file") and _number(command.args):
+                case = await self.uow.desk.case(_number(command.args) or 0)
+            elif inbound.thread_id:
+                case = await self.uow.case_by_topic(inbound.thread_id)
+            elif inbound.reply_to:
+                case = await self.uow.case_by_message(inbound.channel, inbound.chat_id,
+                                                      inbound.reply_to)
+            return desk.DeskState(self.staff.role, self.staff.id, in_group=True, topic_case=case)
+        composing = False
+        if self.staff.role == "admin":  # an announcement waiting for its text or a value?
             draft = await self.uow.draft_of(self.staff.id)
-            if draft is not None and draft.stage and (
-                    draft.stage == "content" or draft.stage.startswith("value:")):
-                return await self.draft_input(draft, inbound.event)
-        if command is None and desk.number_alone(inbound.event):
-            command = await self._pressed_by_number(inbound)
-            if command is None:
-                return [Reply(self._("A number alone is not sent to the beneficiary, so that a "
-                                     "button's number never reaches them by mistake. To send "
-                                     "it, write /say {text}").format(text=inbound.event.text.strip()))]
-        if command is None:
-            return await self.relay(inbound.event)
-        return await self.execute(command)
+            composing = draft is not None and bool(draft.stage) and (
+                draft.stage == "content" or draft.stage.startswith("value:"))
+        choices: tuple[str, ...] = ()
+        if desk.number_alone(inbound.event):
+            choices = tuple(await self.uow.latest_choices(self.staff.channel, inbound.chat_id))
+        return desk.DeskState(self.staff.role, self.staff.id, composing=composing, choices=choices)
 
     async def execute(self, command: desk.Command) -> list[Reply]:
         """The one door of every staff command, from every entry point (private chat, the
@@ -107,15 +159,6 @@ class Desk(AnnouncementDesk):
                              detail="admin only")
             return [Reply(self._("Only an admin can do this."))]
         return await getattr(self, "do_" + command.name.lstrip("/"))(command.args)
-
-    async def _pressed_by_number(self, inbound: InboundEvent) -> desk.Command | None:
-        """A number typed where the desk last offered buttons presses that button (text
-        channels number them); the number itself is never relayed."""
-        typed = ascii_digits(inbound.event.text.strip()).lstrip("#")
-        choices = await self.uow.latest_choices(self.staff.channel, inbound.chat_id)
-        if not typed.isdigit() or not 1 <= int(typed) <= len(choices):
-            return None
-        return desk.parse(Event("choice", choice=choices[int(typed) - 1]))
 
     async def audit(self, action: str, *, allowed: bool = True, case_id: int | None = None,
                     number: str | None = None, beneficiary_id: int | None = None,
@@ -131,7 +174,7 @@ class Desk(AnnouncementDesk):
 
     async def do_queue(self, args: str) -> list[Reply]:
         cases = await self.uow.queue(self.staff.role)
-        named = [(c, await beneficiary_name(self.uow, c.beneficiary_id, self.ctx.profile))
+        named = [(c, await known_name(self.uow, c.beneficiary_id, self.ctx.profile))
                  for c in cases]
         await self.audit("view_queue")
         return [desk.queue(named, self.lang, self.ctx)]
@@ -170,61 +213,23 @@ class Desk(AnnouncementDesk):
     async def _transcript(self, case_id: int, lead: str) -> Reply:
         case = await self.uow.case(case_id)
         assert case is not None
-        name = await beneficiary_name(self.uow, case.beneficiary_id, self.ctx.profile)
-        lines = [lead, f"{name} · {self._(desk.REASONS.get(case.reason, case.reason))}", ""]
-        marks = {"in": "←", "out": "→", "note": "✎"}
-        for entry in (await self.uow.case_messages(case_id))[-20:]:
-            lines.append(f"{marks.get(entry.direction, '·')} {entry.text}")
+        name = await known_name(self.uow, case.beneficiary_id, self.ctx.profile)
+        lines = [lead, f"{desk.tag(case.id, name)} · {desk.reason_label(case, self.lang, self.ctx)}", ""]
+        for entry in (await self.uow.desk.entries(case_id))[-20:]:
+            lines.append(self._entry(entry, {}))
         lines += ["", self._("What you write now goes to the beneficiary. /note for internal "
                              "notes, /file for their file, /close to finish.")]
-        return Reply("\n".join(lines))
+        return Reply("\n".join(lines), desk.case_buttons(self.lang, self.ctx))
 
-    async def in_group(self, inbound: InboundEvent) -> list[Reply]:
-        """The staff group: a case is the topic (or the bot message replied to); its buttons
-        take it, close it or open the file, and what a researcher writes there goes to the
-        beneficiary (taking the case if no one holds it yet)."""
-        command = desk.parse(inbound.event)
-        case = None
-        if command and command.name in ("/claim", "/close", "/file") and _number(command.args):
-            case = await self.uow.case(_number(command.args) or 0)
-        elif inbound.thread_id:
-            case = await self.uow.case_by_topic(inbound.thread_id)
-        elif inbound.reply_to:
-            case = await self.uow.case_by_message(inbound.channel, inbound.chat_id,
-                                                  inbound.reply_to)
-        if case is None:
-            return []  # talk in the group that is not about a case
-        self.group_case = case.id
-        if case.status == "claimed" and case.claimed_by != self.staff.id and (
-                command is None or command.name in ("/close", "/claim")):
-            await self.audit("group_action", allowed=False, case_id=case.id,
-                             detail="held by another researcher")
-            replies = [await self._why_not_claimed(case.id)]
-        elif command is not None and command.name == "/file":
-            replies = await self.execute(desk.Command("/file"))
-        elif case.status == "queued":
-            replies = await self.execute(desk.Command("/claim", str(case.id)))
-            if command is None:
-                replies += await self.relay(inbound.event)
-            elif command.name == "/close":
-                replies += await self.execute(desk.Command("/close"))
-        elif command is None:
-            replies = await self.relay(inbound.event)
-        elif command.name == "/close":
-            replies = await self.execute(desk.Command("/close"))
-        else:
-            replies = await self.execute(command)
-        return [replace(r, case_id=case.id) for r in replies]  # into the case's topic
-
-    async def _current(self) -> m.Case | None:
+    async def _current(self) -> CaseView | None:
         """The case this researcher is working on, if they still hold it."""
         if self.group_case is not None:
-            case = await self.uow.session.get(m.Case, self.group_case)
+            case = await self.uow.desk.case(self.group_case)
             return case if case and case.status == "claimed" and case.claimed_by == self.staff.id else None
         me = await self.uow.staff_by_id(self.staff.id)
         if me is None or me.current_case_id is None:
             return None
-        case = await self.uow.session.get(m.Case, me.current_case_id)
+        case = await self.uow.desk.case(me.current_case_id)
         if case is None or case.status != "claimed" or case.claimed_by != self.staff.id:
             return None
         return case
@@ -237,7 +242,7 @@ class Desk(AnnouncementDesk):
 
     async def _which_case(self, held: list[CaseView]) -> Reply:
         """Asked when a researcher holds cases but none is current: which one goes on."""
-        named = [f"#{c.id} · {await beneficiary_name(self.uow, c.beneficiary_id, self.ctx.profile)}"
+        named = [desk.tag(c.id, await known_name(self.uow, c.beneficiary_id, self.ctx.profile))
                  for c in held]
         return Reply("\n".join([self._("You hold these cases. Which one do you continue?"), *named]),
                      tuple(render.Choice(f"switch:{c.id}", f"#{c.id}") for c in held[:10]))
@@ -252,9 +257,9 @@ class Desk(AnnouncementDesk):
         held = await self.uow.cases_held_by(self.staff.id)
         await self.uow.set_current_case(self.staff.id, held[0].id if len(held) == 1 else None)
         if len(held) == 1:
-            name = await beneficiary_name(self.uow, held[0].beneficiary_id, self.ctx.profile)
-            return [Reply(self._("What you write now goes to case #{case} ({name}).").format(
-                case=held[0].id, name=name))]
+            name = await known_name(self.uow, held[0].beneficiary_id, self.ctx.profile)
+            return [Reply(self._("What you write now goes to case {case}.").format(
+                case=desk.tag(held[0].id, name)))]
         return [await self._which_case(held)] if held else []
 
     async def do_release(self, args: str) -> list[Reply]:
@@ -270,7 +275,16 @@ class Desk(AnnouncementDesk):
         case = await self._current()
         if case is None:
             return await self._no_case()
-        found = [s for s in await self.uow.staff_by_name(args.strip()) if s.id != self.staff.id]
+        colleagues = [s for s in await self.uow.desk.team() if s.id != self.staff.id]
+        if not args.strip():  # which colleague: one button each
+            if not colleagues:
+                return [Reply(self._("There is no colleague to hand the case to."))]
+            return [Reply(self._("To whom do you hand case #{case}?").format(case=case.id),
+                          tuple(Choice(f"transfer:@{s.id}", s.name[:40]) for s in colleagues[:10]))]
+        if args.strip().startswith("@") and args.strip()[1:].isdigit():  # a pressed button
+            found = [s for s in colleagues if s.id == int(args.strip()[1:])]
+        else:
+            found = [s for s in await self.uow.staff_by_name(args.strip()) if s.id != self.staff.id]
         if len(found) != 1:
             return [Reply(self._("I found no single colleague named \"{name}\". Send /transfer "
                                  "with a name from the team list.").format(name=args.strip()))]
@@ -299,13 +313,18 @@ class Desk(AnnouncementDesk):
         mine = await self.uow.cases_held_by(self.staff.id)
         if not mine:
             return [Reply(self._("You hold no cases."))]
-        lines = [self._("Your cases:")] + [f"#{c.id}" for c in mine]
+        me = await self.uow.staff_by_id(self.staff.id)
+        lines = [self._("Your cases:")]
+        for c in mine:
+            current = " ✓" if me is not None and me.current_case_id == c.id else ""
+            lines.append(f"{desk.tag(c.id, await known_name(self.uow, c.beneficiary_id, self.ctx.profile))}"
+                         f" · {desk.reason_label(c, self.lang, self.ctx)}{current}")
         return [Reply("\n".join(lines), tuple(
-            render.Choice(f"switch:{c.id}", f"#{c.id}") for c in mine))]
+            render.Choice(f"switch:{c.id}", f"#{c.id}") for c in mine[:10]))]
 
     async def do_switch(self, args: str) -> list[Reply]:
         case_id = _number(args)
-        case = await self.uow.session.get(m.Case, case_id) if case_id else None
+        case = await self.uow.desk.case(case_id) if case_id else None
         if case is None or case.claimed_by != self.staff.id or case.status != "claimed":
             return [Reply(self._("You do not hold case #{case}.").format(case=args.strip()))]
         await self.uow.set_current_case(self.staff.id, case.id)
@@ -322,6 +341,12 @@ class Desk(AnnouncementDesk):
             if state.step == Step.CASE:
                 state.step = Step.MENU
 
+        if case.reason in desk.TICKETS:  # a suggestion or a complaint: no help to rate
+            await self._notify(case.beneficiary_id, lambda lg: [
+                desk.ticket_closed(case.detail or "", lg, self.ctx), _menu(lg, self.ctx)],
+                back_to_menu)
+            return [Reply(self._("Case #{case} is closed.").format(case=case.id)),
+                    *await self._let_go(case.id)]
         rating = await surveys.for_case(self.uow, self.ctx.profile, case, self.staff.id, self.now)
         await self._notify(case.beneficiary_id,
                            lambda lg: desk.closed(lg, self.ctx, _menu(lg, self.ctx))[:1 if rating else 2],
@@ -365,15 +390,13 @@ class Desk(AnnouncementDesk):
         await self.audit("relay_out", case_id=case.id, beneficiary_id=case.beneficiary_id)
         return await self._sent_to(case)
 
-    async def _sent_to(self, case: m.Case) -> list[Reply]:
+    async def _sent_to(self, case: CaseView) -> list[Reply]:
         """In their own chat, a researcher is told which case a message went to (in the
         group, the topic says it)."""
         if self.group_case is not None:
             return []
-        name = await beneficiary_name(self.uow, case.beneficiary_id, self.ctx.profile)
-        if name == f"#{case.beneficiary_id}":  # no name given yet
-            return [Reply(self._("✓ Sent to case #{case}.").format(case=case.id))]
-        return [Reply(self._("✓ Sent to case #{case} ({name}).").format(case=case.id, name=name))]
+        name = await known_name(self.uow, case.beneficiary_id, self.ctx.profile)
+        return [Reply(self._("✓ Sent → {case}").format(case=desk.tag(case.id, name)))]
 
     async def do_note(self, args: str) -> list[Reply]:
         case = await self._current()
@@ -403,7 +426,8 @@ class Desk(AnnouncementDesk):
                                                     staff_id=self.staff.id))
         await self.uow.first_reply(case.id, self.now)
         await self._notify(case.beneficiary_id,
-                           lambda lg: [desk.relayed(self.staff, reply.text.get(lg), lg, self.ctx)])
+                           lambda lg: [desk.relayed(self.staff, reply.text.get(lg), lg, self.ctx)],
+                           _talking)
         await self.audit("relay_out", case_id=case.id, beneficiary_id=case.beneficiary_id,
                          detail=f"canned:{reply.key}")
         return await self._sent_to(case)
@@ -433,13 +457,16 @@ class Desk(AnnouncementDesk):
     async def do_file(self, args: str) -> list[Reply]:
         case = await self._current()
         if case is None and self.group_case is not None:
-            case = await self.uow.session.get(m.Case, self.group_case)
+            case = await self.uow.desk.case(self.group_case)
         if case is None:
             return await self._no_case()
         full = args.strip().lower() in ("full", "كامل")
         await self.audit("view_file", case_id=case.id, beneficiary_id=case.beneficiary_id,
                          detail="full" if full else "masked")
         lines = [self._("File of beneficiary #{id}:").format(id=case.beneficiary_id)]
+        numbers: list[str] = []
+        statuses: dict[str, str] = {}
+        docs: list[int] = []
         for request in await self.uow.requests_of(case.beneficiary_id):
             lines.append("")
             service = self.ctx.profile.service(request.service)
@@ -447,10 +474,13 @@ class Desk(AnnouncementDesk):
                          f" · {desk.status_label(request.status, self.lang, self.ctx)}")
             for key, value in request.fields.items():
                 spec = service.field(key) if service and any(f.key == key for f in service.fields) else None
-                shown = _show(spec, value, full, self.lang)
+                shown = kinds.for_staff(spec, value, full=full, lang=self.lang, ctx=self.ctx)
                 lines.append(f"  {spec.label.get(self.lang) if spec else key}: {shown}")
+            numbers.append(request.number)
+            statuses[request.number] = request.status
             for doc in await self.uow.documents_of(request.id):
                 lines.append(f"  📎 {doc.name} ({doc.mime}) /doc {doc.id}")
+                docs.append(doc.id)
             ack = await self.uow.acknowledgment(request.id)
             if ack:
                 ok = ack.sha256 == acknowledgment.digest(request.number, request.service,
@@ -463,7 +493,10 @@ class Desk(AnnouncementDesk):
         lines += ["", self._("Cases: {list}").format(
             list=", ".join(f"#{c.id} ({self._(desk.CASE_STATUS.get(c.status, c.status))})"
                            for c in history))]
-        return [Reply("\n".join(lines))]
+        buttons = [Choice(f"doc:{d}", f"📎 {d}") for d in docs] + [
+            Choice(f"request:{n}", self._("Status of {number}").format(number=n))
+            for n in numbers if desk.LIFECYCLE.get(statuses[n])]
+        return [Reply("\n".join(lines), tuple(buttons[-10:]))]
 
     async def do_doc(self, args: str) -> list[Reply]:
         """A beneficiary's document, sent to the researcher's chat."""
@@ -488,6 +521,8 @@ class Desk(AnnouncementDesk):
             return [Reply(self._("No request {number}. Write: /request NUMBER STATUS [note]")
                           .format(number=number or "?"))]
         allowed = desk.LIFECYCLE.get(request.status, ())
+        if not rest.strip():  # which status: one button each
+            return [desk.next_statuses(request.number, request.status, self.lang, self.ctx)]
         if status not in allowed:
             await self.audit("status_change", allowed=False, number=request.number,
                              beneficiary_id=request.beneficiary_id,
@@ -520,6 +555,107 @@ class Desk(AnnouncementDesk):
                                      self.now)
         return [Reply(self._("{number} is now: {status}. The beneficiary was told.").format(
             number=request.number, status=desk.status_label(status, self.lang, self.ctx)))]
+
+    # -- the team, search and history ----------------------------------------------
+    async def do_team(self, args: str) -> list[Reply]:
+        """Every open case, its holder and its wait against the reply target."""
+        rows = await Notices(self.uow, self.ctx.profile, self.ctx.translations, self.now).board(
+            self.staff.role)
+        await self.audit("view_team")
+        return [desk.board(rows, self.lang, self.ctx)]
+
+    async def do_find(self, args: str) -> list[Reply]:
+        query = args.strip()
+        if len(fold(query)) < 3 and not fields.only_digits(query):
+            return [Reply(self._("Write what to search for after the command, for example: "
+                                 "/find BK-2026-000001, a national ID, a mobile or a name."))]
+        found = await search.find(self.uow, self.ctx.profile, query)
+        await self.audit("search", detail=f"{len(found)} found")  # never the query itself
+        return [desk.search_results(query, found, self.lang, self.ctx)]
+
+    async def do_history(self, args: str) -> list[Reply]:
+        beneficiary_id = _number(args)
+        if beneficiary_id is None:
+            case = await self._current() or (
+                await self.uow.desk.case(self.group_case) if self.group_case else None)
+            if case is None:
+                return [Reply(self._("Whose history? Send /find NAME first, or take a case."))]
+            beneficiary_id = case.beneficiary_id
+        if await self.uow.beneficiary(beneficiary_id) is None:
+            return [Reply(self._("There is no beneficiary #{id}.").format(id=beneficiary_id))]
+        cases = [c for c in await self.uow.desk.cases_of(beneficiary_id)
+                 if c.audience == "researcher" or self.staff.role == "admin"]
+        requests = await self.uow.desk.requests_of(beneficiary_id)
+        steps = await self.uow.desk.steps([r.id for r in requests])
+        name = await known_name(self.uow, beneficiary_id, self.ctx.profile)
+        await self.audit("view_history", beneficiary_id=beneficiary_id)
+        return [desk.history(beneficiary_id, name, requests, steps, cases,
+                             await self.uow.desk.staff_names(), self.lang, self.ctx)]
+
+    async def _readable(self, action: str, args: str) -> CaseView | Reply:
+        """The case named in a command, if this staff member's role may see it."""
+        case_id = _number(args)
+        case = await self.uow.desk.case(case_id) if case_id else None
+        if case is None:
+            return Reply(self._("There is no case #{case}.").format(case=args.strip() or "?"))
+        if case.audience == "admin" and self.staff.role != "admin":
+            await self.audit(action, allowed=False, case_id=case.id, detail="admin only")
+            return Reply(self._("Only an admin can do this."))
+        return case
+
+    async def do_read(self, args: str) -> list[Reply]:
+        """A case's whole conversation, a closed one too."""
+        case = await self._readable("read_case", args)
+        if isinstance(case, Reply):
+            return [case]
+        names = await self.uow.desk.staff_names()
+        entries = [self._entry(e, names) for e in await self.uow.desk.entries(case.id)]
+        await self.audit("read_case", case_id=case.id, beneficiary_id=case.beneficiary_id)
+        name = await known_name(self.uow, case.beneficiary_id, self.ctx.profile)
+        return [desk.conversation(case, name, entries[-200:], self.lang, self.ctx)]
+
+    def _entry(self, entry: CaseEntry, names: dict[int, str]) -> str:
+        """One line of a case's conversation in words: who, when, what."""
+        mark = {"in": "←", "out": "→", "note": "✎"}.get(entry.direction, "·")
+        if entry.direction == "out" and entry.staff_id is None:
+            mark += " 🤖"  # what the bot itself said
+        who = f" {names[entry.staff_id]}" if names and entry.staff_id in names else ""
+        at = f"{entry.at.astimezone(RIYADH):%H:%M}" if names else ""
+        doc = f" (/doc {entry.document_id})" if entry.document_id else ""
+        head = f"{mark}{who} {at}".rstrip()
+        said = entry.text if entry.direction == "note" else transcript.line(
+            entry.text, self.lang, self.ctx)
+        return f"{head} {said}{doc}"
+
+    async def do_reopen(self, args: str) -> list[Reply]:
+        """A closed case taken again: the conversation goes on where it stopped."""
+        case = await self._readable("reopen", args)
+        if isinstance(case, Reply):
+            return [case]
+        if case.status != "closed":
+            return [Reply(self._("Case #{case} is still open.").format(case=case.id))]
+        if not await self.uow.desk.reopen(case.id, self.staff.id, self.now):
+            other = await self.uow.desk.open_case_of(case.beneficiary_id)
+            await self.audit("reopen", allowed=False, case_id=case.id, detail="another open")
+            return [Reply(self._("This beneficiary has another open case, #{other}: continue "
+                                 "there.").format(other=other.id if other else "?"))]
+        await self.uow.set_current_case(self.staff.id, case.id)
+        await self.audit("reopen", case_id=case.id, beneficiary_id=case.beneficiary_id)
+        await self._notify(case.beneficiary_id,
+                           lambda lg: [desk.joined(self.staff, lg, self.ctx)], _reopened)
+        return [await self._transcript(case.id, self._("You reopened case #{case}.").format(
+            case=case.id))]
+
+    async def do_language(self, args: str) -> list[Reply]:
+        wanted = args.strip().lower()
+        lang = {"ar": "ar", "en": "en", "عربي": "ar", "العربية": "ar",
+                "english": "en", "انجليزي": "en"}.get(wanted)
+        if lang is None:
+            return [Reply(self._("Write /language ar or /language en."))]
+        await self.uow.desk.set_language(self.staff.id, lang)
+        self.lang, self._ = lang, self.ctx.tr(lang).gettext
+        return [Reply(self._("The desk speaks English with you now.") if lang == "en"
+                      else self._("The desk speaks Arabic with you now."))]
 
     # -- admins --------------------------------------------------------------------
     async def do_report(self, args: str) -> list[Reply]:
@@ -556,13 +692,14 @@ class Desk(AnnouncementDesk):
     async def do_staff(self, args: str) -> list[Reply]:
         await self.audit("view_staff")
         team = await self.uow.all_staff()
-        return [Reply("\n".join(f"{s.name} · {s.role} · {s.channel}" for s in team))]
+        return [Reply("\n".join(f"{s.name} · {desk.role_label(s.role, self.lang, self.ctx)} · {s.channel}"
+                                for s in team))]
 
     async def do_audit(self, args: str) -> list[Reply]:
         entries = (await self.uow.audit_entries())[-20:]
         await self.audit("view_audit")
         lines = [self._("The latest audit entries (Riyadh time):")] + [
-            f"{e.at.astimezone(RIYADH):%Y-%m-%d %H:%M} {e.actor} {e.action}{'' if e.allowed else ' ✖'}"
+            f"{desk.when(e.at, self.lang, self.ctx)} {e.actor} {e.action}{'' if e.allowed else ' ✖'}"
             f"{f' #{e.case_id}' if e.case_id else ''}{f' {e.request_number}' if e.request_number else ''}"
             for e in entries]
         return [Reply("\n".join(lines))]
@@ -572,26 +709,19 @@ def _talking(state: State) -> None:
     """A researcher wrote: what the beneficiary writes at the menu now reaches them."""
     if state.step == Step.MENU:
         state.step = Step.CASE
+    journey.researcher_wrote(state)
+
+
+def _reopened(state: State) -> None:
+    """A case reopened: what the beneficiary writes reaches the researcher again, even if
+    they were rating the help of the case's first part (that rating can wait)."""
+    if state.step in (Step.MENU, Step.SURVEY):
+        state.step, state.survey = Step.CASE, None
 
 
 def _number(text: str) -> int | None:
     digits = fields.only_digits(text).lstrip("#")
     return int(digits) if digits.isdigit() else None
-
-
-def _show(spec: FieldSpec | None, value: object, full: bool, lang: str) -> str:
-    """A field as staff see it: identifying numbers masked unless they asked for the full
-    file, a choice by its label."""
-    if isinstance(value, dict):
-        return "📎 " + str(value.get("name", ""))
-    if value is None:
-        return "-"
-    if spec is not None and not full and spec.kind in fields.MASKED:
-        return fields.mask(spec.kind, str(value))
-    if spec is not None and spec.kind is FieldKind.CHOICE:
-        labels = {o.key: o.label.get(lang) for o in spec.options}
-        return labels.get(str(value), str(value))
-    return str(value)
 
 
 def _menu(lang: str, ctx: Context) -> Reply:

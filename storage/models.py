@@ -195,6 +195,7 @@ class Staff(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     current_case_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
+    language: Mapped[str | None] = mapped_column(String(5))  # the desk's; None: Arabic
 
 
 class Case(Base):

@@ -13,28 +13,10 @@ from sqlalchemy.orm import aliased
 
 from conversations.base import CaseView, RequestView, StaffView
 from storage import models as m
-
-
-def _request_view(row: m.Request) -> RequestView:
-    return RequestView(
-        id=row.id, number=row.number, service=row.service, status=row.status,
-        decision_due=row.decision_due, needs_info=row.needs_info, created_at=row.created_at,
-        confirmed_at=row.confirmed_at, fields=row.fields, channel=row.channel,
-        language=row.language, beneficiary_id=row.beneficiary_id,
-    )
-
-
-def _case_view(row: m.Case) -> CaseView:
-    return CaseView(
-        id=row.id, status=row.status, reason=row.reason, detail=row.detail,
-        beneficiary_id=row.beneficiary_id, channel=row.channel, created_at=row.created_at,
-        claimed_by=row.claimed_by, audience=row.audience,
-    )
-
-
-def _staff_view(row: m.Staff) -> StaffView:
-    return StaffView(id=row.id, channel=row.channel, sender_id=row.sender_id, name=row.name,
-                     role=row.role, current_case_id=row.current_case_id)
+from storage.desk_store import DeskStore
+from storage.desk_store import case_view as _case_view
+from storage.desk_store import request_view as _request_view
+from storage.desk_store import staff_view as _staff_view
 
 
 class UnitOfWork:
@@ -42,6 +24,7 @@ class UnitOfWork:
 
     def __init__(self, session: AsyncSession, *, sqlite: bool) -> None:
         self.session = session
+        self.desk = DeskStore(session)  # the staff desk's cases, board, search and history
         self._insert = sqlite_insert if sqlite else pg_insert
 
     # processed events -------------------------------------------------

@@ -25,6 +25,11 @@ from conversations.profile import Profile
 from storage.db import Database, normalise_url
 from storage.models import Base
 
+# Processes the tests start (the simulator, a served bot) run on the real clock: whether
+# staff are told of new work would depend on the hour the tests run. They are told
+# nothing there; tests/integration/test_desk_work.py tells them on a fixed clock.
+os.environ.setdefault("WASL_DESK_NOTICES", "false")
+
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday; 13 Jumada II 1448 (Umm al-Qura)
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under pytest-xdist
 

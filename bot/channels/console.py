@@ -69,4 +69,5 @@ async def run(app: App, sender: str = "console") -> None:
             console.print(_("Sorry, please send that again in a moment."), markup=False)
             continue
         await app.scheduler.tick()  # a due survey reminder shows up with the next reply
+        await app.digest.tick()  # and the desk digest at the opening
         await app.outbox.deliver(CHANNEL, send, app.broadcasts.finish)

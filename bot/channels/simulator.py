@@ -120,5 +120,6 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
             if not await handle_patiently(app, inbound):
                 emit({"error": "the database is busy; send the line again", "line": number})
         await app.scheduler.tick()  # due survey reminders, stored in the database
+        await app.digest.tick()  # the desk digest at the opening of a working day
         await app.outbox.deliver(CHANNEL, send, app.broadcasts.finish)
         emit({"ack": number})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
 
 import pytest
 
@@ -53,7 +54,7 @@ def test_a_case_from_queue_to_close(sim, db, tmp_path):
     assert "already taken by Noura Alotaibi" in taken[0]["text"]
 
     relayed = staff(sim, "noura", text="وعليكم السلام، كيف أخدمك؟")
-    assert to(relayed, "noura") == [f"✓ Sent to case #{number}."]  # where it went
+    assert to(relayed, "noura") == [f"✓ Sent → #{number}"]  # where it went (no name yet)
     assert "كيف أخدمك" in to(relayed, "u1")[0]
     answer = sim.send("u1", text="متى موعد توزيع السلال؟")
     assert to(answer, "u1") == [] and "متى موعد توزيع السلال" in to(answer, "noura")[0]
@@ -81,9 +82,9 @@ def test_a_case_from_queue_to_close(sim, db, tmp_path):
     assert f"#{number} is closed" in to(closed, "sara")[0]
     to_u1 = [r for r in closed if r["to"] == "u1"]
     assert "انتهت محادثتك مع الباحث الاجتماعي" in to_u1[0]["text"]
-    assert to_u1[-1]["expects"]["field"] == "survey_anonymous"  # how was the help?
+    assert to_u1[-1]["expects"]["field"] == "survey_rating"  # how was the help? (first)
+    rated = sim.send("u1", text="٥")
     sim.send("u1", choice="named")
-    rated = sim.send("u1", choice="rate:5")
     menu = sim.send("u1", choice="no_comment")
     assert [c["id"] for c in menu[-1]["choices"]][0] == "new_request"  # back at the menu
     assert to(rated, "sara") == [] and to(menu, "sara") == []  # a rating is not relayed
@@ -118,7 +119,8 @@ def test_needs_info_round_trip_and_decisions_in_each_language(sim, db, tmp_path)
     photo.write_bytes(PNG)
     given = sim.send("u2", file={"path": str(photo), "name": "deed.png", "mime": "image/png"})
     assert number in to(given, "u2")[0]
-    assert f"{number} ←" in to(given, "noura")[0]
+    told = to(given, "noura")[0]  # in the desk's language (Arabic unless she chose /language)
+    assert f"وصلت المعلومات الناقصة للطلب {number}" in told and "deed.png" in told
     shown = json.loads(wasl("requests", "show", number, "--json", db=db).stdout)
     assert shown["status"] == "under_review"
     assert [h["status"] for h in shown["history"]] == ["submitted", "needs_info", "under_review"]
@@ -150,7 +152,7 @@ def test_refusals_are_audited(sim, db):
     assert "/menu" in unknown[0]["text"] and "Waiting" not in unknown[0]["text"]
     assert "Only an admin" in staff(sim, "noura", text="/staff")[0]["text"]
     team = staff(sim, "huda", text="/staff")[0]["text"]
-    assert "Noura Alotaibi · researcher" in team and "Huda · admin" in team
+    assert "Noura Alotaibi · social researcher" in team and "Huda · admin" in team
     sim.close()
     refused = [e for e in audit(db) if not e["allowed"]]
     assert {(e["actor"], e["action"]) for e in refused} == {("sim:u4", "staff_command"),
@@ -175,3 +177,26 @@ def test_cases_survive_restarts_in_every_state(db):
     assert sim.send("u5", text="/menu")[-1]["expects"]["field"] == "menu"
     assert "closed" in json.loads(wasl("cases", "list", "--json", db=db).stdout)[0]["status"]
     sim.close()
+
+
+def test_the_cli_runs_desk_commands_through_the_same_check_and_audit(sim, db, tmp_path):
+    """`wasl desk WHO /command`: what the desk would answer in their chat, refused the same."""
+    consent(sim, "u9")
+    sim.send("u9", choice="human")
+    sim.close()
+    team = wasl("desk", "sim:sara", "/team", db=db).stdout
+    assert "#1" in team and "[claim:1]" in team
+    refused = wasl("desk", "sim:sara", "/audit", db=db).stdout
+    assert refused.strip() == profiles_tr("ar", "Only an admin can do this.")
+    with pytest.raises(subprocess.CalledProcessError) as stranger:
+        wasl("desk", "sim:u9", "/queue", db=db)
+    assert stranger.value.returncode == 1 and "not staff" in stranger.value.stderr
+    entries = audit(db, actor="sim:sara")
+    assert [(e["action"], e["allowed"]) for e in entries] == [("view_team", True), ("audit", False)]
+    table = wasl("audit", "--actor", "sim:sara", db=db).stdout
+    assert "at (Riyadh)" in table
+
+
+def profiles_tr(lang: str, text: str) -> str:
+    from bot import i18n
+    return dict(i18n.load_translations(i18n.LOCALES_DIR))[lang].gettext(text)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import itertools
 import json
+import re
 import threading
 import time
 from dataclasses import dataclass, field
@@ -80,7 +81,10 @@ class FakeTelegram:
         self.files: dict[str, tuple[bytes, str]] = {}
         self.messages: dict[tuple[str, int], dict[str, Any]] = {}
         self.webhook: dict[str, Any] | None = None
-        self.commands: dict[str | None, list[dict[str, str]]] = {}
+        self.commands: dict[str | None, list[dict[str, str]]] = {}  # the default menu, by language
+        # Every command menu set and not deleted, by scope and language: (scope, language), the
+        # scope as "default", "chat:<id>" and so on (see `_scope_key` and `menu`).
+        self.menus: dict[tuple[str, str | None], list[dict[str, str]]] = {}
         self._update_ids = itertools.count(500_000_001)
         self._message_ids = itertools.count(1)
         self._file_ids = itertools.count(1)
@@ -149,6 +153,14 @@ class FakeTelegram:
     def handled(self, update_id: int, timeout: float = 15.0) -> None:
         """Wait until the bot confirmed an update (a getUpdates offset past it)."""
         self.wait(lambda: self.confirmed > update_id, timeout)
+
+    def menu(self, chat_id: str | int | None = None, lang: str | None = None) -> list[str] | None:
+        """The command names of a menu as set (None: never set, or deleted): in one chat's
+        scope (BotCommandScopeChat), or the default scope without a chat."""
+        with self.cond:
+            found = self.menus.get((_scope_key({"type": "chat", "chat_id": chat_id}
+                                               if chat_id is not None else None), lang))
+        return None if found is None else [c["command"] for c in found]
 
     def message(self, chat_id: str | int, message_id: int | str) -> dict[str, Any]:
         return self.messages[(str(chat_id), int(message_id))]
@@ -234,8 +246,10 @@ class FakeTelegram:
 
     def _take_fault(self, method: str, params: dict[str, Any]) -> Fault | None:
         pending = self.faults.get(method, [])
+        scope = params.get("scope")
+        chat = params.get("chat_id", scope.get("chat_id") if isinstance(scope, dict) else None)
         for i, fault in enumerate(pending):
-            if fault.chat_id is None or fault.chat_id == str(params.get("chat_id")):
+            if fault.chat_id is None or fault.chat_id == str(chat):
                 return pending.pop(i)
         return None
 
@@ -276,8 +290,49 @@ class FakeTelegram:
         return True
 
     async def _m_setMyCommands(self, p: dict[str, Any]) -> Any:
-        self.commands[p.get("language_code")] = p["commands"]
+        commands = p.get("commands")
+        if not isinstance(commands, list) or len(commands) > 100:
+            return JSONResponse(error_body(400, detail="BOT_COMMANDS_TOO_MUCH"), status_code=400)
+        for command in commands:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", str(command.get("command"))):
+                return JSONResponse(error_body(400, detail="BOT_COMMAND_INVALID"), status_code=400)
+            if not 1 <= len(str(command.get("description", "")).strip()) <= 256:
+                return JSONResponse(error_body(400, detail="command description is empty or "
+                                               "too long"), status_code=400)
+        names = [c["command"] for c in commands]
+        if len(set(names)) != len(names):
+            return JSONResponse(error_body(400, detail="BOT_COMMAND_DUPLICATE"), status_code=400)
+        key = self._menu_key(p)
+        if isinstance(key, Response):
+            return key
+        with self.cond:
+            self.menus[key] = commands
+            if key[0] == "default":
+                self.commands[key[1]] = commands
         return True
+
+    async def _m_deleteMyCommands(self, p: dict[str, Any]) -> Any:
+        key = self._menu_key(p)
+        if isinstance(key, Response):
+            return key
+        with self.cond:
+            self.menus.pop(key, None)
+            if key[0] == "default":
+                self.commands.pop(key[1], None)
+        return True
+
+    @staticmethod
+    def _menu_key(p: dict[str, Any]) -> tuple[str, str | None] | Response:
+        """A menu's scope and language, checked as Telegram checks them."""
+        lang = p.get("language_code") or None
+        if lang is not None and not re.fullmatch(r"[a-z]{2}", str(lang)):
+            return JSONResponse(error_body(400, detail="LANG_CODE_INVALID"), status_code=400)
+        scope = p.get("scope")
+        if scope is not None and (not isinstance(scope, dict) or scope.get("type") not in SCOPES
+                                  or (scope["type"] in ("chat", "chat_administrators", "chat_member")
+                                      and not str(scope.get("chat_id", "")).lstrip("-").isdigit())):
+            return JSONResponse(error_body(400, detail="BOT_COMMAND_SCOPE_INVALID"), status_code=400)
+        return _scope_key(scope), lang
 
     async def _m_sendMessage(self, p: dict[str, Any]) -> Any:
         text = str(p.get("text", ""))
@@ -340,6 +395,18 @@ class FakeTelegram:
 
     async def _m_copyMessage(self, p: dict[str, Any]) -> Any:
         return {"message_id": next(self._message_ids)}
+
+
+SCOPES = ("default", "all_private_chats", "all_group_chats", "all_chat_administrators", "chat",
+          "chat_administrators", "chat_member")
+
+
+def _scope_key(scope: dict[str, Any] | None) -> str:
+    """How `menus` names a scope: "default", "chat:<id>", "all_private_chats" and so on."""
+    if not scope or scope.get("type") == "default":
+        return "default"
+    return ":".join([str(scope.get("type")), *(str(int(scope[k])) for k in ("chat_id", "user_id")
+                                               if k in scope)])
 
 
 async def _params(request: Request) -> dict[str, Any]:

@@ -122,10 +122,10 @@ async def test_a_transfer_never_changes_where_a_colleagues_next_message_goes(roo
 
     to_b = await room.texts("r2", "أهلًا، وصلتني أوراقك")
     assert "وصلتني أوراقك" in to_b["b"] and "a" not in to_b
-    assert to_b["r2"] == f"✓ Sent to case #{b}."
+    assert to_b["r2"] == f"✓ Sent → #{b}"
     to_c = await room.texts("r1", "تفضل بالسؤال")
     assert "تفضل بالسؤال" in to_c["c"] and "a" not in to_c
-    assert to_c["r1"] == f"✓ Sent to case #{c}."
+    assert to_c["r1"] == f"✓ Sent → #{c}"
 
     # R2 answers A only after choosing to.
     await room.say("r2", f"/switch {a}")
@@ -165,7 +165,7 @@ async def test_a_number_typed_by_a_researcher_presses_a_button_and_is_never_rela
     pressed = await room.texts("r1", "1")  # "1" presses "Take #b"
     assert "a" not in pressed and f"You took case #{b}" in pressed["r1"]
 
-    for typed in ("٣", "3", "#2", "-1"):  # no buttons now: nothing reaches the beneficiary
+    for typed in ("٩", "9", "#7", "-1"):  # no button has these numbers: nothing is relayed
         got = await room.texts("r1", typed)
         assert set(got) == {"r1"} and "/say" in got["r1"], typed
     said = await room.texts("r1", "/say ٣")
@@ -181,7 +181,7 @@ async def test_the_beneficiarys_menu_while_a_researcher_holds_the_case(room):
     assert menu.expects.field == "menu" and "new_request" in [ch.id for ch in menu.choices]
     told = room.app.translations["ar"].gettext(
         "They went back to the bot's menu. What you write still reaches them.")
-    assert got["r1"][0].text == f"#{a} · #{a}:\n{told}"  # the researcher knows
+    assert got["r1"][0].text == f"← #{a}:\n{told}"  # the researcher knows which case
     assert "أهلًا" in (await room.texts("r1", "أهلًا، هل من سؤال آخر؟"))["a"]
     back = await room.texts("a", "نعم، متى التوزيع؟")  # their answer reaches the researcher
     assert "متى التوزيع" in back["r1"] and "a" not in back
@@ -269,5 +269,5 @@ async def test_a_transcript_masks_the_mobile_as_the_file_does(room):
     async with room.app.db.session() as s:
         case = (await s.execute(select(m.Case.id))).scalars().one()
     transcript = (await room.texts("r1", f"/claim {case}"))["r1"]
-    assert "0558765432" not in transcript and "••••••5432" in transcript
+    assert "0558765432" not in transcript and "+9665••••5432" in transcript
     assert "1048213373" not in transcript and "••••••3373" in transcript

@@ -12,8 +12,10 @@ from conversations.state import (
     AddToCase,
     CaseOpened,
     OpenCase,
+    ProvideInfo,
     ShowStatus,
     State,
+    Step,
     SubmitRequest,
     Submitted,
 )
@@ -27,18 +29,30 @@ class World:
     cases: list[OpenCase] = field(default_factory=list)
     case_messages: list[str] = field(default_factory=list)
     actions: list[Any] = field(default_factory=list)
+    case_status: str = "queued"  # "claimed": a researcher holds the case
+    statuses: dict[str, str] = field(default_factory=dict)  # request number -> status
+    needed: dict[str, str] = field(default_factory=dict)  # what a researcher asked for
 
     def apply(self, action: Any, ctx: Context) -> Any:
         self.actions.append(action)
         match action:
             case SubmitRequest():
                 self.requests.append(action)
-                return Submitted(f"BK-2026-{len(self.requests):06d}",
-                                 ctx.today + timedelta(days=ctx.profile.decision_days))
+                number = f"BK-2026-{len(self.requests):06d}"
+                self.statuses[number] = "submitted"
+                return Submitted(number, ctx.today + timedelta(days=ctx.profile.decision_days))
             case ShowStatus():
-                return [RequestView(i + 1, f"BK-2026-{i + 1:06d}", r.service, "submitted",
-                                    ctx.today + timedelta(days=14), None, ctx.now, ctx.now,
-                                    r.answers, "sim", "ar", 1) for i, r in enumerate(self.requests)]
+                return [RequestView(i + 1, number, r.service, self.statuses[number],
+                                    ctx.today + timedelta(days=14), self.needed.get(number),
+                                    ctx.now, ctx.now, r.answers, "sim", "ar", 1)
+                        for i, (number, r) in enumerate(zip(self.statuses, self.requests,
+                                                            strict=True))]
+            case ProvideInfo():  # as the handler does: only while the request awaits it
+                if self.statuses.get(action.number) != "needs_info":
+                    return None
+                self.statuses[action.number] = "under_review"
+                self.needed.pop(action.number, None)
+                return action.number
             case OpenCase():
                 already = bool(self.cases)
                 if not already:
@@ -46,8 +60,21 @@ class World:
                 return CaseOpened(1, already_open=already)
             case AddToCase():
                 self.case_messages.append(action.text)
-                return CaseView(1, "queued", "asked", None, 1, "sim", ctx.now)
+                return CaseView(1, self.case_status, "asked", None, 1, "sim", ctx.now)
         return None
+
+    def ask_for_info(self, state: State, number: str, what: str) -> State:
+        """A researcher sets the request to needs_info (handlers/staff.py `ask_for_info`)."""
+        self.statuses[number], self.needed[number] = "needs_info", what
+        state = state.model_copy(update={"info_for": number})
+        if state.step != Step.CASE and not state.draft:
+            state.step = Step.NEEDS_INFO
+        return state
+
+    def close_case(self, state: State) -> State:
+        """The researcher closes the case (handlers/staff.py `do_close`)."""
+        self.case_status = "closed"
+        return state.model_copy(update={"step": Step.MENU}) if state.step == Step.CASE else state
 
 
 def event(said: Any) -> Event:
@@ -75,7 +102,8 @@ def say(state: State, said: Any, ctx: Context, world: World) -> tuple[State, lis
 def run(script: list[tuple[Any, dict]], ctx: Context, state: State | None = None,
         world: World | None = None) -> tuple[State, World, list[Reply]]:
     """Play (said, expected) pairs; `expected` checks the last reply:
-    expects=(field, kind) | contains=str or list | choices=[ids] | step=Step."""
+    expects=(field, kind) | contains=str or list | absent=str or list (in none of the
+    replies) | choices=[ids] | step=Step."""
     state = state or State()
     world = world or World()
     replies: list[Reply] = []
@@ -90,6 +118,9 @@ def run(script: list[tuple[Any, dict]], ctx: Context, state: State | None = None
         wanted = expected.get("contains", [])
         for text in [wanted] if isinstance(wanted, str) else wanted:
             assert text in everything, f"{text!r} missing at {where}"
+        unwanted = expected.get("absent", [])
+        for text in [unwanted] if isinstance(unwanted, str) else unwanted:
+            assert text not in everything, f"{text!r} present at {where}"
         if "choices" in expected:
             assert [c.id for c in last.choices] == expected["choices"], where
         if "step" in expected:

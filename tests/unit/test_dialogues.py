@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from conversations import journey
+from conversations.base import CaseView, Event
 from conversations.profile import Profile
 from conversations.state import (
+    AddToCase,
     DiscardDraft,
     Forget,
     OpenCase,
+    ProvideInfo,
     RecordConsent,
     SetLanguage,
     State,
@@ -18,7 +23,7 @@ from conversations.state import (
     StoreDocument,
 )
 from tests.conftest import NOW
-from tests.unit.dialogue import photo, run, say
+from tests.unit.dialogue import World, photo, run, say
 
 PROFILE = {
     "key": "test",
@@ -464,3 +469,172 @@ def test_a_typed_number_past_the_options_is_refused_not_taken_as_a_way_out(ctx):
         ("Back", {"expects": ("family_size", "integer")}),  # by name it is a way out
     ], ctx, state, world)
     assert not world.cases and state.draft.answers["national_id"] == "1234567897"
+
+
+# -- information a researcher asks for while they talk with the beneficiary ---------------
+NUMBER = "BK-2026-000001"
+
+
+def talking(ctx):
+    """The context while a researcher holds the beneficiary's case."""
+    return replace(ctx, case=CaseView(1, "claimed", "asked", None, 1, "sim", ctx.now, claimed_by=7))
+
+
+def in_live_chat(ctx, lang: str = "en") -> tuple[State, World]:
+    """A submitted request, a case a researcher took, and their request, during the chat,
+    for a missing document."""
+    state, world, _ = run([({"choice": "new_request"}, {}), ("2", {}), ("Fatimah Saleh", {}),
+                           ({"choice": "confirm"}, {}), ({"choice": "human"}, {"step": Step.CASE})],
+                          ctx, at_menu(lang))
+    world.case_status = "claimed"
+    return world.ask_for_info(state, NUMBER, "the divorce deed"), world
+
+
+def given(world: World) -> list[ProvideInfo]:
+    return [a for a in world.actions if isinstance(a, ProvideInfo)]
+
+
+def test_a_file_sent_in_a_live_chat_is_relayed_and_attached_as_the_missing_document(ctx):
+    state, world = in_live_chat(ctx)
+    assert state.step == Step.CASE and state.info_for == NUMBER
+    state, world, _ = run([(photo("deed.jpg"), {"contains": f"We added this to your request {NUMBER}",
+                                                "step": Step.CASE})], talking(ctx), state, world)
+    relayed, attached = world.actions[-2:]
+    assert isinstance(relayed, AddToCase) and relayed.file is not None  # the researcher sees it
+    assert attached == ProvideInfo(NUMBER, "[file] deed.jpg (image/jpeg, 50000 B)", relayed.file)
+    assert state.info_for is None and world.statuses[NUMBER] == "under_review"
+    state, world, _ = run([(photo("another.jpg"), {"absent": "We added this"})],
+                          talking(ctx), state, world)  # now only relayed
+    assert len(given(world)) == 1 and world.case_messages[-1].startswith("[file] another.jpg")
+
+
+def test_after_the_case_closes_the_status_no_longer_asks_for_what_was_sent(ctx):
+    state, world = in_live_chat(ctx)
+    run([("/status", {"contains": "Needed from you: the divorce deed"})], ctx,
+        world.close_case(state), world)  # closed without it, it would still ask
+    world.case_status = "claimed"
+    state, world, _ = run([(photo("deed.jpg"), {})], talking(ctx), state, world)
+    run([("/status", {"contains": "Being studied by the social researcher",
+                      "absent": ["Needed from you", "Waiting for more information"]})],
+        ctx, world.close_case(state), world)
+
+
+def test_a_text_in_a_live_chat_is_attached_once_they_say_it_is_the_information(ctx):
+    state, world = in_live_chat(ctx)
+    state, world, _ = run([
+        ("The deed number is 4410, dated 1445", {"expects": ("info_given", "choice"),
+                                                  "choices": ["info_given"], "contains": NUMBER}),
+        ({"choice": "info_given"}, {"contains": f"We added this to your request {NUMBER}"}),
+    ], talking(ctx), state, world)
+    assert given(world) == [ProvideInfo(NUMBER, "The deed number is 4410, dated 1445")]
+    assert world.case_messages[-2:] == [  # the researcher reads both, the press by its label
+        "The deed number is 4410, dated 1445",
+        "[choice] info_given «✅ Yes, this is it»"]
+    assert state.info_for is None and state.info_text is None
+    state, world, replies = run([("Thank you", {})], talking(ctx), state, world)
+    assert replies == [] and world.case_messages[-1] == "Thank you"  # no offer any more
+
+
+def test_typing_the_buttons_number_in_arabic_digits_says_it_too(ctx):
+    state, world = in_live_chat(ctx, "ar")
+    state, world, _ = run([("رقم الصك ٤٤١٠", {"choices": ["info_given"]}), ("١", {})],
+                          talking(ctx), state, world)
+    assert given(world) == [ProvideInfo(NUMBER, "رقم الصك ٤٤١٠")]
+    assert "١" not in world.case_messages and world.statuses[NUMBER] == "under_review"
+
+
+def test_after_the_researcher_writes_a_typed_number_is_an_answer_but_the_button_still_works(ctx):
+    state, world = in_live_chat(ctx)
+    state, world, _ = run([("I have the deed", {"choices": ["info_given"]})],
+                          talking(ctx), state, world)
+    journey.researcher_wrote(state)  # "How many children do you have?"
+    state, world, _ = run([("1", {"absent": "We added this"})], talking(ctx), state, world)
+    assert given(world) == [] and world.case_messages[-1] == "1"  # relayed as an answer
+    state, world = in_live_chat(ctx)
+    state, world, _ = run([("Deed 4410", {})], talking(ctx), state, world)
+    journey.researcher_wrote(state)
+    state, world, _ = run([({"choice": "info_given"}, {"contains": "We added this"})],
+                          talking(ctx), state, world)
+    assert given(world) == [ProvideInfo(NUMBER, "Deed 4410")]
+
+
+def test_a_text_without_the_button_is_only_relayed_and_the_request_still_waits(ctx):
+    state, world = in_live_chat(ctx)
+    state, world, _ = run([
+        ("I will bring it tomorrow", {"choices": ["info_given"]}),
+        ("Is that alright?", {"choices": ["info_given"]}),
+        (photo("selfie.jpg", mime="image/png"), {}),  # a file is the document, and ends it
+    ], talking(ctx), state, world)
+    assert [a.text for a in given(world)] == ["[file] selfie.jpg (image/png, 50000 B)"]
+    state, world = in_live_chat(ctx)
+    state, world, _ = run([("I will bring it tomorrow", {}), ("/menu", {"step": Step.MENU})],
+                          talking(ctx), state, world)
+    state, world, _ = run([("1", {"expects": ("service", "choice")})], ctx, state, world)
+    assert given(world) == [] and world.case_messages[-2:] == ["I will bring it tomorrow", "/menu"]
+    run([("/status", {"contains": "Needed from you: the divorce deed"})], ctx, state, world)
+
+
+def test_the_button_pressed_again_or_first_attaches_nothing(ctx):
+    state, world = in_live_chat(ctx)
+    state, world, replies = run([({"choice": "info_given"}, {"contains": "send the information"})],
+                                talking(ctx), state, world)
+    assert given(world) == [] and world.case_messages == []
+    state, world, _ = run([("Deed 4410", {}), ({"choice": "info_given"}, {}),
+                           ({"choice": "info_given"}, {})], talking(ctx), state, world)
+    assert len(given(world)) == 1 and world.case_messages[-1].startswith("[choice] info_given")
+
+
+def test_a_command_in_a_live_chat_is_not_offered_as_the_information(ctx):
+    state, world = in_live_chat(ctx)
+    state, world, replies = run([("/help", {})], talking(ctx), state, world)
+    assert replies == [] and world.case_messages == ["/help"] and state.info_text is None
+
+
+def test_before_a_researcher_takes_the_case_a_text_can_be_the_information_too(ctx):
+    state, world = in_live_chat(ctx)
+    world.case_status = "queued"
+    state, world, replies = run([
+        ("Deed 4410", {"contains": ["added to your case number 1", NUMBER],
+                       "choices": ["info_given"]}),
+        ("1", {"contains": f"We added this to your request {NUMBER}"}),
+    ], ctx, state, world)
+    assert given(world) == [ProvideInfo(NUMBER, "Deed 4410")]
+
+
+def test_at_the_menu_the_information_awaited_has_a_button_and_a_file_is_it(ctx):
+    state, world = in_live_chat(ctx)
+    state = world.close_case(state)
+    state, world, _ = run([
+        ("hello", {"choices": ["new_request", "status", "human", "language", "feedback",
+                               "provide_info"], "contains": "did not understand"}),
+        ({"choice": "provide_info"}, {"contains": f"information requested for {NUMBER}",
+                                      "step": Step.NEEDS_INFO}),
+        ({"choice": "back"}, {"expects": ("menu", "choice")}),
+        (photo("deed.pdf", mime="application/pdf"), {"contains": "We added this",
+                                                     "expects": ("menu", "choice")}),
+    ], ctx, state, world)
+    assert [a.number for a in given(world)] == [NUMBER] and state.info_for is None
+    run([("hello", {"choices": ["new_request", "status", "human", "language", "feedback"]})],
+        ctx, state, world)
+
+
+def test_information_asked_for_at_the_menu_is_the_next_message(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ("2", {}), ("Fatimah Saleh", {}),
+                           ({"choice": "confirm"}, {})], ctx, at_menu())
+    state = world.ask_for_info(state, NUMBER, "the divorce deed")
+    assert state.step == Step.NEEDS_INFO
+    state, world, _ = run([("Deed 4410", {"contains": "We added this", "step": Step.MENU})],
+                          ctx, state, world)
+    assert given(world) == [ProvideInfo(NUMBER, "Deed 4410")] and not world.case_messages
+
+
+def test_the_log_keeps_the_label_of_what_was_pressed(ctx):
+    state, world = in_live_chat(ctx)
+    state, world, _ = run([("Deed 4410", {})], talking(ctx), state, world)
+    pressed = Event("choice", choice="info_given")
+    assert journey.loggable(state, pressed, talking(ctx)) == (
+        "[choice] info_given «✅ Yes, this is it»")
+    menu = at_menu()
+    assert journey.loggable(menu, Event("choice", choice="status"), ctx) == (
+        "[choice] status «📋 Status of my requests»")
+    assert journey.loggable(menu, Event("text", text="[choice] status"), ctx) == "\\[choice] status"

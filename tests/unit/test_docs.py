@@ -18,3 +18,12 @@ def test_every_step_is_drawn():
 
 def test_every_step_after_welcome_has_a_handler():
     assert set(HANDLERS) == set(Step) - {Step.WELCOME}
+
+
+def test_the_desk_diagram_is_drawn_from_the_command_table():
+    from conversations import desk
+
+    drawn = (DOCS / "conversations" / "desk.mmd").read_text()
+    assert drawn == desk.diagram(), "run: python -m conversations.desk > docs/conversations/desk.mmd"
+    for spec in desk.COMMAND_TABLE.values():
+        assert not spec.menu or spec.name in drawn, spec.name

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +22,10 @@ from conversations.base import Event, FileRef, InboundEvent, Reply
 CHANNEL = "telegram"
 CALLBACK = "c:"  # callback data is "c:<choice id>": short, opaque, at most 64 bytes
 TEXT_LIMIT = 4096
+# What setMyCommands takes: a name of 1-32 lowercase letters, digits and underscores, a
+# description of 1-256 characters, at most 100 commands in one menu.
+COMMAND_NAME = re.compile(r"[a-z0-9_]{1,32}")
+DESCRIPTION_LIMIT, MENU_LIMIT = 256, 100
 log = logging.getLogger(__name__)
 
 
@@ -159,3 +165,16 @@ def messages(reply: Reply) -> list[tuple[str, dict[str, Any] | None]]:
     last = None if reply.announcement else markup(reply)
     return [(p, last if i == len(pieces) - 1 else None) for i, p in enumerate(pieces)]
 
+
+def command_menu(commands: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """A command menu Telegram accepts, from (command, description) pairs: the slash taken
+    off, each name once, a name Telegram cannot show left out (never cut into another
+    command), descriptions cut to the limit, at most 100 commands."""
+    menu: dict[str, str] = {}
+    for command, description in commands:
+        name = command.removeprefix("/")
+        text = " ".join(description.split()) or name
+        if COMMAND_NAME.fullmatch(name) and name not in menu:
+            cut = text if len(text) <= DESCRIPTION_LIMIT else text[:DESCRIPTION_LIMIT - 1].rstrip() + "…"
+            menu[name] = cut
+    return list(menu.items())[:MENU_LIMIT]

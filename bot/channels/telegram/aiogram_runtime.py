@@ -18,6 +18,8 @@ from aiogram.exceptions import (
 )
 from aiogram.types import (
     BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
     BufferedInputFile,
     InlineKeyboardMarkup,
     ReplyKeyboardMarkup,
@@ -47,6 +49,11 @@ async def _call(awaitable: Awaitable[T]) -> T:
 
 def _json(update: Update) -> dict[str, Any]:
     return update.model_dump(mode="json", exclude_none=True, by_alias=True)
+
+
+def _scope(chat_id: str | None) -> BotCommandScopeChat | BotCommandScopeDefault:
+    """Whom a command menu is for: one chat, or every chat."""
+    return BotCommandScopeChat(chat_id=int(chat_id)) if chat_id else BotCommandScopeDefault()
 
 
 class AiogramClient:
@@ -121,10 +128,14 @@ class AiogramClient:
         assert buffer is not None
         return buffer.getvalue()
 
-    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
+    async def set_commands(self, commands: list[tuple[str, str]], language: str | None,
+                           chat_id: str | None = None) -> None:
         await _call(self.bot.set_my_commands(
             [BotCommand(command=name, description=text) for name, text in commands],
-            language_code=language))
+            scope=_scope(chat_id), language_code=language))
+
+    async def delete_commands(self, language: str | None, chat_id: str | None = None) -> None:
+        await _call(self.bot.delete_my_commands(scope=_scope(chat_id), language_code=language))
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await _call(self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES))

@@ -43,7 +43,14 @@ class TelegramClient(Protocol):
 
     async def download(self, file_id: str) -> bytes: ...
 
-    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None: ...
+    async def set_commands(self, commands: list[tuple[str, str]], language: str | None,
+                           chat_id: str | None = None) -> None:
+        """setMyCommands: the command menu (names without the slash, descriptions) for one
+        language (None: every language without its own), in every chat
+        (BotCommandScopeDefault) or, given `chat_id`, in that chat only (BotCommandScopeChat)."""
+
+    async def delete_commands(self, language: str | None, chat_id: str | None = None) -> None:
+        """deleteMyCommands for the same scope: the chat falls back to the default menu."""
 
     async def set_webhook(self, url: str, secret: str) -> None: ...
 

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from telegram import (
     Bot,
     BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
     InlineKeyboardMarkup,
     InputFile,
     ReplyKeyboardMarkup,
@@ -38,6 +40,11 @@ async def _call(awaitable: Awaitable[T]) -> T:
         raise Rejected(str(exc)) from exc
     except (NetworkError, TelegramError) as exc:
         raise TemporaryFailure(str(exc)) from exc
+
+
+def _scope(chat_id: str | None) -> BotCommandScopeChat | BotCommandScopeDefault:
+    """Whom a command menu is for: one chat, or every chat."""
+    return BotCommandScopeChat(int(chat_id)) if chat_id else BotCommandScopeDefault()
 
 
 class PtbClient:
@@ -113,10 +120,14 @@ class PtbClient:
         file = await _call(self.bot.get_file(file_id))
         return bytes(await _call(file.download_as_bytearray()))
 
-    async def set_commands(self, commands: list[tuple[str, str]], language: str | None) -> None:
+    async def set_commands(self, commands: list[tuple[str, str]], language: str | None,
+                           chat_id: str | None = None) -> None:
         await _call(self.bot.set_my_commands(
             [BotCommand(name, description) for name, description in commands],
-            language_code=language))
+            scope=_scope(chat_id), language_code=language))
+
+    async def delete_commands(self, language: str | None, chat_id: str | None = None) -> None:
+        await _call(self.bot.delete_my_commands(scope=_scope(chat_id), language_code=language))
 
     async def set_webhook(self, url: str, secret: str) -> None:
         await _call(self.bot.set_webhook(url, secret_token=secret, allowed_updates=ALLOWED_UPDATES))

@@ -5,21 +5,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from bot.app import App
 from bot.channels.errors import DeliveryError, RetryLater, TemporaryFailure
-from bot.channels.telegram import CHANNEL, incoming, messages
+from bot.channels.telegram import CHANNEL, command_menu, incoming, messages
 from bot.channels.telegram.client import TelegramClient
 from bot.config import Settings
 from bot.outbox import Limits, Sender
+from conversations import desk
 from conversations.base import Reply
 from conversations.render import COMMANDS
 from storage.db import Unavailable
 from storage.models import Case
 
 log = logging.getLogger(__name__)
+# Each menu in Arabic for every language without its own (None) and for Arabic, and in English.
+MENU_LANGUAGES = (None, "ar", "en")
+# The staff group's menu: what works about the case of a topic (or of the bot's message
+# replied to). The queue, one's own cases, searches and admin work stay in private chats.
+GROUP_COMMANDS = frozenset({"/claim", "/release", "/transfer", "/close", "/file", "/note",
+                            "/canned", "/say", "/request", "/history", "/read", "/help"})
+MENU_RETRY_LIMIT = 30.0  # seconds: a longer "retry after" at start skips that chat's menu
 
 
 class TelegramService:
@@ -34,12 +42,65 @@ class TelegramService:
         self.wake: Callable[[], None] = self.sender.wake  # `wasl serve` wakes every channel
 
     async def start(self) -> dict[str, Any]:
-        """Connect, and register the commands in Arabic (the default) and English."""
+        """Connect, and register the command menus in Arabic (the default) and English: the
+        beneficiaries' in every chat, the team's in their own chats and the staff group."""
         me = await self.client.start()
-        for lang in (None, "ar", "en"):
+        for lang in MENU_LANGUAGES:
             _ = self.app.translations[lang or "ar"].gettext
-            await self.client.set_commands([(name, _(text)) for name, text in COMMANDS], lang)
+            await self.client.set_commands(command_menu((n, _(t)) for n, t in COMMANDS), lang)
+        await self.refresh_staff_menus()
         return me
+
+    async def refresh_staff_menus(self) -> list[str]:
+        """Each staff member on Telegram gets their role's commands as the menu of their
+        private chat (its id is their sender id), the staff group gets the group's, and a
+        former staff member's chat goes back to the beneficiaries' menu. Run at every start;
+        call it again when the team changes. A chat Telegram refuses (one that never talked
+        to the bot) is skipped: the chats whose menu could not be set."""
+        async with self.app.db.unit_of_work() as uow:
+            team = [s for s in await uow.all_staff() if s.channel == CHANNEL]
+            former = await uow.desk.former_staff(CHANNEL)
+        menus: list[tuple[str, list[desk.CommandSpec] | None]] = [
+            (member.sender_id, desk.menu_commands(member.role)) for member in team]
+        if (group := self.app.profile.staff_group) is not None:
+            menus.append((str(group.telegram_chat_id), [
+                spec for spec in desk.menu_commands(desk.RESEARCHER) if spec.name in GROUP_COMMANDS]))
+        menus += [(sender_id, None) for sender_id in former]
+        return [chat for chat, specs in menus if not await self._chat_menu(chat, specs)]
+
+    async def _chat_menu(self, chat_id: str, specs: list[desk.CommandSpec] | None) -> bool:
+        """One chat's menu in each language, or none (None): whether Telegram took it."""
+        if not chat_id.lstrip("-").isdigit():
+            log.warning("no command menu for %r: not a Telegram chat id", chat_id)
+            return False
+        try:
+            for lang in MENU_LANGUAGES:
+                if specs is None:
+                    await self._patiently(self.client.delete_commands, lang, chat_id)
+                else:
+                    await self._patiently(self.client.set_commands, self._menu(specs, lang), lang,
+                                          chat_id)
+        except DeliveryError as exc:
+            log.warning("could not set the command menu of Telegram chat %s: %s", chat_id, exc)
+            return False
+        return True
+
+    def _menu(self, specs: list[desk.CommandSpec], lang: str | None) -> list[tuple[str, str]]:
+        """Staff commands with their help (or their name in words) in one language."""
+        _ = self.app.translations[lang or "ar"].gettext
+        return command_menu((spec.name, _(words) if (words := spec.help or spec.title) else "")
+                            for spec in specs)
+
+    @staticmethod
+    async def _patiently(call: Callable[..., Awaitable[None]], *args: Any) -> None:
+        """One Bot API call, once more after a short "retry after"."""
+        try:
+            await call(*args)
+        except RetryLater as exc:
+            if exc.seconds > MENU_RETRY_LIMIT:
+                raise
+            await asyncio.sleep(exc.seconds)
+            await call(*args)
 
     async def handle(self, update: dict[str, Any]) -> None:
         """One update: answer a pressed button at once, then the conversation.
@@ -133,7 +194,8 @@ async def run_polling(app: App, client: TelegramClient, settings: Settings) -> N
     log.warning("Wasl is on Telegram as @%s (%s runtime, polling)", me.get("username"),
                 settings.telegram_runtime)
     tasks = [asyncio.create_task(service.poll()), asyncio.create_task(service.sender.run()),
-             asyncio.create_task(app.scheduler.run(service.sender.wake))]
+             asyncio.create_task(app.scheduler.run(service.sender.wake)),
+             asyncio.create_task(app.digest.run(service.sender.wake))]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:

@@ -1,0 +1,166 @@
+"""The staff desk's storage: cases, their conversations, the team's board, search and a
+beneficiary's history. Takes and returns the views of conversations/base.py, never ORM
+rows, so the desk never touches the session (UnitOfWork.desk)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from conversations.base import CaseEntry, CaseView, RequestStep, RequestView, StaffView
+from storage import models as m
+
+OPEN = ("queued", "claimed")
+DECIDED = ("approved", "rejected", "service_delivered", "closed")
+
+
+def case_view(row: m.Case) -> CaseView:
+    return CaseView(
+        id=row.id, status=row.status, reason=row.reason, detail=row.detail,
+        beneficiary_id=row.beneficiary_id, channel=row.channel, created_at=row.created_at,
+        claimed_by=row.claimed_by, audience=row.audience, claimed_at=row.claimed_at,
+        closed_at=row.closed_at)
+
+
+def request_view(row: m.Request) -> RequestView:
+    return RequestView(
+        id=row.id, number=row.number, service=row.service, status=row.status,
+        decision_due=row.decision_due, needs_info=row.needs_info, created_at=row.created_at,
+        confirmed_at=row.confirmed_at, fields=row.fields, channel=row.channel,
+        language=row.language, beneficiary_id=row.beneficiary_id)
+
+
+def staff_view(row: m.Staff) -> StaffView:
+    return StaffView(id=row.id, channel=row.channel, sender_id=row.sender_id, name=row.name,
+                     role=row.role, current_case_id=row.current_case_id, language=row.language)
+
+
+class DeskStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    # -- cases -----------------------------------------------------------------
+    async def case(self, case_id: int) -> CaseView | None:
+        row = await self.session.get(m.Case, case_id)
+        return case_view(row) if row else None
+
+    async def entries(self, case_id: int) -> list[CaseEntry]:
+        """A case's whole conversation, oldest first, notes included."""
+        stmt = select(m.CaseMessage).where(m.CaseMessage.case_id == case_id).order_by(
+            m.CaseMessage.at, m.CaseMessage.id)
+        return [CaseEntry(r.direction, r.text, r.at, r.staff_id, r.document_id)
+                for r in (await self.session.execute(stmt)).scalars()]
+
+    async def open_cases(self, role: str) -> list[tuple[CaseView, datetime | None, datetime | None]]:
+        """Every queued or claimed case (admins' follow-ups for admins only), with the time
+        of the beneficiary's last message and of the last answer to them."""
+        last = (select(m.CaseMessage.case_id,
+                       func.max(m.CaseMessage.at).filter(m.CaseMessage.direction == "in")
+                       .label("last_in"),
+                       func.max(m.CaseMessage.at).filter(m.CaseMessage.direction == "out")
+                       .label("last_out"))
+                .group_by(m.CaseMessage.case_id).subquery())
+        stmt = (select(m.Case, last.c.last_in, last.c.last_out)
+                .outerjoin(last, last.c.case_id == m.Case.id)
+                .where(m.Case.status.in_(OPEN)).order_by(m.Case.created_at, m.Case.id))
+        if role != "admin":
+            stmt = stmt.where(m.Case.audience == "researcher")
+        return [(case_view(row), last_in, last_out)
+                for row, last_in, last_out in (await self.session.execute(stmt)).all()]
+
+    async def first_unanswered(self, case_id: int, after: datetime) -> datetime | None:
+        """The beneficiary's first message after the last answer to them."""
+        return await self.session.scalar(select(func.min(m.CaseMessage.at)).where(
+            m.CaseMessage.case_id == case_id, m.CaseMessage.direction == "in",
+            m.CaseMessage.at > after))
+
+    async def reopen(self, case_id: int, staff_id: int, now: datetime) -> bool:
+        """A closed case taken again by this staff member, unless its beneficiary has another
+        open case meanwhile (one conversation at a time)."""
+        row = await self.session.get(m.Case, case_id)
+        if row is None or row.status != "closed":
+            return False
+        other = await self.session.scalar(select(func.count()).where(
+            m.Case.beneficiary_id == row.beneficiary_id, m.Case.status.in_(OPEN)))
+        if other:
+            return False
+        result = await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.status == "closed")
+            .values(status="claimed", claimed_by=staff_id, claimed_at=now, closed_at=None))
+        return result.rowcount == 1
+
+    async def open_case_of(self, beneficiary_id: int) -> CaseView | None:
+        row = await self.session.scalar(select(m.Case).where(
+            m.Case.beneficiary_id == beneficiary_id, m.Case.status.in_(OPEN)))
+        return case_view(row) if row else None
+
+    async def cases_of(self, beneficiary_id: int) -> list[CaseView]:
+        stmt = select(m.Case).where(m.Case.beneficiary_id == beneficiary_id).order_by(m.Case.id)
+        return [case_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    # -- staff -----------------------------------------------------------------
+    async def set_language(self, staff_id: int, language: str) -> None:
+        await self.session.execute(
+            update(m.Staff).where(m.Staff.id == staff_id).values(language=language))
+
+    async def team(self, roles: tuple[str, ...] = ("researcher", "admin")) -> list[StaffView]:
+        stmt = (select(m.Staff).where(m.Staff.active.is_(True), m.Staff.role.in_(roles))
+                .order_by(m.Staff.id))
+        return [staff_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def former_staff(self, channel: str) -> list[str]:
+        """The sender ids of staff members removed from the team on this channel."""
+        rows = await self.session.scalars(select(m.Staff.sender_id).where(
+            m.Staff.channel == channel, m.Staff.active.is_(False)))
+        return list(rows.all())
+
+    async def staff_names(self) -> dict[int, str]:
+        rows = await self.session.execute(select(m.Staff.id, m.Staff.name))
+        return {staff_id: name for staff_id, name in rows.all()}
+
+    # -- requests ----------------------------------------------------------------
+    async def requests_of(self, beneficiary_id: int) -> list[RequestView]:
+        stmt = (select(m.Request).where(m.Request.beneficiary_id == beneficiary_id)
+                .order_by(m.Request.id))
+        return [request_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def steps(self, request_ids: list[int]) -> dict[int, list[RequestStep]]:
+        """Every status each request took, oldest first."""
+        found: dict[int, list[RequestStep]] = {i: [] for i in request_ids}
+        if not request_ids:
+            return found
+        stmt = (select(m.RequestEvent).where(m.RequestEvent.request_id.in_(request_ids))
+                .order_by(m.RequestEvent.at, m.RequestEvent.id))
+        for row in (await self.session.execute(stmt)).scalars():
+            found[row.request_id].append(RequestStep(row.status, row.actor, row.note, row.at))
+        return found
+
+    async def waiting_requests(self, today: date) -> tuple[list[RequestView], list[RequestView]]:
+        """Requests submitted and not yet looked at, and requests past their decision date
+        with no decision."""
+        submitted = (await self.session.execute(
+            select(m.Request).where(m.Request.status == "submitted")
+            .order_by(m.Request.created_at))).scalars()
+        late = (await self.session.execute(
+            select(m.Request).where(m.Request.status.not_in(DECIDED),
+                                    m.Request.decision_due < today)
+            .order_by(m.Request.decision_due))).scalars()
+        return [request_view(r) for r in submitted], [request_view(r) for r in late]
+
+    async def searchable(self) -> list[tuple[int, str, str, str, dict[str, Any]]]:
+        """(beneficiary, number, service, status, fields) of every request, newest first."""
+        rows = await self.session.execute(
+            select(m.Request.beneficiary_id, m.Request.number, m.Request.service,
+                   m.Request.status, m.Request.fields).order_by(m.Request.id.desc()))
+        return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+    async def whatsapp_numbers(self) -> list[tuple[int, str]]:
+        """(beneficiary, number) of those who write from WhatsApp: their number is their
+        account there."""
+        rows = await self.session.execute(
+            select(m.Identity.beneficiary_id, m.Identity.sender_id)
+            .where(m.Identity.channel == "whatsapp"))
+        return [(b, s) for b, s in rows.all()]
