@@ -346,7 +346,7 @@ def staff_add(who: str,
 
     async def add(app: App) -> None:
         async with app.db.unit_of_work() as uow:
-            await uow.add_staff(channel, sender, name or sender, role, datetime.now(UTC))
+            await uow.desk.add_staff(channel, sender, name or sender, role, datetime.now(UTC))
             await uow.audit(AuditEntry(at=datetime.now(UTC), actor="cli", role="admin",
                                        action="staff_add", allowed=True, detail=f"{who} {role}"))
 
@@ -360,7 +360,7 @@ def staff_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = Fals
     async def team(app: App) -> list[dict[str, Any]]:
         async with app.db.unit_of_work() as uow:
             return [{"who": f"{s.channel}:{s.sender_id}", "name": s.name, "role": s.role}
-                    for s in await uow.all_staff()]
+                    for s in await uow.desk.all_staff()]
 
     found = _run(db, profile, team)
     if as_json:
@@ -378,7 +378,7 @@ def staff_remove(who: str, db: Db = None, profile: ProfileOpt = None) -> None:
 
     async def remove(app: App) -> bool:
         async with app.db.unit_of_work() as uow:
-            done = await uow.remove_staff(channel, sender)
+            done = await uow.desk.remove_staff(channel, sender)
             await uow.audit(AuditEntry(at=datetime.now(UTC), actor="cli", role="admin",
                                        action="staff_remove", allowed=done, detail=who))
             return done

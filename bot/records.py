@@ -59,9 +59,9 @@ async def case_records(app: App) -> list[dict[str, Any]]:
     """Cases with their reason and the conversation that led to them."""
     records = []
     async with app.db.unit_of_work() as uow:
-        for c in await uow.cases():
+        for c in await uow.desk.cases():
             sender = await uow.sender_of(c.beneficiary_id)
-            messages = await uow.case_messages(c.id)
+            messages = await uow.desk.entries(c.id)
             records.append({
                 "id": c.id,
                 "status": c.status,

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from conversations import acknowledgment, desk, journey, render, survey, transcript
 from conversations.base import (
     RIYADH,
+    CaseEntry,
     CaseView,
     Choice,
     Context,
@@ -103,7 +104,7 @@ class BeneficiaryHandler:
                 log.info("duplicate %s update %s ignored", inbound.channel, inbound.dedupe_id)
                 return False
             who, state = await self._load(uow, inbound)
-            case = (await uow.open_case(who.beneficiary_id)
+            case = (await uow.desk.open_case(who.beneficiary_id)
                     if state.step in (Step.CASE, Step.MENU) and who.beneficiary_id is not None
                     else None)
             ctx = Context(self.profile, now, inbound.channel, self.translations, case)
@@ -256,15 +257,12 @@ class BeneficiaryHandler:
     async def _desk_case(self, uow: UnitOfWork, who: Sender, now: datetime, reason: str,
                          detail: str, text: str, audience: str = "researcher") -> CaseView:
         """A case for the desk holding `text`; added to the open case if there is one."""
-        existing = await uow.open_case(self._id(who))
+        existing = await uow.desk.open_case(self._id(who))
         if existing is not None:
-            await uow.add_case_entry(m.CaseMessage(case_id=existing.id, direction="in",
-                                                   text=f"[{detail}] {text}", at=now))
+            await uow.desk.add_entry(existing.id, CaseEntry("in", f"[{detail}] {text}", now))
             return existing
-        said = m.Message(beneficiary_id=self._id(who), direction="in", text=text, at=now)
-        case = await uow.add_case(
-            m.Case(beneficiary_id=self._id(who), status="queued", reason=reason, detail=detail,
-                   channel=who.channel, created_at=now, audience=audience), [said])
+        case = await uow.desk.add_case(self._id(who), reason, detail, who.channel, now,
+                                       [CaseEntry("in", text, now)], audience)
         if audience == "researcher":
             await to_staff_group(uow, self.profile, self.translations, case, now, opened=True)
             await Notices(uow, self.profile, self.translations, now).new_case(case)
@@ -272,7 +270,7 @@ class BeneficiaryHandler:
 
     async def _tell_admins(self, uow: UnitOfWork, case: CaseView, text: str, now: datetime) -> None:
         """A follow-up is for admins only: each gets it in their own chat, with a button."""
-        for admin in await uow.admins():
+        for admin in await uow.desk.admins():
             _ = self.translations["ar"].gettext  # staff read Arabic first
             lead = _("A low rating with a comment, to follow up (case #{case}):").format(case=case.id)
             reply = Reply(f"{lead}\n{text}",
@@ -283,18 +281,18 @@ class BeneficiaryHandler:
                            now: datetime) -> CaseView:
         """Into the open case (a new one if it was closed meanwhile), and on to the researcher
         who holds it."""
-        case = await uow.open_case(self._id(who))
+        case = await uow.desk.open_case(self._id(who))
         if case is None:
             return await self._new_case(OpenCase("message"), uow, who, now)
         document_id = await self._keep_file(action.file, uow, who, now, "case") if action.file else None
-        await uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="in", text=action.text,
-                                               at=now, document_id=document_id))
+        await uow.desk.add_entry(case.id, CaseEntry("in", action.text, now,
+                                                    document_id=document_id))
         ctx = Context(self.profile, now, who.channel, self.translations)
         await to_staff_group(uow, self.profile, self.translations, case, now,
                              text=f"← {transcript.line(action.text, 'ar', ctx)}",
                              document_id=document_id)
         if case.status == "claimed" and case.claimed_by is not None:
-            staff = await uow.staff_by_id(case.claimed_by)
+            staff = await uow.desk.staff_by_id(case.claimed_by)
             if staff is not None:
                 name = await known_name(uow, case.beneficiary_id, self.profile)
                 said = transcript.line(action.text, staff.language or "ar", ctx)
@@ -337,7 +335,7 @@ class BeneficiaryHandler:
         asked_by = next((e.actor for e in reversed(await uow.request_events(request.id))
                          if e.status == "needs_info"), None)
         await uow.set_request_status(request.id, "under_review", "beneficiary", action.text, now)
-        staff = (await uow.staff_by_id(int(asked_by.split(":")[1]))
+        staff = (await uow.desk.staff_by_id(int(asked_by.split(":")[1]))
                  if asked_by and asked_by.startswith("staff:") else None)
         await Notices(uow, self.profile, self.translations, now).info_arrived(
             request, staff, action.text, document_id)
@@ -378,7 +376,7 @@ class BeneficiaryHandler:
 
     async def _open_case(self, action: OpenCase, uow: UnitOfWork, who: Sender,
                          now: datetime) -> CaseOpened:
-        existing = await uow.open_case(self._id(who))
+        existing = await uow.desk.open_case(self._id(who))
         if existing:
             return CaseOpened(existing.id, already_open=True)
         case = await self._new_case(action, uow, who, now)
@@ -389,10 +387,9 @@ class BeneficiaryHandler:
         """A queued case with the conversation so far: the current request's, or the last day's."""
         since = action.since or now - TRANSCRIPT_WINDOW
         transcript = await uow.recent_messages(self._id(who), since=since)
-        case = await uow.add_case(
-            m.Case(beneficiary_id=self._id(who), status="queued", reason=action.reason,
-                   detail=action.detail, channel=who.channel, created_at=now),
-            transcript)
+        case = await uow.desk.add_case(
+            self._id(who), action.reason, action.detail, who.channel, now,
+            [CaseEntry(msg.direction, msg.text, msg.at) for msg in transcript])
         await to_staff_group(uow, self.profile, self.translations, case, now, opened=True)
         await Notices(uow, self.profile, self.translations, now).new_case(case)
         return case
@@ -427,7 +424,7 @@ async def to_staff_group(uow: UnitOfWork, profile: Profile, translations: dict[s
         ctx = Context(profile, now, "telegram", translations)
         lines = [title, reason] + [
             f"{'←' if msg.direction == 'in' else '→'} {transcript.line(msg.text, 'ar', ctx)}"
-            for msg in (await uow.case_messages(case.id))[-10:]]
+            for msg in (await uow.desk.entries(case.id))[-10:]]
         text = "\n".join(lines)
         choices = (Choice(f"claim:{case.id}", _("Take #{case}").format(case=case.id)),
                    Choice(f"file:{case.id}", _("📁 File")),

@@ -35,7 +35,7 @@ class Router:
 
     async def _route(self, inbound: InboundEvent) -> bool:
         async with self.db.unit_of_work() as uow:
-            member = await uow.staff_member(inbound.channel, inbound.sender_id)
+            member = await uow.desk.staff_member(inbound.channel, inbound.sender_id)
             if member is None and desk.is_staff_command(inbound.event):
                 # Someone who is not staff tried a staff command: refused (as an unknown
                 # command, by the journey) and written down.

@@ -73,7 +73,7 @@ async def find(uow: UnitOfWork, profile: Profile, query: str) -> list[Found]:
                 hits.setdefault(beneficiary_id, "phone")
     found = []
     for beneficiary_id, how in hits.items():
-        case = await uow.desk.open_case_of(beneficiary_id)
+        case = await uow.desk.open_case(beneficiary_id)
         found.append(Found(beneficiary_id, names.get(beneficiary_id), how,
                            tuple(requests.get(beneficiary_id, ())),
                            case.id if case else None))

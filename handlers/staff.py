@@ -77,7 +77,7 @@ async def run_command(db: Database, profile: Profile, translations: dict[str, Tr
     as in the staff member's chat; None if they are not staff."""
     command = desk.parse(Event("text", text=text))
     async with db.unit_of_work() as uow:
-        staff = await uow.staff_member(channel, sender_id)
+        staff = await uow.desk.staff_member(channel, sender_id)
         if staff is None or command is None:
             return None
         ctx = Context(profile, now, channel, translations)
@@ -134,9 +134,9 @@ class Desk(AnnouncementDesk):
             if command and command.name in ("/claim", "/close", "/file") and _number(command.args):
                 case = await self.uow.desk.case(_number(command.args) or 0)
             elif inbound.thread_id:
-                case = await self.uow.case_by_topic(inbound.thread_id)
+                case = await self.uow.desk.case_by_topic(inbound.thread_id)
             elif inbound.reply_to:
-                case = await self.uow.case_by_message(inbound.channel, inbound.chat_id,
+                case = await self.uow.desk.case_by_message(inbound.channel, inbound.chat_id,
                                                       inbound.reply_to)
             return desk.DeskState(self.staff.role, self.staff.id, in_group=True, topic_case=case)
         composing = False
@@ -173,7 +173,7 @@ class Desk(AnnouncementDesk):
         return [desk.help_text(self.staff, self.lang, self.ctx)]
 
     async def do_queue(self, args: str) -> list[Reply]:
-        cases = await self.uow.queue(self.staff.role)
+        cases = await self.uow.desk.queue(self.staff.role)
         named = [(c, await known_name(self.uow, c.beneficiary_id, self.ctx.profile))
                  for c in cases]
         await self.audit("view_queue")
@@ -183,16 +183,16 @@ class Desk(AnnouncementDesk):
         case_id = _number(args)
         if case_id is None:
             return [Reply(self._("Which case? For example: /claim 12"))]
-        wanted = await self.uow.case(case_id)
+        wanted = await self.uow.desk.case(case_id)
         if wanted is not None and wanted.audience == "admin" and self.staff.role != "admin":
             await self.audit("claim", allowed=False, case_id=case_id, detail="admin only")
             return [Reply(self._("Only an admin can do this."))]
-        if not await self.uow.claim(case_id, self.staff.id, self.now):
+        if not await self.uow.desk.claim(case_id, self.staff.id, self.now):
             await self.audit("claim", allowed=False, case_id=case_id, detail="not queued")
             return [await self._why_not_claimed(case_id)]
-        case = await self.uow.case(case_id)
+        case = await self.uow.desk.case(case_id)
         assert case is not None
-        await self.uow.set_current_case(self.staff.id, case_id)
+        await self.uow.desk.set_current_case(self.staff.id, case_id)
         await self.audit("claim", case_id=case_id, beneficiary_id=case.beneficiary_id)
 
         await self._notify(case.beneficiary_id, lambda lg: [desk.joined(self.staff, lg, self.ctx)],
@@ -200,18 +200,18 @@ class Desk(AnnouncementDesk):
         return [await self._transcript(case_id, self._("You took case #{case}.").format(case=case_id))]
 
     async def _why_not_claimed(self, case_id: int) -> Reply:
-        case = await self.uow.case(case_id)
+        case = await self.uow.desk.case(case_id)
         if case is None:
             return Reply(self._("There is no case #{case}.").format(case=case_id))
         if case.status == "claimed" and case.claimed_by:
-            holder = await self.uow.staff_by_id(case.claimed_by)
+            holder = await self.uow.desk.staff_by_id(case.claimed_by)
             name = holder.name if holder else "?"
             return Reply(self._("Case #{case} was already taken by {name}.").format(
                 case=case_id, name=name))
         return Reply(self._("Case #{case} is closed.").format(case=case_id))
 
     async def _transcript(self, case_id: int, lead: str) -> Reply:
-        case = await self.uow.case(case_id)
+        case = await self.uow.desk.case(case_id)
         assert case is not None
         name = await known_name(self.uow, case.beneficiary_id, self.ctx.profile)
         lines = [lead, f"{desk.tag(case.id, name)} · {desk.reason_label(case, self.lang, self.ctx)}", ""]
@@ -226,7 +226,7 @@ class Desk(AnnouncementDesk):
         if self.group_case is not None:
             case = await self.uow.desk.case(self.group_case)
             return case if case and case.status == "claimed" and case.claimed_by == self.staff.id else None
-        me = await self.uow.staff_by_id(self.staff.id)
+        me = await self.uow.desk.staff_by_id(self.staff.id)
         if me is None or me.current_case_id is None:
             return None
         case = await self.uow.desk.case(me.current_case_id)
@@ -235,7 +235,7 @@ class Desk(AnnouncementDesk):
         return case
 
     async def _no_case(self) -> list[Reply]:
-        held = await self.uow.cases_held_by(self.staff.id)
+        held = await self.uow.desk.cases_held_by(self.staff.id)
         if held:
             return [await self._which_case(held)]
         return [Reply(self._("You have no current case. Send /queue to take one."))]
@@ -251,11 +251,11 @@ class Desk(AnnouncementDesk):
         """After this researcher handed a case on (closed, released, transferred): if it was
         their current one, the only case they still hold becomes current, or they are asked
         which one; a current case that is another stays as it is."""
-        me = await self.uow.staff_by_id(self.staff.id)
+        me = await self.uow.desk.staff_by_id(self.staff.id)
         if me is None or me.current_case_id not in (case_id, None):
             return []
-        held = await self.uow.cases_held_by(self.staff.id)
-        await self.uow.set_current_case(self.staff.id, held[0].id if len(held) == 1 else None)
+        held = await self.uow.desk.cases_held_by(self.staff.id)
+        await self.uow.desk.set_current_case(self.staff.id, held[0].id if len(held) == 1 else None)
         if len(held) == 1:
             name = await known_name(self.uow, held[0].beneficiary_id, self.ctx.profile)
             return [Reply(self._("What you write now goes to case {case}.").format(
@@ -266,7 +266,7 @@ class Desk(AnnouncementDesk):
         case = await self._current()
         if case is None:
             return await self._no_case()
-        await self.uow.release(case.id, self.staff.id)
+        await self.uow.desk.release(case.id, self.staff.id)
         await self.audit("release", case_id=case.id, beneficiary_id=case.beneficiary_id)
         return [Reply(self._("Case #{case} is back in the queue.").format(case=case.id)),
                 *await self._let_go(case.id)]
@@ -284,24 +284,24 @@ class Desk(AnnouncementDesk):
         if args.strip().startswith("@") and args.strip()[1:].isdigit():  # a pressed button
             found = [s for s in colleagues if s.id == int(args.strip()[1:])]
         else:
-            found = [s for s in await self.uow.staff_by_name(args.strip()) if s.id != self.staff.id]
+            found = [s for s in await self.uow.desk.staff_by_name(args.strip()) if s.id != self.staff.id]
         if len(found) != 1:
             return [Reply(self._("I found no single colleague named \"{name}\". Send /transfer "
                                  "with a name from the team list.").format(name=args.strip()))]
         colleague = found[0]
-        await self.uow.transfer(case.id, self.staff.id, colleague.id, self.now)
+        await self.uow.desk.transfer(case.id, self.staff.id, colleague.id, self.now)
         await self.audit("transfer", case_id=case.id, beneficiary_id=case.beneficiary_id,
                          detail=f"to staff:{colleague.id}")
         lead = self._("{name} handed you case #{case}.").format(name=self.staff.name, case=case.id)
         busy_with = colleague.current_case_id
         if busy_with is not None and busy_with != case.id and any(
-                c.id == busy_with for c in await self.uow.cases_held_by(colleague.id)):
+                c.id == busy_with for c in await self.uow.desk.cases_held_by(colleague.id)):
             # they are talking with someone else: their next message still goes there
             lead += "\n" + self._("What you write still goes to case #{current}. To answer this "
                                   "one, send /switch {case}.").format(current=busy_with, case=case.id)
             handed = Reply(lead, (render.Choice(f"switch:{case.id}", f"#{case.id}"),))
         else:
-            await self.uow.set_current_case(colleague.id, case.id)
+            await self.uow.desk.set_current_case(colleague.id, case.id)
             handed = await self._transcript(case.id, lead)
         await self.uow.enqueue(colleague.channel, colleague.sender_id, handed.to_dict(), self.now)
         await self._notify(case.beneficiary_id,
@@ -310,10 +310,10 @@ class Desk(AnnouncementDesk):
             case=case.id, name=colleague.name)), *await self._let_go(case.id)]
 
     async def do_cases(self, args: str) -> list[Reply]:
-        mine = await self.uow.cases_held_by(self.staff.id)
+        mine = await self.uow.desk.cases_held_by(self.staff.id)
         if not mine:
             return [Reply(self._("You hold no cases."))]
-        me = await self.uow.staff_by_id(self.staff.id)
+        me = await self.uow.desk.staff_by_id(self.staff.id)
         lines = [self._("Your cases:")]
         for c in mine:
             current = " ✓" if me is not None and me.current_case_id == c.id else ""
@@ -327,14 +327,14 @@ class Desk(AnnouncementDesk):
         case = await self.uow.desk.case(case_id) if case_id else None
         if case is None or case.claimed_by != self.staff.id or case.status != "claimed":
             return [Reply(self._("You do not hold case #{case}.").format(case=args.strip()))]
-        await self.uow.set_current_case(self.staff.id, case.id)
+        await self.uow.desk.set_current_case(self.staff.id, case.id)
         return [await self._transcript(case.id, self._("Now on case #{case}.").format(case=case.id))]
 
     async def do_close(self, args: str) -> list[Reply]:
         case = await self._current()
         if case is None:
             return await self._no_case()
-        await self.uow.close_case(case.id, self.staff.id, self.now)
+        await self.uow.desk.close_case(case.id, self.staff.id, self.now)
         await self.audit("close", case_id=case.id, beneficiary_id=case.beneficiary_id)
 
         def back_to_menu(state: State) -> None:
@@ -378,10 +378,9 @@ class Desk(AnnouncementDesk):
                              created_at=self.now)
             await self.uow.add_document(row)
             document_id, text = row.id, f"📎 {event.file.name}"
-        await self.uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="out", text=text,
-                                                    at=self.now, staff_id=self.staff.id,
-                                                    document_id=document_id))
-        await self.uow.first_reply(case.id, self.now)
+        await self.uow.desk.add_entry(case.id, CaseEntry("out", text, self.now, self.staff.id,
+                                                         document_id))
+        await self.uow.desk.first_reply(case.id, self.now)
 
         def message(lang: str) -> list[Reply]:
             return [replace(desk.relayed(self.staff, text, lang, self.ctx), document_id=document_id)]
@@ -404,9 +403,8 @@ class Desk(AnnouncementDesk):
             return await self._no_case()
         if not args.strip():
             return [Reply(self._("Write the note after the command: /note TEXT"))]
-        await self.uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="note",
-                                                    text=args.strip(), at=self.now,
-                                                    staff_id=self.staff.id))
+        await self.uow.desk.add_entry(case.id, CaseEntry("note", args.strip(), self.now,
+                                                         self.staff.id))
         await self.audit("note", case_id=case.id, beneficiary_id=case.beneficiary_id)
         return [Reply(self._("Note saved on case #{case}; the beneficiary does not see it.")
                       .format(case=case.id))]
@@ -421,10 +419,9 @@ class Desk(AnnouncementDesk):
         if case is None:
             return await self._no_case()
         reply = canned[args.strip()]
-        await self.uow.add_case_entry(m.CaseMessage(case_id=case.id, direction="out",
-                                                    text=reply.text.get("ar"), at=self.now,
-                                                    staff_id=self.staff.id))
-        await self.uow.first_reply(case.id, self.now)
+        await self.uow.desk.add_entry(case.id, CaseEntry("out", reply.text.get("ar"), self.now,
+                                                         self.staff.id))
+        await self.uow.desk.first_reply(case.id, self.now)
         await self._notify(case.beneficiary_id,
                            lambda lg: [desk.relayed(self.staff, reply.text.get(lg), lg, self.ctx)],
                            _talking)
@@ -489,7 +486,7 @@ class Desk(AnnouncementDesk):
                 lines.append("  " + (self._("Acknowledgment: signed, data unchanged") if ok
                                      else self._("Acknowledgment: the stored data has CHANGED "
                                                  "since it was signed")))
-        history = [c for c in await self.uow.cases_of(case.beneficiary_id)]
+        history = [c for c in await self.uow.desk.cases_of(case.beneficiary_id)]
         lines += ["", self._("Cases: {list}").format(
             list=", ".join(f"#{c.id} ({self._(desk.CASE_STATUS.get(c.status, c.status))})"
                            for c in history))]
@@ -504,7 +501,7 @@ class Desk(AnnouncementDesk):
         doc = await self.uow.document(doc_id) if doc_id else None
         if doc is None:
             return [Reply(self._("There is no document {id}.").format(id=args.strip() or "?"))]
-        held = {c.beneficiary_id for c in await self.uow.cases_held_by(self.staff.id)}
+        held = {c.beneficiary_id for c in await self.uow.desk.cases_held_by(self.staff.id)}
         if self.staff.role != "admin" and doc.beneficiary_id not in held:
             await self.audit("view_document", allowed=False, beneficiary_id=doc.beneficiary_id,
                              detail=f"doc:{doc.id} no case held")
@@ -635,11 +632,11 @@ class Desk(AnnouncementDesk):
         if case.status != "closed":
             return [Reply(self._("Case #{case} is still open.").format(case=case.id))]
         if not await self.uow.desk.reopen(case.id, self.staff.id, self.now):
-            other = await self.uow.desk.open_case_of(case.beneficiary_id)
+            other = await self.uow.desk.open_case(case.beneficiary_id)
             await self.audit("reopen", allowed=False, case_id=case.id, detail="another open")
             return [Reply(self._("This beneficiary has another open case, #{other}: continue "
                                  "there.").format(other=other.id if other else "?"))]
-        await self.uow.set_current_case(self.staff.id, case.id)
+        await self.uow.desk.set_current_case(self.staff.id, case.id)
         await self.audit("reopen", case_id=case.id, beneficiary_id=case.beneficiary_id)
         await self._notify(case.beneficiary_id,
                            lambda lg: [desk.joined(self.staff, lg, self.ctx)], _reopened)
@@ -691,7 +688,7 @@ class Desk(AnnouncementDesk):
 
     async def do_staff(self, args: str) -> list[Reply]:
         await self.audit("view_staff")
-        team = await self.uow.all_staff()
+        team = await self.uow.desk.all_staff()
         return [Reply("\n".join(f"{s.name} · {desk.role_label(s.role, self.lang, self.ctx)} · {s.channel}"
                                 for s in team))]
 

@@ -92,14 +92,149 @@ class DeskStore:
             .values(status="claimed", claimed_by=staff_id, claimed_at=now, closed_at=None))
         return result.rowcount == 1
 
-    async def open_case_of(self, beneficiary_id: int) -> CaseView | None:
-        row = await self.session.scalar(select(m.Case).where(
-            m.Case.beneficiary_id == beneficiary_id, m.Case.status.in_(OPEN)))
-        return case_view(row) if row else None
-
     async def cases_of(self, beneficiary_id: int) -> list[CaseView]:
         stmt = select(m.Case).where(m.Case.beneficiary_id == beneficiary_id).order_by(m.Case.id)
         return [case_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    # -- moved from the unit of work -------------------------------------------------
+    async def open_case(self, beneficiary_id: int) -> CaseView | None:
+        stmt = select(m.Case).where(
+            m.Case.beneficiary_id == beneficiary_id, m.Case.status != "closed"
+        )
+        row = (await self.session.execute(stmt)).scalars().first()
+        return case_view(row) if row else None
+
+    async def add_case(self, beneficiary_id: int, reason: str, detail: str | None,
+                       channel: str, now: datetime, transcript: list[CaseEntry],
+                       audience: str = "researcher") -> CaseView:
+        """A queued case holding the conversation that led to it."""
+        row = m.Case(beneficiary_id=beneficiary_id, status="queued", reason=reason,
+                     detail=detail, channel=channel, created_at=now, audience=audience)
+        self.session.add(row)
+        await self.session.flush()
+        for entry in transcript:
+            self.session.add(m.CaseMessage(case_id=row.id, direction=entry.direction,
+                                           text=entry.text, at=entry.at))
+        await self.session.flush()
+        return case_view(row)
+
+    async def cases(self) -> list[CaseView]:
+        stmt = select(m.Case).order_by(m.Case.id)
+        return [case_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def staff_member(self, channel: str, sender_id: str) -> StaffView | None:
+        stmt = select(m.Staff).where(m.Staff.channel == channel, m.Staff.sender_id == sender_id,
+                                     m.Staff.active.is_(True))
+        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        return staff_view(row) if row else None
+
+    async def staff_by_id(self, staff_id: int) -> StaffView | None:
+        row = await self.session.get(m.Staff, staff_id)
+        return staff_view(row) if row and row.active else None
+
+    async def staff_by_name(self, name: str) -> list[StaffView]:
+        stmt = select(m.Staff).where(m.Staff.active.is_(True)).order_by(m.Staff.id)
+        rows = (await self.session.execute(stmt)).scalars()
+        return [staff_view(r) for r in rows if r.name.casefold() == name.casefold()
+                or r.name.split()[0].casefold() == name.casefold()]
+
+    async def all_staff(self) -> list[StaffView]:
+        stmt = select(m.Staff).where(m.Staff.active.is_(True)).order_by(m.Staff.id)
+        return [staff_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def add_staff(self, channel: str, sender_id: str, name: str, role: str,
+                        now: datetime) -> StaffView:
+        stmt = select(m.Staff).where(m.Staff.channel == channel, m.Staff.sender_id == sender_id)
+        row = (await self.session.execute(stmt)).scalar_one_or_none()
+        if row is None:
+            row = m.Staff(channel=channel, sender_id=sender_id, created_at=now)
+            self.session.add(row)
+        row.name, row.role, row.active = name, role, True
+        await self.session.flush()
+        return staff_view(row)
+
+    async def remove_staff(self, channel: str, sender_id: str) -> bool:
+        result = await self.session.execute(
+            update(m.Staff).where(m.Staff.channel == channel, m.Staff.sender_id == sender_id,
+                                  m.Staff.active.is_(True)).values(active=False))
+        return result.rowcount == 1
+
+    async def cases_held_by(self, staff_id: int) -> list[CaseView]:
+        """The cases a staff member holds now, by case number."""
+        stmt = (select(m.Case).where(m.Case.claimed_by == staff_id, m.Case.status == "claimed")
+                .order_by(m.Case.id))
+        return [case_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def set_current_case(self, staff_id: int, case_id: int | None) -> None:
+        await self.session.execute(
+            update(m.Staff).where(m.Staff.id == staff_id).values(current_case_id=case_id))
+
+    async def queue(self, role: str = "admin") -> list[CaseView]:
+        """Cases waiting, oldest first: researchers see theirs, admins see all."""
+        stmt = select(m.Case).where(m.Case.status == "queued")
+        if role != "admin":
+            stmt = stmt.where(m.Case.audience == "researcher")
+        stmt = stmt.order_by(m.Case.created_at, m.Case.id)
+        return [case_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def claim(self, case_id: int, staff_id: int, now: datetime) -> bool:
+        """Take a queued case; a single UPDATE, so two researchers can never both win."""
+        result = await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.status == "queued")
+            .values(status="claimed", claimed_by=staff_id, claimed_at=now))
+        return result.rowcount == 1
+
+    async def release(self, case_id: int, staff_id: int) -> bool:
+        result = await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.claimed_by == staff_id,
+                                 m.Case.status == "claimed")
+            .values(status="queued", claimed_by=None, claimed_at=None))
+        return result.rowcount == 1
+
+    async def transfer(self, case_id: int, from_id: int, to_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.claimed_by == from_id,
+                                 m.Case.status == "claimed")
+            .values(claimed_by=to_id, claimed_at=now))
+        return result.rowcount == 1
+
+    async def close_case(self, case_id: int, staff_id: int, now: datetime) -> bool:
+        result = await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.claimed_by == staff_id,
+                                 m.Case.status == "claimed")
+            .values(status="closed", closed_at=now))
+        return result.rowcount == 1
+
+    async def first_reply(self, case_id: int, now: datetime) -> None:
+        await self.session.execute(
+            update(m.Case).where(m.Case.id == case_id, m.Case.first_reply_at.is_(None))
+            .values(first_reply_at=now))
+
+    async def add_entry(self, case_id: int, entry: CaseEntry) -> None:
+        """One line more in a case's conversation."""
+        self.session.add(m.CaseMessage(case_id=case_id, direction=entry.direction,
+                                       text=entry.text, at=entry.at, staff_id=entry.staff_id,
+                                       document_id=entry.document_id))
+        await self.session.flush()
+
+    async def set_topic(self, case_id: int, topic_id: str) -> None:
+        await self.session.execute(update(m.Case).where(m.Case.id == case_id).values(topic_id=topic_id))
+
+    async def case_by_topic(self, topic_id: str) -> CaseView | None:
+        stmt = select(m.Case).where(m.Case.topic_id == topic_id)
+        row = (await self.session.execute(stmt)).scalars().first()
+        return case_view(row) if row else None
+
+    async def case_by_message(self, channel: str, chat_id: str, message_ref: str) -> CaseView | None:
+        """The case a staff-group message was about (for replies in a group without topics)."""
+        stmt = select(m.OutboxMessage.case_id).where(
+            m.OutboxMessage.channel == channel, m.OutboxMessage.chat_id == chat_id,
+            m.OutboxMessage.message_ref == message_ref, m.OutboxMessage.case_id.is_not(None))
+        case_id = (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
+        return await self.case(case_id) if case_id else None
+
+    async def admins(self) -> list[StaffView]:
+        return [s for s in await self.all_staff() if s.role == "admin"]
 
     # -- staff -----------------------------------------------------------------
     async def set_language(self, staff_id: int, language: str) -> None:

@@ -11,12 +11,10 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from conversations.base import CaseView, RequestView, StaffView
+from conversations.base import RequestView
 from storage import models as m
 from storage.desk_store import DeskStore
-from storage.desk_store import case_view as _case_view
 from storage.desk_store import request_view as _request_view
-from storage.desk_store import staff_view as _staff_view
 
 
 class UnitOfWork:
@@ -185,30 +183,6 @@ class UnitOfWork:
         return list((await self.session.execute(stmt)).scalars())
 
     # cases and the conversation log -----------------------------------
-    async def open_case(self, beneficiary_id: int) -> CaseView | None:
-        stmt = select(m.Case).where(
-            m.Case.beneficiary_id == beneficiary_id, m.Case.status != "closed"
-        )
-        row = (await self.session.execute(stmt)).scalars().first()
-        return _case_view(row) if row else None
-
-    async def add_case(self, row: m.Case, transcript: list[m.Message]) -> CaseView:
-        self.session.add(row)
-        await self.session.flush()
-        for msg in transcript:
-            self.session.add(
-                m.CaseMessage(case_id=row.id, direction=msg.direction, text=msg.text, at=msg.at)
-            )
-        await self.session.flush()
-        return _case_view(row)
-
-    async def cases(self) -> list[CaseView]:
-        stmt = select(m.Case).order_by(m.Case.id)
-        return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]
-
-    async def case_messages(self, case_id: int) -> list[m.CaseMessage]:
-        stmt = select(m.CaseMessage).where(m.CaseMessage.case_id == case_id).order_by(m.CaseMessage.id)
-        return list((await self.session.execute(stmt)).scalars())
 
     async def log_message(self, beneficiary_id: int, direction: str, text: str, at: datetime) -> None:
         self.session.add(m.Message(beneficiary_id=beneficiary_id, direction=direction, text=text, at=at))
@@ -495,105 +469,6 @@ class UnitOfWork:
         return list((await self.session.execute(stmt)).scalars())
 
     # staff, the desk and the audit log ----------------------------------
-    async def staff_member(self, channel: str, sender_id: str) -> StaffView | None:
-        stmt = select(m.Staff).where(m.Staff.channel == channel, m.Staff.sender_id == sender_id,
-                                     m.Staff.active.is_(True))
-        row = (await self.session.execute(stmt)).scalar_one_or_none()
-        return _staff_view(row) if row else None
-
-    async def staff_by_id(self, staff_id: int) -> StaffView | None:
-        row = await self.session.get(m.Staff, staff_id)
-        return _staff_view(row) if row and row.active else None
-
-    async def staff_by_name(self, name: str) -> list[StaffView]:
-        stmt = select(m.Staff).where(m.Staff.active.is_(True)).order_by(m.Staff.id)
-        rows = (await self.session.execute(stmt)).scalars()
-        return [_staff_view(r) for r in rows if r.name.casefold() == name.casefold()
-                or r.name.split()[0].casefold() == name.casefold()]
-
-    async def all_staff(self) -> list[StaffView]:
-        stmt = select(m.Staff).where(m.Staff.active.is_(True)).order_by(m.Staff.id)
-        return [_staff_view(r) for r in (await self.session.execute(stmt)).scalars()]
-
-    async def add_staff(self, channel: str, sender_id: str, name: str, role: str,
-                        now: datetime) -> StaffView:
-        stmt = select(m.Staff).where(m.Staff.channel == channel, m.Staff.sender_id == sender_id)
-        row = (await self.session.execute(stmt)).scalar_one_or_none()
-        if row is None:
-            row = m.Staff(channel=channel, sender_id=sender_id, created_at=now)
-            self.session.add(row)
-        row.name, row.role, row.active = name, role, True
-        await self.session.flush()
-        return _staff_view(row)
-
-    async def remove_staff(self, channel: str, sender_id: str) -> bool:
-        result = await self.session.execute(
-            update(m.Staff).where(m.Staff.channel == channel, m.Staff.sender_id == sender_id,
-                                  m.Staff.active.is_(True)).values(active=False))
-        return result.rowcount == 1
-
-    async def cases_held_by(self, staff_id: int) -> list[CaseView]:
-        """The cases a staff member holds now, by case number."""
-        stmt = (select(m.Case).where(m.Case.claimed_by == staff_id, m.Case.status == "claimed")
-                .order_by(m.Case.id))
-        return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]
-
-    async def set_current_case(self, staff_id: int, case_id: int | None) -> None:
-        await self.session.execute(
-            update(m.Staff).where(m.Staff.id == staff_id).values(current_case_id=case_id))
-
-    async def queue(self, role: str = "admin") -> list[CaseView]:
-        """Cases waiting, oldest first: researchers see theirs, admins see all."""
-        stmt = select(m.Case).where(m.Case.status == "queued")
-        if role != "admin":
-            stmt = stmt.where(m.Case.audience == "researcher")
-        stmt = stmt.order_by(m.Case.created_at, m.Case.id)
-        return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]
-
-    async def case(self, case_id: int) -> CaseView | None:
-        row = await self.session.get(m.Case, case_id)
-        return _case_view(row) if row else None
-
-    async def claim(self, case_id: int, staff_id: int, now: datetime) -> bool:
-        """Take a queued case; a single UPDATE, so two researchers can never both win."""
-        result = await self.session.execute(
-            update(m.Case).where(m.Case.id == case_id, m.Case.status == "queued")
-            .values(status="claimed", claimed_by=staff_id, claimed_at=now))
-        return result.rowcount == 1
-
-    async def release(self, case_id: int, staff_id: int) -> bool:
-        result = await self.session.execute(
-            update(m.Case).where(m.Case.id == case_id, m.Case.claimed_by == staff_id,
-                                 m.Case.status == "claimed")
-            .values(status="queued", claimed_by=None, claimed_at=None))
-        return result.rowcount == 1
-
-    async def transfer(self, case_id: int, from_id: int, to_id: int, now: datetime) -> bool:
-        result = await self.session.execute(
-            update(m.Case).where(m.Case.id == case_id, m.Case.claimed_by == from_id,
-                                 m.Case.status == "claimed")
-            .values(claimed_by=to_id, claimed_at=now))
-        return result.rowcount == 1
-
-    async def close_case(self, case_id: int, staff_id: int, now: datetime) -> bool:
-        result = await self.session.execute(
-            update(m.Case).where(m.Case.id == case_id, m.Case.claimed_by == staff_id,
-                                 m.Case.status == "claimed")
-            .values(status="closed", closed_at=now))
-        return result.rowcount == 1
-
-    async def first_reply(self, case_id: int, now: datetime) -> None:
-        await self.session.execute(
-            update(m.Case).where(m.Case.id == case_id, m.Case.first_reply_at.is_(None))
-            .values(first_reply_at=now))
-
-    async def add_case_entry(self, row: m.CaseMessage) -> None:
-        self.session.add(row)
-        await self.session.flush()
-
-    async def cases_of(self, beneficiary_id: int) -> list[CaseView]:
-        stmt = select(m.Case).where(m.Case.beneficiary_id == beneficiary_id).order_by(m.Case.id)
-        return [_case_view(r) for r in (await self.session.execute(stmt)).scalars()]
 
     async def identity_of(self, beneficiary_id: int) -> m.Identity | None:
         stmt = (select(m.Identity).where(m.Identity.beneficiary_id == beneficiary_id)
@@ -721,22 +596,6 @@ class UnitOfWork:
                                         note=note, at=now))
         await self.session.flush()
 
-    async def set_topic(self, case_id: int, topic_id: str) -> None:
-        await self.session.execute(update(m.Case).where(m.Case.id == case_id).values(topic_id=topic_id))
-
-    async def case_by_topic(self, topic_id: str) -> CaseView | None:
-        stmt = select(m.Case).where(m.Case.topic_id == topic_id)
-        row = (await self.session.execute(stmt)).scalars().first()
-        return _case_view(row) if row else None
-
-    async def case_by_message(self, channel: str, chat_id: str, message_ref: str) -> CaseView | None:
-        """The case a staff-group message was about (for replies in a group without topics)."""
-        stmt = select(m.OutboxMessage.case_id).where(
-            m.OutboxMessage.channel == channel, m.OutboxMessage.chat_id == chat_id,
-            m.OutboxMessage.message_ref == message_ref, m.OutboxMessage.case_id.is_not(None))
-        case_id = (await self.session.execute(stmt.limit(1))).scalar_one_or_none()
-        return await self.case(case_id) if case_id else None
-
     async def audit(self, entry: m.AuditEntry) -> None:
         self.session.add(entry)
 
@@ -804,9 +663,6 @@ class UnitOfWork:
     async def feedback(self) -> list[m.Feedback]:
         stmt = select(m.Feedback).order_by(m.Feedback.id)
         return list((await self.session.execute(stmt)).scalars())
-
-    async def admins(self) -> list[StaffView]:
-        return [s for s in await self.all_staff() if s.role == "admin"]
 
 
 sqlite_insert = sqlite.insert

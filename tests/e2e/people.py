@@ -39,7 +39,7 @@ async def _seed(url: str, people: list[Person], staff: list[tuple[int, str, str]
     try:
         async with db.unit_of_work() as uow:
             for uid, name, role in staff:
-                await uow.add_staff("telegram", str(uid), name, role, NOW)
+                await uow.desk.add_staff("telegram", str(uid), name, role, NOW)
             for n, p in enumerate(people):
                 bid = await uow.add_beneficiary("telegram", str(p.uid), str(p.uid), p.lang, NOW)
                 ids[p.uid] = bid

@@ -98,7 +98,7 @@ def refusals(db: str, actor: int) -> list[tuple[str, int | None]]:
 
 def staff_id(db: str, sender: int) -> int:
     async def query(uow):
-        member = await uow.staff_member("telegram", str(sender))
+        member = await uow.desk.staff_member("telegram", str(sender))
         return member.id
     return read(db, query)
 

@@ -303,7 +303,7 @@ class DeskRoom:
         async with database.unit_of_work() as uow:
             for person in people.values():
                 if person.role != "beneficiary":
-                    await uow.add_staff(person.channel, person.alias, person.name, person.role,
+                    await uow.desk.add_staff(person.channel, person.alias, person.name, person.role,
                                         clock.now)
         async with database.session() as s:  # the desk's language, where it is stored
             if hasattr(m.Staff, "language"):
@@ -410,7 +410,7 @@ class DeskRoom:
             inbox = "group" if chat_id == GROUP else chat_id  # (a private chat is its alias)
             if inbox == "group" and reply.open_topic and reply.case_id and group and group.topics:
                 async with self.app.db.unit_of_work() as uow:
-                    await uow.set_topic(reply.case_id, f"topic-{reply.case_id}")
+                    await uow.desk.set_topic(reply.case_id, f"topic-{reply.case_id}")
             if reply.document_id:
                 async with self.app.db.session() as s:
                     doc = await s.get(m.Document, reply.document_id)

@@ -71,14 +71,14 @@ async def room(database, bakkah, translations) -> Room:
         for sender, name, role in (("r1", "Noura Alotaibi", "researcher"),
                                    ("r2", "Sara Alharbi", "researcher"),
                                    ("admin", "Huda", "admin")):
-            await uow.add_staff(CHANNEL, sender, name, role, NOW)
+            await uow.desk.add_staff(CHANNEL, sender, name, role, NOW)
     return Room(app)
 
 
 async def test_a_researcher_cannot_run_admin_commands_from_a_case_topic(room):
     case = await room.case_for("b1")
     async with room.app.db.unit_of_work() as uow:
-        await uow.set_topic(case, "77")
+        await uow.desk.set_topic(case, "77")
     await room.say("r1", f"/claim {case}")
     in_topic = {"chat": GROUP, "thread": "77"}
     for command in ("/audit", "/staff", "/report", "/broadcasts", "/broadcast"):
@@ -149,7 +149,7 @@ async def test_after_handing_one_case_over_a_researcher_holding_several_is_asked
 async def test_closing_a_case_in_its_topic_keeps_the_private_current_case(room):
     a, b = [await room.case_for(who) for who in ("a", "b")]
     async with room.app.db.unit_of_work() as uow:
-        await uow.set_topic(a, "70")
+        await uow.desk.set_topic(a, "70")
     await room.say("r1", f"/claim {a}")
     await room.say("r1", f"/claim {b}")  # current: b
     await room.say("r1", "/close", chat=GROUP, thread="70")

@@ -55,7 +55,7 @@ async def _staff(database) -> None:
         for sender, name, role in (("r1", "Noura Alotaibi", "researcher"),
                                    ("r2", "Sara Alharbi", "researcher"),
                                    ("admin", "Huda", "admin")):
-            await uow.add_staff("telegram", sender, name, role, NOW)
+            await uow.desk.add_staff("telegram", sender, name, role, NOW)
 
 
 @pytest.fixture

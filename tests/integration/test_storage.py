@@ -89,19 +89,17 @@ async def test_rollback_on_error_keeps_nothing(database: Database):
 
 
 async def test_two_researchers_cannot_claim_the_same_case(database):
-    from storage import models as m
     async with database.unit_of_work() as uow:
-        a = await uow.add_staff("sim", "a", "A", "researcher", NOW)
-        b = await uow.add_staff("sim", "b", "B", "researcher", NOW)
+        a = await uow.desk.add_staff("sim", "a", "A", "researcher", NOW)
+        b = await uow.desk.add_staff("sim", "b", "B", "researcher", NOW)
         person = await uow.add_beneficiary("sim", "u", "u", "ar", NOW)
-        case = await uow.add_case(m.Case(beneficiary_id=person, status="queued", reason="asked",
-                                         channel="sim", created_at=NOW), [])
+        case = await uow.desk.add_case(person, "asked", None, "sim", NOW, [])
 
     async def claim(staff_id: int) -> bool:
         async with database.unit_of_work() as uow:
-            return await uow.claim(case.id, staff_id, NOW)
+            return await uow.desk.claim(case.id, staff_id, NOW)
 
     results = await asyncio.gather(*(claim(s) for s in [a.id, b.id] * 5))
     assert results.count(True) == 1
     async with database.unit_of_work() as uow:
-        assert (await uow.case(case.id)).status == "claimed"
+        assert (await uow.desk.case(case.id)).status == "claimed"

@@ -58,7 +58,7 @@ class TelegramService:
         call it again when the team changes. A chat Telegram refuses (one that never talked
         to the bot) is skipped: the chats whose menu could not be set."""
         async with self.app.db.unit_of_work() as uow:
-            team = [s for s in await uow.all_staff() if s.channel == CHANNEL]
+            team = [s for s in await uow.desk.all_staff() if s.channel == CHANNEL]
             former = await uow.desk.former_staff(CHANNEL)
         menus: list[tuple[str, list[desk.CommandSpec] | None]] = [
             (member.sender_id, desk.menu_commands(member.role)) for member in team]
@@ -163,7 +163,7 @@ class TelegramService:
         if topic is None and reply.open_topic:
             topic = await self.client.create_topic(chat_id, reply.open_topic)
             async with self.app.db.unit_of_work() as uow:
-                await uow.set_topic(reply.case_id, topic)
+                await uow.desk.set_topic(reply.case_id, topic)
         return topic
 
     async def poll(self) -> None:

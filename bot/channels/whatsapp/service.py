@@ -169,7 +169,7 @@ class WhatsAppService:
         if reply.staff_id is None:
             return
         async with self.app.db.unit_of_work() as uow:
-            staff = await uow.staff_by_id(reply.staff_id)
+            staff = await uow.desk.staff_by_id(reply.staff_id)
             if staff is None:
                 return
             _ = self.app.translations["ar"].gettext  # staff have no stored language
