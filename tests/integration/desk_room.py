@@ -298,8 +298,9 @@ class DeskRoom:
                 for alias in set(part) - STEP_KEYS:
                     people.setdefault(alias, Person(alias, "beneficiary", dialogue.lang))
         clock = Clock()
-        app = assemble(Settings(), profile_for(bakkah, dialogue.profile), database, translations,
-                       clock)
+        # the profile decides whether staff are told of new work (the clock is the dialogue's)
+        app = assemble(Settings(desk_notices=None), profile_for(bakkah, dialogue.profile),
+                       database, translations, clock)
         async with database.unit_of_work() as uow:
             for person in people.values():
                 if person.role != "beneficiary":
