@@ -65,7 +65,7 @@ async def run(url: str, people: int) -> dict[str, float]:
             latencies.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - started
     async with app.db.unit_of_work() as uow:
-        submitted = len(await uow.all_requests())
+        submitted = len(await uow.requests.all_requests())
     await app.close()
     assert submitted == people, f"{submitted} requests for {people} people"
     latencies.sort()

@@ -16,15 +16,15 @@ async def request_records(app: App, number: str | None = None) -> list[dict[str,
     records = []
     async with app.db.unit_of_work() as uow:
         if number is None:
-            views = await uow.all_requests()
+            views = await uow.requests.all_requests()
         else:
-            found = await uow.request_by_number(number)
+            found = await uow.requests.request_by_number(number)
             views = [found] if found else []
         for r in views:
             sender = await uow.sender_of(r.beneficiary_id)
-            ack = await uow.acknowledgment(r.id)
+            ack = await uow.requests.acknowledgment(r.id)
             docs = await uow.documents_of(r.id)
-            history = await uow.request_events(r.id)
+            history = await uow.requests.request_events(r.id)
             records.append({
                 "number": r.number,
                 "status": r.status,

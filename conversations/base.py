@@ -236,6 +236,18 @@ class CaseEntry:
 
 
 @dataclass(frozen=True)
+class AckView:
+    """The beneficiary's signed acknowledgment of a request (the policy's إقرار)."""
+
+    text_version: str
+    text: str
+    sha256: str
+    signature: str | None
+    channel: str
+    at: datetime
+
+
+@dataclass(frozen=True)
 class RequestStep:
     """One status a request took: who set it, when, with what note."""
 

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from conversations import acknowledgment, desk, journey, render, survey, transcript
 from conversations.base import (
     RIYADH,
+    AckView,
     CaseEntry,
     CaseView,
     Choice,
@@ -201,7 +202,7 @@ class BeneficiaryHandler:
             case SubmitRequest():
                 return await self._submit(action, uow, who, state, now)
             case ShowStatus():
-                return await uow.requests_of(self._id(who))
+                return await uow.requests.requests_of(self._id(who))
             case OpenCase():
                 return await self._open_case(action, uow, who, now)
             case AddToCase():
@@ -325,16 +326,16 @@ class BeneficiaryHandler:
                             now: datetime) -> str | None:
         """The missing information: noted on the request, which goes back under review; the
         researcher who asked for it is told."""
-        request = await uow.request_by_number(action.number)
+        request = await uow.requests.request_by_number(action.number)
         if request is None or request.beneficiary_id != self._id(who) or request.status != "needs_info":
             return None
         document_id = None
         if action.file:
             document_id = await self._keep_file(action.file, uow, who, now, "needs_info",
                                                 request.id)
-        asked_by = next((e.actor for e in reversed(await uow.request_events(request.id))
+        asked_by = next((e.actor for e in reversed(await uow.requests.request_events(request.id))
                          if e.status == "needs_info"), None)
-        await uow.set_request_status(request.id, "under_review", "beneficiary", action.text, now)
+        await uow.requests.set_request_status(request.id, "under_review", "beneficiary", action.text, now)
         staff = (await uow.desk.staff_by_id(int(asked_by.split(":")[1]))
                  if asked_by and asked_by.startswith("staff:") else None)
         await Notices(uow, self.profile, self.translations, now).info_arrived(
@@ -355,23 +356,19 @@ class BeneficiaryHandler:
         number = f"{prefix}-{today.year}-{seq:06d}"
         due = today + timedelta(days=self.profile.decision_days)
         now = now.replace(microsecond=0)
-        request = m.Request(
-            number=number, beneficiary_id=self._id(who), service=action.service,
-            fields=action.answers, status="submitted", language=state.lang, channel=who.channel,
-            created_at=now, confirmed_at=now, decision_due=due, updated_at=now)
-        ack = m.Acknowledgment(
+        ack = AckView(
             text_version=action.ack_version, text=action.ack_text, signature=action.signature,
             channel=who.channel, at=now,
             sha256=acknowledgment.digest(number, action.service, action.answers,
                                          action.ack_version, action.signature, now))
-        row = await uow.add_request(request, ack, actor="beneficiary")
+        row = await uow.requests.add_request(
+            number, self._id(who), action.service, action.answers, state.lang, who.channel, now,
+            due, ack, actor="beneficiary")
         service = self.profile.service(action.service)
         files = [v["sha256"] for f in (service.fields if service else ())
                  if f.kind is FieldKind.FILE and isinstance(v := action.answers.get(f.key), dict)]
         await uow.attach_documents(self._id(who), files, row.id)
-        view = await uow.request_by_number(number)
-        if view is not None:
-            await Notices(uow, self.profile, self.translations, now).submitted(view)
+        await Notices(uow, self.profile, self.translations, now).submitted(row)
         return Submitted(number, due)
 
     async def _open_case(self, action: OpenCase, uow: UnitOfWork, who: Sender,

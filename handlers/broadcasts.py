@@ -39,7 +39,7 @@ async def audience(uow: UnitOfWork, segment: Segment) -> tuple[list[Recipient], 
     wanted: set[int] | None = None
     if segment.by_request:
         wanted = {b for b, status, service, values in
-                  await uow.request_facts(segment.statuses, segment.services)
+                  await uow.requests.request_facts(segment.statuses, segment.services)
                   if segment.matches(status, service, values)}
     if segment.open_case:
         open_ = await uow.with_open_case()

@@ -26,7 +26,7 @@ log = logging.getLogger(__name__)
 async def known_name(uow: UnitOfWork, beneficiary_id: int, profile: Profile) -> str | None:
     """The beneficiary's full name from their latest request, if they gave one."""
     key = profile.signature.name_field or "full_name"
-    for request in reversed(await uow.desk.requests_of(beneficiary_id)):
+    for request in reversed(await uow.requests.requests_of(beneficiary_id)):
         if request.fields.get(key):
             return str(request.fields[key])
     return None
@@ -129,7 +129,7 @@ class Notices:
         if await self.uow.next_value(f"desk-digest:{today.isoformat()}") != 1:
             return 0  # already sent today (by this process or another)
         rows = await self.board("admin")
-        submitted, late = await self.uow.desk.waiting_requests(today)
+        submitted, late = await self.uow.requests.waiting_requests(today)
         sent = 0
         if self.profile.staff_group is not None:
             reply = desk.digest([r for r in rows if r.case.audience == "researcher"],

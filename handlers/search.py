@@ -59,7 +59,7 @@ async def find(uow: UnitOfWork, profile: Profile, query: str) -> list[Found]:
     requests: dict[int, list[tuple[str, str]]] = {}
     names: dict[int, str] = {}
     key = profile.signature.name_field or "full_name"
-    for beneficiary_id, number, _service, status, values in await uow.desk.searchable():
+    for beneficiary_id, number, _service, status, values in await uow.requests.searchable():
         requests.setdefault(beneficiary_id, []).append((number, status))
         if isinstance(values.get(key), str) and beneficiary_id not in names:
             names[beneficiary_id] = values[key]
@@ -68,7 +68,7 @@ async def find(uow: UnitOfWork, profile: Profile, query: str) -> list[Found]:
             hits.setdefault(beneficiary_id, how)
     digits = _digits(query)
     if len(digits) >= PHONE_TAIL:  # WhatsApp users: their number is their account
-        for beneficiary_id, sender in await uow.desk.whatsapp_numbers():
+        for beneficiary_id, sender in await uow.requests.whatsapp_numbers():
             if _digits(sender)[-PHONE_TAIL:] == digits[-PHONE_TAIL:]:
                 hits.setdefault(beneficiary_id, "phone")
     found = []

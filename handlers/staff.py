@@ -464,7 +464,7 @@ class Desk(AnnouncementDesk):
         numbers: list[str] = []
         statuses: dict[str, str] = {}
         docs: list[int] = []
-        for request in await self.uow.requests_of(case.beneficiary_id):
+        for request in await self.uow.requests.requests_of(case.beneficiary_id):
             lines.append("")
             service = self.ctx.profile.service(request.service)
             lines.append(f"{request.number} · {service.label.get(self.lang) if service else request.service}"
@@ -478,7 +478,7 @@ class Desk(AnnouncementDesk):
             for doc in await self.uow.documents_of(request.id):
                 lines.append(f"  📎 {doc.name} ({doc.mime}) /doc {doc.id}")
                 docs.append(doc.id)
-            ack = await self.uow.acknowledgment(request.id)
+            ack = await self.uow.requests.acknowledgment(request.id)
             if ack:
                 ok = ack.sha256 == acknowledgment.digest(request.number, request.service,
                                                          request.fields, ack.text_version,
@@ -513,7 +513,7 @@ class Desk(AnnouncementDesk):
     async def do_request(self, args: str) -> list[Reply]:
         number, _sp, rest = args.strip().partition(" ")
         status, note = desk.parse_status(rest, self.ctx)
-        request = await self.uow.request_by_number(number.upper())
+        request = await self.uow.requests.request_by_number(number.upper())
         if request is None:
             return [Reply(self._("No request {number}. Write: /request NUMBER STATUS [note]")
                           .format(number=number or "?"))]
@@ -531,7 +531,8 @@ class Desk(AnnouncementDesk):
         if status in desk.NEEDS_NOTE and not note.strip():
             return [Reply(self._("Please add what is missing or the reason after the status."))]
         note = note.strip() or None
-        await self.uow.set_request_status(request.id, status, f"staff:{self.staff.id}", note, self.now)
+        await self.uow.requests.set_request_status(request.id, status, f"staff:{self.staff.id}",
+                                                   note, self.now)
         await self.audit("status_change", number=request.number,
                          beneficiary_id=request.beneficiary_id,
                          detail=f"{request.status}->{status}")
@@ -582,8 +583,8 @@ class Desk(AnnouncementDesk):
             return [Reply(self._("There is no beneficiary #{id}.").format(id=beneficiary_id))]
         cases = [c for c in await self.uow.desk.cases_of(beneficiary_id)
                  if c.audience == "researcher" or self.staff.role == "admin"]
-        requests = await self.uow.desk.requests_of(beneficiary_id)
-        steps = await self.uow.desk.steps([r.id for r in requests])
+        requests = await self.uow.requests.requests_of(beneficiary_id)
+        steps = await self.uow.requests.steps([r.id for r in requests])
         name = await known_name(self.uow, beneficiary_id, self.ctx.profile)
         await self.audit("view_history", beneficiary_id=beneficiary_id)
         return [desk.history(beneficiary_id, name, requests, steps, cases,

@@ -4,17 +4,15 @@ rows, so the desk never touches the session (UnitOfWork.desk)."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from conversations.base import CaseEntry, CaseView, RequestStep, RequestView, StaffView
+from conversations.base import CaseEntry, CaseView, StaffView
 from storage import models as m
 
 OPEN = ("queued", "claimed")
-DECIDED = ("approved", "rejected", "service_delivered", "closed")
 
 
 def case_view(row: m.Case) -> CaseView:
@@ -23,14 +21,6 @@ def case_view(row: m.Case) -> CaseView:
         beneficiary_id=row.beneficiary_id, channel=row.channel, created_at=row.created_at,
         claimed_by=row.claimed_by, audience=row.audience, claimed_at=row.claimed_at,
         closed_at=row.closed_at)
-
-
-def request_view(row: m.Request) -> RequestView:
-    return RequestView(
-        id=row.id, number=row.number, service=row.service, status=row.status,
-        decision_due=row.decision_due, needs_info=row.needs_info, created_at=row.created_at,
-        confirmed_at=row.confirmed_at, fields=row.fields, channel=row.channel,
-        language=row.language, beneficiary_id=row.beneficiary_id)
 
 
 def staff_view(row: m.Staff) -> StaffView:
@@ -256,46 +246,3 @@ class DeskStore:
         rows = await self.session.execute(select(m.Staff.id, m.Staff.name))
         return {staff_id: name for staff_id, name in rows.all()}
 
-    # -- requests ----------------------------------------------------------------
-    async def requests_of(self, beneficiary_id: int) -> list[RequestView]:
-        stmt = (select(m.Request).where(m.Request.beneficiary_id == beneficiary_id)
-                .order_by(m.Request.id))
-        return [request_view(r) for r in (await self.session.execute(stmt)).scalars()]
-
-    async def steps(self, request_ids: list[int]) -> dict[int, list[RequestStep]]:
-        """Every status each request took, oldest first."""
-        found: dict[int, list[RequestStep]] = {i: [] for i in request_ids}
-        if not request_ids:
-            return found
-        stmt = (select(m.RequestEvent).where(m.RequestEvent.request_id.in_(request_ids))
-                .order_by(m.RequestEvent.at, m.RequestEvent.id))
-        for row in (await self.session.execute(stmt)).scalars():
-            found[row.request_id].append(RequestStep(row.status, row.actor, row.note, row.at))
-        return found
-
-    async def waiting_requests(self, today: date) -> tuple[list[RequestView], list[RequestView]]:
-        """Requests submitted and not yet looked at, and requests past their decision date
-        with no decision."""
-        submitted = (await self.session.execute(
-            select(m.Request).where(m.Request.status == "submitted")
-            .order_by(m.Request.created_at))).scalars()
-        late = (await self.session.execute(
-            select(m.Request).where(m.Request.status.not_in(DECIDED),
-                                    m.Request.decision_due < today)
-            .order_by(m.Request.decision_due))).scalars()
-        return [request_view(r) for r in submitted], [request_view(r) for r in late]
-
-    async def searchable(self) -> list[tuple[int, str, str, str, dict[str, Any]]]:
-        """(beneficiary, number, service, status, fields) of every request, newest first."""
-        rows = await self.session.execute(
-            select(m.Request.beneficiary_id, m.Request.number, m.Request.service,
-                   m.Request.status, m.Request.fields).order_by(m.Request.id.desc()))
-        return [tuple(r) for r in rows.all()]  # type: ignore[misc]
-
-    async def whatsapp_numbers(self) -> list[tuple[int, str]]:
-        """(beneficiary, number) of those who write from WhatsApp: their number is their
-        account there."""
-        rows = await self.session.execute(
-            select(m.Identity.beneficiary_id, m.Identity.sender_id)
-            .where(m.Identity.channel == "whatsapp"))
-        return [(b, s) for b, s in rows.all()]

@@ -11,10 +11,9 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from conversations.base import RequestView
 from storage import models as m
 from storage.desk_store import DeskStore
-from storage.desk_store import request_view as _request_view
+from storage.requests_store import RequestStore
 
 
 class UnitOfWork:
@@ -23,6 +22,7 @@ class UnitOfWork:
     def __init__(self, session: AsyncSession, *, sqlite: bool) -> None:
         self.session = session
         self.desk = DeskStore(session)  # the staff desk's cases, board, search and history
+        self.requests = RequestStore(session)  # support requests, their steps and signature
         self._insert = sqlite_insert if sqlite else pg_insert
 
     # processed events -------------------------------------------------
@@ -106,44 +106,6 @@ class UnitOfWork:
             index_elements=[m.Counter.name], set_={"value": m.Counter.value + 1}
         ).returning(m.Counter.value)
         return (await self.session.execute(stmt)).scalar_one()
-
-    async def add_request(self, row: m.Request, ack: m.Acknowledgment, actor: str) -> m.Request:
-        self.session.add(row)
-        await self.session.flush()
-        ack.request_id = row.id
-        self.session.add(ack)
-        self.session.add(
-            m.RequestEvent(request_id=row.id, status=row.status, actor=actor, at=row.created_at)
-        )
-        await self.session.flush()
-        return row
-
-    async def requests_of(self, beneficiary_id: int) -> list[RequestView]:
-        stmt = (
-            select(m.Request).where(m.Request.beneficiary_id == beneficiary_id)
-            .order_by(m.Request.id)
-        )
-        return [_request_view(r) for r in (await self.session.execute(stmt)).scalars()]
-
-    async def all_requests(self) -> list[RequestView]:
-        stmt = select(m.Request).order_by(m.Request.id)
-        return [_request_view(r) for r in (await self.session.execute(stmt)).scalars()]
-
-    async def request_by_number(self, number: str) -> RequestView | None:
-        stmt = select(m.Request).where(m.Request.number == number)
-        row = (await self.session.execute(stmt)).scalar_one_or_none()
-        return _request_view(row) if row else None
-
-    async def acknowledgment(self, request_id: int) -> m.Acknowledgment | None:
-        stmt = select(m.Acknowledgment).where(m.Acknowledgment.request_id == request_id)
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def request_events(self, request_id: int) -> list[m.RequestEvent]:
-        stmt = (
-            select(m.RequestEvent).where(m.RequestEvent.request_id == request_id)
-            .order_by(m.RequestEvent.id)
-        )
-        return list((await self.session.execute(stmt)).scalars())
 
     async def sender_of(self, beneficiary_id: int) -> tuple[str, str] | None:
         """The first channel identity of a beneficiary: (channel, sender id)."""
@@ -387,17 +349,6 @@ class UnitOfWork:
         return [(r[0], r[1], bool(r[2]), r[3] is not None, r[4], r[5])
                 for r in (await self.session.execute(stmt)).all()]
 
-    async def request_facts(self, statuses: list[str], services: list[str]
-                            ) -> list[tuple[int, str, str, dict[str, Any]]]:
-        """(beneficiary, status, service, fields) of requests, narrowed in SQL where it can."""
-        stmt = select(m.Request.beneficiary_id, m.Request.status, m.Request.service,
-                      m.Request.fields)
-        if statuses:
-            stmt = stmt.where(m.Request.status.in_(statuses))
-        if services:
-            stmt = stmt.where(m.Request.service.in_(services))
-        return [(r[0], r[1], r[2], r[3]) for r in (await self.session.execute(stmt)).all()]
-
     async def with_open_case(self) -> set[int]:
         stmt = select(m.Case.beneficiary_id).where(m.Case.status != "closed")
         return set((await self.session.execute(stmt)).scalars())
@@ -585,16 +536,6 @@ class UnitOfWork:
                                                   m.Conversation.sender_id == sender_id)
         state = (await self.session.execute(stmt)).scalar_one_or_none()
         return state.get("lang") if isinstance(state, dict) else None
-
-    async def set_request_status(self, request_id: int, status: str, actor: str,
-                                 note: str | None, now: datetime) -> None:
-        values: dict = {"status": status, "updated_at": now}
-        if status == "needs_info":
-            values["needs_info"] = note
-        await self.session.execute(update(m.Request).where(m.Request.id == request_id).values(**values))
-        self.session.add(m.RequestEvent(request_id=request_id, status=status, actor=actor,
-                                        note=note, at=now))
-        await self.session.flush()
 
     async def audit(self, entry: m.AuditEntry) -> None:
         self.session.add(entry)
