@@ -61,6 +61,10 @@ class DeskStore:
         return [(case_view(row), last_in, last_out)
                 for row, last_in, last_out in (await self.session.execute(stmt)).all()]
 
+    async def topic_of(self, case_id: int) -> str | None:
+        """The case's forum topic in the staff group, once it has one."""
+        return await self.session.scalar(select(m.Case.topic_id).where(m.Case.id == case_id))
+
     async def first_unanswered(self, case_id: int, after: datetime) -> datetime | None:
         """The beneficiary's first message after the last answer to them."""
         return await self.session.scalar(select(func.min(m.CaseMessage.at)).where(

@@ -18,7 +18,6 @@ from conversations import desk
 from conversations.base import Reply
 from conversations.render import COMMANDS
 from storage.db import Unavailable
-from storage.models import Case
 
 log = logging.getLogger(__name__)
 # Each menu in Arabic for every language without its own (None) and for Arabic, and in English.
@@ -158,8 +157,7 @@ class TelegramService:
         if reply.case_id is None or group is None or not group.topics:
             return None
         async with self.app.db.unit_of_work() as uow:
-            case = await uow.session.get(Case, reply.case_id)
-            topic = case.topic_id if case else None
+            topic = await uow.desk.topic_of(reply.case_id)
         if topic is None and reply.open_topic:
             topic = await self.client.create_topic(chat_id, reply.open_topic)
             async with self.app.db.unit_of_work() as uow:
