@@ -290,9 +290,10 @@ class WhatsAppTemplate(Strict):
 
 class WhatsApp(Strict):
     """Templates by the kind of notice they carry (status, survey, announcement,
-    staff_reply); a notice without one waits until the person writes again."""
+    staff_reply, and desk: new work told to a researcher on WhatsApp); a notice without
+    one waits until the person writes again."""
 
-    templates: dict[Literal["status", "survey", "announcement", "staff_reply"],
+    templates: dict[Literal["status", "survey", "announcement", "staff_reply", "desk"],
                     WhatsAppTemplate] = {}
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 
 from conversations import desk, transcript
@@ -21,6 +22,9 @@ from storage.db import Database
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
+# The kind of notice these are: on WhatsApp, outside its 24-hour window, they go as the
+# profile's `desk` template (else they wait until the staff member writes).
+DESK_NOTICE = "desk"
 
 
 async def known_name(uow: UnitOfWork, beneficiary_id: int, profile: Profile) -> str | None:
@@ -50,7 +54,7 @@ class Notices:
         for member in await self.uow.desk.team(roles):
             if member.id == skip:
                 continue
-            reply = notice(member.language or "ar")
+            reply = replace(notice(member.language or "ar"), notice=DESK_NOTICE)
             await self.uow.enqueue(member.channel, member.sender_id, reply.to_dict(), self.now)
             sent += 1
         return sent
@@ -99,7 +103,7 @@ class Notices:
             return Reply(line, document_id=document_id)
 
         if asked_by is not None:
-            reply = notice(asked_by.language or "ar")
+            reply = replace(notice(asked_by.language or "ar"), notice=DESK_NOTICE)
             await self.uow.enqueue(asked_by.channel, asked_by.sender_id, reply.to_dict(), self.now)
         elif not await self._to_group(notice("ar")):
             await self._private(("researcher", "admin"), notice)
@@ -141,6 +145,7 @@ class Notices:
             mine = [r for r in seen if r.case.claimed_by == member.id]
             reply = desk.digest(seen, submitted, late, mine, member.language or "ar", self.ctx)
             if reply is not None:
+                reply = replace(reply, notice=DESK_NOTICE)
                 await self.uow.enqueue(member.channel, member.sender_id, reply.to_dict(), self.now)
                 sent += 1
         return sent

@@ -172,7 +172,7 @@ class WhatsAppService:
             staff = await uow.desk.staff_by_id(reply.staff_id)
             if staff is None:
                 return
-            _ = self.app.translations["ar"].gettext  # staff have no stored language
+            _ = self.app.translations[staff.language or "ar"].gettext  # the desk's language
             text = _("Your message to the beneficiary on WhatsApp waits: they have not written "
                      "for 24 hours, and WhatsApp allows only approved templates then. It will "
                      "go as soon as they write.")
