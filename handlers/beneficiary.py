@@ -400,11 +400,6 @@ class BeneficiaryHandler:
             await uow.enqueue(inbound.channel, inbound.chat_id, Reply(text).to_dict(), self.clock())
 
 
-async def beneficiary_name(uow: UnitOfWork, beneficiary_id: int, profile: Profile) -> str:
-    """How staff see a beneficiary: the full name from their latest request, if any."""
-    return await known_name(uow, beneficiary_id, profile) or f"#{beneficiary_id}"
-
-
 async def to_staff_group(uow: UnitOfWork, profile: Profile, translations: dict[str, Translator],
                          case: CaseView, now: datetime, *, opened: bool = False,
                          text: str | None = None, document_id: int | None = None) -> None:
@@ -417,8 +412,8 @@ async def to_staff_group(uow: UnitOfWork, profile: Profile, translations: dict[s
     title = desk.tag(case.id, await known_name(uow, case.beneficiary_id, profile))
     choices: tuple = ()
     if opened:
-        reason = _(desk.REASONS.get(case.reason, case.reason))
         ctx = Context(profile, now, "telegram", translations)
+        reason = desk.reason_label(case, "ar", ctx)
         lines = [title, reason] + [
             f"{'←' if msg.direction == 'in' else '→'} {transcript.line(msg.text, 'ar', ctx)}"
             for msg in (await uow.desk.entries(case.id))[-10:]]
