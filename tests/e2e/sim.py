@@ -48,11 +48,12 @@ def staff_add(db: str, *members: tuple[str, str, str]) -> None:
 class Simulator:
     """One `wasl simulate` process; `send` writes an event and returns the replies of that line."""
 
-    def __init__(self, db: str, profile: str = "bakkah") -> None:
+    def __init__(self, db: str, profile: str = "bakkah", env: dict[str, str] | None = None) -> None:
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "bot", "simulate", "--db", db, "--profile", profile],
             cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            text=True, encoding="utf-8", bufsize=1, env={**os.environ, "PYTHONUTF8": "1"},
+            text=True, encoding="utf-8", bufsize=1,
+            env={**os.environ, "PYTHONUTF8": "1", **(env or {})},
         )
         self.lines: queue.Queue[str | None] = queue.Queue()
         self.line_no = 0

@@ -200,3 +200,22 @@ def test_the_cli_runs_desk_commands_through_the_same_check_and_audit(sim, db, tm
 def profiles_tr(lang: str, text: str) -> str:
     from bot import i18n
     return dict(i18n.load_translations(i18n.LOCALES_DIR))[lang].gettext(text)
+
+
+def test_an_urgent_case_is_told_to_the_researchers_at_any_hour(db, tmp_path):
+    """With staff notices on and "asked" an urgent reason, a new case reaches each
+    researcher's chat whatever the hour; a typed 1 presses the notice's "Take" button."""
+    profile = tmp_path / "urgent.yaml"
+    profile.write_text(profiles.resolve("bakkah").read_text(encoding="utf-8")
+                       + "\ndesk: {urgent_reasons: [asked]}\n", encoding="utf-8")
+    sim = Simulator(db, str(profile), env={"WASL_DESK_NOTICES": "true"})
+    consent(sim, "u1")
+    asked = sim.send("u1", choice="human")
+    for researcher in ("noura", "sara"):
+        [notice] = [r for r in asked if r.get("to") == researcher]
+        assert notice["text"].startswith("🔔 حالة جديدة #1: طلب التحدث مع باحث (من القائمة).")
+        assert [c["id"] for c in notice["choices"]] == ["claim:1", "queue"]
+    assert not [r for r in asked if r.get("to") == "huda"]  # admins are not disturbed
+    taken = sim.send("sara", text="١")  # the notice's first button
+    assert "استلمت الحالة #1" in to(taken, "sara")[0] and to(taken, "u1")
+    sim.close()
