@@ -180,13 +180,17 @@ def parse(event: Event) -> Command | None:
     return None
 
 
-def case_buttons(lang: str, ctx: Context) -> tuple[Choice, ...]:
-    """The actions on the case a researcher is in, as buttons (each is also a command)."""
+def case_buttons(case: CaseView, lang: str, ctx: Context) -> tuple[Choice, ...]:
+    """The actions on a case a researcher holds, as buttons (each is also a command); each
+    names its case, so an old message's button never acts on the case current now."""
     _ = ctx.tr(lang).gettext
-    buttons = [Choice("file:", _("📁 File")), Choice("history:", _("🗂 History"))]
+    buttons = [Choice(f"file:{case.id}", _("📁 File")),
+               Choice(f"history:{case.beneficiary_id}", _("🗂 History"))]
     if ctx.profile.canned_replies:
         buttons.append(Choice("canned:", _("💬 Ready answers")))
-    buttons += [Choice("release:", _("↩ Release")), Choice("close:", _("✖ Close"))]
+    buttons += [Choice(f"transfer:{case.id}", _("↪ Transfer")),
+                Choice(f"release:{case.id}", _("↩ Release")),
+                Choice(f"close:{case.id}", _("✖ Close"))]
     return tuple(buttons)
 
 
@@ -620,6 +624,9 @@ CASE_MOVES = (
 # (a waiting case is taken first); every other command works there as in a private chat.
 ON_TOPIC_CASE = frozenset({"/claim", "/close", "/release", "/transfer", "/note", "/canned",
                            "/say"})
+# In the staff group outside a case's topic: the commands that never fall back on the
+# sender's current case (whose file or history would be posted for the whole group).
+GROUP_ANYWHERE = frozenset({"/find", "/team", "/queue", "/read", "/request", "/help"})
 ON_CASE = ("/note", "/canned", "/say", "/file", "/doc", "/history", "/request")
 
 
@@ -732,10 +739,13 @@ def _in_group(state: DeskState, event: Event, command: Command | None) -> tuple[
     """In the staff group, the topic's case: its own commands are its holder's (writing in
     a waiting case's topic takes it first); any other command works as in private."""
     case = state.topic_case
+    if case is None:  # outside any case's topic: only what names no one's current case
+        if command is not None and (command.name in GROUP_ANYWHERE or (
+                command.name == "/history" and command.args.strip())):
+            return (Run(command),)
+        return ()  # the group's own talk, or a case command with no case to act on
     if command is not None and command.name not in ON_TOPIC_CASE:
-        return (Run(Command("/file") if command.name == "/file" and case else command),)
-    if case is None:  # the group's own talk, about no case: not the desk's
-        return ()
+        return (Run(Command("/file") if command.name == "/file" else command),)
     if case.status == "claimed" and case.claimed_by != state.staff_id:
         return (Refuse("held by another researcher"),)
     if case.status == "closed":

@@ -23,7 +23,9 @@ from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
 # The kind of notice these are: on WhatsApp, outside its 24-hour window, they go as the
-# profile's `desk` template (else they wait until the staff member writes).
+# profile's `desk` template (else they wait until the staff member writes). Their buttons
+# are not numbered: a number typed for the staff member's own last message never presses
+# a notice that arrived meanwhile.
 DESK_NOTICE = "desk"
 
 
@@ -54,7 +56,7 @@ class Notices:
         for member in await self.uow.desk.team(roles):
             if member.id == skip:
                 continue
-            reply = replace(notice(member.language or "ar"), notice=DESK_NOTICE)
+            reply = replace(notice(member.language or "ar"), notice=DESK_NOTICE, numbered=0)
             await self.uow.enqueue(member.channel, member.sender_id, reply.to_dict(), self.now)
             sent += 1
         return sent
@@ -103,7 +105,7 @@ class Notices:
             return Reply(line, document_id=document_id)
 
         if asked_by is not None:
-            reply = replace(notice(asked_by.language or "ar"), notice=DESK_NOTICE)
+            reply = replace(notice(asked_by.language or "ar"), notice=DESK_NOTICE, numbered=0)
             await self.uow.enqueue(asked_by.channel, asked_by.sender_id, reply.to_dict(), self.now)
         elif not await self._to_group(notice("ar")):
             await self._private(("researcher", "admin"), notice)
@@ -113,7 +115,7 @@ class Notices:
         names = await self.uow.desk.staff_names()
         rows = []
         for case, last_in, last_out in await self.uow.desk.open_cases(role):
-            if case.status == "queued" or last_out is None:  # no one answered yet
+            if last_out is None:  # no one answered yet
                 since: datetime | None = case.created_at
             elif last_in is not None and last_in > last_out:
                 since = await self.uow.desk.first_unanswered(case.id, last_out)
@@ -145,7 +147,7 @@ class Notices:
             mine = [r for r in seen if r.case.claimed_by == member.id]
             reply = desk.digest(seen, submitted, late, mine, member.language or "ar", self.ctx)
             if reply is not None:
-                reply = replace(reply, notice=DESK_NOTICE)
+                reply = replace(reply, notice=DESK_NOTICE, numbered=0)
                 await self.uow.enqueue(member.channel, member.sender_id, reply.to_dict(), self.now)
                 sent += 1
         return sent

@@ -39,7 +39,7 @@ def matches(query: str, number: str, values: dict[str, object], profile: Profile
     ids, phones = _kinds(profile)
     if len(digits) == 10 and any(_digits(str(values.get(k) or "")) == digits for k in ids):
         return "national_id"
-    if len(digits) >= PHONE_TAIL and any(
+    if len(digits) >= PHONE_TAIL and not _an_id(digits) and any(
             len(_digits(str(values.get(k) or ""))) >= PHONE_TAIL
             and _digits(str(values.get(k)))[-PHONE_TAIL:] == digits[-PHONE_TAIL:]
             for k in phones):
@@ -50,11 +50,22 @@ def matches(query: str, number: str, values: dict[str, object], profile: Profile
         folded = fold(name).split()
         if all(any(part.startswith(w) for part in folded) for w in words):
             return "name"
+        # compound names written with or without their space: "عبد الله", "عبدالله"
+        if "".join(words) in "".join(folded):
+            return "name"
     return None
 
 
-async def find(uow: UnitOfWork, profile: Profile, query: str) -> list[Found]:
-    """Every beneficiary the query matches, each once, newest request first."""
+def _an_id(digits: str) -> bool:
+    """A Saudi national ID or iqama number: ten digits starting with 1 or 2 (a mobile
+    typed with its zero starts with 05)."""
+    return len(digits) == 10 and digits[0] in "12"
+
+
+async def find(uow: UnitOfWork, profile: Profile, query: str,
+               role: str = "researcher") -> list[Found]:
+    """Every beneficiary the query matches, each once, newest request first; an admins'
+    follow-up case is shown to admins only."""
     hits: dict[int, str] = {}
     requests: dict[int, list[tuple[str, str]]] = {}
     names: dict[int, str] = {}
@@ -67,14 +78,15 @@ async def find(uow: UnitOfWork, profile: Profile, query: str) -> list[Found]:
         if how is not None:
             hits.setdefault(beneficiary_id, how)
     digits = _digits(query)
-    if len(digits) >= PHONE_TAIL:  # WhatsApp users: their number is their account
+    if len(digits) >= PHONE_TAIL and not _an_id(digits):  # WhatsApp: the number is the account
         for beneficiary_id, sender in await uow.requests.whatsapp_numbers():
             if _digits(sender)[-PHONE_TAIL:] == digits[-PHONE_TAIL:]:
                 hits.setdefault(beneficiary_id, "phone")
     found = []
     for beneficiary_id, how in hits.items():
         case = await uow.desk.open_case(beneficiary_id)
+        shown = case is not None and (case.audience == "researcher" or role == "admin")
         found.append(Found(beneficiary_id, names.get(beneficiary_id), how,
                            tuple(requests.get(beneficiary_id, ())),
-                           case.id if case else None))
+                           case.id if case and shown else None))
     return found

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, datetime
 
-from conversations import acknowledgment, desk, fields, journey, kinds, render, transcript
+from conversations import acknowledgment, desk, journey, kinds, render, transcript
 from conversations.base import (
     RIYADH,
     CaseEntry,
@@ -192,7 +193,11 @@ class Desk(AnnouncementDesk):
             return [await self._why_not_claimed(case_id)]
         case = await self.uow.desk.case(case_id)
         assert case is not None
-        await self.uow.desk.set_current_case(self.staff.id, case_id)
+        me = await self.uow.desk.staff_by_id(self.staff.id)
+        held = {c.id for c in await self.uow.desk.cases_held_by(self.staff.id)}
+        if self.group_case is None or me is None or me.current_case_id not in held:
+            # taken in a topic, it is answered there: their private chat keeps its case
+            await self.uow.desk.set_current_case(self.staff.id, case_id)
         await self.audit("claim", case_id=case_id, beneficiary_id=case.beneficiary_id)
 
         await self._notify(case.beneficiary_id, lambda lg: [desk.joined(self.staff, lg, self.ctx)],
@@ -219,7 +224,7 @@ class Desk(AnnouncementDesk):
             lines.append(self._entry(entry, {}))
         lines += ["", self._("What you write now goes to the beneficiary. /note for internal "
                              "notes, /file for their file, /close to finish.")]
-        return Reply("\n".join(lines), desk.case_buttons(self.lang, self.ctx))
+        return Reply("\n".join(lines), desk.case_buttons(case, self.lang, self.ctx))
 
     async def _current(self) -> CaseView | None:
         """The case this researcher is working on, if they still hold it."""
@@ -262,29 +267,48 @@ class Desk(AnnouncementDesk):
                 case=desk.tag(held[0].id, name)))]
         return [await self._which_case(held)] if held else []
 
+    async def _held(self, args: str) -> tuple[CaseView | None, str, list[Reply]]:
+        """The case a command acts on: the one its first word names (a button carries its
+        case, so an old button never acts on another), which this staff member must hold;
+        else their current case. (case, the rest of the arguments, the refusal if any)."""
+        first, _sp, rest = args.strip().partition(" ")
+        named = _number(first) if first and not first.startswith("@") else None
+        if named is None:
+            case = await self._current()
+            return case, args.strip(), [] if case else await self._no_case()
+        case = await self.uow.desk.case(named)
+        if case is None or case.status != "claimed" or case.claimed_by != self.staff.id:
+            return None, rest, [Reply(self._("You do not hold case #{case}.").format(case=named))]
+        return case, rest, []
+
     async def do_release(self, args: str) -> list[Reply]:
-        case = await self._current()
+        case, _rest, refused = await self._held(args)
         if case is None:
-            return await self._no_case()
+            return refused
         await self.uow.desk.release(case.id, self.staff.id)
         await self.audit("release", case_id=case.id, beneficiary_id=case.beneficiary_id)
         return [Reply(self._("Case #{case} is back in the queue.").format(case=case.id)),
                 *await self._let_go(case.id)]
 
     async def do_transfer(self, args: str) -> list[Reply]:
-        case = await self._current()
+        case, args, refused = await self._held(args)
         if case is None:
-            return await self._no_case()
-        colleagues = [s for s in await self.uow.desk.team() if s.id != self.staff.id]
+            return refused
+        # an admins' follow-up goes only to another admin
+        roles = ("admin",) if case.audience == "admin" else ("researcher", "admin")
+        colleagues = [s for s in await self.uow.desk.team(roles) if s.id != self.staff.id]
         if not args.strip():  # which colleague: one button each
             if not colleagues:
                 return [Reply(self._("There is no colleague to hand the case to."))]
             return [Reply(self._("To whom do you hand case #{case}?").format(case=case.id),
-                          tuple(Choice(f"transfer:@{s.id}", s.name[:40]) for s in colleagues[:10]))]
-        if args.strip().startswith("@") and args.strip()[1:].isdigit():  # a pressed button
-            found = [s for s in colleagues if s.id == int(args.strip()[1:])]
+                          tuple(Choice(f"transfer:{case.id} @{s.id}", s.name[:40])
+                                for s in colleagues[:10]))]
+        if args.strip().startswith("@"):  # a pressed button
+            wanted = _number(args.strip()[1:])
+            found = [s for s in colleagues if s.id == wanted]
         else:
-            found = [s for s in await self.uow.desk.staff_by_name(args.strip()) if s.id != self.staff.id]
+            found = [s for s in await self.uow.desk.staff_by_name(args.strip())
+                     if s.id in {c.id for c in colleagues}]
         if len(found) != 1:
             return [Reply(self._("I found no single colleague named \"{name}\". Send /transfer "
                                  "with a name from the team list.").format(name=args.strip()))]
@@ -331,9 +355,9 @@ class Desk(AnnouncementDesk):
         return [await self._transcript(case.id, self._("Now on case #{case}.").format(case=case.id))]
 
     async def do_close(self, args: str) -> list[Reply]:
-        case = await self._current()
+        case, _rest, refused = await self._held(args)
         if case is None:
-            return await self._no_case()
+            return refused
         await self.uow.desk.close_case(case.id, self.staff.id, self.now)
         await self.audit("close", case_id=case.id, beneficiary_id=case.beneficiary_id)
 
@@ -452,12 +476,22 @@ class Desk(AnnouncementDesk):
 
     # -- the beneficiary's file and their requests ---------------------------------
     async def do_file(self, args: str) -> list[Reply]:
-        case = await self._current()
-        if case is None and self.group_case is not None:
+        words = args.strip().split()
+        named = _number(words[0]) if words else None
+        if self.group_case is not None:  # the topic's case
             case = await self.uow.desk.case(self.group_case)
+        elif named is not None:  # a button under one of their cases
+            case, _rest, refused = await self._held(words[0])
+            if case is None:
+                return refused
+        else:
+            case = await self._current()
         if case is None:
             return await self._no_case()
-        full = args.strip().lower() in ("full", "كامل")
+        if case.audience == "admin" and self.staff.role != "admin":
+            await self.audit("view_file", allowed=False, case_id=case.id, detail="admin only")
+            return [Reply(self._("Only an admin can do this."))]
+        full = any(w.lower() in ("full", "كامل") for w in words)
         await self.audit("view_file", case_id=case.id, beneficiary_id=case.beneficiary_id,
                          detail="full" if full else "masked")
         lines = [self._("File of beneficiary #{id}:").format(id=case.beneficiary_id)]
@@ -523,7 +557,7 @@ class Desk(AnnouncementDesk):
         if status not in allowed:
             await self.audit("status_change", allowed=False, number=request.number,
                              beneficiary_id=request.beneficiary_id,
-                             detail=f"{request.status}->{status or rest.split(' ')[0][:30]}")
+                             detail=f"{request.status}->{status or 'unrecognised'}")
             return [Reply(self._("From \"{current}\" a request can go to: {allowed}.").format(
                 current=desk.status_label(request.status, self.lang, self.ctx),
                 allowed=self._(", ").join(desk.status_label(a, self.lang, self.ctx)
@@ -567,7 +601,7 @@ class Desk(AnnouncementDesk):
         if len(fold(query).replace(" ", "")) < 3:  # two letters would find half the city
             return [Reply(self._("Write what to search for after the command, for example: "
                                  "/find BK-2026-000001, a national ID, a mobile or a name."))]
-        found = await search.find(self.uow, self.ctx.profile, query)
+        found = await search.find(self.uow, self.ctx.profile, query, self.staff.role)
         await self.audit("search", detail=f"{len(found)} found")  # never the query itself
         return [desk.search_results(query, found, self.lang, self.ctx)]
 
@@ -713,13 +747,14 @@ def _talking(state: State) -> None:
 def _reopened(state: State) -> None:
     """A case reopened: what the beneficiary writes reaches the researcher again, even if
     they were rating the help of the case's first part (that rating can wait)."""
-    if state.step in (Step.MENU, Step.SURVEY):
+    if state.step != Step.WELCOME:  # an unfinished request waits in its draft
         state.step, state.survey = Step.CASE, None
 
 
 def _number(text: str) -> int | None:
-    digits = fields.only_digits(text).lstrip("#")
-    return int(digits) if digits.isdigit() else None
+    """A case, document or beneficiary number as typed (#12, ١٢): 1 to 15 plain digits."""
+    digits = ascii_digits(text.strip()).lstrip("#")
+    return int(digits) if re.fullmatch(r"[0-9]{1,15}", digits) else None
 
 
 def _menu(lang: str, ctx: Context) -> Reply:

@@ -46,11 +46,13 @@ class DeskStore:
 
     async def open_cases(self, role: str) -> list[tuple[CaseView, datetime | None, datetime | None]]:
         """Every queued or claimed case (admins' follow-ups for admins only), with the time
-        of the beneficiary's last message and of the last answer to them."""
+        of the beneficiary's last message and of the last answer a person gave them (the
+        bot's own lines copied into the case are not answers)."""
         last = (select(m.CaseMessage.case_id,
                        func.max(m.CaseMessage.at).filter(m.CaseMessage.direction == "in")
                        .label("last_in"),
-                       func.max(m.CaseMessage.at).filter(m.CaseMessage.direction == "out")
+                       func.max(m.CaseMessage.at).filter(m.CaseMessage.direction == "out",
+                                                         m.CaseMessage.staff_id.is_not(None))
                        .label("last_out"))
                 .group_by(m.CaseMessage.case_id).subquery())
         stmt = (select(m.Case, last.c.last_in, last.c.last_out)

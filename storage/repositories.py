@@ -16,6 +16,13 @@ from storage.desk_store import DeskStore
 from storage.requests_store import RequestStore
 
 
+def _pressable(payload: dict[str, Any]) -> list[str] | None:
+    """The ids of the choices a typed number may press: the numbered ones."""
+    choices = [c["id"] for c in payload.get("choices") or ()]
+    numbered = payload.get("numbered")
+    return (choices if numbered is None else choices[:numbered]) or None
+
+
 class UnitOfWork:
     """The repositories of one transaction."""
 
@@ -171,7 +178,7 @@ class UnitOfWork:
             m.OutboxMessage(channel=channel, chat_id=chat_id, payload=payload, priority=priority,
                             status="pending", attempts=0, available_at=now, created_at=now,
                             has_choices=bool(payload.get("choices")), case_id=payload.get("case_id"),
-                            choice_ids=[c["id"] for c in payload.get("choices") or ()] or None)
+                            choice_ids=_pressable(payload))
         )
 
     def _due(self, channel: str, now: datetime, status: str) -> Any:

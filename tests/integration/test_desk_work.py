@@ -130,10 +130,14 @@ async def test_a_submitted_request_is_told_and_found_by_number_id_mobile_and_nam
                   "محمد الغامدى", "احمد"):
         found = (await desk.texts("r1", f"/find {query}"))["r1"]
         assert "محمد عبدالله أحمد الغامدي" in found and number in found, query
+    compound = (await desk.texts("r1", "/find محمد عبد الله"))["r1"]  # عبدالله, spaced
+    assert "محمد عبدالله أحمد الغامدي (name)" in compound
+    an_id = (await desk.texts("r1", "/find 1501234567"))["r1"]  # an ID, not her mobile's tail
+    assert "No beneficiary found" in an_id
     none = (await desk.texts("r1", "/find خالد"))["r1"]
     assert "No beneficiary found" in none
     searches = await desk.audit("search")
-    assert [e.detail for e in searches] == ["1 found"] * 6 + ["0 found"]
+    assert [e.detail for e in searches] == ["1 found"] * 7 + ["0 found"] * 2
     assert all("0501234567" not in (e.detail or "") for e in searches)  # never the query
 
 
@@ -238,9 +242,10 @@ async def test_every_action_on_a_case_is_also_a_button(desk):
     number = await desk.submit("b1")
     await desk.say("b1", choice="human")
     taken = (await desk.say("r1", "/claim 1"))["r1"][-1]
-    assert [c.id for c in taken.choices] == ["file:", "history:", "canned:", "release:", "close:"]
+    assert [c.id for c in taken.choices] == [  # each names its case (or its beneficiary)
+        "file:1", "history:1", "canned:", "transfer:1", "release:1", "close:1"]
 
-    file = (await desk.say("r1", choice="file:"))["r1"][0]
+    file = (await desk.say("r1", choice="file:1"))["r1"][0]
     assert [c.id for c in file.choices] == ["doc:1", f"request:{number}"]
     statuses = (await desk.say("r1", choice=f"request:{number}"))["r1"][0]
     assert f"{number} is: submitted. It can go to:" in statuses.text
@@ -251,8 +256,66 @@ async def test_every_action_on_a_case_is_also_a_button(desk):
     assert f"{number} is now: with the committee" in moved["r1"]
     assert number in moved["b1"]  # the beneficiary is told
 
-    whom = (await desk.say("r1", choice="transfer:"))["r1"][0]
+    whom = (await desk.say("r1", choice="transfer:1"))["r1"][0]
     assert "To whom do you hand case #1?" in whom.text
     assert [c.label for c in whom.choices] == ["Sara Alharbi", "Huda"]
     handed = await desk.texts("r1", choice=whom.choices[0].id)
     assert "Case #1 is now with Sara Alharbi." in handed["r1"] and "r2" in handed
+
+
+async def test_an_old_button_acts_on_its_own_case_only(desk):
+    await desk.case_for("b1")
+    first = (await desk.say("r1", "/claim 1"))["r1"][-1]
+    await desk.case_for("b2")
+    await desk.say("r1", "/claim 2")  # now current: case 2
+    closed = await desk.texts("r1", choice=first.choices[-1].id)  # case 1's "Close"
+    assert "Case #1 is closed." in closed["r1"] and "b1" in closed and "b2" not in closed
+    assert "You do not hold case #1." in (await desk.texts("r1", choice="close:1"))["r1"]
+    assert "You do not hold case #3." in (await desk.texts("r2", choice="release:3"))["r2"]
+
+
+async def test_a_number_typed_never_presses_a_notice_that_arrived_meanwhile(desk):
+    await desk.case_for("b1")
+    await desk.say("r1", "/claim 1")
+    await desk.say("r1", "أهلًا")
+    got = await desk.say("b2", "السلام عليكم")
+    got = await desk.say("b2", choice="accept")
+    got = await desk.say("b2", choice="human")
+    assert got["r1"][0].text.startswith("🔔")  # Noura is told of case 2 ...
+    typed = await desk.texts("r1", "1")  # ... and a 1 she types takes nothing
+    assert "/say 1" in typed["r1"] and "b2" not in typed
+    assert (await desk.texts("r1", "تفضل"))["r1"] == "✓ Sent → #1"  # still on case 1
+
+
+async def test_an_admins_follow_up_stays_with_admins(desk):
+    await desk.case_for("b1")
+    async with desk.app.db.unit_of_work() as uow:
+        follow_up = await uow.desk.add_case(1, "low_rating", "BK-2026-000001 · 1/5", "telegram",
+                                            NOW, [], audience="admin")
+    await desk.say("admin", f"/claim {follow_up.id}")
+    assert "Only an admin can do this." in (await desk.texts("r1", f"/read {follow_up.id}"))["r1"]
+    assert "You do not hold case #2." in (await desk.texts("r1", f"/file {follow_up.id}"))["r1"]
+    whom = (await desk.say("admin", "/transfer"))["admin"][0]
+    assert whom.text.startswith("There is no colleague")  # no researcher is offered it
+    refused = await desk.texts("admin", "/transfer Sara")
+    assert "no single colleague" in refused["admin"] and "r2" not in refused
+
+
+async def test_numbers_too_long_or_odd_are_answered_not_crashed_on(desk):
+    for typed in ("/read 99999999999999999999", "/read ²", "/claim ٩٩٩", "/history 0"):
+        said = (await desk.texts("r1", typed))["r1"]
+        assert "There is no" in said or "Which" in said or "Whose" in said, (typed, said)
+
+
+async def test_in_the_group_outside_a_topic_no_ones_file_is_posted(grouped):
+    await grouped.case_for("b1")
+    await grouped.say("r1", "/claim 1")
+    for typed in ("/file", "/file 999", "/history", "/note x", "/close"):
+        assert GROUP not in await grouped.texts("r1", typed, chat=GROUP), typed
+    found = await grouped.texts("r1", "/find 1048213373", chat=GROUP)  # a search works there
+    assert found[GROUP].startswith('No beneficiary found for "1048213373"')
+    async with grouped.app.db.unit_of_work() as uow:
+        follow_up = await uow.desk.add_case(1, "low_rating", "x · 1/5", "telegram", NOW, [],
+                                            audience="admin")
+    pressed = await grouped.texts("r1", choice=f"file:{follow_up.id}", chat=GROUP)
+    assert pressed == {GROUP: "Only an admin can do this."}  # an admins' follow-up's file
