@@ -204,7 +204,8 @@ def profiles_tr(lang: str, text: str) -> str:
 
 def test_an_urgent_case_is_told_to_the_researchers_at_any_hour(db, tmp_path):
     """With staff notices on and "asked" an urgent reason, a new case reaches each
-    researcher's chat whatever the hour; a typed 1 presses the notice's "Take" button."""
+    researcher's chat whatever the hour; its "Take" button takes it (a typed 1 does not:
+    a notice arriving meanwhile is never pressed by a number meant for another message)."""
     profile = tmp_path / "urgent.yaml"
     profile.write_text(profiles.resolve("bakkah").read_text(encoding="utf-8")
                        + "\ndesk: {urgent_reasons: [asked]}\n", encoding="utf-8")
@@ -216,6 +217,8 @@ def test_an_urgent_case_is_told_to_the_researchers_at_any_hour(db, tmp_path):
         assert notice["text"].startswith("🔔 حالة جديدة #1: طلب التحدث مع باحث (من القائمة).")
         assert [c["id"] for c in notice["choices"]] == ["claim:1", "queue"]
     assert not [r for r in asked if r.get("to") == "huda"]  # admins are not disturbed
-    taken = sim.send("sara", text="١")  # the notice's first button
+    typed = sim.send("sara", text="١")  # a notice's buttons are pressed, never typed by number
+    assert "/say ١" in to(typed, "sara")[0] and not to(typed, "u1")
+    taken = sim.send("sara", choice="claim:1")  # its "Take" button
     assert "استلمت الحالة #1" in to(taken, "sara")[0] and to(taken, "u1")
     sim.close()
