@@ -226,10 +226,8 @@ def queue(cases: list[tuple[CaseView, str | None]], lang: str, ctx: Context) -> 
         return Reply(_("No one is waiting. The queue is empty."))
     lines = [_("Waiting for a researcher (oldest first):")]
     for case, name in cases:
-        why = _(REASONS.get(case.reason, case.reason))
-        detail = f" ({detail_label(case.detail, lang, ctx)})" if case.detail else ""
         lines.append(f"{tag(case.id, name)} · {waited(case.created_at, ctx.now, lang, ctx)} · "
-                     f"{why}{detail}")
+                     f"{reason_label(case, lang, ctx)}")
     choices = tuple(Choice(f"claim:{c.id}", _("Take #{case}").format(case=c.id)) for c, _n in cases[:10])
     return Reply("\n".join(lines), choices)
 
@@ -249,6 +247,13 @@ def detail_label(detail: str, lang: str, ctx: Context) -> str:
 def status_label(status: str, lang: str, ctx: Context) -> str:
     words = STAFF_STATUS.get(status)
     return ctx.tr(lang).gettext(words[0]) if words else status
+
+
+def status_word(status: str, lang: str, ctx: Context) -> str:
+    """The first word staff may type for a status, in their language (never its key)."""
+    words = STAFF_STATUS.get(status)
+    typable = ctx.tr(lang).gettext(words[1]).split(",") if words else []
+    return next((w.strip() for w in typable if w.strip() and w.strip() != status), status)
 
 
 def parse_status(text: str, ctx: Context) -> tuple[str | None, str]:
@@ -320,7 +325,8 @@ def next_statuses(number: str, status: str, lang: str, ctx: Context) -> Reply:
         number=number, status=status_label(status, lang, ctx))]
     lines += [f"• {status_label(a, lang, ctx)}" + (
         " " + _("(write the note after it: /request {number} {status} NOTE)").format(
-            number=number, status=a) if a in NEEDS_NOTE else "") for a in allowed]
+            number=number, status=status_word(a, lang, ctx)) if a in NEEDS_NOTE else "")
+        for a in allowed]
     return Reply("\n".join(lines), tuple(
         Choice(f"request:{number} {a}", status_label(a, lang, ctx)) for a in allowed
         if a not in NEEDS_NOTE))

@@ -61,6 +61,11 @@ class Notices:
             sent += 1
         return sent
 
+    async def _desk(self, notice: Callable[[str], Reply]) -> None:
+        """The researchers, each in their chat; the admins if the team has no researcher."""
+        if not await self._private(("researcher",), notice):
+            await self._private(("admin",), notice)
+
     async def _to_group(self, reply: Reply) -> bool:
         group = self.profile.staff_group
         if group is None:
@@ -76,11 +81,7 @@ class Notices:
         if not self.at_work() and case.reason not in self.profile.desk.urgent_reasons:
             return  # in the digest at the opening
         name = await known_name(self.uow, case.beneficiary_id, self.profile)
-        told = await self._private(("researcher",),
-                                   lambda lang: desk.new_case_notice(case, name, lang, self.ctx))
-        if not told:  # no researcher on the team: the admins take the desk
-            await self._private(("admin",),
-                                lambda lang: desk.new_case_notice(case, name, lang, self.ctx))
+        await self._desk(lambda lang: desk.new_case_notice(case, name, lang, self.ctx))
 
     async def submitted(self, request: RequestView) -> None:
         """A request that waits for review."""
@@ -89,10 +90,7 @@ class Notices:
         name = await known_name(self.uow, request.beneficiary_id, self.profile)
         if await self._to_group(desk.submitted_notice(request, name, "ar", self.ctx)):
             return
-        if not await self._private(("researcher",), lambda lang: desk.submitted_notice(
-                request, name, lang, self.ctx)):
-            await self._private(("admin",), lambda lang: desk.submitted_notice(
-                request, name, lang, self.ctx))
+        await self._desk(lambda lang: desk.submitted_notice(request, name, lang, self.ctx))
 
     async def info_arrived(self, request: RequestView, asked_by: StaffView | None, text: str,
                            document_id: int | None) -> None:
@@ -132,8 +130,9 @@ class Notices:
         if not (desk_settings.notices and desk_settings.morning_digest) or not self.at_work():
             return 0
         today = self.now.astimezone(desk.RIYADH).date()
-        if await self.uow.next_value(f"desk-digest:{today.isoformat()}") != 1:
-            return 0  # already sent today (by this process or another)
+        sent_today = f"desk-digest:{today.isoformat()}"
+        if await self.uow.counter(sent_today) or await self.uow.next_value(sent_today) != 1:
+            return 0  # already sent today (by this process or another): read, not written
         rows = await self.board("admin")
         submitted, late = await self.uow.requests.waiting_requests(today)
         sent = 0

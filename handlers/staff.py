@@ -501,7 +501,7 @@ class Desk(AnnouncementDesk):
         for request in await self.uow.requests.requests_of(case.beneficiary_id):
             lines.append("")
             service = self.ctx.profile.service(request.service)
-            lines.append(f"{request.number} · {service.label.get(self.lang) if service else request.service}"
+            lines.append(f"{request.number} · {desk.service_label(request.service, self.lang, self.ctx)}"
                          f" · {desk.status_label(request.status, self.lang, self.ctx)}")
             for key, value in request.fields.items():
                 spec = service.field(key) if service and any(f.key == key for f in service.fields) else None

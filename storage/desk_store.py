@@ -230,7 +230,7 @@ class DeskStore:
         return await self.case(case_id) if case_id else None
 
     async def admins(self) -> list[StaffView]:
-        return [s for s in await self.all_staff() if s.role == "admin"]
+        return await self.team(("admin",))
 
     # -- staff -----------------------------------------------------------------
     async def set_language(self, staff_id: int, language: str) -> None:
@@ -238,9 +238,8 @@ class DeskStore:
             update(m.Staff).where(m.Staff.id == staff_id).values(language=language))
 
     async def team(self, roles: tuple[str, ...] = ("researcher", "admin")) -> list[StaffView]:
-        stmt = (select(m.Staff).where(m.Staff.active.is_(True), m.Staff.role.in_(roles))
-                .order_by(m.Staff.id))
-        return [staff_view(r) for r in (await self.session.execute(stmt)).scalars()]
+        """The active staff of these roles."""
+        return [s for s in await self.all_staff() if s.role in roles]
 
     async def former_staff(self, channel: str) -> list[str]:
         """The sender ids of staff members removed from the team on this channel."""

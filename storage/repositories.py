@@ -106,6 +106,11 @@ class UnitOfWork:
         return list((await self.session.execute(stmt)).scalars())
 
     # requests ---------------------------------------------------------
+    async def counter(self, name: str) -> int:
+        """A named counter's value, 0 if it was never incremented (read only)."""
+        value = await self.session.scalar(select(m.Counter.value).where(m.Counter.name == name))
+        return value or 0
+
     async def next_value(self, name: str) -> int:
         """Atomically increment a named counter (an upsert, so two processes never collide)."""
         stmt = self._insert(m.Counter).values(name=name, value=1)
