@@ -11,8 +11,8 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from conversations import survey
-from conversations.base import Context, RequestView, Translator
+from conversations import desk_step, survey
+from conversations.base import CaseView, Context, RequestView, Translator
 from conversations.profile import Profile
 from conversations.state import State, Step, SurveyDraft
 from storage import models as m
@@ -21,9 +21,6 @@ from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
 RETRY = timedelta(hours=1)  # a beneficiary talking with a researcher is asked a little later
-# Closed cases that are not help a researcher gave: a follow-up of a rating is not itself
-# rated, and a suggestion or complaint is a ticket, not a talk the beneficiary asked for.
-NOT_HELP = frozenset({"low_rating", "suggestion", "complaint"})
 
 
 def _times(profile: Profile, now: datetime) -> dict[str, datetime]:
@@ -43,11 +40,11 @@ async def for_delivery(uow: UnitOfWork, profile: Profile, request: RequestView,
         **_times(profile, now)))
 
 
-async def for_case(uow: UnitOfWork, profile: Profile, case: m.Case, staff_id: int,
+async def for_case(uow: UnitOfWork, profile: Profile, case: CaseView, staff_id: int,
                    now: datetime) -> m.Survey | None:
     """The short question about a researcher's help, once their case is closed (None for a
     case that was not help: a rating's follow-up, a suggestion or a complaint)."""
-    if not profile.surveys.case or case.reason in NOT_HELP:
+    if not desk_step.rates_help(case, profile):
         return None
     return await uow.add_survey(m.Survey(
         subject=f"case:{case.id}", kind="case", case_id=case.id, staff_id=staff_id,

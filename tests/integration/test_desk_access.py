@@ -110,6 +110,7 @@ async def test_a_researcher_cannot_run_admin_commands_in_private_or_by_button(ro
 
 async def test_a_transfer_never_changes_where_a_colleagues_next_message_goes(room):
     a, b, c = [await room.case_for(who) for who in ("a", "b", "c")]
+    await room.say("r2", "/language en")  # a handed case is told in the colleague's language
     await room.say("r2", f"/claim {b}")  # R2 is talking with B
     await room.say("r1", f"/claim {a}")
     await room.say("r1", f"/claim {c}")

@@ -1,0 +1,924 @@
+"""The desk's step: what a staff command does, decided without a database.
+
+`handlers/staff.py` loads the `Facts` a command needs (the staff member, the cases they
+hold, the case the command names, what it reads), calls `step` (or `relay` for words
+meant for a beneficiary) and applies the returned actions in one transaction, the way
+the beneficiary's `journey.step` is applied. An action that may lose a race (taking a
+case another researcher took a moment before) comes first: when it fails, the handler
+loads the facts again and steps again, so the refusal is decided here too.
+
+Every decision here has already passed the one role check (`desk.allowed`); what is
+checked here is what a role alone does not say: holding the case, the case's audience.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+
+from conversations import acknowledgment, desk, journey, kinds, render, transcript
+from conversations.base import (
+    RIYADH,
+    AckView,
+    CaseEntry,
+    CaseView,
+    Choice,
+    Context,
+    Event,
+    FileRef,
+    Found,
+    OpenCase,
+    Reply,
+    RequestStep,
+    RequestView,
+    StaffView,
+)
+from conversations.profile import Profile
+from conversations.state import State, Step
+from conversations.text import ascii_digits, fold
+
+# Closed cases that are not help a researcher gave: a rating's follow-up is not itself
+# rated, and a suggestion or complaint is a ticket, not a talk the beneficiary asked for.
+NOT_HELP = frozenset({"low_rating", *desk.TICKETS})
+
+
+# -- what a command is decided on ------------------------------------------------------
+@dataclass(frozen=True)
+class DocumentView:
+    id: int
+    beneficiary_id: int | None
+    name: str
+    mime: str
+    size: int
+
+
+@dataclass(frozen=True)
+class AuditLine:
+    at: datetime
+    actor: str
+    action: str
+    allowed: bool
+    case_id: int | None
+    request_number: str | None
+
+
+@dataclass(frozen=True)
+class Facts:
+    """What the desk knows when one command is decided. The first block is loaded for
+    every command; the rest only for the commands that read it."""
+
+    staff: StaffView  # as stored now (their current case, their language)
+    lang: str
+    group_case: CaseView | None = None  # in the staff group: the case being discussed
+    held: tuple[CaseView, ...] = ()  # every case they hold
+    named: CaseView | None = None  # the case the command's first word names
+    names: Mapping[int, str | None] = field(default_factory=dict)  # beneficiary -> name
+    # per command
+    holder: StaffView | None = None  # who holds the named case
+    entries: tuple[CaseEntry, ...] = ()  # the conversation of the case acted on
+    staff_names: Mapping[int, str] = field(default_factory=dict)
+    colleagues: tuple[StaffView, ...] = ()  # who a case may be handed to
+    holding: Mapping[int, tuple[int, ...]] = field(default_factory=dict)  # colleague -> cases
+    queue: tuple[CaseView, ...] = ()
+    board: tuple[OpenCase, ...] = ()
+    found: tuple[Found, ...] = ()
+    beneficiary_id: int | None = None  # whose file or history
+    known: bool = True  # that beneficiary exists
+    requests: tuple[RequestView, ...] = ()
+    steps: Mapping[int, list[RequestStep]] = field(default_factory=dict)
+    documents: Mapping[int, tuple[DocumentView, ...]] = field(default_factory=dict)  # by request
+    acks: Mapping[int, AckView] = field(default_factory=dict)  # by request
+    cases: tuple[CaseView, ...] = ()  # the beneficiary's cases
+    request: RequestView | None = None  # the request /request names
+    document: DocumentView | None = None  # the document /doc names
+    other_open: CaseView | None = None  # the beneficiary's open case, when reopening
+    team: tuple[StaffView, ...] = ()
+    audit: tuple[AuditLine, ...] = ()
+
+    @property
+    def current(self) -> CaseView | None:
+        """The case their words go to: the topic's case in the group (if they hold it),
+        else their current case while they still hold it."""
+        wanted = self.group_case.id if self.group_case else self.staff.current_case_id
+        return next((c for c in self.held if c.id == wanted), None)
+
+    def name(self, case: CaseView) -> str | None:
+        return self.names.get(case.beneficiary_id)
+
+
+# -- what a step asks the handler to do --------------------------------------------------
+@dataclass(frozen=True)
+class Audit:
+    action: str
+    allowed: bool = True
+    case_id: int | None = None
+    number: str | None = None
+    beneficiary_id: int | None = None
+    detail: str | None = None
+
+
+@dataclass(frozen=True)
+class TakeCase:
+    """Take a waiting case; may lose the race (then nothing after it happens)."""
+
+    case_id: int
+
+
+@dataclass(frozen=True)
+class ReopenCase:
+    """Reopen a closed case and take it; may fail (the beneficiary opened another)."""
+
+    case_id: int
+
+
+@dataclass(frozen=True)
+class SetCurrent:
+    staff_id: int
+    case_id: int | None
+
+
+@dataclass(frozen=True)
+class ReleaseCase:
+    case_id: int
+
+
+@dataclass(frozen=True)
+class TransferCase:
+    case_id: int
+    to_staff_id: int
+
+
+@dataclass(frozen=True)
+class CloseCase:
+    case_id: int
+
+
+@dataclass(frozen=True)
+class Write:
+    """Words (and a file) to the beneficiary of a case: kept in its conversation (in
+    Arabic when the text has languages) and counted as the case's first reply."""
+
+    case_id: int
+    beneficiary_id: int
+    texts: Mapping[str, str]  # by language; "ar" is what the conversation keeps
+    file: FileRef | None = None
+
+
+@dataclass(frozen=True)
+class AddNote:
+    case_id: int
+    text: str
+
+
+# What a beneficiary is told, rendered in their own language by `tell`.
+@dataclass(frozen=True)
+class Joined:
+    staff: StaffView
+
+
+@dataclass(frozen=True)
+class Closed:
+    with_menu: bool  # False when the question about the help follows instead
+
+
+@dataclass(frozen=True)
+class TicketClosed:
+    ticket: str
+
+
+@dataclass(frozen=True)
+class StatusChanged:
+    number: str
+    status: str
+    note: str | None
+
+
+Message = Joined | Closed | TicketClosed | StatusChanged
+
+
+@dataclass(frozen=True)
+class Tell:
+    """A message to a beneficiary on their own channel, and how their conversation moves
+    (`move`, see `moved`)."""
+
+    beneficiary_id: int
+    message: Message
+    move: str | None = None
+    notice: str = "staff_reply"
+
+
+@dataclass(frozen=True)
+class ToStaff:
+    """A message to another staff member's own chat."""
+
+    staff: StaffView
+    reply: Reply
+
+
+@dataclass(frozen=True)
+class SetStatus:
+    request: RequestView
+    status: str
+    note: str | None
+
+
+@dataclass(frozen=True)
+class RateCase:
+    """The beneficiary's right to rate the help of a closed case."""
+
+    case: CaseView
+
+
+@dataclass(frozen=True)
+class RateDelivery:
+    request: RequestView
+
+
+@dataclass(frozen=True)
+class SaveLanguage:
+    lang: str
+
+
+@dataclass(frozen=True)
+class MakeReport:
+    """The board report's files for a period, stored and sent (see `after`)."""
+
+    start: date
+    end: date
+    by_staff: bool
+
+
+Action = (Audit | TakeCase | ReopenCase | SetCurrent | ReleaseCase | TransferCase | CloseCase
+          | Write | AddNote | Tell | ToStaff | SetStatus | RateCase | RateDelivery
+          | SaveLanguage | MakeReport)
+GUARDS = (TakeCase, ReopenCase)  # actions that may fail: they come first
+
+
+@dataclass(frozen=True)
+class DeskStep:
+    replies: list[Reply] = field(default_factory=list)
+    actions: list[Action] = field(default_factory=list)
+
+
+# -- the step ----------------------------------------------------------------------------
+def step(facts: Facts, command: desk.Command, ctx: Context) -> DeskStep:
+    """What one staff command does: its replies and its actions."""
+    decide = DECISIONS.get(command.name)
+    if decide is None:
+        return DeskStep([desk.help_text(facts.staff, facts.lang, ctx)])
+    return decide(facts, command.args.strip(), ctx)
+
+
+def relay(facts: Facts, event: Event, ctx: Context) -> DeskStep:
+    """Words, a photo or a file for the beneficiary of the case the researcher is in."""
+    case = facts.current
+    if case is None:
+        return DeskStep(no_case(facts, ctx))
+    text = event.text if event.kind == "text" else event.describe()
+    if not text.strip():
+        return DeskStep()
+    file = event.file if event.file is not None and event.file.content else None
+    if file is not None:
+        text = f"📎 {file.name}"
+    return DeskStep(_sent_to(facts, case, ctx), [
+        Write(case.id, case.beneficiary_id, {"ar": text}, file),
+        Audit("relay_out", case_id=case.id, beneficiary_id=case.beneficiary_id)])
+
+
+def number(text: str) -> int | None:
+    """A case, document or beneficiary number as typed (#12, ١٢): 1 to 15 plain digits."""
+    digits = ascii_digits(text.strip()).lstrip("#")
+    return int(digits) if re.fullmatch(r"[0-9]{1,15}", digits) else None
+
+
+def named_case(command: desk.Command) -> int | None:
+    """The case a command's first word names, if it names one (the handler loads it)."""
+    if command.name in ("/claim", "/switch", "/read", "/reopen", "/release", "/transfer",
+                        "/close", "/file"):
+        first = command.args.strip().split(" ", 1)[0] if command.args.strip() else ""
+        return number(first) if first and not first.startswith("@") else None
+    return None
+
+
+def acted_on(facts: Facts, command: desk.Command) -> CaseView | None:
+    """The case whose conversation a command shows (the handler loads its entries)."""
+    if command.name in ("/claim", "/switch", "/read", "/reopen"):
+        return facts.named
+    if command.name == "/transfer":
+        return facts.named or facts.current
+    return None
+
+
+def _t(facts: Facts, ctx: Context):  # type: ignore[no-untyped-def]
+    return ctx.tr(facts.lang).gettext
+
+
+def only_admins(facts: Facts, ctx: Context) -> Reply:
+    return Reply(_t(facts, ctx)("Only an admin can do this."))
+
+
+def no_case(facts: Facts, ctx: Context) -> list[Reply]:
+    """Said when a command needs a current case and there is none."""
+    if facts.held:
+        return [which_case(facts, ctx)]
+    return [Reply(_t(facts, ctx)("You have no current case. Send /queue to take one."))]
+
+
+def which_case(facts: Facts, ctx: Context, held: tuple[CaseView, ...] | None = None) -> Reply:
+    """Asked when a researcher holds cases but none is current: which one goes on."""
+    cases = facts.held if held is None else held
+    _ = _t(facts, ctx)
+    return Reply("\n".join([_("You hold these cases. Which one do you continue?"),
+                            *(desk.tag(c.id, facts.name(c)) for c in cases)]),
+                 tuple(Choice(f"switch:{c.id}", f"#{c.id}") for c in cases[:10]))
+
+
+def why_not_taken(facts: Facts, case_id: int, ctx: Context) -> Reply:
+    """Why a case cannot be taken: there is none, another researcher has it, it is closed."""
+    _ = _t(facts, ctx)
+    case = facts.named
+    if case is None:
+        return Reply(_("There is no case #{case}.").format(case=case_id))
+    if case.status == "claimed" and case.claimed_by:
+        name = facts.holder.name if facts.holder else "?"
+        return Reply(_("Case #{case} was already taken by {name}.").format(case=case_id,
+                                                                          name=name))
+    return Reply(_("Case #{case} is closed.").format(case=case_id))
+
+
+def entry_line(entry: CaseEntry, names: Mapping[int, str], lang: str, ctx: Context) -> str:
+    """One line of a case's conversation in words: who, when (with `names`), what."""
+    mark = {"in": "←", "out": "→", "note": "✎"}.get(entry.direction, "·")
+    if entry.direction == "out" and entry.staff_id is None:
+        mark += " 🤖"  # what the bot itself said
+    who = f" {names[entry.staff_id]}" if names and entry.staff_id in names else ""
+    at = f"{entry.at.astimezone(RIYADH):%H:%M}" if names else ""
+    doc = f" (/doc {entry.document_id})" if entry.document_id else ""
+    head = f"{mark}{who} {at}".rstrip()
+    said = entry.text if entry.direction == "note" else transcript.line(entry.text, lang, ctx)
+    return f"{head} {said}{doc}"
+
+
+def case_transcript(facts: Facts, case: CaseView, lead: str, lang: str, ctx: Context) -> Reply:
+    """The case's last lines, sent when a researcher starts on it, with its buttons."""
+    _ = ctx.tr(lang).gettext
+    lines = [lead, f"{desk.tag(case.id, facts.name(case))} · "
+                   f"{desk.reason_label(case, lang, ctx)}", ""]
+    lines += [entry_line(e, {}, lang, ctx) for e in facts.entries[-20:]]
+    lines += ["", _("What you write now goes to the beneficiary. /note for internal notes, "
+                    "/file for their file, /close to finish.")]
+    return Reply("\n".join(lines), desk.case_buttons(case, lang, ctx))
+
+
+def held_case(facts: Facts, args: str, ctx: Context) -> tuple[CaseView | None, str, list[Reply]]:
+    """The case a command acts on: the one its first word names (a button carries its
+    case, so an old button never acts on another), which this staff member must hold;
+    else their current case. (case, the rest of the arguments, the refusal if any)."""
+    first, _sp, rest = args.partition(" ")
+    wanted = number(first) if first and not first.startswith("@") else None
+    if wanted is None:
+        case = facts.current
+        return case, args, [] if case else no_case(facts, ctx)
+    case = next((c for c in facts.held if c.id == wanted), None)
+    if case is None:
+        return None, rest, [Reply(_t(facts, ctx)("You do not hold case #{case}.").format(
+            case=wanted))]
+    return case, rest.strip(), []
+
+
+def let_go(facts: Facts, case: CaseView, ctx: Context) -> DeskStep:
+    """After this researcher handed a case on (closed, released, transferred): if it was
+    their current one, the only case they still hold becomes current, or they are asked
+    which one; a current case that is another stays as it is."""
+    if facts.staff.current_case_id not in (case.id, None):
+        return DeskStep()
+    left = tuple(c for c in facts.held if c.id != case.id)
+    actions: list[Action] = [SetCurrent(facts.staff.id, left[0].id if len(left) == 1 else None)]
+    if len(left) == 1:
+        return DeskStep([Reply(_t(facts, ctx)("What you write now goes to case {case}.").format(
+            case=desk.tag(left[0].id, facts.name(left[0]))))], actions)
+    return DeskStep([which_case(facts, ctx, left)] if left else [], actions)
+
+
+def _sent_to(facts: Facts, case: CaseView, ctx: Context) -> list[Reply]:
+    """In their own chat a researcher is told which case a message went to (in the
+    group, the topic says it)."""
+    if facts.group_case is not None:
+        return []
+    return [Reply(_t(facts, ctx)("✓ Sent → {case}").format(case=desk.tag(case.id,
+                                                                          facts.name(case))))]
+
+
+def _then(first: DeskStep, second: DeskStep) -> DeskStep:
+    return DeskStep(first.replies + second.replies, first.actions + second.actions)
+
+
+# -- the queue and cases -----------------------------------------------------------------
+def on_help(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    return DeskStep([desk.help_text(facts.staff, facts.lang, ctx)])
+
+
+def on_queue(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    named = [(c, facts.name(c)) for c in facts.queue]
+    return DeskStep([desk.queue(named, facts.lang, ctx)], [Audit("view_queue")])
+
+
+def on_claim(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    case_id = number(args.split(" ", 1)[0]) if args else None
+    if case_id is None:
+        return DeskStep([Reply(_("Which case? For example: /claim 12"))])
+    case = facts.named
+    if case is not None and case.audience == "admin" and facts.staff.role != "admin":
+        return DeskStep([only_admins(facts, ctx)],
+                        [Audit("claim", False, case_id=case_id, detail="admin only")])
+    if case is None or case.status != "queued":
+        return DeskStep([why_not_taken(facts, case_id, ctx)],
+                        [Audit("claim", False, case_id=case_id, detail="not queued")])
+    actions: list[Action] = [TakeCase(case.id)]
+    if facts.group_case is None or facts.staff.current_case_id not in {c.id for c in facts.held}:
+        # taken in a topic, it is answered there: their private chat keeps its case
+        actions.append(SetCurrent(facts.staff.id, case.id))
+    actions += [Audit("claim", case_id=case.id, beneficiary_id=case.beneficiary_id),
+                Tell(case.beneficiary_id, Joined(facts.staff), "talking")]
+    lead = _("You took case #{case}.").format(case=case.id)
+    return DeskStep([case_transcript(facts, case, lead, facts.lang, ctx)], actions)
+
+
+def on_release(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    case, _rest, refused = held_case(facts, args, ctx)
+    if case is None:
+        return DeskStep(refused)
+    done = DeskStep([Reply(_t(facts, ctx)("Case #{case} is back in the queue.").format(
+        case=case.id))], [ReleaseCase(case.id),
+                          Audit("release", case_id=case.id, beneficiary_id=case.beneficiary_id)])
+    return _then(done, let_go(facts, case, ctx))
+
+
+def on_transfer(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    case, rest, refused = held_case(facts, args, ctx)
+    if case is None:
+        return DeskStep(refused)
+    # an admins' follow-up goes only to another admin
+    colleagues = [s for s in facts.colleagues if s.id != facts.staff.id
+                  and (case.audience != "admin" or s.role == "admin")]
+    if not rest:  # which colleague: one button each
+        if not colleagues:
+            return DeskStep([Reply(_("There is no colleague to hand the case to."))])
+        return DeskStep([Reply(_("To whom do you hand case #{case}?").format(case=case.id),
+                               tuple(Choice(f"transfer:{case.id} @{s.id}", s.name[:40])
+                                     for s in colleagues[:10]))])
+    if rest.startswith("@"):  # a pressed button
+        found = [s for s in colleagues if s.id == number(rest[1:])]
+    else:
+        typed = fold(rest)
+        found = [s for s in colleagues if typed in (fold(s.name), fold(s.first_name))]
+    if len(found) != 1:
+        return DeskStep([Reply(_("I found no single colleague named \"{name}\". Send /transfer "
+                                 "with a name from the team list.").format(name=rest))])
+    colleague = found[0]
+    their = ctx.tr(colleague.language or "ar").gettext
+    lead = their("{name} handed you case #{case}.").format(name=facts.staff.name, case=case.id)
+    busy_with = colleague.current_case_id
+    actions: list[Action] = [
+        TransferCase(case.id, colleague.id),
+        Audit("transfer", case_id=case.id, beneficiary_id=case.beneficiary_id,
+              detail=f"to staff:{colleague.id}")]
+    if busy_with not in (None, case.id) and busy_with in facts.holding.get(colleague.id, ()):
+        # they are talking with someone else: their next message still goes there
+        lead += "\n" + their("What you write still goes to case #{current}. To answer this "
+                             "one, send /switch {case}.").format(current=busy_with, case=case.id)
+        handed = Reply(lead, (Choice(f"switch:{case.id}", f"#{case.id}"),))
+    else:
+        actions.append(SetCurrent(colleague.id, case.id))
+        handed = case_transcript(facts, case, lead, colleague.language or "ar", ctx)
+    actions += [ToStaff(colleague, handed), Tell(case.beneficiary_id, Joined(colleague))]
+    done = DeskStep([Reply(_("Case #{case} is now with {name}.").format(
+        case=case.id, name=colleague.name))], actions)
+    return _then(done, let_go(facts, case, ctx))
+
+
+def on_cases(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    if not facts.held:
+        return DeskStep([Reply(_("You hold no cases."))])
+    lines = [_("Your cases:")]
+    for c in facts.held:
+        current = " ✓" if facts.staff.current_case_id == c.id else ""
+        lines.append(f"{desk.tag(c.id, facts.name(c))} · "
+                     f"{desk.reason_label(c, facts.lang, ctx)}{current}")
+    return DeskStep([Reply("\n".join(lines), tuple(
+        Choice(f"switch:{c.id}", f"#{c.id}") for c in facts.held[:10]))])
+
+
+def on_switch(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    case = facts.named
+    if case is None or case.claimed_by != facts.staff.id or case.status != "claimed":
+        return DeskStep([Reply(_("You do not hold case #{case}.").format(case=args))])
+    lead = _("Now on case #{case}.").format(case=case.id)
+    return DeskStep([case_transcript(facts, case, lead, facts.lang, ctx)],
+                    [SetCurrent(facts.staff.id, case.id)])
+
+
+def rates_help(case: CaseView, profile: Profile) -> bool:
+    """Whether closing this case asks the beneficiary to rate the help they had."""
+    return profile.surveys.case and case.reason not in NOT_HELP
+
+
+def on_close(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    case, _rest, refused = held_case(facts, args, ctx)
+    if case is None:
+        return DeskStep(refused)
+    actions: list[Action] = [CloseCase(case.id),
+                             Audit("close", case_id=case.id, beneficiary_id=case.beneficiary_id)]
+    if case.reason in desk.TICKETS:  # a suggestion or a complaint: no help to rate
+        actions.append(Tell(case.beneficiary_id, TicketClosed(case.detail or ""), "to_menu"))
+    elif rates_help(case, ctx.profile):  # the short question about the help, instead of the menu
+        actions += [Tell(case.beneficiary_id, Closed(with_menu=False), "to_menu"), RateCase(case)]
+    else:
+        actions.append(Tell(case.beneficiary_id, Closed(with_menu=True), "to_menu"))
+    done = DeskStep([Reply(_t(facts, ctx)("Case #{case} is closed.").format(case=case.id))],
+                    actions)
+    return _then(done, let_go(facts, case, ctx))
+
+
+# -- talking with the beneficiary -----------------------------------------------------------
+def on_say(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """Sends the text exactly, even a number alone (which would press a button)."""
+    if not args:
+        return DeskStep([Reply(_t(facts, ctx)("Write the message after the command: /say TEXT"))])
+    return relay(facts, Event("text", text=args), ctx)
+
+
+def on_note(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    case = facts.current
+    if case is None:
+        return DeskStep(no_case(facts, ctx))
+    if not args:
+        return DeskStep([Reply(_("Write the note after the command: /note TEXT"))])
+    return DeskStep([Reply(_("Note saved on case #{case}; the beneficiary does not see it.")
+                           .format(case=case.id))],
+                    [AddNote(case.id, args),
+                     Audit("note", case_id=case.id, beneficiary_id=case.beneficiary_id)])
+
+
+def on_canned(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    canned = {c.key: c for c in ctx.profile.canned_replies}
+    if args not in canned:
+        lines = [_("Ready answers (/canned KEY sends one):")]
+        lines += [f"{key}: {c.text.get(facts.lang)}" for key, c in canned.items()]
+        return DeskStep([Reply("\n".join(lines) if canned
+                               else _("The profile has no ready answers."))])
+    case = facts.current
+    if case is None:
+        return DeskStep(no_case(facts, ctx))
+    reply = canned[args]
+    texts = {lang: reply.text.get(lang) for lang in ("ar", "en")}
+    return DeskStep(_sent_to(facts, case, ctx), [
+        Write(case.id, case.beneficiary_id, texts),
+        Audit("relay_out", case_id=case.id, beneficiary_id=case.beneficiary_id,
+              detail=f"canned:{reply.key}")])
+
+
+# -- the beneficiary's file and their requests ----------------------------------------------
+def file_case(facts: Facts, command: desk.Command) -> CaseView | None:
+    """The case whose beneficiary's file /file shows: the topic's, the button's, the
+    current one (the handler loads that beneficiary's file)."""
+    if facts.group_case is not None:
+        return facts.group_case
+    if named_case(command) is not None:
+        return next((c for c in facts.held if c.id == named_case(command)), None)
+    return facts.current
+
+
+def on_file(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    words = args.split()
+    if facts.group_case is not None:
+        case = facts.group_case
+    elif words and number(words[0]) is not None:  # a button under one of their cases
+        case, _rest, refused = held_case(facts, words[0], ctx)
+        if case is None:
+            return DeskStep(refused)
+    else:
+        case = facts.current
+    if case is None:
+        return DeskStep(no_case(facts, ctx))
+    if case.audience == "admin" and facts.staff.role != "admin":
+        return DeskStep([only_admins(facts, ctx)],
+                        [Audit("view_file", False, case_id=case.id, detail="admin only")])
+    full = any(w.lower() in ("full", "كامل") for w in words)
+    lines = [_("File of beneficiary #{id}:").format(id=case.beneficiary_id)]
+    buttons: list[Choice] = []
+    statuses: list[RequestView] = []
+    for request in facts.requests:
+        service = ctx.profile.service(request.service)
+        lines += ["", f"{request.number} · {desk.service_label(request.service, facts.lang, ctx)}"
+                      f" · {desk.status_label(request.status, facts.lang, ctx)}"]
+        for key, value in request.fields.items():
+            spec = service.field(key) if service and any(f.key == key for f in service.fields) else None
+            shown = kinds.for_staff(spec, value, full=full, lang=facts.lang, ctx=ctx)
+            lines.append(f"  {spec.label.get(facts.lang) if spec else key}: {shown}")
+        for doc in facts.documents.get(request.id, ()):
+            lines.append(f"  📎 {doc.name} ({doc.mime}) /doc {doc.id}")
+            buttons.append(Choice(f"doc:{doc.id}", f"📎 {doc.id}"))
+        ack = facts.acks.get(request.id)
+        if ack:
+            ok = ack.sha256 == acknowledgment.digest(request.number, request.service,
+                                                     request.fields, ack.text_version,
+                                                     ack.signature, ack.at)
+            lines.append("  " + (_("Acknowledgment: signed, data unchanged") if ok
+                                 else _("Acknowledgment: the stored data has CHANGED since it "
+                                        "was signed")))
+        if desk.LIFECYCLE.get(request.status):
+            statuses.append(request)
+    lines += ["", _("Cases: {list}").format(list=", ".join(
+        f"#{c.id} ({_(desk.CASE_STATUS.get(c.status, c.status))})" for c in facts.cases))]
+    buttons += [Choice(f"request:{r.number}", _("Status of {number}").format(number=r.number))
+                for r in statuses]
+    return DeskStep([Reply("\n".join(lines), tuple(buttons[-10:]))],
+                    [Audit("view_file", case_id=case.id, beneficiary_id=case.beneficiary_id,
+                           detail="full" if full else "masked")])
+
+
+def on_doc(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """A beneficiary's document, sent to the researcher's chat while they hold a case of
+    that beneficiary (an admin: always)."""
+    _ = _t(facts, ctx)
+    doc = facts.document
+    if doc is None:
+        return DeskStep([Reply(_("There is no document {id}.").format(id=args or "?"))])
+    if facts.staff.role != "admin" and doc.beneficiary_id not in {
+            c.beneficiary_id for c in facts.held}:
+        return DeskStep([Reply(_("You can open a document only while you hold a case of its "
+                                 "beneficiary."))],
+                        [Audit("view_document", False, beneficiary_id=doc.beneficiary_id,
+                               detail=f"doc:{doc.id} no case held")])
+    return DeskStep([Reply(f"📎 {doc.name} ({doc.mime}, {doc.size // 1024 + 1} KB)",
+                           document_id=doc.id)],
+                    [Audit("view_document", beneficiary_id=doc.beneficiary_id,
+                           detail=f"doc:{doc.id}")])
+
+
+def requested(args: str) -> str:
+    """The request number /request names, as stored."""
+    return args.split(" ", 1)[0].upper() if args else ""
+
+
+def on_request(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    lang = facts.lang
+    typed, _sp, rest = args.partition(" ")
+    request = facts.request
+    if request is None:
+        return DeskStep([Reply(_("No request {number}. Write: /request NUMBER STATUS [note]")
+                               .format(number=typed or "?"))])
+    if not rest.strip():  # which status: one button each
+        return DeskStep([desk.next_statuses(request.number, request.status, lang, ctx)])
+    status, note = desk.parse_status(rest, ctx)
+    allowed = desk.LIFECYCLE.get(request.status, ())
+    if status not in allowed:
+        return DeskStep([Reply(_("From \"{current}\" a request can go to: {allowed}.").format(
+            current=desk.status_label(request.status, lang, ctx),
+            allowed=_(", ").join(desk.status_label(a, lang, ctx) for a in allowed) or "-"))],
+            [Audit("status_change", False, number=request.number,
+                   beneficiary_id=request.beneficiary_id,
+                   detail=f"{request.status}->{status or 'unrecognised'}")])
+    if status in desk.NEEDS_NOTE and not note.strip():
+        return DeskStep([Reply(_("Please add what is missing or the reason after the status."))])
+    said = note.strip() or None
+    actions: list[Action] = [
+        SetStatus(request, status, said),
+        Audit("status_change", number=request.number, beneficiary_id=request.beneficiary_id,
+              detail=f"{request.status}->{status}"),
+        Tell(request.beneficiary_id, StatusChanged(request.number, status, said),
+             f"needs_info:{request.number}" if status == "needs_info" else None, "status")]
+    if status == "service_delivered" and ctx.profile.surveys.service:  # their right to rate it
+        actions.append(RateDelivery(request))
+    return DeskStep([Reply(_("{number} is now: {status}. The beneficiary was told.").format(
+        number=request.number, status=desk.status_label(status, lang, ctx)))], actions)
+
+
+# -- the team, search and history ------------------------------------------------------------
+def on_team(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """Every open case, its holder and its wait against the reply target."""
+    return DeskStep([desk.board(list(facts.board), facts.lang, ctx)], [Audit("view_team")])
+
+
+def search_query(args: str) -> str | None:
+    """What /find searches for; None when too short (two letters would find half the city)."""
+    return args if len(fold(args).replace(" ", "")) >= 3 else None
+
+
+def on_find(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    query = search_query(args)
+    if query is None:
+        return DeskStep([Reply(_t(facts, ctx)(
+            "Write what to search for after the command, for example: /find BK-2026-000001, "
+            "a national ID, a mobile or a name."))])
+    return DeskStep([desk.search_results(query, list(facts.found), facts.lang, ctx)],
+                    [Audit("search", detail=f"{len(facts.found)} found")])  # never the query
+
+
+def whose_history(facts: Facts, args: str) -> int | None:
+    """The beneficiary /history is about: the number given, else the current or topic case's."""
+    wanted = number(args)
+    if wanted is not None:
+        return wanted
+    case = facts.current or facts.group_case
+    return case.beneficiary_id if case else None
+
+
+def on_history(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    beneficiary_id = whose_history(facts, args)
+    if beneficiary_id is None:
+        return DeskStep([Reply(_("Whose history? Send /find NAME first, or take a case."))])
+    if not facts.known:
+        return DeskStep([Reply(_("There is no beneficiary #{id}.").format(id=beneficiary_id))])
+    cases = [c for c in facts.cases if c.audience == "researcher" or facts.staff.role == "admin"]
+    return DeskStep([desk.history(beneficiary_id, facts.names.get(beneficiary_id),
+                                  list(facts.requests), dict(facts.steps), cases,
+                                  dict(facts.staff_names), facts.lang, ctx)],
+                    [Audit("view_history", beneficiary_id=beneficiary_id)])
+
+
+def readable(facts: Facts, action: str, args: str, ctx: Context) -> DeskStep | None:
+    """The refusal when the case a command names is none, or not for this role."""
+    case = facts.named
+    if case is None:
+        return DeskStep([Reply(_t(facts, ctx)("There is no case #{case}.").format(
+            case=args or "?"))])
+    if case.audience == "admin" and facts.staff.role != "admin":
+        return DeskStep([only_admins(facts, ctx)],
+                        [Audit(action, False, case_id=case.id, detail="admin only")])
+    return None
+
+
+def on_read(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """A case's whole conversation, a closed one too."""
+    refused = readable(facts, "read_case", args, ctx)
+    if refused is not None or facts.named is None:
+        return refused or DeskStep()
+    case = facts.named
+    entries = [entry_line(e, facts.staff_names, facts.lang, ctx) for e in facts.entries]
+    return DeskStep([desk.conversation(case, facts.name(case), entries[-200:], facts.lang, ctx)],
+                    [Audit("read_case", case_id=case.id, beneficiary_id=case.beneficiary_id)])
+
+
+def on_reopen(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """A closed case taken again: the conversation goes on where it stopped."""
+    _ = _t(facts, ctx)
+    refused = readable(facts, "reopen", args, ctx)
+    if refused is not None or facts.named is None:
+        return refused or DeskStep()
+    case = facts.named
+    if case.status != "closed":
+        return DeskStep([Reply(_("Case #{case} is still open.").format(case=case.id))])
+    if facts.other_open is not None:
+        return DeskStep([Reply(_("This beneficiary has another open case, #{other}: continue "
+                                 "there.").format(other=facts.other_open.id))],
+                        [Audit("reopen", False, case_id=case.id, detail="another open")])
+    lead = _("You reopened case #{case}.").format(case=case.id)
+    return DeskStep([case_transcript(facts, case, lead, facts.lang, ctx)], [
+        ReopenCase(case.id), SetCurrent(facts.staff.id, case.id),
+        Audit("reopen", case_id=case.id, beneficiary_id=case.beneficiary_id),
+        Tell(case.beneficiary_id, Joined(facts.staff), "reopened")])
+
+
+LANGUAGES = {"ar": "ar", "en": "en", "عربي": "ar", "العربية": "ar", "english": "en",
+             "انجليزي": "en", "إنجليزي": "en"}
+
+
+def on_language(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    lang = LANGUAGES.get(args.lower())
+    if lang is None:
+        return DeskStep([Reply(_t(facts, ctx)("Write /language ar or /language en."))])
+    _ = ctx.tr(lang).gettext  # said in the language just chosen
+    return DeskStep([Reply(_("The desk speaks English with you now.") if lang == "en"
+                           else _("The desk speaks Arabic with you now."))],
+                    [SaveLanguage(lang)])
+
+
+# -- admins ---------------------------------------------------------------------------------
+def report_period(args: str, today: date) -> tuple[date, date, bool] | None:
+    """/report [FROM] [TO] [staff]: the period (this month so far by default) and whether
+    figures per researcher are wanted; None when the dates cannot be read."""
+    words = [ascii_digits(w) for w in args.split()]
+    by_staff = any(w.lower() in ("staff", "الموظفين") for w in words)
+    dates = [w for w in words if w.lower() not in ("staff", "الموظفين")]
+    try:
+        start = date.fromisoformat(dates[0]) if dates else today.replace(day=1)
+        end = date.fromisoformat(dates[1]) if len(dates) > 1 else today
+    except ValueError:
+        return None
+    if start > end or len(dates) > 2:
+        return None
+    return start, end, by_staff
+
+
+def on_report(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """The board report as files in the admin's chat."""
+    _ = _t(facts, ctx)
+    period = report_period(args, ctx.now.astimezone(RIYADH).date())
+    if period is None:
+        return DeskStep([Reply(_("Write: /report 2026-01-01 2026-03-31 (add \"staff\" for "
+                                 "figures per researcher). Without dates: this month so far."))])
+    start, end, by_staff = period
+    return DeskStep([Reply(_("The report from {start} to {end}:").format(start=start, end=end))],
+                    [MakeReport(start, end, by_staff),
+                     Audit("report", detail=f"{start}..{end}{' staff' if by_staff else ''}")])
+
+
+def on_staff(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    return DeskStep([Reply("\n".join(
+        f"{s.name} · {desk.role_label(s.role, facts.lang, ctx)} · {s.channel}"
+        for s in facts.team))], [Audit("view_staff")])
+
+
+def on_audit(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    lines = [_t(facts, ctx)("The latest audit entries (Riyadh time):")] + [
+        f"{desk.when(e.at, facts.lang, ctx)} {e.actor} {e.action}{'' if e.allowed else ' ✖'}"
+        f"{f' #{e.case_id}' if e.case_id else ''}{f' {e.request_number}' if e.request_number else ''}"
+        for e in facts.audit[-20:]]
+    return DeskStep([Reply("\n".join(lines))], [Audit("view_audit")])
+
+
+DECISIONS = {
+    "/help": on_help, "/queue": on_queue, "/claim": on_claim, "/release": on_release,
+    "/transfer": on_transfer, "/cases": on_cases, "/switch": on_switch, "/close": on_close,
+    "/say": on_say, "/note": on_note, "/canned": on_canned, "/file": on_file, "/doc": on_doc,
+    "/request": on_request, "/team": on_team, "/find": on_find, "/history": on_history,
+    "/read": on_read, "/reopen": on_reopen, "/language": on_language, "/report": on_report,
+    "/staff": on_staff, "/audit": on_audit,
+}
+
+
+# -- what the beneficiary is told, and how their conversation moves ---------------------------
+def tell(message: Message, lang: str, ctx: Context) -> list[Reply]:
+    """A `Tell`'s message in the beneficiary's language."""
+    match message:
+        case Joined(staff):
+            return [desk.joined(staff, lang, ctx)]
+        case Closed(with_menu):
+            return desk.closed(lang, ctx, menu(lang, ctx))[:2 if with_menu else 1]
+        case TicketClosed(ticket):
+            return [desk.ticket_closed(ticket, lang, ctx), menu(lang, ctx)]
+        case StatusChanged(number_, status, note):
+            return [desk.status_changed(number_, status, note, lang, ctx)]
+    return []
+
+
+def written(staff: StaffView, texts: Mapping[str, str], lang: str, ctx: Context,
+            document_id: int | None) -> Reply:
+    """A researcher's words as the beneficiary sees them."""
+    text = texts.get(lang) or texts["ar"]
+    return replace(desk.relayed(staff, text, lang, ctx), document_id=document_id)
+
+
+def menu(lang: str, ctx: Context) -> Reply:
+    return render.menu(State(lang=lang, consented=True, step=Step.MENU), ctx)
+
+
+def moved(state: State, how: str | None) -> State:
+    """The beneficiary's conversation after a desk action (a copy):
+    talking: a researcher wrote, so what they write at the menu reaches them;
+    reopened: what they write reaches the researcher again, even mid-rating (it can wait);
+    to_menu: a closed case returns them to the menu;
+    needs_info:NUMBER: what they send next is the missing information of that request."""
+    state = state.model_copy(deep=True)
+    if how == "talking":
+        if state.step == Step.MENU:
+            state.step = Step.CASE
+        journey.researcher_wrote(state)
+    elif how == "reopened":
+        if state.step != Step.WELCOME:  # an unfinished request waits in its draft
+            state.step, state.survey = Step.CASE, None
+    elif how == "to_menu":
+        if state.step == Step.CASE:
+            state.step = Step.MENU
+    elif how and how.startswith("needs_info:"):
+        state.info_for = how.split(":", 1)[1]
+        if state.step != Step.CASE and not state.draft:
+            state.step = Step.NEEDS_INFO
+    return state
+
+
+def number_hint(text: str, lang: str, ctx: Context) -> Reply:
+    """A number alone that pressed no button: held back, and how to send it."""
+    return Reply(ctx.tr(lang).gettext(
+        "A number alone is not sent to the beneficiary, so that a button's number never "
+        "reaches them by mistake. To send it, write /say {text}").format(text=text))
+
+
+def after(action: Action, result: object, facts: Facts, ctx: Context) -> list[Reply]:
+    """Replies that depend on what an action produced: the report's stored files."""
+    if isinstance(action, MakeReport) and isinstance(result, list):
+        return [Reply(f"📎 {name}", document_id=doc_id) for name, doc_id in result]
+    return []
