@@ -21,14 +21,12 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.errors import Unavailable
 from storage.repositories import UnitOfWork
 
+__all__ = ["Database", "Unavailable"]
+
 MIGRATIONS = Path(__file__).parent / "migrations"
-
-
-class Unavailable(Exception):
-    """The database could not take this event now (SQLite busy, the server unreachable):
-    nothing of the unit of work was kept; deliver the event again later."""
 
 
 def normalise_url(url: str) -> str:

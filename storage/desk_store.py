@@ -7,10 +7,12 @@ from __future__ import annotations
 from datetime import datetime
 
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.base import CaseEntry, CaseView, StaffView
 from storage import models as m
+from storage.errors import Unavailable
 
 OPEN = ("queued", "claimed")
 
@@ -83,9 +85,14 @@ class DeskStore:
             m.Case.beneficiary_id == row.beneficiary_id, m.Case.status.in_(OPEN)))
         if other:
             return False
-        result = await self.session.execute(
-            update(m.Case).where(m.Case.id == case_id, m.Case.status == "closed")
-            .values(status="claimed", claimed_by=staff_id, claimed_at=now, closed_at=None))
+        try:
+            async with self.session.begin_nested():  # uq_cases_one_open: one open at a time
+                result = await self.session.execute(
+                    update(m.Case).where(m.Case.id == case_id, m.Case.status == "closed")
+                    .values(status="claimed", claimed_by=staff_id, claimed_at=now,
+                            closed_at=None))
+        except IntegrityError:  # the beneficiary opened another case at this very moment
+            return False
         return result.rowcount == 1
 
     async def cases_of(self, beneficiary_id: int) -> list[CaseView]:
@@ -103,11 +110,17 @@ class DeskStore:
     async def add_case(self, beneficiary_id: int, reason: str, detail: str | None,
                        channel: str, now: datetime, transcript: list[CaseEntry],
                        audience: str = "researcher") -> CaseView:
-        """A queued case holding the conversation that led to it."""
+        """A queued case holding the conversation that led to it. Raises Unavailable when
+        the beneficiary's other case was reopened at this very moment: delivered again, the
+        event finds that case open and goes into it."""
         row = m.Case(beneficiary_id=beneficiary_id, status="queued", reason=reason,
                      detail=detail, channel=channel, created_at=now, audience=audience)
-        self.session.add(row)
-        await self.session.flush()
+        try:
+            async with self.session.begin_nested():
+                self.session.add(row)
+                await self.session.flush()
+        except IntegrityError as exc:  # uq_cases_one_open
+            raise Unavailable("another case of this beneficiary opened meanwhile") from exc
         for entry in transcript:
             self.session.add(m.CaseMessage(case_id=row.id, direction=entry.direction,
                                            text=entry.text, at=entry.at))

@@ -21,6 +21,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -219,6 +220,11 @@ class Case(Base):
     # who takes it: researchers, or only admins (a follow-up of a low rating)
     audience: Mapped[str] = mapped_column(String(12), default="researcher",
                                           server_default="researcher")
+    # one open case per beneficiary (one conversation at a time), even when a researcher
+    # reopens an old case at the moment the beneficiary asks for a new one
+    __table_args__ = (Index("uq_cases_one_open", "beneficiary_id", unique=True,
+                            sqlite_where=sql("status != 'closed'"),
+                            postgresql_where=sql("status != 'closed'")),)
 
 
 class CaseMessage(Base):

@@ -290,7 +290,9 @@ async def test_a_number_typed_never_presses_a_notice_that_arrived_meanwhile(desk
 async def test_an_admins_follow_up_stays_with_admins(desk):
     await desk.case_for("b1")
     async with desk.app.db.unit_of_work() as uow:
-        follow_up = await uow.desk.add_case(1, "low_rating", "BK-2026-000001 · 1/5", "telegram",
+        # a follow-up of another beneficiary's rating (one open case each)
+        rated = await uow.add_beneficiary("telegram", "b9", "b9", "ar", NOW)
+        follow_up = await uow.desk.add_case(rated, "low_rating", "BK-2026-000001 · 1/5", "telegram",
                                             NOW, [], audience="admin")
     await desk.say("admin", f"/claim {follow_up.id}")
     assert "Only an admin can do this." in (await desk.texts("r1", f"/read {follow_up.id}"))["r1"]
@@ -315,7 +317,9 @@ async def test_in_the_group_outside_a_topic_no_ones_file_is_posted(grouped):
     found = await grouped.texts("r1", "/find 1048213373", chat=GROUP)  # a search works there
     assert found[GROUP].startswith('No beneficiary found for "1048213373"')
     async with grouped.app.db.unit_of_work() as uow:
-        follow_up = await uow.desk.add_case(1, "low_rating", "x · 1/5", "telegram", NOW, [],
+        # a follow-up of another beneficiary's rating (one open case each)
+        rated = await uow.add_beneficiary("telegram", "b9", "b9", "ar", NOW)
+        follow_up = await uow.desk.add_case(rated, "low_rating", "x · 1/5", "telegram", NOW, [],
                                             audience="admin")
     pressed = await grouped.texts("r1", choice=f"file:{follow_up.id}", chat=GROUP)
     assert pressed == {GROUP: "Only an admin can do this."}  # an admins' follow-up's file

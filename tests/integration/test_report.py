@@ -78,7 +78,8 @@ async def seed(db) -> None:
         sara = Staff(channel="sim", sender_id="sara", name="Sara Alharbi", role="researcher",
                      created_at=utc(2025, 12, 1))
         huda = Staff(channel="sim", sender_id="huda", name="Huda", role="admin", created_at=utc(2025, 12, 1))
-        s.add_all([b, noura, sara, huda])
+        b2 = Beneficiary(language="ar", created_at=utc(2025, 12, 1))  # one open case each
+        s.add_all([b, b2, noura, sara, huda])
         await s.flush()
 
         def request(number: str, service: str, status: str, confirmed: datetime, due: date,
@@ -119,11 +120,13 @@ async def seed(db) -> None:
         written: list[tuple[Case, Staff, datetime]] = []
 
         def case(reason: str, created: datetime, reply_min: int | None, status: str,
-                 staff: Staff | None = None, audience: str = "researcher") -> Case:
+                 staff: Staff | None = None, audience: str = "researcher",
+                 person: Beneficiary = b) -> Case:
             """A case; the one who holds it wrote the first reply (as the desk records it)."""
             reply = created + timedelta(minutes=reply_min) if reply_min is not None else None
-            c = Case(beneficiary_id=b.id, status=status, reason=reason, channel="sim", created_at=created,
-                     claimed_by=staff.id if staff else None, audience=audience, first_reply_at=reply,
+            c = Case(beneficiary_id=person.id, status=status, reason=reason, channel="sim",
+                     created_at=created, claimed_by=staff.id if staff else None,
+                     audience=audience, first_reply_at=reply,
                      closed_at=created + timedelta(hours=2) if status == "closed" else None)
             s.add(c)
             if reply is not None and staff is not None:
@@ -133,7 +136,7 @@ async def seed(db) -> None:
         c1 = case("asked", utc(2026, 1, 6, 7), 12, "closed", noura)
         c2 = case("repeated_failures", utc(2026, 1, 25, 10), 45, "claimed", sara)
         c3 = case("message", utc(2026, 2, 11, 12), 30, "closed", noura)
-        c4 = case("not_understood", utc(2026, 2, 20, 8), None, "queued")
+        c4 = case("not_understood", utc(2026, 2, 20, 8), None, "queued", person=b2)
         case("low_rating", utc(2026, 2, 5, 8), 20, "closed", huda, audience="admin")  # a follow-up
         case("complaint", utc(2026, 2, 6, 8), 5, "closed", huda, audience="admin")  # neither
         case("asked", utc(2025, 12, 31, 20), 3, "closed", noura)  # 31 Dec 23:00 in Riyadh: outside
@@ -287,10 +290,14 @@ async def test_a_first_reply_is_credited_to_whoever_wrote_it_not_to_who_received
         s.add_all([b, noura, sara])
         await s.flush()
 
-        def case(holder: Staff, written: list[tuple[str, Staff, int]]) -> None:
-            """A case held now by `holder`, with what was written in it (minutes after it opened)."""
+        async def case(holder: Staff, written: list[tuple[str, Staff, int]]) -> None:
+            """A case held now by `holder`, with what was written in it (minutes after it
+            opened), of a beneficiary of its own (one open case each)."""
             outgoing = [minutes for direction, _, minutes in written if direction == "out"]
-            c = Case(beneficiary_id=b.id, status="claimed", reason="asked", channel="sim",
+            person = Beneficiary(language="ar", created_at=at)
+            s.add(person)
+            await s.flush()
+            c = Case(beneficiary_id=person.id, status="claimed", reason="asked", channel="sim",
                      created_at=at, claimed_by=holder.id,
                      first_reply_at=at + timedelta(minutes=min(outgoing)) if outgoing else None)
             pending.append((c, written))
@@ -298,11 +305,11 @@ async def test_a_first_reply_is_credited_to_whoever_wrote_it_not_to_who_received
 
         pending: list = []
         # Noura answered first, then handed the case to Sara, who wrote to the beneficiary later.
-        case(sara, [("note", sara, 2), ("out", noura, 8), ("out", sara, 60)])
-        case(sara, [("out", sara, 20)])  # Sara's own
+        await case(sara, [("note", sara, 2), ("out", noura, 8), ("out", sara, 60)])
+        await case(sara, [("out", sara, 20)])  # Sara's own
         # Handed to Noura before anyone wrote: her first reply is hers.
-        case(noura, [("out", noura, 30)])
-        case(noura, [("note", noura, 5)])  # received by transfer, a note, nothing written yet
+        await case(noura, [("out", noura, 30)])
+        await case(noura, [("note", noura, 5)])  # received by transfer, a note, nothing written yet
         await s.flush()
         for c, written in pending:
             s.add_all([CaseMessage(case_id=c.id, direction=direction, text="…", staff_id=who.id,

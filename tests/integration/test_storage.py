@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
+import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from storage.db import Database, normalise_url
+from storage.db import Database, Unavailable, alembic_config, normalise_url
 from storage.models import Base
 from tests.conftest import NOW
 
@@ -103,3 +105,57 @@ async def test_two_researchers_cannot_claim_the_same_case(database):
     assert results.count(True) == 1
     async with database.unit_of_work() as uow:
         assert (await uow.desk.case(case.id)).status == "claimed"
+
+
+async def test_a_reopen_and_a_new_case_at_the_same_moment_leave_one_open_case(database):
+    """A researcher reopens a beneficiary's closed case while the beneficiary asks for a
+    new one: whichever commits first wins, the other is refused (the reopen says so; the
+    new case's event is delivered again and then goes into the reopened case)."""
+    async with database.unit_of_work() as uow:
+        staff = await uow.desk.add_staff("sim", "a", "A", "researcher", NOW)
+        person = await uow.add_beneficiary("sim", "u", "u", "ar", NOW)
+        old = await uow.desk.add_case(person, "asked", None, "sim", NOW, [])
+        await uow.desk.claim(old.id, staff.id, NOW)
+        await uow.desk.close_case(old.id, staff.id, NOW)
+
+    async def reopen() -> bool:
+        async with database.unit_of_work() as uow:
+            return await uow.desk.reopen(old.id, staff.id, NOW)
+
+    async def ask() -> str:
+        try:
+            async with database.unit_of_work() as uow:
+                await uow.desk.add_case(person, "asked", None, "sim", NOW, [])
+            return "opened"
+        except Unavailable:
+            return "again later"
+
+    results = await asyncio.gather(reopen(), ask(), reopen(), ask())
+    async with database.unit_of_work() as uow:
+        open_ = [c for c in await uow.desk.cases_of(person) if c.status != "closed"]
+    assert len(open_) == 1
+    if open_[0].id == old.id:
+        assert results.count(True) == 1 and results.count("opened") == 0
+    else:
+        assert results.count(True) == 0 and results.count("opened") == 1
+
+
+async def test_upgrading_keeps_only_the_newest_open_case_of_each_beneficiary(database):
+    """A database from before the one-open-case index, holding two open cases of one
+    beneficiary: the upgrade closes the older one instead of failing."""
+    async with database.engine.begin() as conn:
+        await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0010"))
+    async with database.unit_of_work() as uow:
+        person = await uow.add_beneficiary("sim", "u", "u", "ar", NOW)
+        other = await uow.add_beneficiary("sim", "v", "v", "ar", NOW)
+        older = await uow.desk.add_case(person, "asked", None, "sim", NOW, [])
+        newer = await uow.desk.add_case(person, "message", None, "sim", NOW, [])
+        theirs = await uow.desk.add_case(other, "asked", None, "sim", NOW, [])
+    await database.migrate()
+    async with database.unit_of_work() as uow:
+        got = {c.id: c for c in await uow.desk.cases()}
+    assert got[older.id].status == "closed" and got[older.id].closed_at is not None
+    assert (got[newer.id].status, got[theirs.id].status) == ("queued", "queued")
+    async with database.unit_of_work() as uow:  # and the index holds from now on
+        with pytest.raises(Unavailable):
+            await uow.desk.add_case(person, "asked", None, "sim", NOW, [])
