@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     telegram_rate: float = 30.0  # messages per second, all chats together
     telegram_chat_interval: float = 1.0  # seconds between two messages to one chat
     telegram_group_per_minute: int = 20
+    # seconds between two looks at the team: a staff member added, removed or given another
+    # role by `wasl staff` gets their command menu while the bot runs
+    telegram_team_check: float = 30.0
 
     @field_validator("web_allowed_origins", mode="before")
     @classmethod

@@ -63,6 +63,7 @@ def create_server(settings: Settings) -> Starlette:
                 log.error("no WASL_TELEGRAM_WEBHOOK_SECRET: every webhook call will be refused")
             server.state.telegram, server.state.secret = service, secret
             tasks.append(asyncio.create_task(service.sender.run()))
+            tasks.append(asyncio.create_task(service.follow_team()))
         server.state.whatsapp = None
         if settings.whatsapp_phone_number_id and settings.whatsapp_access_token:
             wa_client = WhatsAppClient(settings.whatsapp_api_base, settings.whatsapp_api_version,

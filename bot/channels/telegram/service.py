@@ -15,7 +15,7 @@ from bot.channels.telegram.client import TelegramClient
 from bot.config import Settings
 from bot.outbox import Limits, Sender
 from conversations import desk
-from conversations.base import Reply
+from conversations.base import Reply, StaffView
 from conversations.render import COMMANDS
 from storage.db import Unavailable
 
@@ -39,6 +39,8 @@ class TelegramService:
         self.max_bytes = int(app.profile.max_file_mb * 1024 * 1024)
         self._uploaded: dict[int, tuple[str, str]] = {}  # document id -> (mime, Telegram file id)
         self.wake: Callable[[], None] = self.sender.wake  # `wasl serve` wakes every channel
+        self._menus_for: tuple[frozenset[tuple[str, str]], frozenset[str]] | None = None
+        self._skipped: dict[str, list[desk.CommandSpec] | None] = {}  # chats Telegram refused
 
     async def start(self) -> dict[str, Any]:
         """Connect, and register the command menus in Arabic (the default) and English: the
@@ -56,16 +58,43 @@ class TelegramService:
         former staff member's chat goes back to the beneficiaries' menu. Run at every start;
         call it again when the team changes. A chat Telegram refuses (one that never talked
         to the bot) is skipped: the chats whose menu could not be set."""
-        async with self.app.db.unit_of_work() as uow:
-            team = [s for s in await uow.desk.all_staff() if s.channel == CHANNEL]
-            former = await uow.desk.former_staff(CHANNEL)
+        team, former = await self._team()
         menus: list[tuple[str, list[desk.CommandSpec] | None]] = [
             (member.sender_id, desk.menu_commands(member.role)) for member in team]
         if (group := self.app.profile.staff_group) is not None:
             menus.append((str(group.telegram_chat_id), [
                 spec for spec in desk.menu_commands(desk.RESEARCHER) if spec.name in GROUP_COMMANDS]))
         menus += [(sender_id, None) for sender_id in former]
-        return [chat for chat, specs in menus if not await self._chat_menu(chat, specs)]
+        self._skipped = {chat: specs for chat, specs in menus
+                         if not await self._chat_menu(chat, specs)}
+        self._menus_for = _roles(team, former)  # only once every chat was tried
+        return list(self._skipped)
+
+    async def _team(self) -> tuple[list[StaffView], list[str]]:
+        """The team on Telegram, and the chats of former staff members."""
+        async with self.app.db.unit_of_work() as uow:
+            team = [s for s in await uow.desk.all_staff() if s.channel == CHANNEL]
+            return team, await uow.desk.former_staff(CHANNEL)
+
+    async def follow_team(self) -> None:
+        """Until cancelled: when `wasl staff` changes the team while the bot runs (someone
+        added, removed, given another role), every chat's menu follows within
+        `telegram_team_check` seconds, without a restart; a chat Telegram refused (a new
+        researcher who has not opened the bot yet) is tried again at each look."""
+        while True:
+            await asyncio.sleep(self.settings.telegram_team_check)
+            try:
+                if _roles(*await self._team()) != self._menus_for:
+                    skipped = await self.refresh_staff_menus()
+                    log.info("the team changed: staff menus set again (%d chats skipped)",
+                             len(skipped))
+                elif self._skipped:
+                    self._skipped = {chat: specs for chat, specs in self._skipped.items()
+                                     if not await self._chat_menu(chat, specs)}
+            except Unavailable:  # busy: the next look will do
+                continue
+            except Exception:  # the loop must outlive one bad look (Telegram down)
+                log.exception("could not follow the team's menus")
 
     async def _chat_menu(self, chat_id: str, specs: list[desk.CommandSpec] | None) -> bool:
         """One chat's menu in each language, or none (None): whether Telegram took it."""
@@ -193,7 +222,8 @@ async def run_polling(app: App, client: TelegramClient, settings: Settings) -> N
                 settings.telegram_runtime)
     tasks = [asyncio.create_task(service.poll()), asyncio.create_task(service.sender.run()),
              asyncio.create_task(app.scheduler.run(service.sender.wake)),
-             asyncio.create_task(app.digest.run(service.sender.wake))]
+             asyncio.create_task(app.digest.run(service.sender.wake)),
+             asyncio.create_task(service.follow_team())]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
         for task in done:
@@ -203,3 +233,9 @@ async def run_polling(app: App, client: TelegramClient, settings: Settings) -> N
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await client.close()
+
+
+def _roles(team: list[StaffView], former: list[str]) -> tuple[frozenset[tuple[str, str]],
+                                                              frozenset[str]]:
+    """What the staff menus depend on: who has which role, and who no longer has one."""
+    return frozenset((s.sender_id, s.role) for s in team), frozenset(former)
