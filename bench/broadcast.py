@@ -36,6 +36,7 @@ from bot.channels.telegram.client import make_client  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from bot.outbox import Limits, Sender  # noqa: E402
 from conversations.base import Context, Reply  # noqa: E402
+from conversations.broadcast import Segment  # noqa: E402
 from handlers import broadcasts  # noqa: E402
 from storage import models as m  # noqa: E402
 from storage.db import Database  # noqa: E402
@@ -82,11 +83,11 @@ async def prepare(url: str, recipients: int) -> None:
              "chat_id": str(FIRST_UID + n), "created_at": now} for n in range(recipients)])
     app = await build_app(Settings(database_url=url))
     async with app.db.unit_of_work() as uow:
-        row = await uow.add_broadcast(m.Broadcast(
-            status="draft", actor="bench", segment={}, created_at=now, language="ar",
-            text="توزيع السلال الغذائية يوم الخميس بعد العصر في مقر الجمعية."))
+        added = await uow.broadcasts.add(
+            "bench", "توزيع السلال الغذائية يوم الخميس بعد العصر في مقر الجمعية.", None,
+            Segment(), "ar", now)
         ctx = Context(app.profile, now, "bench", app.translations)
-        await broadcasts.launch(uow, row, ctx, now)
+        await broadcasts.launch(uow, added, ctx, now)
     await app.close()
     await db.close()
 
@@ -108,8 +109,8 @@ async def send_all(url: str, fake_url: str, rate: float, runtime: str) -> None:
         while True:
             await sender.drain()
             async with app.db.unit_of_work() as uow:
-                row = await uow.broadcast(1)
-            if row is None or row.status != "sending":
+                found = await uow.broadcasts.broadcast(1)
+            if found is None or found.status != "sending":
                 break
             await asyncio.sleep(0.05)
     finally:

@@ -546,9 +546,8 @@ def broadcast_cmd(
 
     from bot.channels import sniff
     from conversations import broadcast
-    from conversations.base import Context
+    from conversations.base import Context, FileRef
     from handlers import broadcasts
-    from storage import models as m
 
     try:
         text = Path(text_file).read_text(encoding="utf-8").strip()
@@ -563,7 +562,7 @@ def broadcast_cmd(
             typer.echo(f"--attach: cannot read {attach}: {exc}", err=True)
             raise typer.Exit(2) from None
         mime = sniff(content, mimetypes.guess_type(attach)[0] or "application/octet-stream")
-        if mime not in broadcasts.FILE_TYPES:
+        if mime not in broadcast.FILE_TYPES:
             typer.echo(f"--attach: {attach} is {mime}; send a JPEG, PNG or PDF", err=True)
             raise typer.Exit(2)
     config = settings(database_url=db, profile=profile)
@@ -603,17 +602,12 @@ def broadcast_cmd(
         async with app.db.unit_of_work() as uow:
             doc_id = None
             if content is not None:
-                doc = m.Document(beneficiary_id=None, field_key="broadcast",
-                                 name=Path(attach or "file").name, mime=mime, size=len(content),
-                                 sha256=hashlib.sha256(content).hexdigest(), content=content,
-                                 created_at=now)
-                await uow.add_document(doc)
-                doc_id = doc.id
-            row = await uow.add_broadcast(m.Broadcast(
-                status="draft", actor="cli", segment=wanted.model_dump(), text=text,
-                document_id=doc_id, created_at=now, language="en"))
-            count = await broadcasts.launch(uow, row, ctx, now)
-            number = row.id
+                doc_id = await uow.broadcasts.add_file(FileRef(
+                    Path(attach or "file").name, mime, len(content),
+                    hashlib.sha256(content).hexdigest(), content), now)
+            added = await uow.broadcasts.add("cli", text, doc_id, wanted, "en", now)
+            count = await broadcasts.launch(uow, added, ctx, now)
+            number = added.id
         console.print(f"Announcement #{number}: {count} copies queued.")
         if watch:
             await _follow(app, config, number, count, console)
@@ -653,9 +647,9 @@ async def _follow(app: App, config: Any, number: int, total: int, console: Conso
             while status in ("sending", "paused"):
                 await app.broadcasts.finish()
                 async with app.db.unit_of_work() as uow:
-                    row = await uow.broadcast(number)
-                    counts = await uow.delivery_counts(number)
-                status = row.status if row else "done"
+                    found = await uow.broadcasts.broadcast(number)
+                    counts = await uow.broadcasts.delivery_counts(number)
+                status = found.status if found else "done"
                 settled = sum(n for s, n in counts.items() if s not in ("pending", "sending"))
                 speed = bar.tasks[0].speed
                 bar.update(task, completed=settled, rate=f"{speed:.1f}/s" if speed else "",

@@ -94,6 +94,7 @@ class Facts:
     request: RequestView | None = None  # the request /request names
     document: DocumentView | None = None  # the document /doc names
     other_open: CaseView | None = None  # the beneficiary's open case, when reopening
+    rated: bool = False  # the case to close was already put to a rating (closed before)
     team: tuple[StaffView, ...] = ()
     audit: tuple[AuditLine, ...] = ()
 
@@ -297,9 +298,15 @@ def named_case(command: desk.Command) -> int | None:
     """The case a command's first word names, if it names one (the handler loads it)."""
     if command.name in ("/claim", "/switch", "/read", "/reopen", "/release", "/transfer",
                         "/close", "/file"):
-        first = command.args.strip().split(" ", 1)[0] if command.args.strip() else ""
+        first = _first_word(command.args)
         return number(first) if first and not first.startswith("@") else None
     return None
+
+
+def _first_word(args: str) -> str:
+    """A command's first argument, whatever space follows it (a new line, a tab)."""
+    words = args.split(maxsplit=1)
+    return words[0] if words else ""
 
 
 def acted_on(facts: Facts, command: desk.Command) -> CaseView | None:
@@ -376,7 +383,8 @@ def held_case(facts: Facts, args: str, ctx: Context) -> tuple[CaseView | None, s
     """The case a command acts on: the one its first word names (a button carries its
     case, so an old button never acts on another), which this staff member must hold;
     else their current case. (case, the rest of the arguments, the refusal if any)."""
-    first, _sp, rest = args.partition(" ")
+    first = _first_word(args)
+    rest = args.split(maxsplit=1)[1] if len(args.split(maxsplit=1)) > 1 else ""
     wanted = number(first) if first and not first.startswith("@") else None
     if wanted is None:
         case = facts.current
@@ -537,7 +545,7 @@ def on_close(facts: Facts, args: str, ctx: Context) -> DeskStep:
                              Audit("close", case_id=case.id, beneficiary_id=case.beneficiary_id)]
     if case.reason in desk.TICKETS:  # a suggestion or a complaint: no help to rate
         actions.append(Tell(case.beneficiary_id, TicketClosed(case.detail or ""), "to_menu"))
-    elif rates_help(case, ctx.profile):  # the short question about the help, instead of the menu
+    elif rates_help(case, ctx.profile) and not facts.rated:  # asked instead of the menu
         actions += [Tell(case.beneficiary_id, Closed(with_menu=False), "to_menu"), RateCase(case)]
     else:
         actions.append(Tell(case.beneficiary_id, Closed(with_menu=True), "to_menu"))
@@ -600,14 +608,12 @@ def file_case(facts: Facts, command: desk.Command) -> CaseView | None:
 def on_file(facts: Facts, args: str, ctx: Context) -> DeskStep:
     _ = _t(facts, ctx)
     words = args.split()
-    if facts.group_case is not None:
-        case = facts.group_case
-    elif words and number(words[0]) is not None:  # a button under one of their cases
+    if facts.group_case is None and words and number(words[0]) is not None:
+        # a button under one of their cases: it must be one they hold
         case, _rest, refused = held_case(facts, words[0], ctx)
         if case is None:
             return DeskStep(refused)
-    else:
-        case = facts.current
+    case = file_case(facts, desk.Command("/file", args))  # the case the loader read
     if case is None:
         return DeskStep(no_case(facts, ctx))
     if case.audience == "admin" and facts.staff.role != "admin":

@@ -1,28 +1,29 @@
 """Announcements between the admin, the database and the outbox: who a segment
-reaches, writing one outbox row per recipient in one statement, following,
-pausing, resuming and cancelling, and the delivery report when the last copy is
-settled. Everything but `Broadcasts.finish` runs inside the caller's unit of work.
+reaches, writing one outbox row per recipient in one statement, the admin's composer (the
+pure `conversations.broadcast.compose` decides, its actions are carried out here),
+following, pausing, resuming and cancelling, and the delivery report when the last copy
+is settled. Everything but `Broadcasts.finish` runs inside the caller's unit of work.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
+from typing import Any
 
 from bot.outbox import BROADCAST
-from conversations import broadcast
+from conversations import broadcast, desk_step
 from conversations.base import RIYADH, Context, Event, Reply, StaffView, Translator
-from conversations.broadcast import Segment, SegmentError, parse_segment
+from conversations.broadcast import BroadcastView, Draft, Segment
 from conversations.profile import Profile
-from conversations.text import ascii_digits, clean
+from conversations.text import ascii_digits
 from storage import models as m
 from storage.db import Database
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
-FILE_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf"})  # what one may carry
 
 
 @dataclass(frozen=True)
@@ -42,10 +43,10 @@ async def audience(uow: UnitOfWork, segment: Segment) -> tuple[list[Recipient], 
                   await uow.requests.request_facts(segment.statuses, segment.services)
                   if segment.matches(status, service, values)}
     if segment.open_case:
-        open_ = await uow.with_open_case()
+        open_ = await uow.broadcasts.with_open_case()
         wanted = open_ if wanted is None else wanted & open_
     reach, left_out = [], 0
-    for person, lang, unreachable, stopped, channel, chat in await uow.audience():
+    for person, lang, unreachable, stopped, channel, chat in await uow.broadcasts.everyone():
         if wanted is not None and person not in wanted:
             continue
         if unreachable or stopped:
@@ -55,24 +56,23 @@ async def audience(uow: UnitOfWork, segment: Segment) -> tuple[list[Recipient], 
     return reach, left_out
 
 
-async def launch(uow: UnitOfWork, row: m.Broadcast, ctx: Context, now: datetime) -> int:
+async def launch(uow: UnitOfWork, sent: BroadcastView, ctx: Context, now: datetime) -> int:
     """Confirmed: one outbox row per recipient, in one go, and the audit entry. The
     segment is resolved now, so who stopped announcements until this moment is left out."""
-    segment = Segment.model_validate(row.segment)
-    people, _ = await audience(uow, segment)
-    payloads = {lang: broadcast.message(row.text, lang, ctx, row.document_id).to_dict()
+    people, _ = await audience(uow, sent.segment)
+    payloads = {lang: broadcast.message(sent.text, lang, ctx, sent.document_id).to_dict()
                 for lang in ("ar", "en")}
-    await uow.queue_copies([
+    await uow.broadcasts.queue_copies([
         {"channel": p.channel, "chat_id": p.chat_id, "payload": payloads[p.language],
          "priority": BROADCAST, "status": "pending", "attempts": 0, "available_at": now,
-         "created_at": now, "has_choices": False, "broadcast_id": row.id,
+         "created_at": now, "has_choices": False, "broadcast_id": sent.id,
          "beneficiary_id": p.beneficiary_id} for p in people])
-    row.status, row.stage, row.total, row.started_at = "sending", None, len(people), now
+    await uow.broadcasts.started(sent.id, len(people), now)
     await uow.audit(m.AuditEntry(
-        at=now, actor=row.actor, role="admin", action="broadcast", allowed=True,
-        detail=(f"broadcast #{row.id} to {len(people)} beneficiaries "
+        at=now, actor=sent.actor, role="admin", action="broadcast", allowed=True,
+        detail=(f"broadcast #{sent.id} to {len(people)} beneficiaries "
                 f"(ids {_ranges([p.beneficiary_id for p in people])}); "
-                f"segment {segment.model_dump_json()}")))
+                f"segment {sent.segment.model_dump_json()}")))
     return len(people)
 
 
@@ -88,11 +88,11 @@ def _ranges(ids: list[int]) -> str:
     return ",".join(out)
 
 
-async def progress(uow: UnitOfWork, row: m.Broadcast, lang: str, ctx: Context) -> Reply:
-    counts = await uow.delivery_counts(row.id)
-    recent = await uow.recently_sent(row.id, ctx.now - timedelta(minutes=1))
+async def progress(uow: UnitOfWork, found: BroadcastView, lang: str, ctx: Context) -> Reply:
+    counts = await uow.broadcasts.delivery_counts(found.id)
+    recent = await uow.broadcasts.recently_sent(found.id, ctx.now - timedelta(minutes=1))
     rate = recent / 60 if recent else None
-    return broadcast.progress(row.id, row.status, counts, row.total, rate, lang, ctx)
+    return broadcast.progress(found.id, found.status, counts, found.total, rate, lang, ctx)
 
 
 class Broadcasts:
@@ -107,19 +107,19 @@ class Broadcasts:
         now = self.clock()
         done = []
         async with self.db.unit_of_work() as uow:
-            for number in await uow.ended_broadcasts():
-                if not await uow.move_broadcast(number, ("sending",), "done", now):
+            for number in await uow.broadcasts.ended():
+                if not await uow.broadcasts.move(number, ("sending",), "done", now):
                     continue  # another process got there first
                 done.append(number)
-                row = await uow.broadcast(number)
-                if row is None or not row.report_chat or not row.report_channel:
+                found = await uow.broadcasts.broadcast(number)
+                if found is None or not found.report_chat or not found.report_channel:
                     continue
-                ctx = Context(self.profile, now, row.report_channel, self.translations)
-                _ = ctx.tr(row.language).gettext
-                report = await progress(uow, row, row.language, ctx)
+                ctx = Context(self.profile, now, found.report_channel, self.translations)
+                _ = ctx.tr(found.language).gettext
+                report = await progress(uow, found, found.language, ctx)
                 lead = _("Announcement #{number} has finished. Delivery report:").format(
                     number=number)
-                await uow.enqueue(row.report_channel, row.report_chat,
+                await uow.enqueue(found.report_channel, found.report_chat,
                                   Reply(f"{lead}\n{report.text}").to_dict(), now)
         for number in done:
             log.info("broadcast #%s finished", number)
@@ -129,7 +129,9 @@ class Broadcasts:
 class AnnouncementDesk:
     """The admin's side in their chat with the bot (mixed into handlers.staff.Desk):
     /broadcast composes (content, then who, then a preview and a count, then send),
-    /broadcast N follows one, with buttons to pause, resume and cancel."""
+    /broadcast N follows one, with buttons to pause, resume and cancel. Composing, each
+    method loads the draft, lets the pure `broadcast.compose` decide and carries out its
+    actions; the command table calls these methods by name."""
 
     uow: UnitOfWork
     ctx: Context
@@ -142,164 +144,106 @@ class AnnouncementDesk:
     async def do_broadcast(self, args: str) -> list[Reply]:
         words = ascii_digits(args).split()
         if not words:
-            old = await self.uow.draft_of(self.staff.id)
-            if old is not None:
-                old.status = "cancelled"
-            chat = self.staff.sender_id  # the admin's own chat with the bot
-            await self.uow.add_broadcast(m.Broadcast(
-                status="draft", stage="content", created_by=self.staff.id,
-                actor=f"{self.staff.channel}:{self.staff.sender_id}", segment={},
-                created_at=self.now, report_channel=self.staff.channel, report_chat=chat,
-                language=self.lang))
-            return [broadcast.ask_content(self.lang, self.ctx)]
-        row = await self.uow.broadcast(int(words[0])) if words[0].isdigit() else None
-        if row is None or row.status == "draft":
+            return await self._compose(broadcast.Begin())
+        number = desk_step.number(words[0])  # 1 to 15 plain digits: never an overflow
+        found = await self.uow.broadcasts.broadcast(number) if number else None
+        if found is None or found.status == "draft":
             return [Reply(self._("There is no announcement with that number. /broadcasts "
                                  "lists the latest."))]
         action = words[1].lower() if len(words) > 1 else ""
         if action in ("pause", "resume", "cancel"):
-            return await getattr(self, f"do_bc_{action}")(str(row.id))
-        await self.audit("broadcast_view", detail=f"#{row.id}")
-        return [await progress(self.uow, row, self.lang, self.ctx)]
+            return await getattr(self, f"do_bc_{action}")(str(found.id))
+        await self.audit("broadcast_view", detail=f"#{found.id}")
+        return [await progress(self.uow, found, self.lang, self.ctx)]
 
     async def do_broadcasts(self, args: str) -> list[Reply]:
-        rows = await self.uow.broadcasts()
-        if not rows:
+        latest = await self.uow.broadcasts.latest()
+        if not latest:
             return [Reply(self._("No announcements yet. /broadcast composes one."))]
         lines = [self._("Latest announcements (/broadcast N for one):")]
-        for row in rows:
-            counts = await self.uow.delivery_counts(row.id)
+        for one in latest:
+            counts = await self.uow.broadcasts.delivery_counts(one.id)
             lines.append(self._("#{number} {date}: {status}, {sent} of {total} sent").format(
-                number=row.id, date=row.created_at.astimezone(RIYADH).strftime("%Y-%m-%d"),
-                status=broadcast.state_word(row.status, self.lang, self.ctx),
-                sent=counts.get("sent", 0), total=row.total))
+                number=one.id, date=one.created_at.astimezone(RIYADH).strftime("%Y-%m-%d"),
+                status=broadcast.state_word(one.status, self.lang, self.ctx),
+                sent=counts.get("sent", 0), total=one.total))
         return [Reply("\n".join(lines))]
 
-    async def do_broadcast_cancel(self, args: str) -> list[Reply]:
-        draft = await self.uow.draft_of(self.staff.id)
-        if draft is None:
-            return [Reply(self._("You are not composing an announcement."))]
-        draft.status, draft.stage = "cancelled", None
-        return [Reply(self._("The announcement was dropped; nothing was sent."))]
+    # -- composing -------------------------------------------------------------------
+    async def composing(self) -> bool:
+        """Whether the admin's draft waits for free text (its content or a field's value),
+        so that what they write goes to it rather than to a case."""
+        draft = await self.uow.broadcasts.draft_of(self.staff.id)
+        return draft is not None and draft.awaits_text
 
-    async def draft_input(self, draft: m.Broadcast, event: Event) -> list[Reply]:
+    async def draft_input(self, event: Event) -> list[Reply]:
         """What the admin writes while composing: the announcement, or a field's value."""
-        if draft.stage and draft.stage.startswith("value:"):
-            value = clean(event.text) if event.kind == "text" else ""
-            if not value:
-                return [Reply(self._("Please type the value as text."))]
-            segment = Segment.model_validate(draft.segment)
-            segment.fields.setdefault(draft.stage.split(":", 1)[1], []).append(value)
-            draft.segment, draft.stage = segment.model_dump(), "segment"
-            return [broadcast.segment_menu(segment, self.lang, self.ctx)]
-        file = event.file if event.kind == "file" else None
-        text = event.text.strip() if event.kind in ("text", "file") else ""
-        if file is not None and not file.content:
-            return [Reply(self._("This file is too large. Please send a smaller one."))]
-        problem = broadcast.content_problem(text, file is not None, self.lang, self.ctx)
-        if problem:
-            return [Reply(problem)]
-        if file is not None:
-            if file.mime not in FILE_TYPES:
-                return [Reply(self._("Please send a photo (JPEG or PNG) or a PDF document."))]
-            doc = m.Document(beneficiary_id=None, field_key="broadcast", name=file.name,
-                             mime=file.mime, size=file.size, sha256=file.sha256,
-                             content=file.content, created_at=self.now)
-            await self.uow.add_document(doc)
-            draft.document_id = doc.id
-        draft.text, draft.stage = text, "segment"
-        return [broadcast.segment_menu(Segment.model_validate(draft.segment), self.lang, self.ctx)]
+        return await self._compose(broadcast.Write(event))
 
-    async def _draft(self) -> m.Broadcast | None:
-        return await self.uow.draft_of(self.staff.id)
-
-    def _no_draft(self) -> list[Reply]:
-        return [Reply(self._("You are not composing an announcement. /broadcast starts one."))]
+    async def do_broadcast_cancel(self, args: str) -> list[Reply]:
+        return await self._compose(broadcast.Cancel())
 
     async def do_bc_pick(self, args: str) -> list[Reply]:
-        draft = await self._draft()
-        if draft is None or draft.stage == "content":
-            return self._no_draft() if draft is None else [broadcast.ask_content(self.lang, self.ctx)]
-        segment = Segment.model_validate(draft.segment)
-        kind = args.strip()
-        draft.stage = "segment"
-        if kind == "status":
-            return [broadcast.status_menu(self.lang, self.ctx)]
-        if kind == "service":
-            return [broadcast.service_menu(self.lang, self.ctx)]
-        if kind == "field":
-            return [broadcast.field_menu(self.lang, self.ctx)]
-        if kind == "open_case":
-            segment.open_case = True
-        elif kind == "clear":
-            segment = Segment()
-        elif kind == "done":
-            return await self._preview(draft, segment)
-        draft.segment = segment.model_dump()
-        return [broadcast.segment_menu(segment, self.lang, self.ctx)]
+        return await self._compose(broadcast.Pick(args.strip()))
 
     async def do_bc_add(self, args: str) -> list[Reply]:
-        draft = await self._draft()
-        if draft is None:
-            return self._no_draft()
-        try:
-            added = parse_segment([args.strip()], self.ctx.profile)
-        except SegmentError:
-            return [broadcast.segment_menu(Segment.model_validate(draft.segment), self.lang,
-                                           self.ctx)]
-        segment = Segment.model_validate(draft.segment)
-        segment.statuses = sorted({*segment.statuses, *added.statuses})
-        segment.services = sorted({*segment.services, *added.services})
-        for key, values in added.fields.items():
-            segment.fields[key] = sorted({*segment.fields.get(key, []), *values})
-        draft.segment, draft.stage = segment.model_dump(), "segment"
-        return [broadcast.segment_menu(segment, self.lang, self.ctx)]
+        return await self._compose(broadcast.AddValue(args.strip()))
 
     async def do_bc_field(self, args: str) -> list[Reply]:
-        draft = await self._draft()
-        if draft is None:
-            return self._no_draft()
-        spec = next((f for f in broadcast.segmentable_fields(self.ctx.profile)
-                     if f.key == args.strip()), None)
-        if spec is None:
-            return [broadcast.field_menu(self.lang, self.ctx)]
-        if spec.kind.value != "choice":
-            draft.stage = f"value:{spec.key}"
-        return [broadcast.value_menu(spec, self.lang, self.ctx)]
-
-    async def _preview(self, draft: m.Broadcast, segment: Segment) -> list[Reply]:
-        people, left_out = await audience(self.uow, segment)
-        if not people:
-            text = self._("Nobody matches these conditions. Change them:")
-            menu = broadcast.segment_menu(segment, self.lang, self.ctx)
-            return [Reply(text), menu]
-        draft.stage = "confirm"
-        sample = broadcast.message(draft.text, self.lang, self.ctx, draft.document_id)
-        return [sample, broadcast.confirm(len(people), left_out, self.lang, self.ctx)]
+        return await self._compose(broadcast.ChooseField(args.strip()))
 
     async def do_bc_send(self, args: str) -> list[Reply]:
-        draft = await self._draft()
-        if draft is None or draft.stage != "confirm":
-            return self._no_draft()
-        count = await launch(self.uow, draft, self.ctx, self.now)
-        lead = self.ctx.tr(self.lang).ngettext(
-            "Announcement #{number} is on its way to {n} beneficiary.",
-            "Announcement #{number} is on its way to {n} beneficiaries.", count).format(
-            number=draft.id, n=count)
-        return [Reply(lead), await progress(self.uow, draft, self.lang, self.ctx)]
+        return await self._compose(broadcast.Send())
 
+    async def _compose(self, given: broadcast.Input) -> list[Reply]:
+        return await self._run(await self.uow.broadcasts.draft_of(self.staff.id), given)
+
+    async def _run(self, draft: Draft | None, given: broadcast.Input) -> list[Reply]:
+        """One step of the composer: its actions carried out in order, each result given
+        to `broadcast.after`, and the draft it leaves kept."""
+        step = broadcast.compose(draft, given, self.lang, self.ctx)
+        kept, replies = step.draft, list(step.replies)
+        for action in step.actions:
+            result = await self._apply(action, kept)
+            later = broadcast.after(action, result, kept, self.lang, self.ctx)
+            kept, replies = later.draft, [*replies, *later.replies]
+        if kept is not None:
+            await self.uow.broadcasts.save_draft(self.staff.id, kept)
+        return replies
+
+    async def _apply(self, action: broadcast.Action, draft: Draft | None) -> Any:
+        match action:
+            case broadcast.Open():
+                await self.uow.broadcasts.open_draft(
+                    self.staff.id, actor=f"{self.staff.channel}:{self.staff.sender_id}",
+                    report_channel=self.staff.channel,
+                    report_chat=self.staff.sender_id,  # the admin's own chat with the bot
+                    language=self.lang, now=self.now)
+            case broadcast.Drop():
+                await self.uow.broadcasts.drop_draft(self.staff.id)
+            case broadcast.StoreFile(file):
+                return await self.uow.broadcasts.add_file(file, self.now)
+            case broadcast.Preview(segment):
+                people, left_out = await audience(self.uow, segment)
+                return len(people), left_out
+            case broadcast.Launch() if draft is not None:
+                sent = await self.uow.broadcasts.save_draft(self.staff.id, draft)
+                return broadcast.Launched(sent.id, await launch(self.uow, sent, self.ctx,
+                                                                self.now))
+        return None
+
+    # -- following one ---------------------------------------------------------------
     async def _move(self, args: str, from_: tuple[str, ...], to: str, action: str) -> list[Reply]:
-        number = int(ascii_digits(args).strip()) if ascii_digits(args).strip().isdigit() else 0
-        row = await self.uow.broadcast(number)
-        if row is None or row.status == "draft":
+        number = desk_step.number(args) or 0
+        found = await self.uow.broadcasts.broadcast(number)
+        if found is None or found.status == "draft":
             return [Reply(self._("There is no announcement with that number."))]
-        moved = await self.uow.move_broadcast(number, from_, to, self.now)
-        await self.audit(action, allowed=moved, detail=f"#{number} was {row.status}")
+        moved = await self.uow.broadcasts.move(number, from_, to, self.now)
+        await self.audit(action, allowed=moved, detail=f"#{number} was {found.status}")
         if not moved:
             return [Reply(self._("Announcement #{number} cannot be changed now.").format(
-                number=number)), await progress(self.uow, row, self.lang, self.ctx)]
-        await self.uow.session.refresh(row)
-        return [await progress(self.uow, row, self.lang, self.ctx)]
+                number=number)), await progress(self.uow, found, self.lang, self.ctx)]
+        return [await progress(self.uow, replace(found, status=to), self.lang, self.ctx)]
 
     async def do_bc_pause(self, args: str) -> list[Reply]:
         return await self._move(args, ("sending",), "paused", "broadcast_pause")

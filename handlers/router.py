@@ -9,7 +9,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from conversations import desk, intake
-from conversations.base import InboundEvent
+from conversations.base import Event, InboundEvent
 from handlers.beneficiary import BeneficiaryHandler
 from handlers.staff import StaffHandler
 from storage import models as m
@@ -37,12 +37,17 @@ class Router:
         async with self.db.unit_of_work() as uow:
             member = await uow.desk.staff_member(inbound.channel, inbound.sender_id)
             if member is None and desk.is_staff_command(inbound.event):
-                # Someone who is not staff tried a staff command: refused (as an unknown
-                # command, by the journey) and written down.
+                # Someone who is not staff tried a staff command: refused and written down.
+                # Typed, the journey answers it as an unknown command. A staff button was
+                # never sent to them, so a pressed one is forged: the journey gets it as
+                # something it cannot read (they are told what works, where they are), so
+                # in a live case it never reaches the researcher as a choice.
                 await uow.audit(m.AuditEntry(
                     at=self.clock(), actor=f"{inbound.channel}:{inbound.sender_id}",
                     role="beneficiary", action="staff_command", allowed=False,
                     detail=_attempted(inbound)))
+                if inbound.event.kind == "choice":
+                    inbound = replace(inbound, event=Event("other"))
         if member is not None:
             await self.staff.handle(inbound, member)
             return True

@@ -109,9 +109,7 @@ class Desk(AnnouncementDesk):
                         break  # the claim before it did not succeed: nothing is relayed
                     replies += await self.apply(desk_step.relay(facts, event, self.ctx), facts)
                 case desk.Compose(event):
-                    draft = await self.uow.draft_of(self.staff.id)
-                    if draft is not None:
-                        replies += await self.draft_input(draft, event)
+                    replies += await self.draft_input(event)
                 case desk.Refuse(detail):
                     assert self.group_case is not None
                     facts = await self.load(desk.Command("/claim", str(self.group_case)))
@@ -138,11 +136,8 @@ class Desk(AnnouncementDesk):
                 case = await self.uow.desk.case_by_message(inbound.channel, inbound.chat_id,
                                                            inbound.reply_to)
             return desk.DeskState(self.staff.role, self.staff.id, in_group=True, topic_case=case)
-        composing = False
-        if self.staff.role == "admin":  # an announcement waiting for its text or a value?
-            draft = await self.uow.draft_of(self.staff.id)
-            composing = draft is not None and bool(draft.stage) and (
-                draft.stage == "content" or draft.stage.startswith("value:"))
+        # an announcement waiting for its text or a value?
+        composing = self.staff.role == "admin" and await self.composing()
         choices: tuple[str, ...] = ()
         if desk.number_alone(inbound.event):
             choices = tuple(await self.uow.latest_choices(self.staff.channel, inbound.chat_id))
@@ -204,6 +199,8 @@ class Desk(AnnouncementDesk):
                 got["holder"] = await d.staff_by_id(named.claimed_by)
             case "/read":
                 got["staff_names"] = await d.staff_names()
+            case "/close" if (closing := named or facts.current) is not None:
+                got["rated"] = await self.uow.has_survey(f"case:{closing.id}")
             case "/reopen" if named is not None and named.status == "closed":
                 got["other_open"] = await d.open_case(named.beneficiary_id)
             case "/transfer":

@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, insert, or_, select, update
+from sqlalchemy import and_, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from storage import models as m
+from storage.broadcasts_store import BroadcastStore
 from storage.desk_store import DeskStore
 from storage.requests_store import RequestStore
 
@@ -30,6 +31,7 @@ class UnitOfWork:
         self.session = session
         self.desk = DeskStore(session)  # the staff desk's cases, board, search and history
         self.requests = RequestStore(session)  # support requests, their steps and signature
+        self.broadcasts = BroadcastStore(session)  # announcements, drafts and their copies
         self._insert = sqlite_insert if sqlite else pg_insert
 
     # processed events -------------------------------------------------
@@ -349,88 +351,6 @@ class UnitOfWork:
                                         m.Beneficiary.unreachable.is_(True))
             .values(unreachable=False))
 
-    async def audience(self) -> list[tuple[int, str, bool, bool, str, str]]:
-        """Every beneficiary with a channel: (id, language, unreachable, stopped, channel,
-        chat) on their first channel."""
-        first = (select(func.min(m.Identity.id).label("id"))
-                 .group_by(m.Identity.beneficiary_id).subquery())
-        stmt = (select(m.Beneficiary.id, m.Beneficiary.language, m.Beneficiary.unreachable,
-                       m.Beneficiary.announcements_off_at, m.Identity.channel, m.Identity.chat_id)
-                .join(m.Identity, m.Identity.beneficiary_id == m.Beneficiary.id)
-                .join(first, first.c.id == m.Identity.id).order_by(m.Beneficiary.id))
-        return [(r[0], r[1], bool(r[2]), r[3] is not None, r[4], r[5])
-                for r in (await self.session.execute(stmt)).all()]
-
-    async def with_open_case(self) -> set[int]:
-        stmt = select(m.Case.beneficiary_id).where(m.Case.status != "closed")
-        return set((await self.session.execute(stmt)).scalars())
-
-    async def add_broadcast(self, row: m.Broadcast) -> m.Broadcast:
-        self.session.add(row)
-        await self.session.flush()
-        return row
-
-    async def broadcast(self, broadcast_id: int, lock: bool = False) -> m.Broadcast | None:
-        stmt = select(m.Broadcast).where(m.Broadcast.id == broadcast_id)
-        if lock:
-            stmt = stmt.with_for_update()
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def draft_of(self, staff_id: int) -> m.Broadcast | None:
-        stmt = (select(m.Broadcast).where(m.Broadcast.created_by == staff_id,
-                                          m.Broadcast.status == "draft")
-                .order_by(m.Broadcast.id.desc()).limit(1))
-        return (await self.session.execute(stmt)).scalar_one_or_none()
-
-    async def broadcasts(self, limit: int = 10) -> list[m.Broadcast]:
-        stmt = select(m.Broadcast).where(m.Broadcast.status != "draft").order_by(
-            m.Broadcast.id.desc()).limit(limit)
-        return list((await self.session.execute(stmt)).scalars())
-
-    async def queue_copies(self, rows: list[dict[str, Any]]) -> None:
-        """A broadcast's outbox rows, written in one statement."""
-        if rows:
-            await self.session.execute(insert(m.OutboxMessage), rows)
-
-    async def delivery_counts(self, broadcast_id: int) -> dict[str, int]:
-        stmt = (select(m.OutboxMessage.status, func.count())
-                .where(m.OutboxMessage.broadcast_id == broadcast_id)
-                .group_by(m.OutboxMessage.status))
-        return {status: n for status, n in (await self.session.execute(stmt)).all()}
-
-    async def recently_sent(self, broadcast_id: int, since: datetime) -> int:
-        stmt = select(func.count()).select_from(m.OutboxMessage).where(
-            m.OutboxMessage.broadcast_id == broadcast_id, m.OutboxMessage.status == "sent",
-            m.OutboxMessage.sent_at >= since)
-        return int((await self.session.execute(stmt)).scalar_one())
-
-    async def move_broadcast(self, broadcast_id: int, from_: tuple[str, ...], to: str,
-                             now: datetime) -> bool:
-        """Change a broadcast's status if it is in one of `from_`; a cancel withdraws the
-        copies still waiting. One conditional UPDATE: two admins cannot both win."""
-        values: dict[str, Any] = {"status": to}
-        if to in ("done", "cancelled"):
-            values["finished_at"] = now
-        result = await self.session.execute(
-            update(m.Broadcast).where(m.Broadcast.id == broadcast_id,
-                                      m.Broadcast.status.in_(from_)).values(**values))
-        if result.rowcount != 1:
-            return False
-        if to == "cancelled":
-            await self.session.execute(
-                update(m.OutboxMessage).where(m.OutboxMessage.broadcast_id == broadcast_id,
-                                              m.OutboxMessage.status == "pending")
-                .values(status="cancelled", payload={}, error="broadcast cancelled"))
-        return True
-
-    async def ended_broadcasts(self) -> list[int]:
-        """Broadcasts still sending with no copy left waiting or in flight."""
-        left = select(m.OutboxMessage.id).where(
-            m.OutboxMessage.broadcast_id == m.Broadcast.id,
-            m.OutboxMessage.status.in_(("pending", "sending"))).exists()
-        stmt = select(m.Broadcast.id).where(m.Broadcast.status == "sending", ~left)
-        return list((await self.session.execute(stmt)).scalars())
-
     # staff, the desk and the audit log ----------------------------------
 
     async def identity_of(self, beneficiary_id: int) -> m.Identity | None:
@@ -576,6 +496,11 @@ class UnitOfWork:
         self.session.add(row)
         await self.session.flush()
         return row
+
+    async def has_survey(self, subject: str) -> bool:
+        """Whether this subject ("case:12", "request:BK-…") was already put to a rating."""
+        found = await self.session.execute(select(m.Survey.id).where(m.Survey.subject == subject))
+        return found.first() is not None
 
     async def survey(self, survey_id: int) -> m.Survey | None:
         return await self.session.get(m.Survey, survey_id)

@@ -75,7 +75,8 @@ def test_a_case_from_queue_to_close(sim, db, tmp_path):
     assert "مقر الجمعية" in to(canned, "u1")[0]
     moved = staff(sim, "noura", text="/transfer Sara")
     assert "now with Sara Alharbi" in to(moved, "noura")[0]
-    assert "handed you case" in to(moved, "sara")[0] and "Sara" in to(moved, "u1")[0]
+    # told in Sara's desk language: Arabic, as she chose none (/language en would change it)
+    assert "محوّلة إليك من Noura" in to(moved, "sara")[0] and "Sara" in to(moved, "u1")[0]
     assert "no current case" in staff(sim, "noura", text="بعد إذنك")[0]["text"]
 
     closed = staff(sim, "sara", text="/close")

@@ -199,6 +199,19 @@ async def test_a_forged_staff_button_from_a_beneficiary_changes_nothing_and_is_a
                        (f"{CHANNEL}:b1", False, "button bc_cancel:1")]
 
 
+async def test_a_forged_staff_button_in_a_live_case_never_reaches_the_researcher(room):
+    case = await room.case_for("b1")
+    await room.say("r1", f"/claim {case}")
+    got = await room.texts("b1", choice=f"close:{case}")
+    assert list(got) == ["b1"] and "I can read text" in got["b1"]  # told what works; no one else
+    async with room.app.db.session() as s:
+        assert (await s.get(m.Case, case)).status == "claimed"
+        said = (await s.execute(select(m.CaseMessage.text).where(
+            m.CaseMessage.case_id == case))).scalars().all()
+    assert not any("close" in t for t in said)
+    assert "ما زلت هنا" in (await room.texts("b1", "ما زلت هنا"))["r1"]  # talk goes on
+
+
 
 async def test_control_characters_from_anyone_never_reach_the_database(room):
     """A NUL or an escape sequence, from staff or a beneficiary, in text, a command or a
@@ -272,3 +285,60 @@ async def test_a_transcript_masks_the_mobile_as_the_file_does(room):
     transcript = (await room.texts("r1", f"/claim {case}"))["r1"]
     assert "0558765432" not in transcript and "+9665••••5432" in transcript
     assert "1048213373" not in transcript and "••••••3373" in transcript
+
+
+async def test_a_reopened_case_closed_again_returns_the_beneficiary_to_the_menu(room):
+    """The help of a case is put to a rating once: closed a second time after a reopen,
+    the beneficiary gets the menu instead of a question that will not come."""
+    case = await room.case_for("b1")
+    await room.say("r1", f"/claim {case}")
+    await room.say("r1", "أهلًا")
+    first = await room.say("r1", "/close")
+    assert len(first["b1"]) >= 2  # closed, then the question about the help
+    await room.say("r2", f"/reopen {case}")
+    await room.say("r2", "هل من شيء آخر؟")
+    second = await room.say("r2", "/close")
+    closed, menu = second["b1"]  # no second question: the menu, as after any closed talk
+    assert "closed" in closed.text and "new_request" in {c.id for c in menu.choices}
+
+
+async def test_the_lost_race_for_a_case_names_the_colleague_who_won(room, monkeypatch):
+    """Another researcher's claim commits between what the desk read and what it writes:
+    nothing of the loser's step happens, and they are told who has the case."""
+    from sqlalchemy import update
+
+    from handlers.staff import Desk
+
+    case = await room.case_for("b1")
+    original, raced = Desk.load, []
+
+    async def load(self, command):
+        facts = await original(self, command)
+        if command is not None and command.name == "/claim" and not raced:
+            raced.append(True)  # Sara's claim lands after the read
+            sara = (await self.uow.session.execute(select(m.Staff.id).where(
+                m.Staff.name == "Sara Alharbi"))).scalar_one()
+            await self.uow.session.execute(update(m.Case).where(m.Case.id == case).values(
+                status="claimed", claimed_by=sara))
+        return facts
+
+    monkeypatch.setattr(Desk, "load", load)
+    got = await room.texts("r1", f"/claim {case}")
+    assert "already taken by Sara Alharbi" in got["r1"] and "b1" not in got
+    assert [(e.allowed, e.detail) for e in await room.audit("claim")] == [(False, "not queued")]
+
+
+async def test_a_file_asked_by_number_on_two_lines_is_that_cases_file(room):
+    a = await room.case_for("b1")
+    b = await room.case_for("b2")
+    await room.say("r1", f"/claim {a}")
+    await room.say("r1", f"/claim {b}")  # b is the current case now
+    said = (await room.texts("r1", f"/file {a}\nfull"))["r1"]
+    assert f"#{a} (" in said and f"#{b} (" not in said
+    [seen] = [e for e in await room.audit("view_file")]
+    assert (seen.case_id, seen.detail) == (a, "full")
+
+
+async def test_an_announcement_number_too_long_or_odd_is_answered(room):
+    for typed in ("/broadcast 99999999999999999999", "/broadcast ²", "/bc_pause 99999999999999999999"):
+        assert "There is no announcement" in (await room.texts("admin", typed))["admin"], typed

@@ -81,10 +81,10 @@ async def test_stopping_withdraws_waiting_announcements_but_not_replies(database
     async with database.unit_of_work() as uow:
         person = await uow.add_beneficiary("telegram", "9", "9", "ar", NOW)
         await uow.enqueue("telegram", "9", {"text": "your request"}, NOW)
-        await uow.queue_copies([{"channel": "telegram", "chat_id": "9", "payload": {"text": "x"},
-                                 "priority": 10, "status": "pending", "attempts": 0,
-                                 "available_at": NOW, "created_at": NOW, "has_choices": False,
-                                 "broadcast_id": 1, "beneficiary_id": person}])
+        await uow.broadcasts.queue_copies([{
+            "channel": "telegram", "chat_id": "9", "payload": {"text": "x"}, "priority": 10,
+            "status": "pending", "attempts": 0, "available_at": NOW, "created_at": NOW,
+            "has_choices": False, "broadcast_id": 1, "beneficiary_id": person}])
         assert await uow.set_announcements(person, False, NOW) == 1
     async with database.unit_of_work() as uow:
         rows = await uow.pending("telegram", NOW)

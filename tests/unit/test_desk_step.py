@@ -348,3 +348,16 @@ def test_an_action_that_may_lose_a_race_comes_before_every_other(ctx, text, f):
 def test_every_command_of_the_table_is_decided_here_or_by_the_composer():
     composer = {name for name in desk.COMMAND_TABLE if "broadcast" in name or "/bc_" in name}
     assert set(desk.COMMAND_TABLE) == set(desk_step.DECISIONS) | composer
+
+
+def test_help_already_put_to_a_rating_is_not_asked_again_on_a_second_close(ctx):
+    f = facts(replace(ME, current_case_id=5), held=(case(5),), rated=True)
+    decided = run(f, "/close", ctx)
+    assert Tell(50, Closed(with_menu=True), "to_menu") in decided.actions
+    assert RateCase not in kinds_of(decided)
+
+
+@pytest.mark.parametrize("typed", ["/file 6\nfull", "/file 6\tfull", "/file ٦ full"])
+def test_the_case_a_command_names_is_its_first_word_whatever_space_follows(typed):
+    command = desk.parse(Event("text", text=typed))
+    assert command is not None and desk_step.named_case(command) == 6
