@@ -196,7 +196,7 @@ def test_the_whole_journey_in_arabic(context, server, desk, db, tmp_path, shots)
 def test_language_switch_turns_the_page_left_to_right(context, server, shots):
     chat = Chat.open(context, server.url)
     start(chat)
-    chat.press("🌐 اللغة / Language", "تفضل باختيار اللغة")
+    chat.press("🌐 اللغة / Language", "نرجو اختيار اللغة")
     chat.press("English", "How can we help you?")
     expect(chat.html).to_have_attribute("lang", "en")
     expect(chat.html).to_have_attribute("dir", "ltr")
@@ -348,7 +348,7 @@ def test_refusals_and_a_lost_connection_are_explained_in_the_notice(browser, db,
 
             # Too many messages in a minute: refused, said so, and nothing typed is lost.
             chat.press("📋 حالة طلباتي", "كيف يمكننا خدمتك")
-            chat.press("🌐 اللغة / Language", "تفضل باختيار اللغة")
+            chat.press("🌐 اللغة / Language", "نرجو اختيار اللغة")
             chat.page.locator("#wasl-input").fill("١")
             chat.page.locator("#wasl-input").press("Enter")
             expect(chat.notice).to_have_text(
@@ -406,7 +406,7 @@ def test_the_snippet_opens_the_chat_on_an_allowed_site_only(browser, db, tmp_pat
             page = context.new_page()
             page.goto(f"{allowed}/index.html")
             button = page.locator("#wasl-chat-button")
-            expect(button).to_have_text("💬 تواصل معنا")
+            expect(button).to_have_text("💬 للتواصل معنا")
             button.click()
             frame = page.frame_locator("iframe[src$='/chat/?embed=1']")
             expect(frame.locator("#wasl-title")).to_have_text(ASSOCIATION)

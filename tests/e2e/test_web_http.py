@@ -107,7 +107,7 @@ def test_the_page_sets_a_private_cookie_and_allows_only_the_configured_embedders
     assert "frame-ancestors 'self' https://assoc.example.org.sa" in csp
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
     assert '<html lang="ar" dir="rtl"' in page.text
-    assert "جمعية بكة للخدمات الإنسانية" in page.text and "اكتب رسالتك" in page.text
+    assert "جمعية بكة للخدمات الإنسانية" in page.text and "نص الرسالة" in page.text
     # The same browser comes back with the same token; an English browser gets English.
     again = http.get("/chat/")
     assert again.cookies.get("wasl_chat", token) == token
@@ -265,7 +265,7 @@ def test_a_photo_announcement_reaches_the_web_chat_and_only_its_owner_can_open_i
 def test_the_embed_snippet_adds_a_chat_button_pointing_here(server):
     script = httpx.get(f"{server.url}/chat/embed.js")
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
-    assert "تواصل معنا" in script.text and "Chat with us" in script.text
+    assert "للتواصل معنا" in script.text and "Chat with us" in script.text
     assert '"/chat/?embed=1"' in script.text and "/*CONFIG*/" not in script.text
 
 
