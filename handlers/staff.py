@@ -362,7 +362,7 @@ class Desk(AnnouncementDesk):
         """The board report's files, stored for the admin's chat: (name, document id)."""
         from bot.report import figures, files
 
-        rows = await figures.load(self.uow.session, start, end)
+        rows = await figures.load(self.uow, start, end)
         report = figures.compute(self.ctx.profile, start, end, rows, by_staff=by_staff,
                                  now=self.now)
         tr = self.ctx.tr(self.lang)

@@ -50,6 +50,7 @@ from storage.models import (
     Survey,
     SurveyAnswer,
 )
+from storage.repositories import UnitOfWork
 
 DECISIONS = ("approved", "rejected")
 ESCALATION_REASONS = ("asked", "repeated_failures", "not_understood", "message")
@@ -421,8 +422,10 @@ def _staff_figures(staff: Sequence[StaffRow], cases: Sequence[CaseRow],
 
 # --- the queries ----------------------------------------------------------------------------
 
-async def load(session: AsyncSession, start: date, end: date) -> Rows:
-    """The rows of the period, read in the caller's transaction."""
+async def load(uow: UnitOfWork, start: date, end: date) -> Rows:
+    """The rows of the period, read in the caller's unit of work (the report's own
+    queries live here, with the figures they feed)."""
+    session = uow.session
     first, after = utc_bounds(start, end)
     decided_at = func.min(RequestEvent.at).label("decided_at")
     received = select(Request.id).where(Request.confirmed_at >= first, Request.confirmed_at < after)
@@ -482,7 +485,7 @@ async def _cases(session: AsyncSession, first: datetime, after: datetime) -> lis
 
 async def _load(db: Database, start: date, end: date) -> Rows:
     async with db.unit_of_work() as uow:
-        return await load(uow.session, start, end)
+        return await load(uow, start, end)
 
 
 async def gather(db: Database, profile: Profile, start: date, end: date, *,
