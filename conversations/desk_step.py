@@ -35,6 +35,7 @@ from conversations.base import (
     RequestView,
     StaffView,
 )
+from conversations.fields import N_
 from conversations.profile import Profile
 from conversations.state import State, Step
 from conversations.text import ascii_digits, fold
@@ -323,14 +324,16 @@ def _t(facts: Facts, ctx: Context):  # type: ignore[no-untyped-def]
 
 
 def only_admins(facts: Facts, ctx: Context) -> Reply:
-    return Reply(_t(facts, ctx)("Only an admin can do this."))
+    _ = _t(facts, ctx)
+    return Reply(_("Only an admin can do this."))
 
 
 def no_case(facts: Facts, ctx: Context) -> list[Reply]:
     """Said when a command needs a current case and there is none."""
+    _ = _t(facts, ctx)
     if facts.held:
         return [which_case(facts, ctx)]
-    return [Reply(_t(facts, ctx)("You have no current case. Send /queue to take one."))]
+    return [Reply(_("You have no current case. Send /queue to take one."))]
 
 
 def which_case(facts: Facts, ctx: Context, held: tuple[CaseView, ...] | None = None) -> Reply:
@@ -383,6 +386,7 @@ def held_case(facts: Facts, args: str, ctx: Context) -> tuple[CaseView | None, s
     """The case a command acts on: the one its first word names (a button carries its
     case, so an old button never acts on another), which this staff member must hold;
     else their current case. (case, the rest of the arguments, the refusal if any)."""
+    _ = _t(facts, ctx)
     first = _first_word(args)
     rest = args.split(maxsplit=1)[1] if len(args.split(maxsplit=1)) > 1 else ""
     wanted = number(first) if first and not first.startswith("@") else None
@@ -391,7 +395,7 @@ def held_case(facts: Facts, args: str, ctx: Context) -> tuple[CaseView | None, s
         return case, args, [] if case else no_case(facts, ctx)
     case = next((c for c in facts.held if c.id == wanted), None)
     if case is None:
-        return None, rest, [Reply(_t(facts, ctx)("You do not hold case #{case}.").format(
+        return None, rest, [Reply(_("You do not hold case #{case}.").format(
             case=wanted))]
     return case, rest.strip(), []
 
@@ -400,12 +404,13 @@ def let_go(facts: Facts, case: CaseView, ctx: Context) -> DeskStep:
     """After this researcher handed a case on (closed, released, transferred): if it was
     their current one, the only case they still hold becomes current, or they are asked
     which one; a current case that is another stays as it is."""
+    _ = _t(facts, ctx)
     if facts.staff.current_case_id not in (case.id, None):
         return DeskStep()
     left = tuple(c for c in facts.held if c.id != case.id)
     actions: list[Action] = [SetCurrent(facts.staff.id, left[0].id if len(left) == 1 else None)]
     if len(left) == 1:
-        return DeskStep([Reply(_t(facts, ctx)("What you write now goes to case {case}.").format(
+        return DeskStep([Reply(_("What you write now goes to case {case}.").format(
             case=desk.tag(left[0].id, facts.name(left[0]))))], actions)
     return DeskStep([which_case(facts, ctx, left)] if left else [], actions)
 
@@ -413,9 +418,10 @@ def let_go(facts: Facts, case: CaseView, ctx: Context) -> DeskStep:
 def _sent_to(facts: Facts, case: CaseView, ctx: Context) -> list[Reply]:
     """In their own chat a researcher is told which case a message went to (in the
     group, the topic says it)."""
+    _ = _t(facts, ctx)
     if facts.group_case is not None:
         return []
-    return [Reply(_t(facts, ctx)("✓ Sent → {case}").format(case=desk.tag(case.id,
+    return [Reply(_("✓ Sent → {case}").format(case=desk.tag(case.id,
                                                                           facts.name(case))))]
 
 
@@ -456,10 +462,11 @@ def on_claim(facts: Facts, args: str, ctx: Context) -> DeskStep:
 
 
 def on_release(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
     case, _rest, refused = held_case(facts, args, ctx)
     if case is None:
         return DeskStep(refused)
-    done = DeskStep([Reply(_t(facts, ctx)("Case #{case} is back in the queue.").format(
+    done = DeskStep([Reply(_("Case #{case} is back in the queue.").format(
         case=case.id))], [ReleaseCase(case.id),
                           Audit("release", case_id=case.id, beneficiary_id=case.beneficiary_id)])
     return _then(done, let_go(facts, case, ctx))
@@ -489,7 +496,7 @@ def on_transfer(facts: Facts, args: str, ctx: Context) -> DeskStep:
                                  "with a name from the team list.").format(name=rest))])
     colleague = found[0]
     their = ctx.tr(colleague.language or "ar").gettext
-    lead = their("{name} handed you case #{case}.").format(name=facts.staff.name, case=case.id)
+    lead = their(N_("{name} handed you case #{case}.")).format(name=facts.staff.name, case=case.id)
     busy_with = colleague.current_case_id
     actions: list[Action] = [
         TransferCase(case.id, colleague.id),
@@ -497,8 +504,8 @@ def on_transfer(facts: Facts, args: str, ctx: Context) -> DeskStep:
               detail=f"to staff:{colleague.id}")]
     if busy_with not in (None, case.id) and busy_with in facts.holding.get(colleague.id, ()):
         # they are talking with someone else: their next message still goes there
-        lead += "\n" + their("What you write still goes to case #{current}. To answer this "
-                             "one, send /switch {case}.").format(current=busy_with, case=case.id)
+        lead += "\n" + their(N_("What you write still goes to case #{current}. To answer "
+                                 "this one, send /switch {case}.")).format(current=busy_with, case=case.id)
         handed = Reply(lead, (Choice(f"switch:{case.id}", f"#{case.id}"),))
     else:
         actions.append(SetCurrent(colleague.id, case.id))
@@ -538,6 +545,7 @@ def rates_help(case: CaseView, profile: Profile) -> bool:
 
 
 def on_close(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
     case, _rest, refused = held_case(facts, args, ctx)
     if case is None:
         return DeskStep(refused)
@@ -549,7 +557,7 @@ def on_close(facts: Facts, args: str, ctx: Context) -> DeskStep:
         actions += [Tell(case.beneficiary_id, Closed(with_menu=False), "to_menu"), RateCase(case)]
     else:
         actions.append(Tell(case.beneficiary_id, Closed(with_menu=True), "to_menu"))
-    done = DeskStep([Reply(_t(facts, ctx)("Case #{case} is closed.").format(case=case.id))],
+    done = DeskStep([Reply(_("Case #{case} is closed.").format(case=case.id))],
                     actions)
     return _then(done, let_go(facts, case, ctx))
 
@@ -557,8 +565,9 @@ def on_close(facts: Facts, args: str, ctx: Context) -> DeskStep:
 # -- talking with the beneficiary -----------------------------------------------------------
 def on_say(facts: Facts, args: str, ctx: Context) -> DeskStep:
     """Sends the text exactly, even a number alone (which would press a button)."""
+    _ = _t(facts, ctx)
     if not args:
-        return DeskStep([Reply(_t(facts, ctx)("Write the message after the command: /say TEXT"))])
+        return DeskStep([Reply(_("Write the message after the command: /say TEXT"))])
     return relay(facts, Event("text", text=args), ctx)
 
 
@@ -723,9 +732,10 @@ def search_query(args: str) -> str | None:
 
 
 def on_find(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
     query = search_query(args)
     if query is None:
-        return DeskStep([Reply(_t(facts, ctx)(
+        return DeskStep([Reply(_(
             "Write what to search for after the command, for example: /find BK-2026-000001, "
             "a national ID, a mobile or a name."))])
     return DeskStep([desk.search_results(query, list(facts.found), facts.lang, ctx)],
@@ -757,9 +767,10 @@ def on_history(facts: Facts, args: str, ctx: Context) -> DeskStep:
 
 def readable(facts: Facts, action: str, args: str, ctx: Context) -> DeskStep | None:
     """The refusal when the case a command names is none, or not for this role."""
+    _ = _t(facts, ctx)
     case = facts.named
     if case is None:
-        return DeskStep([Reply(_t(facts, ctx)("There is no case #{case}.").format(
+        return DeskStep([Reply(_("There is no case #{case}.").format(
             case=args or "?"))])
     if case.audience == "admin" and facts.staff.role != "admin":
         return DeskStep([only_admins(facts, ctx)],
@@ -805,7 +816,7 @@ LANGUAGES = {"ar": "ar", "en": "en", "عربي": "ar", "العربية": "ar", "
 def on_language(facts: Facts, args: str, ctx: Context) -> DeskStep:
     lang = LANGUAGES.get(args.lower())
     if lang is None:
-        return DeskStep([Reply(_t(facts, ctx)("Write /language ar or /language en."))])
+        return DeskStep([Reply(_t(facts, ctx)(N_("Write /language ar or /language en.")))])
     _ = ctx.tr(lang).gettext  # said in the language just chosen
     return DeskStep([Reply(_("The desk speaks English with you now.") if lang == "en"
                            else _("The desk speaks Arabic with you now."))],
@@ -849,7 +860,8 @@ def on_staff(facts: Facts, args: str, ctx: Context) -> DeskStep:
 
 
 def on_audit(facts: Facts, args: str, ctx: Context) -> DeskStep:
-    lines = [_t(facts, ctx)("The latest audit entries (Riyadh time):")] + [
+    _ = _t(facts, ctx)
+    lines = [_("The latest audit entries (Riyadh time):")] + [
         f"{desk.when(e.at, facts.lang, ctx)} {e.actor} {e.action}{'' if e.allowed else ' ✖'}"
         f"{f' #{e.case_id}' if e.case_id else ''}{f' {e.request_number}' if e.request_number else ''}"
         for e in facts.audit[-20:]]

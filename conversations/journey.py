@@ -241,6 +241,8 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
         return Transition(state, [render.language_menu(state, ctx)])
     if picked == "feedback":
         return survey.start_feedback(state, ctx)
+    if picked == "contact":  # the channels and hours, and the menu under them
+        return Transition(state, [render.menu(state, ctx, render.contact(state, ctx))])
     if picked == "provide_info" and state.info_for:
         state.step = Step.NEEDS_INFO
         return Transition(state, [_needs_info_prompt(state, ctx)])

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import date
+from datetime import date, timedelta
 
 from babel.dates import format_date
 
@@ -76,6 +76,34 @@ def contact_channels(state: State, ctx: Context) -> str:
     return "\n".join(lines)
 
 
+def contact(state: State, ctx: Context) -> str:
+    """How to reach the association and when its researchers answer (the policies list
+    their channels; until now only someone who declined consent saw them)."""
+    _ = ctx.tr(state.lang).gettext
+    hours = ctx.profile.working_hours
+    monday = date(2026, 11, 30)  # any Monday: Python's weekday 0
+    ordered = _week_order(hours.days)
+    day_names = [format_date(monday + timedelta(days=d), format="EEEE", locale=state.lang)
+                 for d in ordered]
+    in_a_row = [(d + 1) % 7 for d in ordered] == list(range((ordered[0] + 1) % 7,
+                                                            (ordered[0] + 1) % 7 + len(ordered)))
+    names = (_("{first} to {last}").format(first=day_names[0], last=day_names[-1])
+             if in_a_row and len(ordered) > 2 else
+             ("، " if state.lang == "ar" else ", ").join(day_names))
+    return "\n".join([
+        _("To reach {association}:").format(association=ctx.profile.association.get(state.lang)),
+        contact_channels(state, ctx), "",
+        _("Our social researchers answer {days}, from {start} to {end} (Riyadh time).").format(
+            days=names, start=hours.start.strftime("%H:%M"), end=hours.end.strftime("%H:%M")),
+        _("Outside these hours you can still write: your message waits for them."),
+    ])
+
+
+def _week_order(days: tuple[int, ...]) -> list[int]:
+    """Working days in the order of the Saudi week, Sunday first (Python: Monday is 0)."""
+    return sorted(days, key=lambda d: (d + 1) % 7)
+
+
 def menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
     _ = ctx.tr(state.lang).gettext
     text = _("How can we help you? Choose a number or write the option.")
@@ -87,6 +115,7 @@ def menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
             Choice("human", _("🙋 Talk to a social researcher")),
             Choice("language", _("🌐 Language / اللغة")),
             Choice("feedback", _("💡 Suggestion or complaint")),
+            Choice("contact", _("☎️ Contact us and working hours")),
             # last, so that the numbers of the others never change
             *((Choice("provide_info", _("📎 Send requested info")),)
               if state.info_for else ()),

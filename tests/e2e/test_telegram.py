@@ -64,7 +64,8 @@ def test_whole_journey(fake, launch, db, mode):
     assert buttons(welcome[0]) == ["c:accept", "c:decline", "c:language"]
     assert "parse_mode" not in welcome[0]  # plain text: nothing typed is read as markup
     menu = user.press("accept")
-    assert buttons(menu[-1]) == ["c:new_request", "c:status", "c:human", "c:language", "c:feedback"]
+    assert buttons(menu[-1]) == ["c:new_request", "c:status", "c:human", "c:language", "c:feedback",
+                                "c:contact"]
     user.press("new_request")
     user.press("food_basket")
     user.say(NAME)

@@ -6,6 +6,7 @@ commands through the router, on both databases, are in tests/integration."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 
@@ -361,3 +362,36 @@ def test_help_already_put_to_a_rating_is_not_asked_again_on_a_second_close(ctx):
 def test_the_case_a_command_names_is_its_first_word_whatever_space_follows(typed):
     command = desk.parse(Event("text", text=typed))
     assert command is not None and desk_step.named_case(command) == 6
+
+
+ARABIC_DAY = [  # (facts, what is typed): a researcher's day, every answer in Arabic
+    (facts(lang="ar", named=case(5, "queued"), names={50: "فاطمة"}), "/claim 5"),
+    (facts(lang="ar", named=case(5, "claimed", holder=SARA.id), holder=SARA), "/claim 5"),
+    (facts(lang="ar"), "/claim 5"),
+    (facts(lang="ar", held=(case(5), case(6))), "/note"),
+    (facts(lang="ar"), "/note"),
+    (facts(lang="ar", held=(case(5),)), "/release 9"),
+    (facts(replace(ME, current_case_id=5), "ar", held=(case(5), case(6))), "/release"),
+    (facts(replace(ME, current_case_id=5), "ar", held=(case(5),)), "/close"),
+    (facts(replace(ME, current_case_id=5), "ar", held=(case(5),)), "/say"),
+    (facts(replace(ME, current_case_id=5), "ar", held=(case(5),)), "/say أهلًا"),
+    (facts(replace(ME, current_case_id=5), "ar", held=(case(5),), colleagues=(ME,)), "/transfer"),
+    (facts(replace(ME, current_case_id=5), "ar", held=(case(5),), colleagues=(ME, SARA)),
+     "/transfer nobody"),
+    (facts(lang="ar"), "/find اح"),
+    (facts(lang="ar"), "/read 4"),
+    (facts(lang="ar"), "/language"),
+    (facts(BOSS, "ar"), "/audit"),
+    (facts(BOSS, "ar"), "/report 2026-13-01"),
+    (facts(lang="ar", request=request()), "/request BK-2026-000001 approved"),
+]
+
+
+@pytest.mark.parametrize(("f", "typed"), ARABIC_DAY)
+def test_a_researcher_working_in_arabic_reads_no_english_sentence(ctx, f, typed):
+    decided = run(f, typed, ctx)
+    handed = [a.reply for a in decided.actions if isinstance(a, ToStaff)]
+    for reply in [*decided.replies, *handed]:
+        words = re.sub(r"/\w+|[A-Z]{2}-\d{4}-\d+|Noura Alotaibi|Sara Alharbi|Hind Admin|"
+                       r"NUMBER|STATUS|TEXT|telegram:\d+", " ", reply.text)
+        assert not re.search(r"[A-Za-z]+[ ,']+[A-Za-z]+[ ,']+[A-Za-z]+", words), reply.text

@@ -89,7 +89,8 @@ def test_consent_then_menu(ctx):
         ("السلام عليكم", {"expects": ("consent", "choice"), "choices": ["accept", "decline", "language"],
                           "contains": ["جمعية الاختبار"]}),
         ({"choice": "accept"}, {"expects": ("menu", "choice"), "step": Step.MENU,
-                                "choices": ["new_request", "status", "human", "language", "feedback"]}),
+                                "choices": ["new_request", "status", "human", "language",
+                                            "feedback", "contact"]}),
     ], ctx)
     assert state.consented
     consent = world.actions[0]
@@ -606,7 +607,7 @@ def test_at_the_menu_the_information_awaited_has_a_button_and_a_file_is_it(ctx):
     state = world.close_case(state)
     state, world, _ = run([
         ("hello", {"choices": ["new_request", "status", "human", "language", "feedback",
-                               "provide_info"], "contains": "did not understand"}),
+                               "contact", "provide_info"], "contains": "did not understand"}),
         ({"choice": "provide_info"}, {"contains": f"information requested for {NUMBER}",
                                       "step": Step.NEEDS_INFO}),
         ({"choice": "back"}, {"expects": ("menu", "choice")}),
@@ -614,7 +615,8 @@ def test_at_the_menu_the_information_awaited_has_a_button_and_a_file_is_it(ctx):
                                                      "expects": ("menu", "choice")}),
     ], ctx, state, world)
     assert [a.number for a in given(world)] == [NUMBER] and state.info_for is None
-    run([("hello", {"choices": ["new_request", "status", "human", "language", "feedback"]})],
+    run([("hello", {"choices": ["new_request", "status", "human", "language", "feedback",
+                                "contact"]})],
         ctx, state, world)
 
 
@@ -638,3 +640,17 @@ def test_the_log_keeps_the_label_of_what_was_pressed(ctx):
     assert journey.loggable(menu, Event("choice", choice="status"), ctx) == (
         "[choice] status «📋 Status of my requests»")
     assert journey.loggable(menu, Event("text", text="[choice] status"), ctx) == "\\[choice] status"
+
+
+def test_the_menu_says_how_to_reach_the_association_and_when_researchers_answer(ctx):
+    """Before, only someone who declined consent saw the channels; the hours nowhere."""
+    state, _world, replies = run([
+        ("hello", {"expects": ("menu", "choice")}),
+        ({"choice": "contact"}, {"expects": ("menu", "choice"), "step": Step.MENU,
+                                 "contains": ["0556609192", "Sunday to Thursday",
+                                              "from 08:00 to 15:00 (Riyadh time)"]}),
+        ("6", {"contains": "0556609192"}),  # its number works too
+    ], ctx, at_menu("en"))
+    arabic, _world, said = run([({"choice": "contact"}, {
+        "contains": ["الهاتف: 0556609192", "من الأحد إلى الخميس"]})], ctx, at_menu("ar"))
+    assert arabic.step == Step.MENU
