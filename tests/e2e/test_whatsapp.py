@@ -139,7 +139,7 @@ def test_the_whole_journey_over_whatsapp(graph, server, tmp_path):
     person = Person(graph, server)
     agree(person)
     menu = [m for m in graph.sent_to(person.wa_id) if m["type"] == "interactive"][-1]
-    assert menu["interactive"]["type"] == "list" and len(titles(menu)) == 5
+    assert menu["interactive"]["type"] == "list" and len(titles(menu)) == 6
     services = person.press("📝 طلب دعم جديد")
     listed = services[-1]
     assert listed["interactive"]["type"] == "list"
