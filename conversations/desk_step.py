@@ -14,7 +14,7 @@ checked here is what a role alone does not say: holding the case, the case's aud
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
@@ -75,7 +75,7 @@ class Facts:
     group_case: CaseView | None = None  # in the staff group: the case being discussed
     held: tuple[CaseView, ...] = ()  # every case they hold
     named: CaseView | None = None  # the case the command's first word names
-    names: Mapping[int, str | None] = field(default_factory=dict)  # beneficiary -> name
+    names: Mapping[int, str] = field(default_factory=dict)  # beneficiary -> name, if given
     # per command
     holder: StaffView | None = None  # who holds the named case
     entries: tuple[CaseEntry, ...] = ()  # the conversation of the case acted on
@@ -319,7 +319,8 @@ def acted_on(facts: Facts, command: desk.Command) -> CaseView | None:
     return None
 
 
-def _t(facts: Facts, ctx: Context):  # type: ignore[no-untyped-def]
+def _t(facts: Facts, ctx: Context) -> Callable[[str], str]:
+    """The desk's words in this staff member's language."""
     return ctx.tr(facts.lang).gettext
 
 

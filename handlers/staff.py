@@ -28,7 +28,7 @@ from conversations.profile import Profile
 from conversations.state import State
 from handlers import search, surveys
 from handlers.broadcasts import AnnouncementDesk
-from handlers.notices import Notices, known_name
+from handlers.notices import Notices, known_names
 from storage import models as m
 from storage.db import Database, Unavailable
 from storage.repositories import UnitOfWork
@@ -184,7 +184,7 @@ class Desk(AnnouncementDesk):
         cases = [*held, *(c for c in (named, group) if c), *extra.get("queue", ())]
         whose = {c.beneficiary_id for c in cases} | (
             {extra["beneficiary_id"]} if extra.get("beneficiary_id") else set())
-        names = {b: await known_name(self.uow, b, self.ctx.profile) for b in whose}
+        names = await known_names(self.uow, whose, self.ctx.profile)
         return replace(facts, names=names, **extra)
 
     async def _reads(self, facts: desk_step.Facts, command: desk.Command) -> dict[str, Any]:
@@ -217,17 +217,13 @@ class Desk(AnnouncementDesk):
             case "/find" if desk_step.search_query(args) is not None:
                 got["found"] = tuple(await search.find(self.uow, self.ctx.profile, args,
                                                        self.staff.role))
-            case "/history" if desk_step.whose_history(facts, args) is not None:
-                beneficiary_id = desk_step.whose_history(facts, args)
-                assert beneficiary_id is not None
-                got.update(await self._beneficiary(beneficiary_id, with_steps=True))
+            case "/history" if (whose := desk_step.whose_history(facts, args)) is not None:
+                got.update(await self._beneficiary(whose, with_steps=True))
                 got["staff_names"] = await d.staff_names()
-            case "/file" if desk_step.file_case(facts, command) is not None:
-                case = desk_step.file_case(facts, command)
-                assert case is not None
-                got.update(await self._beneficiary(case.beneficiary_id, with_files=True))
-            case "/doc" if desk_step.number(args) is not None:
-                row = await self.uow.document(desk_step.number(args) or 0)
+            case "/file" if (shown := desk_step.file_case(facts, command)) is not None:
+                got.update(await self._beneficiary(shown.beneficiary_id, with_files=True))
+            case "/doc" if (doc_id := desk_step.number(args)) is not None:
+                row = await self.uow.document(doc_id)
                 if row is not None:
                     got["document"] = desk_step.DocumentView(row.id, row.beneficiary_id,
                                                              row.name, row.mime, row.size)
