@@ -112,7 +112,7 @@ def assert_screenshot(path: Path, scale: int = PHONE["device_scale_factor"]) -> 
 
 def start(chat: Chat) -> None:
     """The welcome in Arabic, then consent; the main menu is on the screen."""
-    welcome = chat.wait_bot("هل توافق على استخدامنا لبياناتك")
+    welcome = chat.wait_bot("هل تتم الموافقة على استخدامنا لبياناتك")
     assert f"أهلًا بك في {ASSOCIATION}" in welcome
     assert chat.choices() == ["✅ أوافق", "✖ لا أوافق", "English"]
     chat.press("✅ أوافق", "تم تسجيل موافقتك")
@@ -235,7 +235,7 @@ def test_a_reload_returns_to_the_same_conversation(browser, context, server):
     # Another browser is another visitor: a conversation of its own, from the welcome.
     with visitor(browser) as other:
         stranger = Chat.open(other, server.url)
-        stranger.wait_bot("هل توافق")
+        stranger.wait_bot("هل تتم الموافقة")
         assert NAME not in "".join(text for _, text in stranger.transcript())
         assert stranger.mine.count() == 0
     settled(chat)
@@ -322,7 +322,7 @@ def test_replies_from_the_desk_are_pushed_to_the_open_page(context, server, desk
     again.wait_bot("نرجو إحضار صورة الهوية معك")
     history = [text for _, text in again.transcript()]
     assert any("التوزيع يوم الأحد" in t for t in history) and "شكرًا، وصلت الرسالة" in history
-    assert not any("هل توافق" in t for t in history[1:])  # not started over
+    assert not any("هل تتم الموافقة" in t for t in history[1:])  # not started over
     settled(again)
     [listed] = json.loads(wasl("cases", "list", "--json", db=db).stdout)
     assert listed["status"] == "claimed", listed["status"]
@@ -410,7 +410,7 @@ def test_the_snippet_opens_the_chat_on_an_allowed_site_only(browser, db, tmp_pat
             button.click()
             frame = page.frame_locator("iframe[src$='/chat/?embed=1']")
             expect(frame.locator("#wasl-title")).to_have_text(ASSOCIATION)
-            expect(frame.locator("#wasl-log .wasl-bot").first).to_contain_text("هل توافق")
+            expect(frame.locator("#wasl-log .wasl-bot").first).to_contain_text("هل تتم الموافقة")
             frame.locator(".wasl-choice", has_text="✅ أوافق").click()
             expect(frame.locator("#wasl-log .wasl-bot").last).to_contain_text("كيف يمكننا خدمتك")
             button.click()  # closes it, and opens it again as it was

@@ -149,7 +149,7 @@ def test_a_conversation_streams_and_resumes_where_the_page_left_off(server, visi
     hello = visitor.events(seconds=2)
     assert hello == [{"event": "hello", "lang": "ar", "empty": True}]
     assert visitor.send(start=True).status_code == 202
-    first = visitor.events(until="هل توافق")
+    first = visitor.events(until="هل تتم الموافقة")
     assert first[0]["event"] == "hello" and first[0]["empty"] is False
     welcome = first[-1]
     assert welcome["from"] == "bot"
@@ -174,7 +174,7 @@ def test_a_conversation_streams_and_resumes_where_the_page_left_off(server, visi
 
 def test_bad_input_gets_a_clear_message_and_the_conversation_stays(server, visitor):
     visitor.send(start=True)
-    welcome = visitor.events(until="هل توافق")[-1]
+    welcome = visitor.events(until="هل تتم الموافقة")[-1]
     cases = [
         (dict(content=b"{not json", headers={"Content-Type": "application/json"}), 400,
          "تعذّرت قراءة هذه الرسالة"),
@@ -219,7 +219,7 @@ def test_a_file_over_the_limit_is_refused_unread_and_the_conversation_stays(tmp_
     with WebServer(db, tmp_path / "serve.log", WASL_PROFILE=str(profile)) as server:
         visitor = Visitor(server)
         visitor.send(start=True)
-        welcome = visitor.events(until="هل توافق")[-1]
+        welcome = visitor.events(until="هل تتم الموافقة")[-1]
         big = b"\xff\xd8\xff" + os.urandom(1_300_000)
         response = visitor.http.post("/chat/api/file?name=هوية.jpg", content=big,
                                      headers={**visitor.origin, "Content-Type": "image/jpeg"})
@@ -231,7 +231,7 @@ def test_a_file_over_the_limit_is_refused_unread_and_the_conversation_stays(tmp_
         small = visitor.http.post("/chat/api/file?name=../../etc/هوية.jpg", content=big[:5000],
                                   headers={**visitor.origin, "Content-Type": "image/jpeg"})
         assert small.status_code == 202
-        events = visitor.events(after=welcome["id"], until="هل توافق")
+        events = visitor.events(after=welcome["id"], until="هل تتم الموافقة")
         assert [e["file"] for e in events if e.get("file")] == [{"name": "هوية.jpg"}]
         visitor.send(choice="accept")
         visitor.events(after=welcome["id"], until="كيف يمكننا خدمتك")
@@ -240,7 +240,7 @@ def test_a_file_over_the_limit_is_refused_unread_and_the_conversation_stays(tmp_
 
 def test_a_photo_announcement_reaches_the_web_chat_and_only_its_owner_can_open_it(server, visitor, tmp_path):
     visitor.send(start=True)
-    welcome = visitor.events(until="هل توافق")[-1]
+    welcome = visitor.events(until="هل تتم الموافقة")[-1]
     visitor.send(choice=welcome["choices"][0]["id"])
     visitor.events(after=welcome["id"], until="كيف يمكننا خدمتك")
     photo = tmp_path / "eid.png"

@@ -128,7 +128,7 @@ def titles(message: dict[str, Any]) -> list[str]:
 
 def agree(person: Person) -> None:
     welcome = person.say("السلام عليكم")
-    assert "هل توافق على استخدامنا لبياناتك" in said(welcome)
+    assert "هل تتم الموافقة على استخدامنا لبياناتك" in said(welcome)
     assert welcome[-1]["interactive"]["type"] == "button"
     assert titles(welcome[-1]) == ["✅ أوافق", "✖ لا أوافق", "English"]
     menu = person.press("✅ أوافق")
@@ -228,7 +228,7 @@ def test_rate_limit_errors_back_off_and_deliver_once(graph, server, code):
     graph.fail(code, times=2, to=person.wa_id)
     started = time.monotonic()
     welcome = person.say("مرحبا")
-    assert "هل توافق" in said(welcome)
+    assert "هل تتم الموافقة" in said(welcome)
     attempts = [c for c in graph.called("/messages") if c.params.get("to") == person.wa_id]
     assert len(attempts) == 3 and [c.status for c in attempts[:2]] != [200, 200]
     assert len(person.got()) == 1  # once, despite the retries
@@ -375,7 +375,7 @@ def test_staff_on_telegram_answer_whatsapp_and_staff_on_whatsapp_answer_telegram
 
     # A beneficiary on Telegram, a researcher on WhatsApp.
     uid = 555000777
-    assert "هل توافق" in telegram_says(telegram, server, uid, "السلام عليكم")[-1]["text"]
+    assert "هل تتم الموافقة" in telegram_says(telegram, server, uid, "السلام عليكم")[-1]["text"]
     telegram_says(telegram, server, uid, "أوافق")
     asked = telegram_says(telegram, server, uid, "التحدث مع باحث اجتماعي")[-1]["text"]
     tg_case = re.search(r"(\d+)", asked.split("رقم حالتك")[1]).group(1)
