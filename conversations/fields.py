@@ -20,6 +20,7 @@ from hijridate import Gregorian, Hijri
 from stdnum import iban as stdnum_iban
 from stdnum.exceptions import ValidationError as StdnumError
 
+from conversations.numbers import words_to_number
 from conversations.profile import FieldKind, FieldSpec
 from conversations.text import clean, has_letter, only_digits
 
@@ -143,8 +144,16 @@ def _decimal(raw: str) -> Decimal | None:
         return None
 
 
+def _in_words(raw: str) -> Decimal | None:
+    """A number written in words ("خمسة", "ألفين وخمسمية", "twenty five"), or None."""
+    value = words_to_number(raw)
+    return None if value is None else Decimal(value)
+
+
 def _integer(spec: FieldSpec, raw: str, today: date) -> int:
     number = _decimal(raw)
+    if number is None:
+        number = _in_words(raw)
     if number is None or number != number.to_integral_value():
         raise Invalid("number.not_number")
     _bounds(number, spec, "number")
@@ -156,6 +165,8 @@ _CURRENCY = re.compile(r"(ريال|ريالات|ر\.?\s?س\.?|sar|sr|﷼)", re.I
 
 def _money(spec: FieldSpec, raw: str, today: date) -> str:
     number = _decimal(_CURRENCY.sub("", clean(raw)))
+    if number is None:
+        number = _in_words(raw)
     if number is None or number.as_tuple().exponent < -2:  # type: ignore[operator]
         raise Invalid("money.not_amount")
     _bounds(number, spec, "money")

@@ -189,7 +189,19 @@ class TestNumbers:
         assert code_of("integer", "0", min=1, max=30) == "number.min"
         assert code_of("integer", "31", min=1, max=30) == "number.max"
         assert code_of("integer", "2.5") == "number.not_number"
-        assert code_of("integer", "خمسة") == "number.not_number"
+        assert code_of("integer", "خمسة أطفال وزوجتي") == "number.not_number"
+
+    @pytest.mark.parametrize("kind,typed,stored", [
+        ("integer", "خمسة", 5), ("integer", "خمسة عشر", 15), ("integer", "ستطعش", 16),
+        ("money", "ألفين وخمسمية", "2500.00"), ("money", "ثلاث تلاف ريال", "3000.00"),
+        ("money", "two thousand five hundred", "2500.00"),
+    ])
+    def test_numbers_in_words(self, kind, typed, stored):
+        """An elderly beneficiary writes the number in words: it is taken (and bounded)."""
+        assert check(kind, typed) == stored
+
+    def test_numbers_in_words_are_bounded(self):
+        assert code_of("integer", "اربعين", min=1, max=30) == "number.max"
 
     @pytest.mark.parametrize("typed,stored", [
         ("1500", "1500.00"), ("1,500", "1500.00"), ("١٬٥٠٠٫٥", "1500.50"),
