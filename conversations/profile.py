@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 KEY = r"^[a-z][a-z0-9_]{0,30}$"
 # Choice ids the flows use themselves; an option, field or service may not take them.
 RESERVED = frozenset({"back", "cancel", "human", "skip", "keep", "confirm", "edit", "retry",
-                      "continue", "restart", "accept", "decline", "language"})
+                      "continue", "restart", "accept", "decline", "language", "faq_yes"})
 
 
 def _not_reserved(key: str) -> str:
@@ -297,6 +297,30 @@ class WhatsApp(Strict):
                     WhatsAppTemplate] = {}
 
 
+class Phrasings(Strict):
+    """How beneficiaries ask one question: several phrasings, in Arabic (at least one)
+    and in English if the association can."""
+
+    ar: tuple[str, ...] = Field(min_length=1)
+    en: tuple[str, ...] = ()
+
+    def get(self, lang: str) -> tuple[str, ...]:
+        return self.en if lang == "en" else self.ar
+
+
+class FaqEntry(Strict):
+    """A question the association has answered already, answered by the bot itself.
+    `service`: the request the answer leads to (a button to start it). `declines`: the
+    answer says what the association does not do (kindly, with what it does), which is not
+    an answer to count or to ask "did this help?" about."""
+
+    key: str = Field(pattern=KEY)
+    questions: Phrasings
+    answer: Localized
+    service: str | None = None
+    declines: bool = False
+
+
 class Profile(Strict):
     key: str = Field(pattern=KEY)
     association: Localized
@@ -315,12 +339,20 @@ class Profile(Strict):
     surveys: Surveys = Surveys()
     feedback_prefix: str = Field(default="FB", pattern=r"^[A-Z]{2,5}$")  # suggestion tickets
     whatsapp: WhatsApp = WhatsApp()
+    faq: tuple[FaqEntry, ...] = ()
 
     @model_validator(mode="after")
     def _consistent(self) -> Profile:
         keys = [s.key for s in self.services]
         if len(set(keys)) != len(keys):
             raise ValueError("service keys must be unique")
+        faq_keys = [e.key for e in self.faq]
+        dupes = sorted({k for k in faq_keys if faq_keys.count(k) > 1})
+        if dupes:
+            raise ValueError(f"faq keys repeated: {dupes}")
+        unknown = sorted({e.service for e in self.faq if e.service and e.service not in keys})
+        if unknown:
+            raise ValueError(f"faq entries name services the profile does not have: {unknown}")
         name_field = self.signature.name_field
         if self.signature.mode == "typed_name":
             for service in self.services:
