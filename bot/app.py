@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -11,6 +12,7 @@ from bot.config import Settings
 from bot.outbox import Limits, Outbox
 from conversations.base import Translator
 from conversations.profile import Profile
+from handlers.answers import Answers
 from handlers.beneficiary import BeneficiaryHandler
 from handlers.broadcasts import Broadcasts
 from handlers.notices import Digest
@@ -49,16 +51,29 @@ async def build_app(settings: Settings, clock: Callable[[], datetime] = utc_now)
     db = Database(settings.database_url)
     if settings.auto_migrate:
         await db.migrate()
-    return assemble(settings, profile, db, translations, clock)
+    answers = await asyncio.to_thread(build_knowledge, settings, profile)
+    return assemble(settings, profile, db, translations, clock, answers)
+
+
+def build_knowledge(settings: Settings, profile: Profile) -> Answers | None:
+    """What the bot answers itself: the profile's topics (and what staff taught, read on
+    the first event), searched with the bundled model unless the settings say lexical
+    only (or nothing)."""
+    if settings.faq == "off":
+        return None
+    from bot import encoder
+
+    return Answers(profile, encoder.load() if settings.faq == "model" else None)
 
 
 def assemble(settings: Settings, profile: Profile, db: Database,
-             translations: dict[str, Translator], clock: Callable[[], datetime] = utc_now) -> App:
+             translations: dict[str, Translator], clock: Callable[[], datetime] = utc_now,
+             answers: Answers | None = None) -> App:
     """Wire the handlers around an open database (tests use this with their own clock)."""
     if settings.desk_notices is not None:
         profile = profile.model_copy(update={"desk": profile.desk.model_copy(
             update={"notices": settings.desk_notices})})
-    beneficiaries = BeneficiaryHandler(db, profile, translations, clock)
+    beneficiaries = BeneficiaryHandler(db, profile, translations, clock, answers)
     staff = StaffHandler(db, profile, translations, clock)
     router = Router(db, beneficiaries, staff, clock)
     scheduler = Scheduler(db, profile, translations, clock, settings.scheduler_interval)

@@ -33,11 +33,14 @@ cases_cli = typer.Typer(help="Escalations to the social researcher queue.", no_a
 profiles_cli = typer.Typer(help="Association profiles.", no_args_is_help=True)
 db_cli = typer.Typer(help="The database.", no_args_is_help=True)
 staff_cli = typer.Typer(help="Social researchers and admins.", no_args_is_help=True)
+faq_cli = typer.Typer(help="The answers the bot gives itself: the profile's FAQ and what "
+                           "staff taught.", no_args_is_help=True)
 cli.add_typer(requests_cli, name="requests")
 cli.add_typer(cases_cli, name="cases")
 cli.add_typer(profiles_cli, name="profiles")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(staff_cli, name="staff")
+cli.add_typer(faq_cli, name="faq")
 
 Db = Annotated[str | None, typer.Option("--db", envvar="WASL_DATABASE_URL",
                                         help="Database URL (default: SQLite in ./data).")]
@@ -46,8 +49,13 @@ ProfileOpt = Annotated[str | None, typer.Option("--profile", envvar="WASL_PROFIL
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _run(db: str | None, profile: str | None, body: Callable[[App], Awaitable[Any]]) -> Any:
+def _run(db: str | None, profile: str | None, body: Callable[[App], Awaitable[Any]],
+         answers: bool = False) -> Any:
+    """Build the app, run `body`, close. Only what talks to beneficiaries (`answers`) loads
+    the FAQ's sentence model: a command such as `wasl staff list` starts without it."""
     config = settings(database_url=db, profile=profile)
+    if not answers:
+        config = config.model_copy(update={"faq": "off"})
     _logging(config.log_level)
 
     async def main() -> Any:
@@ -70,7 +78,7 @@ def _run(db: str | None, profile: str | None, body: Callable[[App], Awaitable[An
 QUIET_LOGGERS = ("aiosqlite", "sqlalchemy", "asyncpg", "alembic", "httpx", "httpcore", "hpack",
                  "h2", "h11", "urllib3", "multipart", "python_multipart", "uvicorn.access",
                  "uvicorn.asgi", "websockets", "telegram", "aiogram", "PIL", "matplotlib",
-                 "fontTools", "openpyxl")
+                 "fontTools", "openpyxl", "bm25s")
 
 
 class _QuietLibraries(logging.Filter):
@@ -151,7 +159,7 @@ def run(db: Db = None, profile: ProfileOpt = None,
         return run_polling(app, client, config)
 
     with contextlib.suppress(KeyboardInterrupt):
-        _run(db, profile, polling)
+        _run(db, profile, polling, answers=True)
 
 
 @cli.command()
@@ -220,14 +228,14 @@ def chat(db: Db = None, profile: ProfileOpt = None,
          ) -> None:
     """Talk to the bot in this terminal."""
     from bot.channels import console
-    _run(db, profile, lambda app: console.run(app, sender))
+    _run(db, profile, lambda app: console.run(app, sender), answers=True)
 
 
 @cli.command()
 def simulate(db: Db = None, profile: ProfileOpt = None) -> None:
     """Read events as JSON Lines on stdin, write replies as JSON Lines on stdout."""
     from bot.channels import simulator
-    _run(db, profile, lambda app: simulator.run(app, sys.stdin, sys.stdout))
+    _run(db, profile, lambda app: simulator.run(app, sys.stdin, sys.stdout), answers=True)
 
 
 @requests_cli.command("list")
@@ -387,6 +395,76 @@ def staff_remove(who: str, db: Db = None, profile: ProfileOpt = None) -> None:
         typer.echo(f"{_plain(who)} is not staff", err=True)
         raise typer.Exit(1)
     typer.echo(f"{_plain(who)} removed")
+
+
+@faq_cli.command("list")
+def faq_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = False) -> None:
+    """Every answer: the profile's FAQ (edited in its YAML file) and the taught ones."""
+    async def entries(app: App) -> list[dict[str, Any]]:
+        found = [{"id": f"faq.{e.key}", "source": "profile", "questions": list(e.questions.ar)
+                  + list(e.questions.en), "answer": e.answer.ar, "by": None, "at": None}
+                 for e in app.profile.faq]
+        async with app.db.unit_of_work() as uow:
+            found += [{"id": f"taught.{t.id}", "source": "taught", "questions": list(t.questions),
+                       "answer": t.answer, "by": t.created_by,
+                       "at": t.created_at.astimezone(RIYADH).isoformat(timespec="minutes")}
+                      for t in await uow.faq.taught()]
+        return found
+
+    found = _run(db, profile, entries)
+    if as_json:
+        return _print_json(found)
+    table = Table("id", "first question", "answer", "taught by", "at (Riyadh)")
+    for e in found:
+        table.add_row(*_cells(e["id"], e["questions"][0], e["answer"][:80], e["by"] or "",
+                              e["at"] or ""))
+    Console().print(table)
+
+
+@faq_cli.command("add")
+def faq_add(question: Annotated[list[str], typer.Option(
+                "--question", "-q", help="A way the question is asked (again for more).")],
+            answer: Annotated[str, typer.Option(help="The answer the bot gives.")],
+            db: Db = None, profile: ProfileOpt = None) -> None:
+    """Teach the bot an answer; it answers the question itself from now on."""
+    questions = [q.strip() for q in question if q.strip()]
+    if not questions or not answer.strip():
+        typer.echo("give at least one --question and a non-empty --answer", err=True)
+        raise typer.Exit(2)
+
+    async def add(app: App) -> int:
+        now = datetime.now(UTC)
+        lang = "ar" if any("\u0600" <= ch <= "\u06ff" for ch in answer) else "en"
+        async with app.db.unit_of_work() as uow:
+            number = await uow.faq.teach(questions, answer.strip(), lang, "cli", now)
+            await uow.audit(AuditEntry(at=now, actor="cli", role="admin", action="faq_teach",
+                                       allowed=True, detail=f"taught.{number}"))
+            return number
+
+    typer.echo(f"answer taught.{_run(db, profile, add)} added")
+
+
+@faq_cli.command("remove")
+def faq_remove(number: Annotated[str, typer.Argument(help="N or taught.N")],
+               db: Db = None, profile: ProfileOpt = None) -> None:
+    """Stop giving a taught answer (the profile's own FAQ is edited in its YAML file)."""
+    digits = number.removeprefix("taught.")
+    if not digits.isdigit():
+        typer.echo("give the number of a taught answer, as `wasl faq list` shows it", err=True)
+        raise typer.Exit(2)
+
+    async def remove(app: App) -> bool:
+        now = datetime.now(UTC)
+        async with app.db.unit_of_work() as uow:
+            gone = await uow.faq.remove(int(digits), now)
+            await uow.audit(AuditEntry(at=now, actor="cli", role="admin", action="faq_remove",
+                                       allowed=gone is not None, detail=f"taught.{digits}"))
+            return gone is not None
+
+    if not _run(db, profile, remove):
+        typer.echo(f"no taught answer {_plain(number)} in use", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"answer taught.{digits} removed")
 
 
 @cli.command("audit")

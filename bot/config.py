@@ -21,6 +21,9 @@ class Settings(BaseSettings):
     auto_migrate: bool = True  # the embedded default migrates itself; see docs/operations.md
     log_level: str = "WARNING"
     locales_dir: Path | None = None
+    # answers before a human (conversations/knowledge.py): "model" adds the bundled
+    # multilingual sentence model to the lexical search; "lexical" alone; "off" answers nothing
+    faq: Literal["model", "lexical", "off"] = "model"
     scheduler_interval: float = 30.0  # seconds between two looks for due survey reminders
     # tell staff of new work (the profile's desk.notices); unset: as the profile says
     desk_notices: bool | None = None

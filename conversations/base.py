@@ -11,10 +11,13 @@ from __future__ import annotations
 import gettext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from typing import Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from conversations.profile import Profile
 from conversations.text import fold
+
+if TYPE_CHECKING:
+    from conversations.knowledge import Knowledge
 
 RIYADH = timezone(timedelta(hours=3), "AST")  # Saudi Arabia keeps no daylight saving time
 
@@ -97,6 +100,9 @@ class Reply:
     # how many of the first choices a typed number picks (None: all); the rest, the ways
     # out of a question, are shown by name where a channel numbers choices
     numbered: int | None = None
+    # the topic this reply answers a question from (the FAQ or the profile): what the
+    # simulator shows, so that an association can check its FAQ
+    answered: str | None = None
 
     def numbered_lines(self) -> list[str]:
         """The choices as lines of a text channel: numbered, the ways out by name."""
@@ -113,7 +119,8 @@ class Reply:
         }
         if self.contact_label:
             data["contact_label"] = self.contact_label
-        for key in ("document_id", "case_id", "open_topic", "announcement", "notice", "staff_id"):
+        for key in ("document_id", "case_id", "open_topic", "announcement", "notice", "staff_id",
+                    "answered"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         if self.numbered is not None:
@@ -135,6 +142,7 @@ class Reply:
             notice=data.get("notice"),
             staff_id=data.get("staff_id"),
             numbered=data.get("numbered"),
+            answered=data.get("answered"),
         )
 
 
@@ -152,6 +160,7 @@ class Context:
     channel: str
     translations: dict[str, Translator]
     case: CaseView | None = None  # the beneficiary's open case, when they are in one
+    knowledge: Knowledge | None = None  # what the bot can answer itself (none: it answers nothing)
 
     def tr(self, lang: str) -> Translator:
         return self.translations.get(lang) or gettext.NullTranslations()

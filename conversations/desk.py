@@ -68,6 +68,10 @@ COMMAND_TABLE: dict[str, CommandSpec] = {spec.name: spec for spec in (
     _spec("/transfer", N_("Transfer"), N_("hand your current case to a colleague"), "NAME"),
     _spec("/note", N_("Note"), N_("an internal note the beneficiary never sees"), "TEXT"),
     _spec("/canned", N_("Ready answers"), N_("ready answers; /canned KEY sends one"), "[KEY]"),
+    _spec("/teach", N_("Teach the bot"), N_("save your last reply in the current case as an "
+                                            "answer the bot gives itself (to the question "
+                                            "just before it): shown first, with a button "
+                                            "to save it")),
     _spec("/say", N_("Send as written"), N_("send the text exactly as written (a number "
                                             "typed alone presses the button with that "
                                             "number instead)"), "TEXT"),
@@ -160,6 +164,8 @@ REASONS = {
     "low_rating": N_("a low rating with a comment"),
     "complaint": N_("a complaint"),
     "suggestion": N_("a suggestion"),
+    "question": N_("a question the bot had no answer to"),
+    "unhelpful": N_("the bot's answer did not help"),
 }
 
 
@@ -629,11 +635,11 @@ CASE_MOVES = (
 # In a case's topic of the staff group, these act on the topic's case: its holder only
 # (a waiting case is taken first); every other command works there as in a private chat.
 ON_TOPIC_CASE = frozenset({"/claim", "/close", "/release", "/transfer", "/note", "/canned",
-                           "/say"})
+                           "/say", "/teach"})
 # In the staff group outside a case's topic: the commands that never fall back on the
 # sender's current case (whose file or history would be posted for the whole group).
 GROUP_ANYWHERE = frozenset({"/find", "/team", "/queue", "/read", "/request", "/help"})
-ON_CASE = ("/note", "/canned", "/say", "/file", "/doc", "/history", "/request")
+ON_CASE = ("/note", "/canned", "/say", "/file", "/doc", "/history", "/request", "/teach")
 
 
 def diagram() -> str:

@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from conversations import acknowledgment, desk, journey, kinds, render, transcript
+from conversations import acknowledgment, desk, faq, journey, kinds, render, transcript
 from conversations.base import (
     RIYADH,
     AckView,
@@ -38,7 +38,7 @@ from conversations.base import (
 from conversations.fields import N_
 from conversations.profile import Profile
 from conversations.state import State, Step
-from conversations.text import ascii_digits, fold
+from conversations.text import ascii_digits, fold, has_letter
 
 # Closed cases that are not help a researcher gave: a rating's follow-up is not itself
 # rated, and a suggestion or complaint is a ticket, not a talk the beneficiary asked for.
@@ -174,6 +174,17 @@ class AddNote:
     text: str
 
 
+@dataclass(frozen=True)
+class Teach:
+    """A researcher's reply saved as an answer the bot gives itself, with the beneficiary's
+    question as its first phrasing (the handler gives back its number)."""
+
+    case_id: int
+    beneficiary_id: int  # whose case (the audit names them; the answer does not)
+    question: str
+    answer: str
+
+
 # What a beneficiary is told, rendered in their own language by `tell`.
 @dataclass(frozen=True)
 class Joined:
@@ -254,7 +265,7 @@ class MakeReport:
 
 Action = (Audit | TakeCase | ReopenCase | SetCurrent | ReleaseCase | TransferCase | CloseCase
           | Write | AddNote | Tell | ToStaff | SetStatus | RateCase | RateDelivery
-          | SaveLanguage | MakeReport)
+          | SaveLanguage | MakeReport | Teach)
 GUARDS = (TakeCase, ReopenCase)  # actions that may fail: they come first
 
 
@@ -316,6 +327,8 @@ def acted_on(facts: Facts, command: desk.Command) -> CaseView | None:
         return facts.named
     if command.name == "/transfer":
         return facts.named or facts.current
+    if command.name == "/teach":
+        return facts.current
     return None
 
 
@@ -583,6 +596,51 @@ def on_note(facts: Facts, args: str, ctx: Context) -> DeskStep:
                            .format(case=case.id))],
                     [AddNote(case.id, args),
                      Audit("note", case_id=case.id, beneficiary_id=case.beneficiary_id)])
+
+
+def taught_pair(facts: Facts, case: CaseView, upto: int | None = None,
+                ) -> tuple[int, str, str] | None:
+    """This researcher's last reply in the case (up to entry `upto`), with its place, and
+    the beneficiary's last words typed before it: in the case itself, or a question asked
+    just before it opened (the intake answers copied into a case are never a question)."""
+    entries = list(facts.entries)[: None if upto is None else upto + 1]
+    for n in range(len(entries) - 1, -1, -1):
+        reply = entries[n]
+        if reply.direction != "out" or reply.staff_id != facts.staff.id or not reply.text.strip():
+            continue
+        typed = [e.text.removeprefix("\\").strip() for e in entries[:n]
+                 if e.direction == "in" and not e.text.startswith("[") and has_letter(e.text)
+                 and (e.at >= case.created_at
+                      or faq.clearly_question(Event("text", text=e.text)))]
+        return (n, typed[-1], reply.text.strip()) if typed else None
+    return None
+
+
+def on_teach(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """Show the researcher's last reply and the question before it; its button (naming the
+    case and that reply) saves them as an answer the bot gives itself."""
+    _ = _t(facts, ctx)
+    case = facts.current
+    if case is None:
+        return DeskStep(no_case(facts, ctx))
+    wanted_case, _sep, wanted_entry = args.partition(":")
+    if args and (number(wanted_case) != case.id or number(wanted_entry) is None):
+        return DeskStep([Reply(_("This button was for another case or an older reply; send "
+                                 "/teach again."))])
+    pair = taught_pair(facts, case, number(wanted_entry) if args else None)
+    if pair is None or (args and pair[0] != number(wanted_entry)):
+        return DeskStep([Reply(_("Nothing to save yet: /teach saves your last reply in this "
+                                 "case as an answer the bot gives itself, with the "
+                                 "beneficiary's question just before it."))])
+    at, question, answer = pair
+    if not args:
+        return DeskStep([Reply(
+            _("From now on the bot would answer this question itself, to anyone who asks it:"
+              "\nQuestion: {question}\nAnswer: {answer}\n\nSave it? Check first that neither "
+              "names anyone or holds anything personal.").format(question=question,
+                                                                 answer=answer),
+            (Choice(f"teach:{case.id}:{at}", _("✅ Save as the bot's answer")),))])
+    return DeskStep([], [Teach(case.id, case.beneficiary_id, question, answer)])
 
 
 def on_canned(facts: Facts, args: str, ctx: Context) -> DeskStep:
@@ -875,7 +933,7 @@ DECISIONS = {
     "/say": on_say, "/note": on_note, "/canned": on_canned, "/file": on_file, "/doc": on_doc,
     "/request": on_request, "/team": on_team, "/find": on_find, "/history": on_history,
     "/read": on_read, "/reopen": on_reopen, "/language": on_language, "/report": on_report,
-    "/staff": on_staff, "/audit": on_audit,
+    "/staff": on_staff, "/audit": on_audit, "/teach": on_teach,
 }
 
 
@@ -940,4 +998,9 @@ def after(action: Action, result: object, facts: Facts, ctx: Context) -> list[Re
     """Replies that depend on what an action produced: the report's stored files."""
     if isinstance(action, MakeReport) and isinstance(result, list):
         return [Reply(f"📎 {name}", document_id=doc_id) for name, doc_id in result]
+    if isinstance(action, Teach) and isinstance(result, int):
+        _ = _t(facts, ctx)
+        return [Reply(_("Saved as answer #{number}: the bot answers this question itself "
+                        "now. An admin can remove it with: wasl faq remove {number}")
+                      .format(number=result))]
     return []

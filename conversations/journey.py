@@ -9,12 +9,13 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from conversations import broadcast, desk, intake, kinds, render, survey, transcript
+from conversations import broadcast, desk, faq, intake, kinds, render, survey, transcript
 from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
 from conversations.profile import FieldKind
 from conversations.state import (
     Action,
     AddToCase,
+    Asked,
     CaseOpened,
     FeedbackStored,
     Forget,
@@ -38,6 +39,9 @@ from conversations.text import clean, fold
 RESUME_AFTER = timedelta(minutes=30)  # a longer silence mid-request earns a "welcome back"
 INTAKE_STEPS = {Step.FIELD, Step.SENSITIVE, Step.OFFER_HUMAN, Step.SUMMARY, Step.EDIT,
                 Step.SIGNATURE}
+# Where a question in the middle of something is answered, and the same thing asked again.
+ASKING_STEPS = {Step.SERVICE, Step.FIELD, Step.SENSITIVE, Step.OFFER_HUMAN, Step.SUMMARY,
+                Step.EDIT, Step.SIGNATURE, Step.RESUME}
 COMMANDS = {"/start", "/menu", "/status", "/cancel", "/help", "/language", "/stop",
             "/subscribe"}
 
@@ -76,10 +80,34 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
         return on_command(state, command, ctx)
     if state.step != Step.CASE and asks_for_human(event, ctx, exact=_free_text(state, ctx)):
         return intake.escalate(state, "asked", "keyword")
+    answer = _question(state, event, ctx)
+    if answer is not None:
+        return answer
     transition = HANDLERS[state.step](state.model_copy(deep=True), event, ctx)
     if away and state.draft and state.step in INTAKE_STEPS and _refused(state, transition):
         return _offer_resume(state, ctx)  # back after a while, with something else in mind
     return transition
+
+
+def _question(state: State, event: Event, ctx: Context) -> Transition | None:
+    """In the middle of something, a question answered and the same thing asked again
+    (None: the step takes the event). `state` may be changed: an answer's buttons last
+    until the next message."""
+    if state.step not in ASKING_STEPS:
+        if state.step != Step.ANSWERED:
+            state.asked = None
+        return None
+    again = prompt(state, ctx)
+    if state.asked and event.kind == "choice" and faq.from_answer(event.choice):
+        return faq.chosen(state.model_copy(deep=True), event.choice, ctx, again)
+    state.asked = None
+    if not faq.clearly_question(event) or match_choice(event, again.choices):
+        return None
+    answered = faq.answered(state.model_copy(deep=True), event, ctx, again)
+    free = _free_text(state, ctx) or state.step == Step.SIGNATURE
+    if answered is None and ctx.knowledge is not None and not free:
+        return faq.unanswered(state.model_copy(deep=True), ctx, again)
+    return answered  # where free text is asked, only a sure answer; anything else is the answer
 
 
 def asks_for_human(event: Event, ctx: Context, exact: bool = False) -> bool:
@@ -220,6 +248,8 @@ def prompt(state: State, ctx: Context) -> Reply:
             return render.menu(state, ctx)
         case Step.FEEDBACK:
             return survey.feedback_menu(state, ctx)
+        case Step.ANSWERED:
+            return faq.shown_after(state, ctx, state.asked or Asked())
         case _:
             return intake.prompt(state, ctx)
 
@@ -248,6 +278,10 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
         return Transition(state, [_needs_info_prompt(state, ctx)])
     if event.kind == "file" and state.info_for:  # a document at the menu: what was asked for
         return on_needs_info(state, event, ctx)
+    if event.kind == "text" and ctx.case is None:  # a question the bot may answer itself
+        answered = faq.answered(state.model_copy(deep=True), event, ctx)
+        if answered is not None:
+            return answered
     if _own_words(event):  # a question in their own words: a person will read it
         if ctx.case is not None:  # in their open case, back in the conversation
             state.step = Step.CASE
@@ -255,10 +289,22 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
             sent = Reply(_("Your message was added to your case (number {case}); the social "
                            "researcher will read it and reply here.").format(case=ctx.case.id))
             return Transition(state, [sent], [AddToCase(said(state, event, ctx))])
+        if ctx.knowledge is not None:  # offered, with the question kept for them
+            return faq.unanswered(state, ctx)
         return intake.escalate(state, "not_understood", "menu")
     _ = ctx.tr(state.lang).gettext
     lead = _("Sorry, I did not understand. Please choose one of the options by its number.")
     return Transition(state, [render.menu(state, ctx, lead)])
+
+
+def on_answered(state: State, event: Event, ctx: Context) -> Transition:
+    """After an answer or an offer of a researcher: what they made of it; anything else is
+    taken as at the menu (another question, a menu choice)."""
+    done = faq.on_answered(state.model_copy(deep=True), event, ctx)
+    if done is not None:
+        return done
+    state.step, state.asked = Step.MENU, None
+    return on_menu(state, event, ctx)
 
 
 def _own_words(event: Event) -> bool:
@@ -397,6 +443,7 @@ HANDLERS: dict[Step, Callable[[State, Event, Context], Transition]] = {
     Step.NEEDS_INFO: on_needs_info,
     Step.SURVEY: survey.on_survey,
     Step.FEEDBACK: survey.on_feedback,
+    Step.ANSWERED: on_answered,
 }
 
 

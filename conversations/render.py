@@ -39,21 +39,11 @@ def welcome(state: State, ctx: Context) -> Reply:
     """Greeting, privacy notice and the consent question."""
     _ = ctx.tr(state.lang).gettext
     privacy = ctx.profile.privacy
-    notice = privacy.notice.get(state.lang) if privacy.notice else _(
-        "Before we begin, a word about your data:\n"
-        "• What we collect: only what you give in your request (name, ID number, "
-        "contact details, family and income information, documents).\n"
-        "• Why: to study your request and serve you, and for nothing else.\n"
-        "• Who sees it: the association's social researchers and research committee; "
-        "it is not shared with anyone else unless the law requires it.\n"
-        "• Your rights: you may ask to see, correct or delete your data at any time.\n"
-        "Before any question about health or finances, we will ask for your consent again."
-    )
     controller = privacy.controller.get(state.lang) if privacy.controller else None
     text = "\n\n".join(
         part for part in (
             greeting(state, ctx),
-            notice,
+            privacy_notice(state, ctx),
             _("Responsible for your data: {controller}").format(controller=controller)
             if controller else "",
             _("Do you agree that we use your data for this purpose?"),
@@ -65,6 +55,22 @@ def welcome(state: State, ctx: Context) -> Reply:
         (Choice("accept", _("✅ I agree")), Choice("decline", _("✖ I do not agree")),
          Choice("language", LANGUAGE_NAMES[other])),
         Expects("consent", "choice"),
+    )
+
+
+def privacy_notice(state: State, ctx: Context) -> str:
+    """What is collected, why, who sees it, the rights: the profile's notice or ours."""
+    _ = ctx.tr(state.lang).gettext
+    privacy = ctx.profile.privacy
+    return privacy.notice.get(state.lang) if privacy.notice else _(
+        "Before we begin, a word about your data:\n"
+        "• What we collect: only what you give in your request (name, ID number, "
+        "contact details, family and income information, documents).\n"
+        "• Why: to study your request and serve you, and for nothing else.\n"
+        "• Who sees it: the association's social researchers and research committee; "
+        "it is not shared with anyone else unless the law requires it.\n"
+        "• Your rights: you may ask to see, correct or delete your data at any time.\n"
+        "Before any question about health or finances, we will ask for your consent again."
     )
 
 

@@ -28,6 +28,7 @@ class Step(StrEnum):
     NEEDS_INFO = "needs_info"  # a researcher asked for more information on a request
     SURVEY = "survey"  # rating a delivered service or a researcher's help
     FEEDBACK = "feedback"  # a suggestion or a complaint, with a ticket number
+    ANSWERED = "answered"  # a question answered by the bot (did it help?), or not found
 
 
 class Draft(BaseModel):
@@ -56,6 +57,15 @@ class SurveyDraft(BaseModel):
     reminded: bool = False  # this is the one reminder: no other will come
 
 
+class Asked(BaseModel):
+    """A question the bot answered (`topic`), or could not (None), until the next message:
+    what "No, talk to a researcher" passes on."""
+
+    topic: str | None = None
+    service: str | None = None  # the request the answer leads to
+    choosing: bool = False  # asked back which service: the services are the choices
+
+
 class State(BaseModel):
     step: Step = Step.WELCOME
     lang: str = "ar"
@@ -72,6 +82,7 @@ class State(BaseModel):
     info_pressed_only: bool = False
     survey: SurveyDraft | None = None
     feedback_kind: str | None = None  # suggestion | complaint, once chosen
+    asked: Asked | None = None
 
 
 # Actions: what the handler carries out in the same transaction as the new state.
@@ -166,10 +177,19 @@ class SubmitFeedback:
     file: FileRef | None = None
 
 
+@dataclass(frozen=True)
+class CountAnswer:
+    """For the board: a question answered by the bot, confirmed helpful, passed to a
+    researcher, or not found. No words of the question are kept with it."""
+
+    topic: str | None
+    outcome: str  # answered | helpful | escalated | unanswered
+
+
 Action = (
     RecordConsent | Forget | SetLanguage | StoreDocument | DiscardDraft | SubmitRequest
     | ShowStatus | OpenCase | AddToCase | ProvideInfo | SubmitSurvey | SubmitFeedback
-    | SetAnnouncements
+    | SetAnnouncements | CountAnswer
 )
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from conversations import acknowledgment, desk, journey, render, survey, transcript
+from conversations import acknowledgment, desk, faq, journey, render, survey, transcript
 from conversations.base import (
     RIYADH,
     AckView,
@@ -34,6 +34,7 @@ from conversations.state import (
     Action,
     AddToCase,
     CaseOpened,
+    CountAnswer,
     DiscardDraft,
     FeedbackStored,
     Forget,
@@ -52,6 +53,7 @@ from conversations.state import (
     Submitted,
     SurveyStored,
 )
+from handlers.answers import Answers
 from handlers.notices import Notices, known_name
 from storage import models as m
 from storage.db import Database, Unavailable
@@ -80,8 +82,9 @@ class Sender:
 
 class BeneficiaryHandler:
     def __init__(self, db: Database, profile: Profile, translations: dict[str, Translator],
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], answers: Answers | None = None) -> None:
         self.db, self.profile, self.translations, self.clock = db, profile, translations, clock
+        self.answers = answers  # None: the bot answers no question itself
 
     async def handle(self, inbound: InboundEvent) -> bool:
         """Process one event; False if it was a redelivery. Errors end here with an apology."""
@@ -108,8 +111,9 @@ class BeneficiaryHandler:
             case = (await uow.desk.open_case(who.beneficiary_id)
                     if state.step in (Step.CASE, Step.MENU) and who.beneficiary_id is not None
                     else None)
-            ctx = Context(self.profile, now, inbound.channel, self.translations, case)
-            if await self._stale(uow, inbound):
+            knowledge = await self.answers.current(uow) if self.answers else None
+            ctx = Context(self.profile, now, inbound.channel, self.translations, case, knowledge)
+            if await self._stale(uow, inbound, state):
                 await self._record(uow, who, journey.stale(state, ctx), now)
                 return True
             transition = journey.step(state, inbound.event, ctx)
@@ -127,9 +131,12 @@ class BeneficiaryHandler:
         return True
 
     @staticmethod
-    async def _stale(uow: UnitOfWork, inbound: InboundEvent) -> bool:
-        """A button pressed on an older message than the latest one with buttons."""
+    async def _stale(uow: UnitOfWork, inbound: InboundEvent, state: State) -> bool:
+        """A button pressed on an older message than the latest one with buttons (but an
+        answer's "did this help?", followed by the question of a request asked again)."""
         if inbound.event.kind != "choice" or inbound.reply_to is None:
+            return False
+        if state.asked is not None and faq.from_answer(inbound.event.choice):
             return False
         latest = await uow.latest_keyboard(inbound.channel, inbound.chat_id)
         return latest is not None and latest != inbound.reply_to
@@ -213,6 +220,8 @@ class BeneficiaryHandler:
                 return await self._store_survey(action, uow, who, state, now)
             case SubmitFeedback():
                 return await self._store_feedback(action, uow, who, now)
+            case CountAnswer():
+                await uow.faq.count(action.topic, action.outcome, who.channel, state.lang, now)
         return None
 
     async def _store_survey(self, action: SubmitSurvey, uow: UnitOfWork, who: Sender,

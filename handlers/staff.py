@@ -293,6 +293,13 @@ class Desk(AnnouncementDesk):
                 await self._write(action)
             case desk_step.AddNote(case_id, text):
                 await d.add_entry(case_id, CaseEntry("note", text, now, staff.id))
+            case desk_step.Teach(case_id, beneficiary_id, question, answer):
+                lang = "ar" if any("\u0600" <= ch <= "\u06ff" for ch in answer) else "en"
+                taught = await self.uow.faq.teach([question], answer, lang, f"staff:{staff.id}",
+                                                  now, case_id)
+                await self.audit("faq_teach", case_id=case_id, beneficiary_id=beneficiary_id,
+                                 detail=f"taught.{taught}")
+                return taught
             case desk_step.Tell(beneficiary_id, message, move, notice):
                 await self._notify(beneficiary_id,
                                    lambda lg: desk_step.tell(message, lg, self.ctx), move, notice)

@@ -295,6 +295,34 @@ class Feedback(Base):
     created_at: Mapped[datetime]
 
 
+class FaqAnswer(Base):
+    """A question the bot answered, that proved helpful, was passed on or found nothing:
+    counted for the board. The question's words are not kept here."""
+
+    __tablename__ = "faq_answers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(index=True)
+    topic: Mapped[str | None] = mapped_column(String(80))
+    outcome: Mapped[str] = mapped_column(String(12))  # answered | helpful | escalated | unanswered
+    channel: Mapped[str] = mapped_column(String(20))
+    language: Mapped[str] = mapped_column(String(5))
+
+
+class TaughtAnswer(Base):
+    """An answer staff taught the bot (a researcher's reply saved from a case, or added by
+    an admin), with the ways a question asks for it; removed ones are kept, marked."""
+
+    __tablename__ = "faq_entries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    questions: Mapped[list[str]] = mapped_column(JSON)
+    answer: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(5))
+    created_by: Mapped[str] = mapped_column(String(100))  # staff:<id>, or cli
+    case_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
+
+
 class AuditEntry(Base):
     """Who did or tried what to whom: views of personal data, decisions, relays, refusals."""
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import aliased
 from storage import models as m
 from storage.broadcasts_store import BroadcastStore
 from storage.desk_store import DeskStore
+from storage.faq_store import FaqStore
 from storage.requests_store import RequestStore
 
 
@@ -32,6 +33,7 @@ class UnitOfWork:
         self.desk = DeskStore(session)  # the staff desk's cases, board, search and history
         self.requests = RequestStore(session)  # support requests, their steps and signature
         self.broadcasts = BroadcastStore(session)  # announcements, drafts and their copies
+        self.faq = FaqStore(session)  # what the bot answered, and what staff taught it
         self._insert = sqlite_insert if sqlite else pg_insert
 
     # processed events -------------------------------------------------

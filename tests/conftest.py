@@ -29,6 +29,11 @@ from storage.models import Base
 # staff are told of new work would depend on the hour the tests run. They are told
 # nothing there; tests/integration/test_desk_work.py tells them on a fixed clock.
 os.environ.setdefault("WASL_DESK_NOTICES", "false")
+# They answer questions with the lexical search alone: the sentence model costs each process
+# a second and a half to load, and most of them test something else. Where the bot's answers
+# are under test the model is loaded (tests/unit/test_knowledge.py, test_faq_dialogues.py,
+# the desk dialogue teach.yaml, and the end-to-end tests that set WASL_FAQ=model).
+os.environ.setdefault("WASL_FAQ", "lexical")
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday; 13 Jumada II 1448 (Umm al-Qura)
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under pytest-xdist

@@ -102,8 +102,11 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
 
     async def send(chat_id: str, reply: Reply) -> None:
         data = reply.to_dict()  # exactly the contract's keys
-        emit({"to": chat_id, "text": data["text"], "choices": data["choices"],
-              "expects": data["expects"]})
+        line = {"to": chat_id, "text": data["text"], "choices": data["choices"],
+                "expects": data["expects"]}
+        if reply.answered:  # the bot answered a question itself, from this topic
+            line["answered"] = reply.answered
+        emit(line)
 
     for stream in (stdin, stdout):  # UTF-8 whatever the locale says
         if hasattr(stream, "reconfigure"):

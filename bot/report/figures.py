@@ -43,6 +43,7 @@ from storage.db import Database
 from storage.models import (
     Case,
     CaseMessage,
+    FaqAnswer,
     Feedback,
     Request,
     RequestEvent,
@@ -53,7 +54,8 @@ from storage.models import (
 from storage.repositories import UnitOfWork
 
 DECISIONS = ("approved", "rejected")
-ESCALATION_REASONS = ("asked", "repeated_failures", "not_understood", "message")
+ESCALATION_REASONS = ("asked", "repeated_failures", "not_understood", "message", "question",
+                      "unhelpful")
 FOLLOW_UP_REASON = "low_rating"
 STATUSES = tuple(LIFECYCLE)  # the request lifecycle, in its order
 REDACTED = "…"
@@ -119,6 +121,17 @@ class Escalations:
 
 
 @dataclass(frozen=True)
+class Questions:
+    """Beneficiaries' questions the bot answered itself, and what came of them."""
+
+    answered: int  # an answer from the FAQ or the profile
+    helpful: int  # the beneficiary said it answered their question
+    escalated: int  # they asked for a researcher after an answer, or after none was found
+    unanswered: int  # nothing sure enough to answer: a researcher offered
+    helpful_share: float | None  # of the answered
+
+
+@dataclass(frozen=True)
 class Comment:
     on: date
     kind: str  # service | case
@@ -159,6 +172,7 @@ class Report:
     case_help: Satisfaction  # the "case" surveys: help from a researcher
     overall: Satisfaction  # both kinds
     escalations: Escalations
+    questions: Questions
     comments: tuple[Comment, ...]
     months: tuple[Month, ...]
     staff: tuple[StaffFigures, ...] | None  # None unless asked for by_staff
@@ -229,6 +243,7 @@ class Rows:
     surveys: Sequence[SurveyRow] = ()  # sent in the period
     answers: Sequence[AnswerRow] = ()  # given in the period
     staff: Sequence[StaffRow] = ()
+    faq: Sequence[str] = ()  # the outcomes of questions the bot took (answered, helpful...)
 
 
 # --- pure computation ---------------------------------------------------------------------
@@ -359,6 +374,11 @@ def compute(profile: Profile, start: date, end: date, rows: Rows, *, by_staff: b
         complaints=kinds["complaint"],
     )
 
+    outcomes = Counter(rows.faq)
+    questions = Questions(outcomes["answered"], outcomes["helpful"], outcomes["escalated"],
+                          outcomes["unanswered"],
+                          share(outcomes["helpful"], outcomes["answered"]))
+
     names = [s.name for s in rows.staff]
     comments = tuple(
         Comment(a.answered_on, a.kind, a.service, a.rating,
@@ -392,6 +412,7 @@ def compute(profile: Profile, start: date, end: date, rows: Rows, *, by_staff: b
         case_help=satisfaction(case_surveys, case_answers),
         overall=satisfaction(rows.surveys, rows.answers),
         escalations=escalations,
+        questions=questions,
         comments=comments,
         months=tuple(monthly),
         staff=staff,
@@ -463,7 +484,9 @@ async def load(uow: UnitOfWork, start: date, end: date) -> Rows:
         .order_by(SurveyAnswer.id)))]
     staff = [StaffRow(*row) for row in (await session.execute(
         select(Staff.id, Staff.name, Staff.role, Staff.active).order_by(Staff.id)))]
-    return Rows(requests, decisions, cases, feedback, surveys, answers, staff)
+    faq = list((await session.execute(
+        select(FaqAnswer.outcome).where(FaqAnswer.at >= first, FaqAnswer.at < after))).scalars())
+    return Rows(requests, decisions, cases, feedback, surveys, answers, staff, faq)
 
 
 async def _cases(session: AsyncSession, first: datetime, after: datetime) -> list[CaseRow]:

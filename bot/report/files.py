@@ -163,7 +163,7 @@ def sheets(report: Report, tr: Translator, lang: str | None = None) -> list[Shee
     lang = lang or language(tr)
     _ = tr.gettext
     notes = _notes(report, tr)
-    req, esc, sat = report.requests, report.escalations, report.overall
+    req, esc, sat, q = report.requests, report.escalations, report.overall, report.questions
     heading = [
         report.association.get(lang),
         _("Beneficiary services and satisfaction: report for the board"),
@@ -191,6 +191,14 @@ def sheets(report: Report, tr: Translator, lang: str | None = None) -> list[Shee
             [_("Suggestions"), esc.suggestions],
             [_("Complaints"), esc.complaints],
         ], [notes["wait"]]),
+        Table(_("Questions answered by the bot"), [figure, value], [
+            [_("Questions answered by the bot"), q.answered],
+            [_("Confirmed helpful by the beneficiary"), q.helpful],
+            [_("Helpful share of the answered"), Pct(q.helpful_share)],
+            [_("Passed to a researcher (after an answer or none)"), q.escalated],
+            [_("Questions with no answer found"), q.unanswered],
+        ], [_("The bot answers from the association's FAQ and profile, on this machine; the "
+              "words of the questions are not kept for these figures.")]),
         Table(_("Satisfaction"), [figure, value], [
             [_("Surveys sent"), sat.sent],
             [_("Surveys answered"), sat.answered],

@@ -17,6 +17,7 @@ Numbers, dates and yes/no stay text as typed (quote nothing but what YAML needs)
       r3: {role: researcher, name: Reem Alqahtani}
     profile: {staff_first_name: false}  # bakkah with these keys replaced; it has a staff
                                         # group with topics unless `staff_group: null`
+    answers: true                   # the bot answers questions itself (the bundled model)
     never:                          # strings a party must not get at any step
       b1: [the internal note]
     steps:
@@ -76,6 +77,7 @@ is the strict form, and a dialogue can look for such a notice like any message.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import os
 import re
@@ -89,11 +91,13 @@ import pytest
 import yaml
 from sqlalchemy import func, select
 
-from bot import profiles
+from bot import encoder, profiles
 from bot.app import assemble
 from bot.config import Settings
 from conversations.base import RIYADH, Event, FileRef, InboundEvent, Reply
+from conversations.knowledge import Encoder
 from conversations.profile import Profile, StaffGroup
+from handlers.answers import Answers
 from storage import models as m
 from storage.db import Database
 from tests.conftest import NOW
@@ -131,6 +135,11 @@ def read_yaml(text: str) -> list[Any]:
     return [d for d in yaml.load_all(text, Loader) if d]
 
 
+@functools.cache
+def _model() -> Encoder:
+    return encoder.load()
+
+
 @dataclass
 class Dialogue:
     name: str
@@ -142,6 +151,7 @@ class Dialogue:
     about: str = ""
     source: str = ""
     never: dict[str, list[str]] = field(default_factory=dict)
+    answers: bool = False  # the bot answers questions itself (with the bundled model)
 
 
 def load_dialogues(folder: Path = DIALOGUES) -> list[Dialogue]:
@@ -159,11 +169,13 @@ def load_dialogues(folder: Path = DIALOGUES) -> list[Dialogue]:
 
 def dialogue_from(doc: dict, source: str, snippets: dict[str, list[dict]],
                   name: str = "dialogue") -> Dialogue:
-    unknown = set(doc) - {"name", "about", "xfail", "lang", "people", "profile", "steps", "never"}
+    unknown = set(doc) - {"name", "about", "xfail", "lang", "people", "profile", "steps", "never",
+                          "answers"}
     assert not unknown, f"{source}: unknown keys {sorted(unknown)}"
     return Dialogue(doc.get("name") or name, expand(doc["steps"], snippets, source),
                     doc.get("people") or {}, doc.get("profile") or {}, doc.get("lang", "ar"),
-                    doc.get("xfail"), doc.get("about", ""), source, doc.get("never") or {})
+                    doc.get("xfail"), doc.get("about", ""), source, doc.get("never") or {},
+                    bool(doc.get("answers")))
 
 
 def load_snippets(folder: Path = DIALOGUES) -> dict[str, list[dict]]:
@@ -299,8 +311,10 @@ class DeskRoom:
                     people.setdefault(alias, Person(alias, "beneficiary", dialogue.lang))
         clock = Clock()
         # the profile decides whether staff are told of new work (the clock is the dialogue's)
-        app = assemble(Settings(desk_notices=None), profile_for(bakkah, dialogue.profile),
-                       database, translations, clock)
+        profile = profile_for(bakkah, dialogue.profile)
+        answers = Answers(profile, _model()) if dialogue.answers else None
+        app = assemble(Settings(desk_notices=None), profile, database, translations, clock,
+                       answers)
         async with database.unit_of_work() as uow:
             for person in people.values():
                 if person.role != "beneficiary":

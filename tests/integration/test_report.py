@@ -24,6 +24,7 @@ from storage.models import (
     Beneficiary,
     Case,
     CaseMessage,
+    FaqAnswer,
     Feedback,
     Request,
     RequestEvent,
@@ -152,6 +153,18 @@ async def seed(db) -> None:
             s.add(Feedback(ticket=ticket, kind=kind, text="نص", beneficiary_id=b.id, channel="sim",
                            created_at=at))
 
+        # questions the bot took: 5 answered (3 helped, 1 passed on after it), 2 with no
+        # answer found, and one answered on 31 December in Riyadh (outside the period)
+        for outcome, at in [("answered", utc(2026, 1, 3)), ("answered", utc(2026, 1, 4)),
+                            ("answered", utc(2026, 1, 20)), ("answered", utc(2026, 2, 1)),
+                            ("answered", utc(2026, 2, 9)), ("helpful", utc(2026, 1, 3)),
+                            ("helpful", utc(2026, 1, 20)), ("helpful", utc(2026, 2, 9)),
+                            ("escalated", utc(2026, 2, 1)), ("unanswered", utc(2026, 1, 8)),
+                            ("unanswered", utc(2026, 2, 11)),
+                            ("answered", utc(2025, 12, 31, 20))]:
+            s.add(FaqAnswer(at=at, topic="hours" if outcome != "unanswered" else None,
+                            outcome=outcome, channel="sim", language="ar"))
+
         requests = {r.number: r for r, _ in pending}
 
         def survey(subject: str, kind: str, status: str, sent: datetime, *, service: str | None = None,
@@ -228,6 +241,9 @@ async def test_figures_of_a_seeded_period(database, bakkah):
     assert (esc.cases, esc.replied, esc.closed) == (4, 3, 2)
     assert esc.median_wait_minutes == 30.0  # 12, 30, 45
     assert (esc.follow_ups, esc.suggestions, esc.complaints) == (1, 2, 1)
+    q = report.questions
+    assert (q.answered, q.helpful, q.escalated, q.unanswered) == (5, 3, 1, 2)
+    assert q.helpful_share == 0.6
 
     # satisfaction
     assert (fin.satisfaction.sent, fin.satisfaction.answered, fin.satisfaction.response_rate) == (2, 1, 0.5)
@@ -448,7 +464,8 @@ async def test_the_csv(database, bakkah, en_tr):
     sections = [lines[i + 1] for i, line in enumerate(lines[:-1]) if line == [] and lines[i + 1]]
     assert [s[0] for s in sections] == [
         "Summary: Requests", "Summary: Requests by status", "Summary: Escalations and feedback",
-        "Summary: Satisfaction", "Services: Requests and satisfaction by service",
+        "Summary: Questions answered by the bot", "Summary: Satisfaction",
+        "Services: Requests and satisfaction by service",
         "Satisfaction: Satisfaction by service and with the researchers' help", "Comments",
         "Months: Month by month"]
     i = lines.index(["Comments"])

@@ -395,3 +395,83 @@ def test_a_researcher_working_in_arabic_reads_no_english_sentence(ctx, f, typed)
         words = re.sub(r"/\w+|[A-Z]{2}-\d{4}-\d+|Noura Alotaibi|Sara Alharbi|Hind Admin|"
                        r"NUMBER|STATUS|TEXT|telegram:\d+", " ", reply.text)
         assert not re.search(r"[A-Za-z]+[ ,']+[A-Za-z]+[ ,']+[A-Za-z]+", words), reply.text
+
+
+# -- /teach: a researcher's reply becomes the bot's own answer -------------------------------
+def talk(*lines: tuple[str, str, int | None]) -> tuple:
+    from conversations.base import CaseEntry
+
+    return tuple(CaseEntry(direction, text, T, staff) for direction, text, staff in lines)
+
+
+PARKING = "هل يوجد موقف سيارات عند المقر؟"
+ANSWER = "نعم، توجد مواقف أمام مقر الجمعية."
+
+
+def teaching(*lines, current: int = 3) -> Facts:
+    return facts(replace(ME, current_case_id=current), held=(case(3), case(5)),
+                 entries=talk(*lines))
+
+
+def press(f: Facts, choice: str, ctx) -> desk_step.DeskStep:
+    return desk_step.step(f, desk.parse(Event("choice", choice=choice)), ctx)
+
+
+def test_teach_shows_the_question_and_the_answer_before_saving(ctx):
+    decided = run(teaching(("in", PARKING, None), ("out", ANSWER, ME.id)), "/teach", ctx)
+    assert decided.actions == []  # nothing saved yet
+    assert PARKING in said(decided) and ANSWER in said(decided)
+    assert [c.id for c in decided.replies[0].choices] == ["teach:3:1"]  # the case, the reply
+
+
+def test_its_button_saves_exactly_what_was_shown(ctx):
+    f = teaching(("in", PARKING, None), ("out", "قبل قليل", SARA.id),  # a colleague's words
+                 ("in", "[file] id.jpg (image/jpeg, 5000 B)", None),  # a file: passed over
+                 ("out", ANSWER, ME.id))
+    decided = press(f, "teach:3:3", ctx)
+    assert decided.actions == [desk_step.Teach(3, 30, PARKING, ANSWER)]
+    saved = desk_step.after(decided.actions[0], 12, f, ctx)
+    assert "#12" in saved[0].text and "wasl faq remove 12" in saved[0].text
+
+
+def test_a_button_saves_what_it_showed_or_nothing(ctx):
+    """Shown in case #3, then the researcher switched to case #5: nothing is saved. Shown,
+    then they replied again: what was shown is saved, not the newer reply."""
+    f = teaching(("in", PARKING, None), ("out", ANSWER, ME.id))
+    elsewhere = press(replace(f, staff=replace(ME, current_case_id=5)), "teach:3:1", ctx)
+    assert elsewhere.actions == [] and "/teach" in said(elsewhere)
+    later = teaching(("in", PARKING, None), ("out", ANSWER, ME.id), ("out", "وأيضًا...", ME.id))
+    assert press(later, "teach:3:1", ctx).actions == [desk_step.Teach(3, 30, PARKING, ANSWER)]
+    assert press(later, "teach:3:7", ctx).actions == []  # no such reply
+
+
+def test_teach_takes_the_last_words_typed_not_a_pressed_button(ctx):
+    f = teaching(("in", "وش تسوون بالضبط؟", None), ("out", "لم أجد إجابة", None),
+                 ("in", "[choice] human «🙋 نعم، إلى باحث اجتماعي»", None),
+                 ("out", "نقدم السلال الغذائية والمساعدات المالية.", ME.id))
+    assert desk_step.taught_pair(f, case(3)) == (
+        3, "وش تسوون بالضبط؟", "نقدم السلال الغذائية والمساعدات المالية.")
+
+
+def test_an_intake_answer_copied_into_the_case_is_never_the_question(ctx):
+    """The transcript copied when the case opened holds the beneficiary's answers (a name):
+    only a question, or words written in the case itself, can be taught."""
+    from conversations.base import CaseEntry
+
+    before = T.replace(hour=8)
+    entries = (CaseEntry("in", "فاطمة صالح عبدالله الحربي", before),
+               CaseEntry("in", "[choice] human «🙋 التحدث مع باحث»", before),
+               CaseEntry("out", "أهلًا، كيف نخدمك؟", T, ME.id))
+    f = facts(replace(ME, current_case_id=3), held=(case(3),), entries=entries)
+    assert desk_step.taught_pair(f, case(3)) is None
+    assert run(f, "/teach", ctx).actions == []
+
+
+def test_teach_with_nothing_replied_yet_says_what_it_needs(ctx):
+    decided = run(teaching(("in", "متى الدوام؟", None)), "/teach", ctx)
+    assert decided.actions == [] and "/teach" in said(decided)
+
+
+def test_teach_without_a_current_case(ctx):
+    decided = run(facts(), "/teach", ctx)
+    assert decided.actions == [] and "/queue" in said(decided)

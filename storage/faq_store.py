@@ -1,0 +1,75 @@
+"""What the bot answered (counts for the board) and the answers staff taught it
+(UnitOfWork.faq). Takes and returns plain values, never ORM rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage import models as m
+
+
+@dataclass(frozen=True)
+class Taught:
+    id: int
+    questions: tuple[str, ...]
+    answer: str
+    language: str
+    created_by: str
+    case_id: int | None
+    created_at: datetime
+
+
+def _taught(row: m.TaughtAnswer) -> Taught:
+    return Taught(row.id, tuple(row.questions), row.answer, row.language, row.created_by,
+                  row.case_id, row.created_at)
+
+
+class FaqStore:
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+
+    async def count(self, topic: str | None, outcome: str, channel: str, language: str,
+                    at: datetime) -> None:
+        self.session.add(m.FaqAnswer(at=at, topic=topic, outcome=outcome, channel=channel,
+                                     language=language))
+
+    async def outcomes(self, since: datetime, until: datetime) -> dict[str, int]:
+        """How many questions were answered, helped, passed on or not found in a period."""
+        stmt = (select(m.FaqAnswer.outcome, func.count()).where(
+            m.FaqAnswer.at >= since, m.FaqAnswer.at < until).group_by(m.FaqAnswer.outcome))
+        return {outcome: n for outcome, n in (await self.session.execute(stmt)).all()}
+
+    async def teach(self, questions: list[str], answer: str, language: str, created_by: str,
+                    at: datetime, case_id: int | None = None) -> int:
+        row = m.TaughtAnswer(questions=questions, answer=answer, language=language,
+                             created_by=created_by, case_id=case_id, created_at=at)
+        self.session.add(row)
+        await self.session.flush()
+        return row.id
+
+    async def taught(self) -> list[Taught]:
+        """The answers in use, oldest first."""
+        stmt = select(m.TaughtAnswer).where(m.TaughtAnswer.removed_at.is_(None)).order_by(
+            m.TaughtAnswer.id)
+        return [_taught(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def remove(self, number: int, at: datetime) -> Taught | None:
+        """Marks one removed (it stops answering); None if there is no such answer in use."""
+        row = await self.session.get(m.TaughtAnswer, number)
+        if row is None:
+            return None
+        done = await self.session.execute(  # two removals at once: one of them removes it
+            update(m.TaughtAnswer).where(m.TaughtAnswer.id == number,
+                                         m.TaughtAnswer.removed_at.is_(None))
+            .values(removed_at=at).execution_options(synchronize_session=False))
+        return _taught(row) if done.rowcount else None
+
+    async def version(self) -> tuple[int, int]:
+        """Changes whenever an answer is taught or removed: (rows, removed)."""
+        stmt = select(func.count(m.TaughtAnswer.id), func.count(m.TaughtAnswer.removed_at))
+        rows, removed = (await self.session.execute(stmt)).one()
+        return rows, removed
