@@ -9,7 +9,8 @@ top-1 accuracy on the answerable questions (the best topic is a right one, sure 
 the share of them answered rightly, of wrong confident answers (a wrong topic said with
 confidence), of escalations (nothing sure enough: a researcher offered), the share of
 out-of-scope questions answered, and the latency per question (p50, p99). Then the
-start-up cost of the model (load and index, seconds) and the resident memory it adds.
+start-up cost of the model (load and index, seconds), the resident memory it adds, and
+how much longer the whole app takes to start with it (median of three fresh processes).
 `--errors` lists every wrong or missed question. `--half tuning` takes the questions at
 odd places, which the weights and the threshold were chosen on; `--half held-out` the
 others, never looked at while tuning.
@@ -20,7 +21,9 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -89,6 +92,31 @@ def run(knowledge: Knowledge, golden: list[dict]) -> tuple[dict[str, float], lis
     }, errors
 
 
+STARTUP = """
+import asyncio, sys, time
+from bot.app import build_app
+from bot.config import Settings
+t = time.perf_counter()
+async def main():
+    app = await build_app(Settings(database_url=sys.argv[2], faq=sys.argv[1]))
+    await app.close()
+asyncio.run(main())
+print(time.perf_counter() - t)
+"""
+
+
+def startup_seconds(mode: str, runs: int = 3) -> float:
+    """The median time to build the app (profile, catalogs, database, answers), in a
+    fresh process each time."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as tmp:
+        url = f"sqlite+aiosqlite:///{tmp}/startup.db"
+        took = [float(subprocess.run([sys.executable, "-c", STARTUP, mode, url], cwd=root,
+                                     capture_output=True, text=True, check=True).stdout)
+                for _ in range(runs)]
+    return statistics.median(took)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--profile", action="append", help="one profile (again for more)")
@@ -143,6 +171,10 @@ def main() -> None:
     if model is not None:
         console.print(f"model load: {load_s:.2f} s; resident memory: +{rss_mb() - before:.0f} MB "
                       f"(model and {len(names)} profiles' indexes, {rss_mb():.0f} MB in all)")
+    if model is not None:
+        off, on = startup_seconds("off"), startup_seconds("model")
+        console.print(f"start-up of the app: {off:.2f} s without answers, {on:.2f} s with the "
+                      f"model (+{on - off:.2f} s)")
     for line in listed:
         console.print(line, markup=False)
 

@@ -103,6 +103,9 @@ class Reply:
     # the topic this reply answers a question from (the FAQ or the profile): what the
     # simulator shows, so that an association can check its FAQ
     answered: str | None = None
+    # its choices stay pressable under the next question, until the person's next message
+    # (an answer's "did this help?" in the middle of a request, asked again just after it)
+    lasting: bool = False
 
     def numbered_lines(self) -> list[str]:
         """The choices as lines of a text channel: numbered, the ways out by name."""
@@ -120,7 +123,7 @@ class Reply:
         if self.contact_label:
             data["contact_label"] = self.contact_label
         for key in ("document_id", "case_id", "open_topic", "announcement", "notice", "staff_id",
-                    "answered"):
+                    "answered", "lasting"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         if self.numbered is not None:
@@ -143,6 +146,7 @@ class Reply:
             staff_id=data.get("staff_id"),
             numbered=data.get("numbered"),
             answered=data.get("answered"),
+            lasting=bool(data.get("lasting")),
         )
 
 

@@ -127,11 +127,6 @@ def _answer(key: str, state: State, ctx: Context, topic: Topic | None = None) ->
             text = entry.answer.get(state.lang) if entry else ""
         case _:  # a taught answer carries its own text
             text = topic.answer if topic and topic.answer else ""
-    if head == "apply" and len(ctx.profile.services) > 1:  # each service's papers, a press away
-        return Reply(f"{text}\n\n" + _("The documents each service needs:"),
-                     tuple(Choice(f"{DOCUMENTS}{s.key}", s.label.get(state.lang))
-                           for s in ctx.profile.services), answered=key,
-                     numbered=0)  # numbers answer "did this help?" just below
     return Reply(text, answered=key)
 
 
@@ -175,9 +170,14 @@ def check(state: State, ctx: Context, asked: Asked) -> Reply:
     service = ctx.profile.service(asked.service) if asked.service and not state.draft else None
     start = (Choice(f"{START}{service.key}", _("📝 Request: {service}").format(
         service=service.label.get(state.lang))),) if service else ()
+    papers = ()  # after how to apply: each service's documents, a press away
+    if asked.topic == "apply" and len(ctx.profile.services) > 1:
+        papers = tuple(Choice(f"{DOCUMENTS}{s.key}", _("📄 Documents: {service}").format(
+            service=s.label.get(state.lang))) for s in ctx.profile.services)
     return Reply(_("Did this answer your question?"),
                  (Choice(HELPED, _("👍 Yes, thank you")),
-                  Choice("human", _("🙋 No, talk to a researcher")), *start))
+                  Choice("human", _("🙋 No, talk to a researcher")), *start, *papers),
+                 numbered=2 + len(start))  # a number typed answers the question itself
 
 
 def not_found(state: State, ctx: Context) -> Reply:
@@ -213,7 +213,10 @@ def answered(state: State, event: Event, ctx: Context, again: Reply | None = Non
     state.asked = Asked(topic=key, service=topic.service)
     if again is None:
         state.step = Step.ANSWERED
-    return Transition(state, [*replies, check(state, ctx, state.asked), *([again] if again else [])],
+    asked = check(state, ctx, state.asked)
+    if again is not None:  # its buttons stay under the question asked again
+        asked = replace(asked, lasting=True)
+    return Transition(state, [*replies, asked, *([again] if again else [])],
                       [CountAnswer(key, "answered")])
 
 
@@ -287,7 +290,9 @@ def chosen(state: State, picked: str | None, ctx: Context, again: Reply | None =
     if picked and picked.startswith(DOCUMENTS) and ctx.profile.service(picked[len(DOCUMENTS):]):
         key = f"documents_for.{picked[len(DOCUMENTS):]}"
         state.asked = Asked(topic=key, service=picked[len(DOCUMENTS):])
-        return Transition(state, [_answer(key, state, ctx), check(state, ctx, state.asked),
+        helped = check(state, ctx, state.asked)
+        return Transition(state, [_answer(key, state, ctx),
+                                  replace(helped, lasting=again is not None),
                                   *([again] if again else [])], [CountAnswer(key, "answered")])
     if picked and picked.startswith(START) and ctx.profile.service(picked[len(START):]):
         state.asked = None

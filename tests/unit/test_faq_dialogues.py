@@ -46,8 +46,8 @@ def answered(replies) -> list[str]:
 def test_how_to_register_is_answered_at_the_menu_not_queued(ctx):
     """The issue's own example: at 22:35 this used to open a case for the morning."""
     state, world, replies = run([
-        ("كيف اسجل؟ وش الاوراق المطلوبة", {"step": Step.ANSWERED,
-                                            "choices": ["faq_yes", "human"]}),
+        ("كيف اسجل؟ وش الاوراق المطلوبة", {"step": Step.ANSWERED, "choices": [
+            "faq_yes", "human", "docs:financial_aid", "docs:food_basket", "docs:rent_support"]}),
     ], ctx, at_menu())
     assert answered(replies) == ["apply"]
     assert "طلب دعم جديد" in replies[0].text  # the menu entry, by its Arabic label
@@ -203,13 +203,22 @@ def test_a_number_no_choice_has_asks_again_and_opens_nothing(ctx, typed):
     assert world.cases == [] and len(world.actions) == 1
 
 
-def test_the_documents_under_the_steps_are_pressed_or_named_never_numbered(ctx):
-    """Under "how do I apply" the services' documents are buttons; a number typed just
-    after answers "did this help?" below them."""
+def test_the_documents_after_the_steps_are_pressed_or_named_never_numbered(ctx):
+    """After "how do I apply", each service's documents are a press away under "did this
+    help?"; a number typed answers that question, never the documents."""
     state, world, replies = run([("كيف اقدم طلب", {"step": Step.ANSWERED})], ctx, at_menu())
-    assert replies[0].numbered == 0 and replies[0].choices
+    assert replies[-1].numbered == 2 and len(replies[-1].choices) == 5
+    pressed, more = say(state, {"choice": "docs:rent_support"}, ctx, world)
+    assert answered(more) == ["documents_for.rent_support"]
     state, replies = say(state, "2", ctx, world)  # "No, talk to a researcher"
     assert state.step == Step.CASE
+
+
+def test_mid_request_the_did_it_help_buttons_last_under_the_question(ctx):
+    state, world, _ = run([({"choice": "new_request"}, {}), ({"choice": "food_basket"}, {})],
+                          ctx, at_menu())
+    state, replies = say(state, "متى الدوام عندكم؟", ctx, world)
+    assert replies[-2].lasting and not replies[-1].lasting
 
 
 def test_mid_request_the_answer_offers_no_new_request_and_keeps_the_place(ctx):

@@ -131,6 +131,8 @@ class WebChat:
             payload["kind"] = reply.expects.kind
         if reply.announcement:
             payload["announcement"] = True
+        if reply.lasting:
+            payload["lasting"] = True
         async with self.app.db.unit_of_work() as uow:
             payload["lang"] = await uow.conversation_language(CHANNEL, chat_id)
             doc = await uow.document(reply.document_id) if reply.document_id else None
@@ -200,12 +202,16 @@ class WebChat:
             return await uow.conversation_language(CHANNEL, chat_id)
 
     async def label(self, chat_id: str, choice_id: str) -> str | None:
-        """The label of a button of the chat's latest question (announcements, which
-        carry no buttons, leave the question before them in place); None if it has none."""
+        """The label of a button of the chat's latest question, or of the lasting ones just
+        before it (an answer's "did this help?"; announcements, which carry no buttons, leave
+        the question before them in place); None if they have none."""
         async with self.app.db.unit_of_work() as uow:
             recent = await uow.web_recent_out(chat_id)
-        last = next((row for row in recent if not row.payload.get("announcement")), None)
-        for choice in (last.payload.get("choices") or []) if last else []:
-            if choice.get("id") == choice_id:
-                return str(choice.get("label"))
+        shown = [row for row in recent if not row.payload.get("announcement")]
+        for n, row in enumerate(shown):
+            if n and not row.payload.get("lasting"):
+                break
+            for choice in row.payload.get("choices") or []:
+                if choice.get("id") == choice_id:
+                    return str(choice.get("label"))
         return None

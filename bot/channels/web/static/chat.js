@@ -107,9 +107,18 @@
       text.textContent = item.text;
       box.appendChild(text);
     }
-    if (!mine && !item.announcement) {
+    if (mine) {  // their answer: every earlier button goes, lasting ones too
       for (const old of log.querySelectorAll(".wasl-choices")) old.remove();
-      if (item.choices && item.choices.length) box.appendChild(choices(item.choices));
+    }
+    if (!mine && !item.announcement) {
+      // a new question: the buttons before it go, but an answer's "did this help?" stays
+      // under the question asked again (`lasting`) until they write
+      for (const old of log.querySelectorAll(".wasl-choices:not(.wasl-lasting)")) old.remove();
+      if (item.choices && item.choices.length) {
+        const group = choices(item.choices);
+        if (item.lasting) group.classList.add("wasl-lasting");
+        box.appendChild(group);
+      }
       input.inputMode = item.typed && /national|phone|digits|integer|money/.test(item.kind || "")
         ? "numeric" : "text";
     }
