@@ -444,6 +444,38 @@ def faq_add(question: Annotated[list[str], typer.Option(
     typer.echo(f"answer taught.{_run(db, profile, add)} added")
 
 
+@faq_cli.command("edit")
+def faq_edit(number: Annotated[str, typer.Argument(help="N or taught.N")],
+             question: Annotated[list[str] | None, typer.Option(
+                 "--question", "-q", help="Ways the question is asked (replace them all).")] = None,
+             answer: Annotated[str | None, typer.Option(help="The new answer.")] = None,
+             db: Db = None, profile: ProfileOpt = None) -> None:
+    """Change a taught answer or its questions; it becomes a new number (the old one is
+    kept on record, removed)."""
+    digits = number.removeprefix("taught.")
+    questions = [q.strip() for q in question or [] if q.strip()]
+    if not digits.isdigit() or not (questions or (answer or "").strip()):
+        typer.echo("give the number of a taught answer and a new --answer or --question", err=True)
+        raise typer.Exit(2)
+
+    async def edit(app: App) -> int | None:
+        now = datetime.now(UTC)
+        async with app.db.unit_of_work() as uow:
+            new = await uow.faq.edit(int(digits), now, questions or None,
+                                     (answer or "").strip() or None)
+            await uow.audit(AuditEntry(at=now, actor="cli", role="admin", action="faq_edit",
+                                       allowed=new is not None,
+                                       detail=f"taught.{digits} -> taught.{new.id}" if new
+                                       else f"taught.{digits}"))
+            return new.id if new else None
+
+    new = _run(db, profile, edit)
+    if new is None:
+        typer.echo(f"no taught answer {_plain(number)} in use", err=True)
+        raise typer.Exit(1)
+    typer.echo(f"answer taught.{digits} is now taught.{new}")
+
+
 @faq_cli.command("remove")
 def faq_remove(number: Annotated[str, typer.Argument(help="N or taught.N")],
                db: Db = None, profile: ProfileOpt = None) -> None:

@@ -68,6 +68,21 @@ class FaqStore:
             .values(removed_at=at).execution_options(synchronize_session=False))
         return _taught(row) if done.rowcount else None
 
+    async def edit(self, number: int, at: datetime, questions: list[str] | None = None,
+                   answer: str | None = None) -> Taught | None:
+        """Another answer or other phrasings for one in use: the old one is marked removed
+        and a new one takes its place (a running bot sees the change; the old words stay
+        on record). None if there is no such answer in use."""
+        old = await self.remove(number, at)
+        if old is None:
+            return None
+        row = m.TaughtAnswer(questions=questions or list(old.questions),
+                             answer=answer or old.answer, language=old.language,
+                             created_by=old.created_by, case_id=old.case_id, created_at=at)
+        self.session.add(row)
+        await self.session.flush()
+        return _taught(row)
+
     async def version(self) -> tuple[int, int]:
         """Changes whenever an answer is taught or removed: (rows, removed)."""
         stmt = select(func.count(m.TaughtAnswer.id), func.count(m.TaughtAnswer.removed_at))

@@ -69,13 +69,15 @@ def test_what_an_admin_teaches_is_answered_and_can_be_removed(db_url):
     lines = sim.send("u3", text="فيه موقف سيارات عند مقركم؟")
     assert lines[0]["answered"] == "taught.1" and "مواقف أمام مقر" in lines[0]["text"]
     sim.close()
-    wasl("faq", "remove", "taught.1", db=db_url)
+    edited = wasl("faq", "edit", "taught.1", "--answer", "نعم، والمواقف مجانية.", db=db_url)
+    assert "taught.2" in edited.stdout
+    wasl("faq", "remove", "taught.2", db=db_url)
     sim = Simulator(db_url, env=MODEL)
     lines = sim.send("u3", text="فيه موقف سيارات عند مقركم؟")
-    assert all(line.get("answered") != "taught.1" for line in lines)
+    assert all(line.get("answered") not in ("taught.1", "taught.2") for line in lines)
     sim.close()
     actions = [e["action"] for e in json.loads(wasl("audit", "--json", db=db_url).stdout)]
-    assert actions.count("faq_teach") == 1 and actions.count("faq_remove") == 1
+    assert [actions.count(a) for a in ("faq_teach", "faq_edit", "faq_remove")] == [1, 1, 1]
 
 
 def test_the_report_counts_the_bot_s_answers(db_url, tmp_path):
