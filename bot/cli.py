@@ -24,6 +24,7 @@ from bot.app import App, build_app
 from bot.config import Settings, settings
 from bot.records import case_records, request_records, survey_records
 from conversations.base import RIYADH
+from conversations.text import arabic_or_english
 from storage.models import AuditEntry
 
 cli = typer.Typer(help="Wasl: an association's beneficiary-relations policy, running as a chatbot.",
@@ -434,9 +435,9 @@ def faq_add(question: Annotated[list[str], typer.Option(
 
     async def add(app: App) -> int:
         now = datetime.now(UTC)
-        lang = "ar" if any("\u0600" <= ch <= "\u06ff" for ch in answer) else "en"
         async with app.db.unit_of_work() as uow:
-            number = await uow.faq.teach(questions, answer.strip(), lang, "cli", now)
+            number = await uow.faq.teach(questions, answer.strip(), arabic_or_english(answer),
+                                         "cli", now)
             await uow.audit(AuditEntry(at=now, actor="cli", role="admin", action="faq_teach",
                                        allowed=True, detail=f"taught.{number}"))
             return number

@@ -132,11 +132,8 @@ def _answer(key: str, state: State, ctx: Context, topic: Topic | None = None) ->
 
 def _services(state: State, ctx: Context) -> str:
     _ = ctx.tr(state.lang).gettext
-    lines = [_("{association} offers:").format(association=ctx.profile.association.get(state.lang))]
-    for s in ctx.profile.services:
-        about = f": {s.description.get(state.lang)}" if s.description else ""
-        lines.append(f"• {s.label.get(state.lang)}{about}")
-    return "\n".join(lines)
+    lead = _("{association} offers:").format(association=ctx.profile.association.get(state.lang))
+    return "\n".join([lead, *render.service_lines(state, ctx)])
 
 
 def _documents(service: Service, state: State, ctx: Context) -> str:

@@ -155,13 +155,16 @@ def language_menu(state: State, ctx: Context) -> Reply:
     )
 
 
+def service_lines(state: State, ctx: Context) -> list[str]:
+    """Each service of the profile on a line, with what it is."""
+    return [f"• {s.label.get(state.lang)}" + (f": {s.description.get(state.lang)}"
+                                              if s.description else "")
+            for s in ctx.profile.services]
+
+
 def services(state: State, ctx: Context, lead: str | None = None) -> Reply:
     _ = ctx.tr(state.lang).gettext
-    lines = [_("Which service would you like to request?")]
-    for s in ctx.profile.services:
-        about = f": {s.description.get(state.lang)}" if s.description else ""
-        lines.append(f"• {s.label.get(state.lang)}{about}")
-    text = "\n".join(lines)
+    text = "\n".join([_("Which service would you like to request?"), *service_lines(state, ctx)])
     choices = tuple(Choice(s.key, s.label.get(state.lang)) for s in ctx.profile.services)
     return Reply(
         f"{lead}\n\n{text}" if lead else text,

@@ -67,6 +67,11 @@ def clean(text: str) -> str:
     return _SPACES.sub(" ", ascii_digits(text)).strip()
 
 
+def arabic_or_english(text: str) -> str:
+    """"ar" for a text with Arabic letters in it, else "en" (the language of a taught answer)."""
+    return "ar" if any("\u0600" <= ch <= "\u06ff" for ch in text) else "en"
+
+
 def has_letter(text: str) -> bool:
     """Whether a text has a letter of any script (Unicode category L)."""
     return any(unicodedata.category(ch).startswith("L") for ch in text)

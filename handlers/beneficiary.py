@@ -111,7 +111,10 @@ class BeneficiaryHandler:
             case = (await uow.desk.open_case(who.beneficiary_id)
                     if state.step in (Step.CASE, Step.MENU) and who.beneficiary_id is not None
                     else None)
-            knowledge = await self.answers.current(uow) if self.answers else None
+            knowledge = None
+            if self.answers:  # only typed words are searched: no look for new answers else
+                knowledge = (await self.answers.current(uow) if inbound.event.kind == "text"
+                             else self.answers.knowledge)
             ctx = Context(self.profile, now, inbound.channel, self.translations, case, knowledge)
             if await self._stale(uow, inbound, state):
                 await self._record(uow, who, journey.stale(state, ctx), now)

@@ -26,6 +26,7 @@ from conversations.base import (
 )
 from conversations.profile import Profile
 from conversations.state import State
+from conversations.text import arabic_or_english
 from handlers import search, surveys
 from handlers.broadcasts import AnnouncementDesk
 from handlers.notices import Notices, known_names
@@ -294,8 +295,8 @@ class Desk(AnnouncementDesk):
             case desk_step.AddNote(case_id, text):
                 await d.add_entry(case_id, CaseEntry("note", text, now, staff.id))
             case desk_step.Teach(case_id, beneficiary_id, question, answer):
-                lang = "ar" if any("\u0600" <= ch <= "\u06ff" for ch in answer) else "en"
-                taught = await self.uow.faq.teach([question], answer, lang, f"staff:{staff.id}",
+                taught = await self.uow.faq.teach([question], answer, arabic_or_english(answer),
+                                                  f"staff:{staff.id}",
                                                   now, case_id)
                 await self.audit("faq_teach", case_id=case_id, beneficiary_id=beneficiary_id,
                                  detail=f"taught.{taught}")
