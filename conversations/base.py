@@ -219,6 +219,53 @@ class RequestView:
     channel: str
     language: str
     beneficiary_id: int
+    reviewer_id: int | None = None  # the staff member who took it for review
+
+
+@dataclass(frozen=True)
+class ReviewMark:
+    """A reviewer's finding on one item of a request (an answer the documents prove, or a
+    document): it matches, or not, and why. The latest mark of an item counts."""
+
+    item: str  # a field's key, or "doc:ID"
+    matched: bool
+    note: str | None
+    staff_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class Registration:
+    """The request complete and registered (the policy's step 6): the beneficiary's file
+    number at the association, who registered it and when."""
+
+    file_number: str
+    staff_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DecisionView:
+    """The committee's decision (step 5): approved or rejected, why, at which meeting."""
+
+    outcome: str  # approved | rejected
+    reason: str | None
+    meeting: str
+    meeting_date: date
+    staff_id: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """The service provided (step 7): what, how much, when, by whom, and its receipt."""
+
+    service: str
+    amount: str | None  # a decimal as typed, normalised ("500", "2.5")
+    unit: str | None
+    staff_id: int
+    at: datetime
+    receipt_document_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -298,9 +345,10 @@ class StaffView:
     channel: str
     sender_id: str
     name: str
-    role: str  # researcher | admin
+    role: str  # researcher | committee | admin
     current_case_id: int | None = None
     language: str | None = None  # the desk's language they chose; None: Arabic
+    awaiting: str | None = None  # the command their next message completes (a note asked for)
 
     @property
     def first_name(self) -> str:

@@ -13,13 +13,14 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from conversations import fields, render
+from conversations import fields, render, review
 from conversations.base import (
     RIYADH,
     CaseView,
     Choice,
     Context,
     Event,
+    FileRef,
     Found,
     OpenCase,
     Reply,
@@ -31,8 +32,11 @@ from conversations.fields import N_
 from conversations.profile import WorkingHours
 from conversations.text import ascii_digits, fold
 
-RESEARCHER, ADMIN = "researcher", "admin"
-EVERYONE = frozenset({RESEARCHER, ADMIN})
+RESEARCHER, COMMITTEE, ADMIN = "researcher", "committee", "admin"
+ROLES = (RESEARCHER, COMMITTEE, ADMIN)
+DESK = frozenset({RESEARCHER, ADMIN})  # who works cases and reviews requests
+DECIDERS = frozenset({COMMITTEE, ADMIN})  # who records the committee's decision
+ANYONE = frozenset(ROLES)
 ADMINS = frozenset({ADMIN})
 
 
@@ -43,14 +47,14 @@ class CommandSpec:
     command menu (Telegram) and the help."""
 
     name: str
-    roles: frozenset[str] = EVERYONE
+    roles: frozenset[str] = DESK
     args: str = ""  # e.g. "N", shown in the help after the command
     title: str = ""  # its name in words (buttons, menus), a msgid
     help: str = ""  # one line of help, a msgid
     menu: bool = True
 
 
-def _spec(name: str, title: str, help: str, args: str = "", roles: frozenset[str] = EVERYONE,
+def _spec(name: str, title: str, help: str, args: str = "", roles: frozenset[str] = DESK,
           menu: bool = True) -> CommandSpec:
     return CommandSpec(name, roles, args, title, help, menu)
 
@@ -77,8 +81,8 @@ COMMAND_TABLE: dict[str, CommandSpec] = {spec.name: spec for spec in (
                                             "number instead)"), "TEXT"),
     _spec("/file", N_("File"), N_("the beneficiary's file (/file full shows numbers "
                                   "unmasked)"), "[full]"),
-    _spec("/doc", N_("Document"), N_("send document N of a beneficiary whose case you hold"),
-          "N"),
+    _spec("/doc", N_("Document"), N_("send document N of a beneficiary whose case you hold, "
+                                     "or of a request you review or decide on"), "N", ANYONE),
     _spec("/find", N_("Search"), N_("find a beneficiary by request number, national ID, "
                                     "mobile or name"), "TEXT"),
     _spec("/history", N_("History"), N_("a beneficiary's requests and cases (N: the "
@@ -86,12 +90,25 @@ COMMAND_TABLE: dict[str, CommandSpec] = {spec.name: spec for spec in (
                                         "case's)"), "[N]"),
     _spec("/read", N_("Read"), N_("the whole conversation of case N, closed ones too"), "N"),
     _spec("/reopen", N_("Reopen"), N_("reopen closed case N and take it"), "N"),
-    _spec("/request", N_("Request status"), N_("change a request's status"),
+    _spec("/request", N_("Request status"), N_("ask the beneficiary for information, or close "
+                                               "a request with the reason"),
           "NUMBER STATUS [note]"),
+    _spec("/reviews", N_("Reviews"), N_("submitted requests waiting for review, oldest first")),
+    _spec("/review", N_("Review"), N_("take request NUMBER for review, or go on with it: "
+                                      "match its answers and documents one by one"), "NUMBER"),
+    _spec("/deliver", N_("Delivered"), N_("record that the service of an approved request "
+                                          "was provided (an amount and its unit, a receipt "
+                                          "photo)"), "NUMBER [AMOUNT UNIT]"),
+    _spec("/committee", N_("Committee"), N_("registered requests waiting for a decision"),
+          roles=DECIDERS),
+    _spec("/decide", N_("Decide"), N_("record the decision on request NUMBER: approve or "
+                                      "reject, the meeting's number and date (a rejection "
+                                      "with its reason)"),
+          "NUMBER [approve|reject MEETING [DATE] [REASON]]", DECIDERS),
     _spec("/close", N_("Close"), N_("close your current case")),
     _spec("/language", N_("Language"), N_("the desk's language: /language ar or "
-                                          "/language en"), "ar|en"),
-    _spec("/help", N_("Help"), N_("this help")),
+                                          "/language en"), "ar|en", ANYONE),
+    _spec("/help", N_("Help"), N_("this help"), roles=ANYONE),
     _spec("/staff", N_("Team list"), N_("the team"), roles=ADMINS),
     _spec("/audit", N_("Audit"), N_("the latest audit entries"), roles=ADMINS),
     _spec("/report", N_("Report"), N_("the board report (this month by default; add "
@@ -101,6 +118,9 @@ COMMAND_TABLE: dict[str, CommandSpec] = {spec.name: spec for spec in (
                                                "/broadcast N: how announcement N is going"),
           "[N]", ADMINS),
     _spec("/broadcasts", N_("Announcements"), N_("the latest announcements"), roles=ADMINS),
+    # the buttons of a review (pressed, or the note asked for typed next)
+    *(CommandSpec(name, DESK, menu=False) for name in (
+        "/match", "/mismatch", "/sendback", "/register")),
     # the buttons that compose and follow an announcement (pressed, or typed by number)
     *(CommandSpec(name, ADMINS, menu=False) for name in (
         "/broadcast_cancel", "/bc_pick", "/bc_add", "/bc_field", "/bc_send", "/bc_pause",
@@ -116,23 +136,47 @@ def allowed(role: str, name: str) -> bool:
     return spec is not None and role in spec.roles
 
 
+def refusal(name: str, lang: str, ctx: Context) -> str:
+    """Why a command is not theirs, by who may run it."""
+    _ = ctx.tr(lang).gettext
+    spec = COMMAND_TABLE.get(name)
+    if spec is not None and spec.roles == DECIDERS:
+        return _("Only the {body} or an admin records a decision.").format(
+            body=_(review.BODY_TITLE[ctx.profile.decision.body]))
+    if spec is not None and spec.roles == DESK:
+        return _("This is the social researchers' work.")
+    return _("Only an admin can do this.")
+
+
 def menu_commands(role: str) -> list[CommandSpec]:
     """The commands a staff member with this role sees in the help and the command menu."""
     return [spec for spec in COMMAND_TABLE.values() if spec.menu and role in spec.roles]
 
 
-# The request lifecycle (docs/architecture.md): which status may follow which.
+# The request lifecycle (docs/architecture.md): which status may follow which. Each step
+# of the policy has its command (STEP_COMMAND); /request makes the other moves (back to
+# the beneficiary for information, closing with a reason).
 LIFECYCLE: dict[str, tuple[str, ...]] = {
-    "submitted": ("under_review", "needs_info", "committee", "rejected", "closed"),
-    "under_review": ("needs_info", "committee", "rejected", "closed"),
-    "needs_info": ("under_review", "committee", "rejected", "closed"),
+    "submitted": ("under_review", "needs_info", "closed"),
+    "under_review": ("needs_info", "committee", "closed"),
+    "needs_info": ("under_review", "closed"),
     "committee": ("approved", "rejected", "needs_info"),
     "approved": ("service_delivered", "closed"),
     "rejected": ("closed",),
     "service_delivered": ("closed",),
     "closed": (),
 }
+STEP_COMMAND = {"under_review": "/review", "committee": "/register", "approved": "/decide",
+                "rejected": "/decide", "service_delivered": "/deliver"}
 NEEDS_NOTE = {"needs_info", "rejected"}  # what is missing / why
+
+
+def needs_note(status: str, to: str) -> bool:
+    """Whether moving a request needs a note: what is missing, why it was rejected, and
+    why it is closed without its service (a reason is kept for every such closing)."""
+    return to in NEEDS_NOTE or (to == "closed" and status not in ("service_delivered",
+                                                                   "rejected"))
+
 
 # A request's status as staff read it (the beneficiary's wording is render.STATUS_WORDS),
 # and the words staff may type for it (comma-separated, translated: Arabic words too).
@@ -173,6 +217,20 @@ REASONS = {
 class Command:
     name: str
     args: str = ""
+    file: FileRef | None = None  # a photo sent where a command asked for one (a receipt)
+
+
+def completed(awaiting: str, event: Event) -> Command | None:
+    """The command a staff member's message completes when one asked for it (its note, a
+    meeting's number, a receipt's photo); None for a message that cannot (a sticker)."""
+    command = parse(Event("text", text=awaiting))
+    if command is None:
+        return None
+    if event.kind == "text" and event.text.strip():
+        return Command(command.name, f"{command.args} {event.text.strip()}".strip())
+    if event.kind == "file" and event.file is not None:
+        return Command(command.name, command.args, event.file)
+    return None
 
 
 def parse(event: Event) -> Command | None:
@@ -203,7 +261,8 @@ def case_buttons(case: CaseView, lang: str, ctx: Context) -> tuple[Choice, ...]:
 def is_staff_command(event: Event) -> bool:
     """A staff command typed, or a staff button pressed (claim:3), e.g. by a beneficiary who
     forged one: the beneficiary's own choices never look like these."""
-    if event.kind == "choice" and ":" not in event.choice and event.choice not in ("queue", "team"):
+    if event.kind == "choice" and ":" not in event.choice and event.choice not in (
+            "queue", "team", "reviews", "committee"):
         return False
     command = parse(event) if event.kind in ("text", "choice") else None
     return command is not None and command.name in STAFF_COMMANDS
@@ -281,11 +340,16 @@ def parse_status(text: str, ctx: Context) -> tuple[str | None, str]:
 def help_text(staff: StaffView, lang: str, ctx: Context) -> Reply:
     """The help, drawn from the command table: what this staff member's role may do."""
     _ = ctx.tr(lang).gettext
-    lines = [_("Social researcher desk:")]
+    committee = staff.role == COMMITTEE
+    lines = [_("Desk of the {body}:").format(body=review.body_title(lang, ctx)) if committee
+             else _("Social researcher desk:")]
     for spec in menu_commands(staff.role):
         lines.append(f"{spec.name}{' ' + spec.args if spec.args else ''}: {_(spec.help)}")
+    if committee:
+        return Reply("\n".join(lines), (Choice("committee", _("🏛 Waiting for a decision")),))
     lines.append(_("Anything else you write goes to the beneficiary of your current case."))
-    return Reply("\n".join(lines), (Choice("queue", _("📋 Queue")), Choice("team", _("👥 Team"))))
+    return Reply("\n".join(lines), (Choice("queue", _("📋 Queue")), Choice("team", _("👥 Team")),
+                                    Choice("reviews", _("🔎 Reviews"))))
 
 
 def researcher_label(staff: StaffView, lang: str, ctx: Context) -> str:
@@ -323,33 +387,42 @@ def ticket_closed(ticket: str, lang: str, ctx: Context) -> Reply:
 
 
 def next_statuses(number: str, status: str, lang: str, ctx: Context) -> Reply:
-    """Where a request may go from its status, one button each (a status that needs a note,
-    what is missing or why, asks for it when pressed)."""
+    """Where a request may go from its status by /request (a status that needs a note, what
+    is missing or why, asks for it when pressed); the policy's steps by their command."""
     _ = ctx.tr(lang).gettext
     allowed = LIFECYCLE.get(status, ())
     lines = [_("{number} is: {status}. It can go to:").format(
         number=number, status=status_label(status, lang, ctx))]
-    lines += [f"• {status_label(a, lang, ctx)}" + (
-        " " + _("(write the note after it: /request {number} {status} NOTE)").format(
-            number=number, status=status_word(a, lang, ctx)) if a in NEEDS_NOTE else "")
-        for a in allowed]
-    return Reply("\n".join(lines), tuple(
-        Choice(f"request:{number} {a}", status_label(a, lang, ctx)) for a in allowed
-        if a not in NEEDS_NOTE))
+    for a in allowed:
+        line = f"• {status_label(a, lang, ctx)}"
+        if a in STEP_COMMAND:
+            line += " " + _("(with {command} {number})").format(command=STEP_COMMAND[a],
+                                                               number=number)
+        elif needs_note(status, a):
+            line += " " + _("(write the note after it: /request {number} {status} NOTE)").format(
+                number=number, status=status_word(a, lang, ctx))
+        lines.append(line)
+    buttons: dict[str, str] = {}  # a step's command pressed, or the move itself
+    for a in allowed:
+        if a in STEP_COMMAND:
+            pressed = "review" if a == "committee" else STEP_COMMAND[a].lstrip("/")  # its card
+            buttons.setdefault(f"{pressed}:{number}", status_label(a, lang, ctx))
+        elif not needs_note(status, a):
+            buttons[f"request:{number} {a}"] = status_label(a, lang, ctx)
+    return Reply("\n".join(lines), tuple(Choice(i, label) for i, label in buttons.items()))
 
 
 def status_changed(number: str, status: str, note: str | None, lang: str, ctx: Context) -> Reply:
     """What a beneficiary is told when their request moves along the lifecycle."""
     _ = ctx.tr(lang).gettext
     lines = [_("Update on your request {number}: {status}.").format(
-        number=number, status=_(render.STATUS_WORDS.get(status, status)))]
-    if status == "needs_info" and note:
-        lines.append(_("Needed from you: {what}").format(what=note))
+        number=number, status=_(render.status_words(status, ctx)))]
+    if status == "needs_info" and note:  # a reviewer's list starts on its own line
+        lines.append(_("Needed from you: {what}").format(
+            what="\n" + note if note.startswith("•") else note))
         lines.append(_("Please send it here now: write it, or send a photo or a document."))
-    if status == "rejected" and note:
+    if status == "closed" and note:
         lines.append(_("Reason: {reason}").format(reason=note))
-    if status == "approved":
-        lines.append(_("We will contact you about receiving the service."))
     return Reply("\n".join(lines))
 
 
@@ -435,6 +508,8 @@ def reason_label(case: CaseView, lang: str, ctx: Context) -> str:
 
 def role_label(role: str, lang: str, ctx: Context) -> str:
     _ = ctx.tr(lang).gettext
+    if role == COMMITTEE:
+        return review.body_title(lang, ctx)
     return _({"researcher": N_("social researcher"), "admin": N_("admin")}.get(role, role))
 
 
@@ -582,8 +657,23 @@ def submitted_notice(request: RequestView, name: str | None, lang: str, ctx: Con
     who = name or _("beneficiary #{id}").format(id=request.beneficiary_id)
     text = _("🔔 New request {number} from {who}: {service}. It waits for review.").format(
         number=request.number, who=who, service=service_label(request.service, lang, ctx))
-    return Reply(text, (Choice(f"history:{request.beneficiary_id}",
-                               _("History: {who}").format(who=who[:30])),))
+    return Reply(text, (Choice(f"review:{request.number}",
+                               _("Review {number}").format(number=request.number)),
+                        Choice(f"history:{request.beneficiary_id}",
+                               _("History: {who}").format(who=who[:30]))))
+
+
+def registered_notice(request: RequestView, file_number: str, name: str | None, lang: str,
+                      ctx: Context) -> Reply:
+    _ = ctx.tr(lang).gettext
+    who = name or _("beneficiary #{id}").format(id=request.beneficiary_id)
+    text = _("🏛 {number} from {who} ({service}) is registered under file {file} and waits for "
+             "the decision of the {body}: {due}.").format(
+        number=request.number, who=who, service=service_label(request.service, lang, ctx),
+        file=file_number, body=review.body_title(lang, ctx),
+        due=review.due_for_staff(request.decision_due, lang, ctx))
+    return Reply(text, (Choice(f"decide:{request.number}",
+                               _("Decide {number}").format(number=request.number)),))
 
 
 def info_arrived_notice(number: str, name: str | None, text: str, lang: str,
@@ -640,6 +730,11 @@ ON_TOPIC_CASE = frozenset({"/claim", "/close", "/release", "/transfer", "/note",
 # sender's current case (whose file or history would be posted for the whole group).
 GROUP_ANYWHERE = frozenset({"/find", "/team", "/queue", "/read", "/request", "/help"})
 ON_CASE = ("/note", "/canned", "/say", "/file", "/doc", "/history", "/request", "/teach")
+# Done in the staff member's private chat even when pressed in the staff group: a review
+# shows every answer unmasked and asks for notes, which must never be taken for words to
+# the beneficiary of the topic's case.
+PRIVATE = frozenset({"/reviews", "/review", "/match", "/mismatch", "/sendback", "/register",
+                     "/committee", "/decide", "/deliver"})
 
 
 def diagram() -> str:
@@ -684,6 +779,7 @@ class DeskState:
 
     role: str
     staff_id: int
+    awaiting: str | None = None  # the command their next message completes
     composing: bool = False
     choices: tuple[str, ...] = ()
     in_group: bool = False
@@ -735,6 +831,9 @@ def route(state: DeskState, event: Event) -> tuple[Route, ...]:
     command = parse(event)
     if state.in_group:
         return _in_group(state, event, command)
+    if command is None and state.awaiting:  # the note (or photo) a command asked for
+        done = completed(state.awaiting, event) or parse(Event("text", text=state.awaiting))
+        return (Run(done),) if done is not None else ()  # a sticker: the question again
     if command is None and state.composing:
         return (Compose(event),)
     if command is None and number_alone(event):
@@ -751,6 +850,8 @@ def _in_group(state: DeskState, event: Event, command: Command | None) -> tuple[
     """In the staff group, the topic's case: its own commands are its holder's (writing in
     a waiting case's topic takes it first); any other command works as in private."""
     case = state.topic_case
+    if command is not None and command.name in PRIVATE:
+        return (Run(command),)  # answered in their private chat (Desk.dispatch)
     if case is None:  # outside any case's topic: only what names no one's current case
         if command is not None and (command.name in GROUP_ANYWHERE or (
                 command.name == "/history" and command.args.strip())):

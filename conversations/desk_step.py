@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
-from conversations import acknowledgment, desk, faq, journey, kinds, render, transcript
+from conversations import acknowledgment, desk, faq, journey, kinds, render, review, transcript
 from conversations.base import (
     RIYADH,
     AckView,
@@ -26,13 +26,17 @@ from conversations.base import (
     CaseView,
     Choice,
     Context,
+    DecisionView,
+    DeliveryView,
     Event,
     FileRef,
     Found,
     OpenCase,
+    Registration,
     Reply,
     RequestStep,
     RequestView,
+    ReviewMark,
     StaffView,
 )
 from conversations.fields import N_
@@ -53,6 +57,8 @@ class DocumentView:
     name: str
     mime: str
     size: int
+    request_id: int | None = None
+    field_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,15 @@ class Facts:
     rated: bool = False  # the case to close was already put to a rating (closed before)
     team: tuple[StaffView, ...] = ()
     audit: tuple[AuditLine, ...] = ()
+    # the review steps: the request named (`request`), its documents, marks and records
+    docs: tuple[review.Doc, ...] = ()
+    marks: tuple[ReviewMark, ...] = ()
+    registration: Registration | None = None
+    decision: DecisionView | None = None
+    delivery: DeliveryView | None = None
+    reviewer: StaffView | None = None
+    pending: tuple[RequestView, ...] = ()  # /reviews, /committee
+    upload: FileRef | None = None  # the photo sent to complete the command (a receipt)
 
     @property
     def current(self) -> CaseView | None:
@@ -208,7 +223,19 @@ class StatusChanged:
     note: str | None
 
 
-Message = Joined | Closed | TicketClosed | StatusChanged
+@dataclass(frozen=True)
+class Decided:
+    number: str
+    decision: DecisionView
+
+
+@dataclass(frozen=True)
+class Delivered:
+    number: str
+    delivery: DeliveryView
+
+
+Message = Joined | Closed | TicketClosed | StatusChanged | Decided | Delivered
 
 
 @dataclass(frozen=True)
@@ -255,6 +282,53 @@ class SaveLanguage:
 
 
 @dataclass(frozen=True)
+class Await:
+    """The command this staff member's next message completes (None: nothing awaited)."""
+
+    command: str | None
+
+
+@dataclass(frozen=True)
+class TakeReview:
+    """Take a submitted request for review; may lose the race."""
+
+    request: RequestView
+
+
+@dataclass(frozen=True)
+class Mark:
+    request: RequestView
+    item: str
+    matched: bool
+    note: str | None
+
+
+@dataclass(frozen=True)
+class Register:
+    """The request registered under the beneficiary's file number (the handler gives it,
+    tells them and the committee) and sent to the committee."""
+
+    request: RequestView
+
+
+@dataclass(frozen=True)
+class Decide:
+    """The committee's decision; may lose the race (another member decided first)."""
+
+    request: RequestView
+    decision: DecisionView
+
+
+@dataclass(frozen=True)
+class Deliver:
+    """The service provided, with its receipt's photo if one was sent; may lose the race."""
+
+    request: RequestView
+    delivery: DeliveryView
+    receipt: FileRef | None = None
+
+
+@dataclass(frozen=True)
 class MakeReport:
     """The board report's files for a period, stored and sent (see `after`)."""
 
@@ -265,8 +339,9 @@ class MakeReport:
 
 Action = (Audit | TakeCase | ReopenCase | SetCurrent | ReleaseCase | TransferCase | CloseCase
           | Write | AddNote | Tell | ToStaff | SetStatus | RateCase | RateDelivery
-          | SaveLanguage | MakeReport | Teach)
-GUARDS = (TakeCase, ReopenCase)  # actions that may fail: they come first
+          | SaveLanguage | MakeReport | Teach | Await | TakeReview | Mark | Register | Decide
+          | Deliver)
+GUARDS = (TakeCase, ReopenCase, TakeReview, Decide, Deliver)  # may fail: they come first
 
 
 @dataclass(frozen=True)
@@ -721,19 +796,30 @@ def on_file(facts: Facts, args: str, ctx: Context) -> DeskStep:
                            detail="full" if full else "masked")])
 
 
+def may_open(facts: Facts, doc: DocumentView) -> bool:
+    """A document is theirs to open: an admin's always; a researcher's while they hold a
+    case of its beneficiary or review its request; the committee's while it decides it."""
+    role, request = facts.staff.role, facts.request
+    if role == "admin":
+        return True
+    if role == "committee":
+        return request is not None and request.status in ("committee", "approved", "rejected")
+    if doc.beneficiary_id in {c.beneficiary_id for c in facts.held}:
+        return True
+    return request is not None and request.reviewer_id == facts.staff.id
+
+
 def on_doc(facts: Facts, args: str, ctx: Context) -> DeskStep:
-    """A beneficiary's document, sent to the researcher's chat while they hold a case of
-    that beneficiary (an admin: always)."""
+    """A beneficiary's document, sent to the staff member's chat when it is theirs to open."""
     _ = _t(facts, ctx)
     doc = facts.document
     if doc is None:
         return DeskStep([Reply(_("There is no document {id}.").format(id=args or "?"))])
-    if facts.staff.role != "admin" and doc.beneficiary_id not in {
-            c.beneficiary_id for c in facts.held}:
+    if not may_open(facts, doc):
         return DeskStep([Reply(_("You can open a document only while you hold a case of its "
-                                 "beneficiary."))],
+                                 "beneficiary, review its request or decide on it."))],
                         [Audit("view_document", False, beneficiary_id=doc.beneficiary_id,
-                               detail=f"doc:{doc.id} no case held")])
+                               detail=f"doc:{doc.id} not theirs")])
     return DeskStep([Reply(f"📎 {doc.name} ({doc.mime}, {doc.size // 1024 + 1} KB)",
                            document_id=doc.id)],
                     [Audit("view_document", beneficiary_id=doc.beneficiary_id,
@@ -757,6 +843,12 @@ def on_request(facts: Facts, args: str, ctx: Context) -> DeskStep:
         return DeskStep([desk.next_statuses(request.number, request.status, lang, ctx)])
     status, note = desk.parse_status(rest, ctx)
     allowed = desk.LIFECYCLE.get(request.status, ())
+    if status in allowed and status in desk.STEP_COMMAND:  # a step of the policy: its command
+        return DeskStep([Reply(_("This step has its own command: {command} {number}").format(
+            command=desk.STEP_COMMAND[status], number=request.number))],
+            [Audit("status_change", False, number=request.number,
+                   beneficiary_id=request.beneficiary_id,
+                   detail=f"{request.status}->{status} by {desk.STEP_COMMAND[status]} only")])
     if status not in allowed:
         return DeskStep([Reply(_("From \"{current}\" a request can go to: {allowed}.").format(
             current=desk.status_label(request.status, lang, ctx),
@@ -764,7 +856,7 @@ def on_request(facts: Facts, args: str, ctx: Context) -> DeskStep:
             [Audit("status_change", False, number=request.number,
                    beneficiary_id=request.beneficiary_id,
                    detail=f"{request.status}->{status or 'unrecognised'}")])
-    if status in desk.NEEDS_NOTE and not note.strip():
+    if desk.needs_note(request.status, status) and not note.strip():
         return DeskStep([Reply(_("Please add what is missing or the reason after the status."))])
     said = note.strip() or None
     actions: list[Action] = [
@@ -773,10 +865,407 @@ def on_request(facts: Facts, args: str, ctx: Context) -> DeskStep:
               detail=f"{request.status}->{status}"),
         Tell(request.beneficiary_id, StatusChanged(request.number, status, said),
              f"needs_info:{request.number}" if status == "needs_info" else None, "status")]
-    if status == "service_delivered" and ctx.profile.surveys.service:  # their right to rate it
-        actions.append(RateDelivery(request))
     return DeskStep([Reply(_("{number} is now: {status}. The beneficiary was told.").format(
         number=request.number, status=desk.status_label(status, lang, ctx)))], actions)
+
+
+# -- the policy's review steps: match, register, decide, deliver -----------------------------
+REVIEWING = ("under_review", "needs_info")
+
+
+def _request_or_none(facts: Facts, args: str, ctx: Context) -> tuple[RequestView | None, list[Reply]]:
+    _ = _t(facts, ctx)
+    if facts.request is None:
+        return None, [Reply(_("There is no request {number}.").format(
+            number=requested(args) or "?"))]
+    return facts.request, []
+
+
+def _who(facts: Facts, request: RequestView, ctx: Context) -> str:
+    _ = _t(facts, ctx)
+    return facts.names.get(request.beneficiary_id) or _("beneficiary #{id}").format(
+        id=request.beneficiary_id)
+
+
+def _found(facts: Facts, request: RequestView, ctx: Context) -> list[review.Item]:
+    return review.items(request, facts.docs, facts.lang, ctx)
+
+
+def review_card(facts: Facts, request: RequestView, lead: str, ctx: Context) -> Reply:
+    """A request under review: every answer and document, each item's mark, and the next
+    item to match with its buttons; when all are marked, what the request can do next."""
+    _ = _t(facts, ctx)
+    lang = facts.lang
+    found = _found(facts, request, ctx)
+    marks = review.latest(facts.marks)
+    lines = [lead, f"{request.number} · {desk.service_label(request.service, lang, ctx)} · "
+                   f"{_who(facts, request, ctx)}",
+             _("Submitted {when} · {due}").format(when=desk.when(request.confirmed_at, lang, ctx),
+                                                  due=review.due_for_staff(request.decision_due,
+                                                                           lang, ctx))]
+    if request.status == "needs_info":
+        lines.append(_("Waiting for the beneficiary: {what}").format(what=request.needs_info or "-"))
+    lines += ["", _("To match against the documents ({done} of {total} done):").format(
+        done=sum(1 for i in found if i.key in marks), total=len(found))]
+    for n, item in enumerate(found, 1):
+        mark = marks.get(item.key)
+        if item.expired_on is not None:
+            state = _("⚠️ expired on {date}, after it was submitted").format(
+                date=item.expired_on.isoformat())
+        elif mark is None:
+            state = "⬜"
+        elif mark.matched:
+            state = "✅"
+        else:
+            state = "❌ " + (mark.note or _("does not match"))
+        doc = f" /doc {item.document_id}" if item.document_id else ""
+        lines.append(f"{n}. {item.label}: {item.value}{doc} · {state}")
+    service = ctx.profile.service(request.service)
+    shown = {i.key for i in found}
+    others = [(spec, request.fields[spec.key]) for spec in (service.fields if service else ())
+              if spec.key in request.fields and spec.key not in shown
+              and spec.kind.value != "file"]
+    if others:
+        lines += ["", _("Other answers:")]
+        lines += [f"  {spec.label.get(lang)}: "
+                  f"{kinds.for_staff(spec, value, full=True, lang=lang, ctx=ctx)}"
+                  for spec, value in others]
+    buttons: list[Choice] = []
+    if request.status == "under_review":
+        left = review.pending(found, marks)
+        if left:
+            item = left[0]
+            lines += ["", _("Next: does «{label}: {value}» match the documents?").format(
+                label=item.label, value=item.value)]
+            if item.document_id:
+                buttons.append(Choice(f"doc:{item.document_id}", _("📎 Open")))
+            buttons += [Choice(f"match:{request.number} {item.key}", _("✅ Matches")),
+                        Choice(f"mismatch:{request.number} {item.key}", _("❌ Does not match"))]
+        elif review.problems(found, marks):
+            lines += ["", _("Something does not match or is no longer valid: send the request "
+                            "back to the beneficiary with what is needed.")]
+            buttons.append(Choice(f"sendback:{request.number}", _("↩ Send back to the beneficiary")))
+        else:
+            lines += ["", _("Everything matches. Complete the registration: the request then "
+                            "goes to the {body}.").format(body=review.body_title(lang, ctx))]
+            buttons.append(Choice(f"register:{request.number}", _("✅ Complete the registration")))
+        if left or not review.problems(found, marks):
+            buttons.append(Choice(f"sendback:{request.number}", _("↩ Ask for something else")))
+    return Reply("\n".join(lines), tuple(buttons))
+
+
+def _reviewer_only(facts: Facts, request: RequestView, ctx: Context) -> list[Reply]:
+    """The refusal when another researcher reviews this request (an admin may act)."""
+    _ = _t(facts, ctx)
+    if request.status not in REVIEWING:
+        return [Reply(_("{number} is not under review; it is: {status}.").format(
+            number=request.number, status=desk.status_label(request.status, facts.lang, ctx)))]
+    if request.reviewer_id not in (facts.staff.id, None) and facts.staff.role != "admin":
+        name = facts.reviewer.name if facts.reviewer else "?"
+        return [Reply(_("{number} is being reviewed by {name}.").format(number=request.number,
+                                                                        name=name))]
+    return []
+
+
+def _viewed(request: RequestView, detail: str) -> Audit:
+    return Audit("view_request", number=request.number, beneficiary_id=request.beneficiary_id,
+                 detail=detail)
+
+
+def on_reviews(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """Submitted requests waiting for review (and those in it), oldest first, with their
+    due date; past the profile's review period first marked."""
+    _ = _t(facts, ctx)
+    lang = facts.lang
+    if not facts.pending:
+        return DeskStep([Reply(_("No request waits for review."))], [Audit("view_reviews")])
+    limit = ctx.profile.review_within_days
+    lines = [_("Requests to review (oldest first; review within {n} working days):").format(
+        n=limit)]
+    buttons = []
+    for request in facts.pending:
+        days = review.working_days(ctx.profile.working_hours, request.confirmed_at, ctx.now)
+        late = "⚠️ " if days > limit and request.status == "submitted" else ""
+        if request.status == "submitted":
+            where = _("waiting")
+        elif request.status == "needs_info":
+            where = _("waiting for the beneficiary")
+        else:
+            where = _("reviewed by {name}").format(
+                name=facts.staff_names.get(request.reviewer_id or 0, "?"))
+        submitted = _("submitted {when}").format(
+            when=f"{request.confirmed_at.astimezone(RIYADH):%Y-%m-%d}")
+        lines.append(f"{late}{request.number} · {_who(facts, request, ctx)} · "
+                     f"{desk.service_label(request.service, lang, ctx)} · {submitted} · "
+                     f"{review.due_for_staff(request.decision_due, lang, ctx)} · {where}")
+        if request.status == "submitted" or request.reviewer_id == facts.staff.id:
+            buttons.append(Choice(f"review:{request.number}",
+                                  _("Review {number}").format(number=request.number)))
+    return DeskStep([Reply("\n".join(lines), tuple(buttons[:10]))], [Audit("view_reviews")])
+
+
+def on_review(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """Take a submitted request for review, or go on with one: its card."""
+    _ = _t(facts, ctx)
+    request, refused = _request_or_none(facts, args, ctx)
+    if request is None:
+        return DeskStep(refused)
+    if request.status == "submitted":
+        taken = replace(request, status="under_review", reviewer_id=facts.staff.id)
+        lead = _("You took {number} for review.").format(number=request.number)
+        return DeskStep([review_card(facts, taken, lead, ctx)], [
+            TakeReview(request), _viewed(request, "review"),
+            Tell(request.beneficiary_id, StatusChanged(request.number, "under_review", None),
+                 None, "status")])
+    refused = _reviewer_only(facts, request, ctx)
+    if refused:
+        return DeskStep(refused)
+    lead = _("Review of {number}:").format(number=request.number)
+    return DeskStep([review_card(facts, request, lead, ctx)], [_viewed(request, "review")])
+
+
+def _item_of(facts: Facts, request: RequestView, args: str, ctx: Context
+             ) -> tuple[review.Item | None, str]:
+    """The item a /match or /mismatch names after the request number, and the rest (a note)."""
+    words = args.split(maxsplit=2)
+    key = words[1] if len(words) > 1 else ""
+    item = next((i for i in _found(facts, request, ctx) if i.key == key), None)
+    return item, (words[2] if len(words) > 2 else "")
+
+
+def on_match(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    return _marked(facts, args, ctx, matched=True)
+
+
+def on_mismatch(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    return _marked(facts, args, ctx, matched=False)
+
+
+def _marked(facts: Facts, args: str, ctx: Context, *, matched: bool) -> DeskStep:
+    _ = _t(facts, ctx)
+    request, refused = _request_or_none(facts, args, ctx)
+    if request is None:
+        return DeskStep(refused)
+    refused = _reviewer_only(facts, request, ctx)
+    if refused or request.status != "under_review":
+        return DeskStep(refused or [Reply(_("{number} waits for the beneficiary's information; "
+                                            "match it when it arrives.").format(
+                                                number=request.number))])
+    item, note = _item_of(facts, request, args, ctx)
+    if item is None:
+        return DeskStep([Reply(_("That item is not in {number}. Send /review {number}.").format(
+            number=request.number))])
+    if not matched and not note.strip():
+        return DeskStep([Reply(_("What does not match in «{label}»? Write it in a few words; "
+                                 "the beneficiary reads it if the request goes back to them.")
+                               .format(label=item.label))],
+                        [Await(f"/mismatch {request.number} {item.key}")])
+    mark = ReviewMark(item.key, matched, note.strip() or None, facts.staff.id, ctx.now)
+    after_mark = replace(facts, marks=(*facts.marks, mark))
+    lead = (_("✅ «{label}» matches.") if matched else _("❌ «{label}» does not match: {note}")
+            ).format(label=item.label, note=note.strip())
+    return DeskStep([review_card(after_mark, request, lead, ctx)], [
+        Mark(request, item.key, matched, note.strip() or None),
+        Audit("review_mark", number=request.number, beneficiary_id=request.beneficiary_id,
+              detail=f"{item.key} {'matched' if matched else 'mismatch'}")])
+
+
+def on_sendback(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """Back to the beneficiary with what does not match or is no longer valid (and what
+    the reviewer adds), in their language."""
+    _ = _t(facts, ctx)
+    request, refused = _request_or_none(facts, args, ctx)
+    if request is None:
+        return DeskStep(refused)
+    refused = _reviewer_only(facts, request, ctx)
+    if refused or request.status != "under_review":
+        return DeskStep(refused or [Reply(_("{number} already waits for the beneficiary.")
+                                          .format(number=request.number))])
+    added = args.split(maxsplit=1)[1].strip() if len(args.split(maxsplit=1)) > 1 else ""
+    missing = review.what_is_missing(request, facts.docs, review.latest(facts.marks),
+                                     request.language, ctx)
+    if not added and not missing:
+        return DeskStep([Reply(_("What is needed from the beneficiary? Write it; it is sent "
+                                 "to them as you write it."))],
+                        [Await(f"/sendback {request.number}")])
+    note = "\n".join(p for p in (missing, added) if p)
+    return DeskStep([Reply(_("{number} went back to the beneficiary, who was told what is "
+                             "needed:\n{what}").format(number=request.number, what=note))], [
+        SetStatus(request, "needs_info", note),
+        Audit("status_change", number=request.number, beneficiary_id=request.beneficiary_id,
+              detail="under_review->needs_info review"),
+        Tell(request.beneficiary_id, StatusChanged(request.number, "needs_info", note),
+             f"needs_info:{request.number}", "status")])
+
+
+def on_register(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """Registration complete (every item matched and valid): the file number, then the
+    committee."""
+    _ = _t(facts, ctx)
+    request, refused = _request_or_none(facts, args, ctx)
+    if request is None:
+        return DeskStep(refused)
+    refused = _reviewer_only(facts, request, ctx)
+    if refused or request.status != "under_review":
+        return DeskStep(refused or [Reply(_("{number} waits for the beneficiary's information.")
+                                          .format(number=request.number))])
+    found = _found(facts, request, ctx)
+    marks = review.latest(facts.marks)
+    if review.pending(found, marks) or review.problems(found, marks):
+        lead = _("Not yet: every item must be matched and valid first.")
+        return DeskStep([review_card(facts, request, lead, ctx)],
+                        [Audit("register", False, number=request.number,
+                               beneficiary_id=request.beneficiary_id, detail="not all matched")])
+    return DeskStep([], [Register(request),
+                         Audit("register", number=request.number,
+                               beneficiary_id=request.beneficiary_id)])
+
+
+def on_committee(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """Registered requests waiting for the committee's decision, oldest first."""
+    _ = _t(facts, ctx)
+    lang = facts.lang
+    if not facts.pending:
+        return DeskStep([Reply(_("No request waits for a decision."))], [Audit("view_committee")])
+    lines = [_("Waiting for the decision of the {body} (oldest first):").format(
+        body=review.body_title(lang, ctx))]
+    for request in facts.pending:
+        late = "⚠️ " if (ctx.profile.decision.wording == "within"
+                         and request.decision_due < ctx.today) else ""
+        lines.append(f"{late}{request.number} · {_who(facts, request, ctx)} · "
+                     f"{desk.service_label(request.service, lang, ctx)} · "
+                     f"{review.due_for_staff(request.decision_due, lang, ctx)}")
+    return DeskStep([Reply("\n".join(lines), tuple(
+        Choice(f"decide:{r.number}", _("Decide {number}").format(number=r.number))
+        for r in facts.pending[:10]))], [Audit("view_committee")])
+
+
+DECIDE_WORDS = {"approve": "approved", "approved": "approved", "accept": "approved",
+                "موافقة": "approved", "قبول": "approved", "اعتماد": "approved",
+                "reject": "rejected", "rejected": "rejected", "refuse": "rejected",
+                "رفض": "rejected", "اعتذار": "rejected"}
+
+
+def decision_card(facts: Facts, request: RequestView, ctx: Context) -> Reply:
+    """What the committee decides on: the answers (identifying numbers masked), the
+    documents, the review's findings and the registration."""
+    _ = _t(facts, ctx)
+    lang = facts.lang
+    service = ctx.profile.service(request.service)
+    lines = [f"{request.number} · {desk.service_label(request.service, lang, ctx)} · "
+             f"{_who(facts, request, ctx)}",
+             review.due_for_staff(request.decision_due, lang, ctx)]
+    if facts.registration:
+        lines.append(_("Registered: file {file}, {when}").format(
+            file=facts.registration.file_number,
+            when=desk.when(facts.registration.at, lang, ctx)))
+    lines.append("")
+    for spec in service.fields if service else ():
+        if spec.key in request.fields and spec.kind.value != "file":
+            lines.append(f"  {spec.label.get(lang)}: "
+                         f"{kinds.for_staff(spec, request.fields[spec.key], full=False, lang=lang, ctx=ctx)}")
+    marks = review.latest(facts.marks)
+    if marks:
+        by = {m.staff_id for m in marks.values()}
+        lines += ["", _("Matched against the documents: {n} items, by {names}").format(
+            n=sum(1 for m in marks.values() if m.matched),
+            names=_(", ").join(facts.staff_names.get(i, "?") for i in sorted(by)))]
+    buttons = [Choice(f"doc:{d.id}", f"📎 {d.id}") for d in facts.docs[:6]]
+    lines += [f"  📎 {d.name} /doc {d.id}" for d in facts.docs]
+    if request.status == "committee":
+        buttons += [Choice(f"decide:{request.number} approve", _("✅ Approve")),
+                    Choice(f"decide:{request.number} reject", _("❌ Reject"))]
+    return Reply("\n".join(lines), tuple(buttons))
+
+
+def on_decide(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """The committee's decision: approve or reject, the meeting's number and date (today if
+    not given), a rejection with its reason. Each part missing is asked for."""
+    _ = _t(facts, ctx)
+    request, refused = _request_or_none(facts, args, ctx)
+    if request is None:
+        return DeskStep(refused)
+    words = args.split(maxsplit=2)
+    if len(words) < 2:
+        return DeskStep([decision_card(facts, request, ctx)], [_viewed(request, "decision")])
+    if request.status != "committee":
+        done = facts.decision
+        if done is not None:
+            return DeskStep([Reply(_("{number} was already decided: {status}.").format(
+                number=request.number, status=desk.status_label(done.outcome, facts.lang, ctx)))])
+        return DeskStep([Reply(_("{number} is not with the {body}; it is: {status}.").format(
+            number=request.number, body=review.body_title(facts.lang, ctx),
+            status=desk.status_label(request.status, facts.lang, ctx)))])
+    outcome = DECIDE_WORDS.get(fold(words[1]))
+    if outcome is None:
+        return DeskStep([decision_card(facts, request, ctx)])
+    asked = f"/decide {request.number} {'approve' if outcome == 'approved' else 'reject'}"
+    meeting = review.parse_meeting(words[2]) if len(words) > 2 else None
+    if meeting is None:
+        ask = (_("Write the meeting's number and date, for example: 12 2026-12-01 (without a "
+                 "date: today).") if outcome == "approved" else
+               _("Write the meeting's number and date, then the reason the beneficiary will "
+                 "read, for example: 12 2026-12-01 the family's income is above the limit."))
+        return DeskStep([Reply(ask)], [Await(asked)])
+    number_, day, reason = meeting
+    if outcome == "rejected" and not reason.strip():  # the meeting is kept: its reason next
+        return DeskStep([Reply(_("A rejection needs its reason: the beneficiary reads it. "
+                                 "Write the reason."))],
+                        [Await(f"{asked} {number_} {(day or ctx.today).isoformat()}")])
+    decision = DecisionView(outcome, reason.strip() or None, number_, day or ctx.today,
+                            facts.staff.id, ctx.now)
+    actions: list[Action] = [
+        Decide(request, decision),
+        Audit("decide", number=request.number, beneficiary_id=request.beneficiary_id,
+              detail=f"{outcome} meeting {number_}"),
+        Tell(request.beneficiary_id, Decided(request.number, decision), None, "status")]
+    if outcome == "approved" and facts.reviewer is not None and facts.reviewer.id != facts.staff.id:
+        their = ctx.tr(facts.reviewer.language or "ar").gettext
+        actions.append(ToStaff(facts.reviewer, Reply(
+            their(N_("✅ {number} was approved. When the service is provided, record it: "
+                     "/deliver {number}")).format(number=request.number),
+            (Choice(f"deliver:{request.number}", their(N_("📦 Delivered"))),))))
+    said = (_("{number} is approved (meeting {meeting}, {date}). The beneficiary was told.")
+            if outcome == "approved" else
+            _("{number} is rejected (meeting {meeting}, {date}). The beneficiary was told, "
+              "with the reason."))
+    return DeskStep([Reply(said.format(number=request.number, meeting=number_,
+                                       date=decision.meeting_date.isoformat()))], actions)
+
+
+def on_deliver(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """The service provided: what (an amount or quantity and its unit), a receipt's photo;
+    then the beneficiary's right to rate it."""
+    _ = _t(facts, ctx)
+    request, refused = _request_or_none(facts, args, ctx)
+    if request is None:
+        return DeskStep(refused)
+    if request.status != "approved":
+        return DeskStep([Reply(_("Only an approved request is delivered; {number} is: "
+                                 "{status}.").format(number=request.number,
+                                                     status=desk.status_label(request.status,
+                                                                              facts.lang, ctx)))])
+    rest = args.split(maxsplit=1)[1].strip() if len(args.split(maxsplit=1)) > 1 else ""
+    if not rest and facts.upload is None:
+        return DeskStep([Reply(
+            _("What was provided? Write the amount or quantity with its unit (for example: "
+              "500 riyals, 1 basket), or send a photo of the receipt."),
+            (Choice(f"deliver:{request.number} -", _("Nothing to add")),))],
+            [Await(f"/deliver {request.number}")])
+    amount, unit = review.parse_amount("" if rest == "-" else rest)
+    delivery = DeliveryView(request.service, amount, unit, facts.staff.id, ctx.now)
+    actions: list[Action] = [
+        Deliver(request, delivery, facts.upload),
+        Audit("deliver", number=request.number, beneficiary_id=request.beneficiary_id,
+              detail=" ".join(p for p in (amount, unit) if p) or None)]
+    if ctx.profile.surveys.service:  # their right to rate it: the invitation tells them
+        actions.append(RateDelivery(request))
+    else:
+        actions.append(Tell(request.beneficiary_id, Delivered(request.number, delivery), None,
+                            "status"))
+    return DeskStep([Reply(_("{number}: the service is recorded as provided. The beneficiary "
+                             "was told.").format(number=request.number))], actions)
+
 
 
 # -- the team, search and history ------------------------------------------------------------
@@ -934,7 +1423,12 @@ DECISIONS = {
     "/request": on_request, "/team": on_team, "/find": on_find, "/history": on_history,
     "/read": on_read, "/reopen": on_reopen, "/language": on_language, "/report": on_report,
     "/staff": on_staff, "/audit": on_audit, "/teach": on_teach,
+    "/reviews": on_reviews, "/review": on_review, "/match": on_match, "/mismatch": on_mismatch,
+    "/sendback": on_sendback, "/register": on_register, "/committee": on_committee,
+    "/decide": on_decide, "/deliver": on_deliver,
 }
+NAMES_A_REQUEST = frozenset({"/request", "/review", "/match", "/mismatch", "/sendback",
+                             "/register", "/decide", "/deliver"})
 
 
 # -- what the beneficiary is told, and how their conversation moves ---------------------------
@@ -949,6 +1443,10 @@ def tell(message: Message, lang: str, ctx: Context) -> list[Reply]:
             return [desk.ticket_closed(ticket, lang, ctx), menu(lang, ctx)]
         case StatusChanged(number_, status, note):
             return [desk.status_changed(number_, status, note, lang, ctx)]
+        case Decided(number_, decision):
+            return [review.decided(number_, decision, lang, ctx)]
+        case Delivered(number_, delivery):
+            return [review.delivered(number_, delivery, lang, ctx)]
     return []
 
 
@@ -998,6 +1496,12 @@ def after(action: Action, result: object, facts: Facts, ctx: Context) -> list[Re
     """Replies that depend on what an action produced: the report's stored files."""
     if isinstance(action, MakeReport) and isinstance(result, list):
         return [Reply(f"📎 {name}", document_id=doc_id) for name, doc_id in result]
+    if isinstance(action, Register) and isinstance(result, str):
+        _ = _t(facts, ctx)
+        return [Reply(_("{number} is registered: the beneficiary's file number is {file}. It is "
+                        "now with the {body}, and the beneficiary was told.").format(
+                            number=action.request.number, file=result,
+                            body=review.body_title(facts.lang, ctx)))]
     if isinstance(action, Teach) and isinstance(result, int):
         _ = _t(facts, ctx)
         return [Reply(_("Saved as answer #{number}: the bot answers this question itself "

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from conversations import intake, render, survey
+from conversations import intake, render, review, survey
 from conversations.base import Choice, Context, Event, Reply, match_choice
 from conversations.knowledge import Match, Topic
 from conversations.profile import FieldKind, Service
@@ -90,15 +90,8 @@ def _answer(key: str, state: State, ctx: Context, topic: Topic | None = None) ->
             about = f": {service.description.get(state.lang)}" if service.description else ""
             text = f"{service.label.get(state.lang)}{about}\n\n" + _documents(service, state, ctx)
         case "decision":
-            days = ctx.profile.decision_days
-            text = ctx.tr(state.lang).ngettext(
-                "After a request is submitted, it goes to the research committee, which studies "
-                "it and replies with acceptance or rejection, usually within {n} day. You are "
-                "told here, and you can follow it under \"Status of my requests\".",
-                "After a request is submitted, it goes to the research committee, which studies "
-                "it and replies with acceptance or rejection, usually within {n} days. You are "
-                "told here, and you can follow it under \"Status of my requests\".",
-                days).format(n=days)
+            text = " ".join([review.studies(state.lang, ctx), _(
+                "You are told here, and you can follow it under \"Status of my requests\".")])
         case "hours" | "contact":
             text = render.contact(state, ctx)
         case "status":

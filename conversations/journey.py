@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from conversations import broadcast, desk, faq, intake, kinds, render, survey, transcript
+from conversations import broadcast, desk, faq, intake, kinds, render, review, survey, transcript
 from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
 from conversations.profile import FieldKind
 from conversations.state import (
@@ -484,18 +484,14 @@ def after(action: Action, result: Any, state: State, ctx: Context) -> list[Reply
 
 
 def _submitted(state: State, ctx: Context, result: Submitted) -> Reply:
+    """The policy's step 5, in its own words: who studies the request, within what period."""
     t = ctx.tr(state.lang)
-    days = ctx.profile.decision_days
-    within = t.ngettext("The committee usually takes {n} day to study a request.",
-                        "The committee usually takes {n} days to study a request.",
-                        days).format(n=days)
     return Reply(t.gettext(
         "Your request has been received. Its number is {number}; keep it to ask about it.\n\n"
-        "Your request will be submitted to the research committee, which will study it "
-        "and reply with acceptance or rejection. {within} Expect an answer by {due}.\n"
+        "{studies} {due}\n"
         "You can ask about its status at any time from the menu or by sending /status."
-    ).format(number=result.number, within=within,
-             due=render.both_calendars(state, ctx, result.decision_due)))
+    ).format(number=result.number, studies=review.studies(state.lang, ctx),
+             due=review.due_sentence(result.decision_due, state.lang, ctx)))
 
 
 def status(state: State, ctx: Context, requests: list[RequestView]) -> Reply:
@@ -509,13 +505,12 @@ def status(state: State, ctx: Context, requests: list[RequestView]) -> Reply:
         name = service.label.get(state.lang) if service else r.service
         lines = [
             f"• {r.number}: {name}",
-            _("Status: {status}").format(status=_(render.STATUS_WORDS.get(r.status, r.status))),
+            _("Status: {status}").format(status=_(render.status_words(r.status, ctx))),
             _("Submitted on: {date}").format(date=render.gregorian(
                 state, r.confirmed_at.astimezone(RIYADH).date())),
         ]
         if r.status in ("submitted", "under_review", "needs_info", "committee"):
-            lines.append(_("Expected answer by: {date}").format(
-                date=render.both_calendars(state, ctx, r.decision_due)))
+            lines.append(review.due_label(r.decision_due, state.lang, ctx))
         if r.status == "needs_info" and r.needs_info:
             lines.append(_("Needed from you: {what}").format(what=r.needs_info))
         parts.append("\n".join(lines))

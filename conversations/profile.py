@@ -107,6 +107,9 @@ class FieldSpec(Strict):
     options: tuple[Option, ...] = ()
     # Ask this field only when earlier choice fields have one of these option keys.
     when: dict[str, tuple[str, ...]] | None = None
+    # Matched against the documents at review (the policy's step 2). Unset: every file,
+    # ID number, IBAN, ID expiry date (not_expired) and the name the applicant signs with.
+    review: bool | None = None
 
     _key = field_validator("key")(_not_reserved)
 
@@ -236,6 +239,18 @@ class DeskSettings(Strict):
     notices: bool = True
 
 
+class Decision(Strict):
+    """How the policy words the decision on a request (its step 5): who decides (the
+    research committee, or, in Al-Huda's policy, "the competent body"), the period in
+    days, and how the policy states it: `at_least` ("within a period of not less than
+    two weeks": the answer does not come before that day) or `within` ("within a
+    specified period": the answer comes by that day)."""
+
+    days: int = Field(default=14, ge=1, le=180)
+    wording: Literal["at_least", "within"] = "within"
+    body: Literal["committee", "competent_body"] = "committee"
+
+
 class StaffGroup(Strict):
     """A Telegram supergroup where the team follows cases: one forum topic per case, or,
     without topics, replies to the bot's message about the case."""
@@ -325,7 +340,10 @@ class Profile(Strict):
     key: str = Field(pattern=KEY)
     association: Localized
     request_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
-    decision_days: int = Field(default=14, ge=1, le=180)
+    decision: Decision = Decision()
+    # a registered beneficiary's file number: PREFIX-000001 (one per beneficiary)
+    registration_prefix: str = Field(default="F", pattern=r"^[A-Z]{1,5}$")
+    review_within_days: int = Field(default=3, ge=1, le=60)  # working days, submitted to reviewed
     signature: Signature = Signature()
     privacy: Privacy
     contact_channels: tuple[ContactChannel, ...] = Field(min_length=1)

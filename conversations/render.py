@@ -364,6 +364,15 @@ STATUS_WORDS = {
     "service_delivered": fields.N_("Service delivered"),
     "closed": fields.N_("Closed"),
 }
+BODY_STATUS = fields.N_("With the competent body in the association")  # Al-Huda's words
+
+
+def status_words(status: str, ctx: Context) -> str:
+    """A request's status as its beneficiary reads it (a msgid), in the policy's words:
+    with the research committee, or with "the competent body"."""
+    if status == "committee" and ctx.profile.decision.body == "competent_body":
+        return BODY_STATUS
+    return STATUS_WORDS.get(status, status)
 
 
 # The commands every channel understands, with the description Telegram shows in its menu.

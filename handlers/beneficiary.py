@@ -366,7 +366,7 @@ class BeneficiaryHandler:
         prefix = self.profile.request_prefix
         seq = await uow.next_value(f"request:{prefix}:{today.year}")
         number = f"{prefix}-{today.year}-{seq:06d}"
-        due = today + timedelta(days=self.profile.decision_days)
+        due = today + timedelta(days=self.profile.decision.days)
         now = now.replace(microsecond=0)
         ack = AckView(
             text_version=action.ack_version, text=action.ack_text, signature=action.signature,

@@ -96,6 +96,20 @@ class Notices:
             return
         await self._desk(lambda lang: desk.submitted_notice(request, name, lang, self.ctx))
 
+    async def registered(self, request: RequestView, file_number: str) -> None:
+        """A registered request waits for the committee: told to its members in their own
+        chats (the admins if the team has none). Each decision is a meeting's, so no
+        working-hours hold: the notice waits in their chat."""
+        if not self.profile.desk.notices:
+            return
+        name = await known_name(self.uow, request.beneficiary_id, self.profile)
+
+        def notice(lang: str) -> Reply:
+            return desk.registered_notice(request, file_number, name, lang, self.ctx)
+
+        if not await self._private(("committee",), notice):
+            await self._private(("admin",), notice)
+
     async def info_arrived(self, request: RequestView, asked_by: StaffView | None, text: str,
                            document_id: int | None) -> None:
         """The missing information of a request: to whom asked for it (else the team)."""

@@ -14,13 +14,14 @@ from dataclasses import replace
 from datetime import date, datetime
 from typing import Any
 
-from conversations import desk, desk_step, render
+from conversations import desk, desk_step, render, review
 from conversations.base import (
     CaseEntry,
     Context,
     Event,
     InboundEvent,
     Reply,
+    RequestView,
     StaffView,
     Translator,
 )
@@ -100,8 +101,16 @@ class Desk(AnnouncementDesk):
         if state.in_group and state.topic_case is not None:
             self.group_case = state.topic_case.id
         replies: list[Reply] = []
+        if self.staff.awaiting:  # what they were asked lasts for this one message
+            await self.uow.desk.set_awaiting(self.staff.id, None)
         for step in desk.route(state, inbound.event):
             match step:
+                case desk.Run(command) if state.in_group and command.name in desk.PRIVATE:
+                    for reply in await self.execute(command):  # to their own chat
+                        await self.uow.enqueue(self.staff.channel, self.staff.sender_id,
+                                               reply.to_dict(), self.now)
+                    replies.append(Reply(self._("🔒 {name}: this is in your private chat with "
+                                                "the bot.").format(name=self.staff.first_name)))
                 case desk.Run(command):
                     replies += await self.execute(command)
                 case desk.Relay(event):
@@ -137,6 +146,8 @@ class Desk(AnnouncementDesk):
                 case = await self.uow.desk.case_by_message(inbound.channel, inbound.chat_id,
                                                            inbound.reply_to)
             return desk.DeskState(self.staff.role, self.staff.id, in_group=True, topic_case=case)
+        if self.staff.awaiting:  # a note (a photo) a command asked for: nothing else
+            return desk.DeskState(self.staff.role, self.staff.id, awaiting=self.staff.awaiting)
         # an announcement waiting for its text or a value?
         composing = self.staff.role == "admin" and await self.composing()
         choices: tuple[str, ...] = ()
@@ -152,8 +163,10 @@ class Desk(AnnouncementDesk):
             return [desk.help_text(self.staff, self.lang, self.ctx)]
         if not desk.allowed(self.staff.role, command.name):
             await self.audit(command.name.lstrip("/"), allowed=False, case_id=self.group_case,
-                             detail="admin only")
-            return [Reply(self._("Only an admin can do this."))]
+                             number=desk_step.requested(command.args) or None
+                             if command.name in desk_step.NAMES_A_REQUEST else None,
+                             detail=f"not for a {self.staff.role}")
+            return [Reply(desk.refusal(command.name, self.lang, self.ctx))]
         if command.name not in desk_step.DECISIONS:  # composing and following announcements
             return await getattr(self, "do_" + command.name.lstrip("/"))(command.args)
         for _attempt in range(3):  # a lost race: decided again on what is true now
@@ -180,11 +193,13 @@ class Desk(AnnouncementDesk):
         group = await d.case(self.group_case) if self.group_case else None
         wanted = desk_step.named_case(command) if command else None
         named = await d.case(wanted) if wanted else None
-        facts = desk_step.Facts(me, self.lang, group, held, named)
+        facts = desk_step.Facts(me, self.lang, group, held, named,
+                                upload=command.file if command else None)
         extra = await self._reads(facts, command) if command else {}
         cases = [*held, *(c for c in (named, group) if c), *extra.get("queue", ())]
         whose = {c.beneficiary_id for c in cases} | (
-            {extra["beneficiary_id"]} if extra.get("beneficiary_id") else set())
+            {extra["beneficiary_id"]} if extra.get("beneficiary_id") else set()) | {
+            r.beneficiary_id for r in (*extra.get("pending", ()), extra.get("request")) if r}
         names = await known_names(self.uow, whose, self.ctx.profile)
         return replace(facts, names=names, **extra)
 
@@ -227,9 +242,17 @@ class Desk(AnnouncementDesk):
                 row = await self.uow.document(doc_id)
                 if row is not None:
                     got["document"] = desk_step.DocumentView(row.id, row.beneficiary_id,
-                                                             row.name, row.mime, row.size)
-            case "/request":
-                got["request"] = await r.request_by_number(desk_step.requested(args))
+                                                             row.name, row.mime, row.size,
+                                                             row.request_id, row.field_key)
+                    if row.request_id is not None:
+                        got["request"] = await r.request_by_id(row.request_id)
+            case "/reviews":
+                got["pending"] = tuple(await self.uow.review.queue())
+                got["staff_names"] = await d.staff_names()
+            case "/committee":
+                got["pending"] = tuple(await self.uow.review.with_committee())
+            case name if name in desk_step.NAMES_A_REQUEST:
+                got.update(await self._request(desk_step.requested(args)))
             case "/staff":
                 got["team"] = tuple(await d.all_staff())
             case "/audit":
@@ -238,6 +261,25 @@ class Desk(AnnouncementDesk):
                                         e.request_number)
                     for e in (await self.uow.audit_entries())[-20:])
         return got
+
+    async def _request(self, number: str) -> dict[str, Any]:
+        """A request a command names, with what its review steps read."""
+        request = await self.uow.requests.request_by_number(number)
+        if request is None:
+            return {}
+        rv = self.uow.review
+        return {
+            "request": request,
+            "docs": tuple(review.Doc(d.id, d.field_key, d.name)
+                          for d in await self.uow.documents_of(request.id)),
+            "marks": tuple(await rv.marks(request.id)),
+            "registration": await rv.registration(request.id),
+            "decision": await rv.decision(request.id),
+            "delivery": await rv.delivery(request.id),
+            "reviewer": await self.uow.desk.staff_by_id(request.reviewer_id)
+            if request.reviewer_id else None,
+            "staff_names": await self.uow.desk.staff_names(),
+        }
 
     async def _beneficiary(self, beneficiary_id: int, *, with_steps: bool = False,
                            with_files: bool = False) -> dict[str, Any]:
@@ -319,12 +361,52 @@ class Desk(AnnouncementDesk):
                 if rating is not None:
                     await surveys.invite(self.uow, self.ctx.profile, self.ctx.translations,
                                          rating, now)
+            case desk_step.Await(awaited):
+                await d.set_awaiting(staff.id, awaited)
+            case desk_step.TakeReview(request):
+                return await self.uow.review.take(request.id, staff.id, now)
+            case desk_step.Mark(request, item, matched, note):
+                await self.uow.review.mark(request.id, item, matched, note, staff.id, now)
+            case desk_step.Register(request):
+                return await self._register(request)
+            case desk_step.Decide(request, decision):
+                return await self.uow.review.decide(
+                    request, decision.outcome, decision.reason, decision.meeting,
+                    decision.meeting_date, staff.id, now)
+            case desk_step.Deliver(request, delivery, receipt):
+                if receipt is not None:
+                    row = m.Document(beneficiary_id=request.beneficiary_id, request_id=request.id,
+                                     field_key="receipt", name=receipt.name, mime=receipt.mime,
+                                     size=receipt.size, sha256=receipt.sha256,
+                                     content=receipt.content, created_at=now)
+                    await self.uow.add_document(row)
+                    delivery = replace(delivery, receipt_document_id=row.id)
+                return await self.uow.review.deliver(request, delivery)
             case desk_step.SaveLanguage(lang):
                 await d.set_language(staff.id, lang)
                 self.lang, self._ = lang, self.ctx.tr(lang).gettext
             case desk_step.MakeReport(start, end, by_staff):
                 return await self._report(start, end, by_staff)
         return None
+
+    async def _register(self, request: RequestView) -> str:
+        """The beneficiary's file number (theirs already, or the next one), the registration,
+        and who is told: the beneficiary, and the committee."""
+        rv, prefix = self.uow.review, self.ctx.profile.registration_prefix
+        file_number = await rv.file_number(request.beneficiary_id)
+        if file_number is None:
+            file_number = f"{prefix}-{await self.uow.next_value(f'file:{prefix}'):06d}"
+        if await rv.registration(request.id) is None:
+            await rv.register(request, file_number, self.staff.id, self.now)
+        else:  # registered before, then back for information: to the committee again
+            await self.uow.requests.set_request_status(request.id, "committee",
+                                                       f"staff:{self.staff.id}", file_number,
+                                                       self.now)
+        await self._notify(request.beneficiary_id, lambda lg: [review.registered(
+            request.number, file_number, request.decision_due, lg, self.ctx)], None, "status")
+        await Notices(self.uow, self.ctx.profile, self.ctx.translations, self.now).registered(
+            request, file_number)
+        return file_number
 
     async def _write(self, action: desk_step.Write) -> None:
         """Words (and a file) to the beneficiary: kept in the case, sent on their channel."""

@@ -27,7 +27,8 @@ def case_view(row: m.Case) -> CaseView:
 
 def staff_view(row: m.Staff) -> StaffView:
     return StaffView(id=row.id, channel=row.channel, sender_id=row.sender_id, name=row.name,
-                     role=row.role, current_case_id=row.current_case_id, language=row.language)
+                     role=row.role, current_case_id=row.current_case_id, language=row.language,
+                     awaiting=row.awaiting)
 
 
 class DeskStore:
@@ -246,6 +247,11 @@ class DeskStore:
         return await self.team(("admin",))
 
     # -- staff -----------------------------------------------------------------
+    async def set_awaiting(self, staff_id: int, awaiting: str | None) -> None:
+        """The command this staff member's next message completes (None: none)."""
+        await self.session.execute(update(m.Staff).where(m.Staff.id == staff_id)
+                                   .values(awaiting=awaiting))
+
     async def set_language(self, staff_id: int, language: str) -> None:
         await self.session.execute(
             update(m.Staff).where(m.Staff.id == staff_id).values(language=language))

@@ -69,6 +69,8 @@ class Beneficiary(Base):
     created_at: Mapped[datetime]
     # set when they sent /stop: no announcements (replies about their requests still go)
     announcements_off_at: Mapped[datetime | None]
+    # their file at the association, given at their first registration (the policy's step 6)
+    file_number: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
 
 
 class Identity(Base):
@@ -130,6 +132,67 @@ class Request(Base):
     decision_due: Mapped[date]
     needs_info: Mapped[str | None] = mapped_column(Text)
     updated_at: Mapped[datetime]
+    # the staff member reviewing it (no foreign key: SQLite adds the column in place, so an
+    # upgrade never rebuilds this table, whose rows other tables cascade from)
+    reviewer_id: Mapped[int | None] = mapped_column(Integer)
+
+
+class ReviewItem(Base):
+    """A reviewer's mark on one item of a request: an answer the documents prove, or a
+    document; matched or not, with a note. Kept as history: the latest per item counts."""
+
+    __tablename__ = "review_items"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"),
+                                            index=True)
+    item: Mapped[str] = mapped_column(String(60))  # a field's key, or doc:ID
+    matched: Mapped[bool] = mapped_column(Boolean)
+    note: Mapped[str | None] = mapped_column(Text)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime]
+
+
+class RegistrationRow(Base):
+    """A request registered once complete: the beneficiary's file number, who, when."""
+
+    __tablename__ = "registrations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"),
+                                            unique=True)
+    file_number: Mapped[str] = mapped_column(String(40), index=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime]
+
+
+class DecisionRow(Base):
+    """The committee's decision on a request: outcome, reason, meeting, who, when."""
+
+    __tablename__ = "decisions"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"),
+                                            unique=True)
+    outcome: Mapped[str] = mapped_column(String(12))  # approved | rejected
+    reason: Mapped[str | None] = mapped_column(Text)
+    meeting: Mapped[str] = mapped_column(String(20))
+    meeting_date: Mapped[date]
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime]
+
+
+class DeliveryRow(Base):
+    """The service provided: what, how much, who, when, and the receipt's photo."""
+
+    __tablename__ = "deliveries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"),
+                                            unique=True)
+    service: Mapped[str] = mapped_column(String(40))
+    amount: Mapped[str | None] = mapped_column(String(20))  # a decimal as text
+    unit: Mapped[str | None] = mapped_column(String(40))
+    receipt_document_id: Mapped[int | None] = mapped_column(
+        ForeignKey("documents.id", ondelete="SET NULL"))
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
+    at: Mapped[datetime]
 
 
 class RequestEvent(Base):
@@ -192,11 +255,13 @@ class Staff(Base):
     channel: Mapped[str] = mapped_column(String(20))
     sender_id: Mapped[str] = mapped_column(String(64))
     name: Mapped[str] = mapped_column(String(80))  # beneficiaries see the first word only
-    role: Mapped[str] = mapped_column(String(20))  # researcher | admin
+    role: Mapped[str] = mapped_column(String(20))  # researcher | committee | admin
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     current_case_id: Mapped[int | None] = mapped_column(Integer)
     created_at: Mapped[datetime]
     language: Mapped[str | None] = mapped_column(String(5))  # the desk's; None: Arabic
+    # the command their next message completes (a note, a meeting's number asked for)
+    awaiting: Mapped[str | None] = mapped_column(String(120))
 
 
 class Case(Base):

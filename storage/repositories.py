@@ -16,6 +16,7 @@ from storage.broadcasts_store import BroadcastStore
 from storage.desk_store import DeskStore
 from storage.faq_store import FaqStore
 from storage.requests_store import RequestStore
+from storage.review_store import ReviewStore
 
 
 def _pressable(payload: dict[str, Any]) -> list[str] | None:
@@ -34,6 +35,7 @@ class UnitOfWork:
         self.requests = RequestStore(session)  # support requests, their steps and signature
         self.broadcasts = BroadcastStore(session)  # announcements, drafts and their copies
         self.faq = FaqStore(session)  # what the bot answered, and what staff taught it
+        self.review = ReviewStore(session)  # the match, registration, decision and delivery
         self._insert = sqlite_insert if sqlite else pg_insert
 
     # processed events -------------------------------------------------

@@ -20,7 +20,7 @@ def request_view(row: m.Request) -> RequestView:
         id=row.id, number=row.number, service=row.service, status=row.status,
         decision_due=row.decision_due, needs_info=row.needs_info, created_at=row.created_at,
         confirmed_at=row.confirmed_at, fields=row.fields, channel=row.channel,
-        language=row.language, beneficiary_id=row.beneficiary_id)
+        language=row.language, beneficiary_id=row.beneficiary_id, reviewer_id=row.reviewer_id)
 
 
 class RequestStore:
@@ -68,6 +68,10 @@ class RequestStore:
     async def all_requests(self) -> list[RequestView]:
         stmt = select(m.Request).order_by(m.Request.id)
         return [request_view(r) for r in (await self.session.execute(stmt)).scalars()]
+
+    async def request_by_id(self, request_id: int) -> RequestView | None:
+        row = await self.session.get(m.Request, request_id)
+        return request_view(row) if row else None
 
     async def request_by_number(self, number: str) -> RequestView | None:
         stmt = select(m.Request).where(m.Request.number == number)

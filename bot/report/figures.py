@@ -405,7 +405,7 @@ def compute(profile: Profile, start: date, end: date, rows: Rows, *, by_staff: b
     return Report(
         start=start, end=end, generated_at=now or datetime.now(UTC),
         association=Label(profile.association.ar, profile.association.en),
-        decision_days=profile.decision_days,
+        decision_days=profile.decision.days,
         requests=request_figures(rows.requests, end),
         services=per_service,
         all_services=satisfaction(service_surveys, service_answers),

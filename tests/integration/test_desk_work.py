@@ -123,7 +123,7 @@ async def test_a_submitted_request_is_told_and_found_by_number_id_mobile_and_nam
         [notice] = desk.inbox[researcher][1:]  # after "The desk speaks English with you"
         assert notice.text.startswith(f"🔔 New request {number} from محمد عبدالله أحمد الغامدي: "
                                       "Food basket. It waits for review.")
-        assert [c.id for c in notice.choices] == ["history:1"]
+        assert [c.id for c in notice.choices] == [f"review:{number}", "history:1"]
     assert "admin" not in desk.inbox
 
     for query in (number.lower(), "١٢٣٤٥٦٧٨٩٧", "0501234567", "+966 50 123 4567",
@@ -148,7 +148,7 @@ async def test_history_reads_a_closed_case_and_reopens_it(desk):
     await desk.say("r1", "/claim 1")
     await desk.say("r1", "وصل طلبك، سنراجعه اليوم")
     await desk.say("r1", "/note اتصلت بها هاتفيًا")
-    await desk.say("r1", f"/request {number} review")
+    await desk.say("r1", f"/review {number}")
     await desk.say("r1", "/close")
 
     history = (await desk.say("r2", "/history 1"))["r2"][0]
@@ -220,7 +220,8 @@ async def test_closing_a_complaint_closes_its_ticket_and_asks_for_no_rating(desk
 async def test_in_the_staff_group_a_submitted_request_is_posted_there_once(grouped):
     number = await grouped.submit("b1")
     [notice] = grouped.inbox[GROUP]
-    assert number in notice.text and [c.id for c in notice.choices] == ["history:1"]
+    assert number in notice.text and [c.id for c in notice.choices] == [f"review:{number}",
+                                                                        "history:1"]
     assert not {"r1", "r2", "admin"} & set(grouped.inbox)
 
 
@@ -250,10 +251,11 @@ async def test_every_action_on_a_case_is_also_a_button(desk):
     statuses = (await desk.say("r1", choice=f"request:{number}"))["r1"][0]
     assert f"{number} is: submitted. It can go to:" in statuses.text
     assert "needs information (write the note after it" in statuses.text  # a note is needed
-    assert [c.label for c in statuses.choices] == [
-        "under review", "with the committee", "closed"]  # rejected and needs_info need a note
-    moved = await desk.texts("r1", choice=f"request:{number} committee")
-    assert f"{number} is now: with the committee" in moved["r1"]
+    assert "closed (write the note after it" in statuses.text  # closing unserved: a reason
+    assert [(c.label, c.id) for c in statuses.choices] == [  # the policy's step: its command
+        ("under review", f"review:{number}")]
+    moved = await desk.texts("r1", choice=f"review:{number}")
+    assert f"You took {number} for review." in moved["r1"]
     assert number in moved["b1"]  # the beneficiary is told
 
     whom = (await desk.say("r1", choice="transfer:1"))["r1"][0]

@@ -9,6 +9,7 @@ import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 
 from storage.db import Database, Unavailable, alembic_config, normalise_url
 from storage.models import Base
@@ -145,9 +146,13 @@ async def test_upgrading_keeps_only_the_newest_open_case_of_each_beneficiary(dat
     beneficiary: the upgrade closes the older one instead of failing."""
     async with database.engine.begin() as conn:
         await conn.run_sync(lambda c: command.downgrade(alembic_config(c), "0010"))
-    async with database.unit_of_work() as uow:
-        person = await uow.add_beneficiary("sim", "u", "u", "ar", NOW)
-        other = await uow.add_beneficiary("sim", "v", "v", "ar", NOW)
+    async with database.unit_of_work() as uow:  # beneficiaries as that schema had them
+        insert = text("INSERT INTO beneficiaries (language, unreachable, created_at) "
+                      "VALUES ('ar', false, :at)")
+        await uow.session.execute(insert, {"at": NOW})
+        await uow.session.execute(insert, {"at": NOW})
+        person, other = (await uow.session.execute(
+            text("SELECT id FROM beneficiaries ORDER BY id"))).scalars().all()
         older = await uow.desk.add_case(person, "asked", None, "sim", NOW, [])
         newer = await uow.desk.add_case(person, "message", None, "sim", NOW, [])
         theirs = await uow.desk.add_case(other, "asked", None, "sim", NOW, [])

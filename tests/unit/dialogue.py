@@ -40,7 +40,7 @@ class World:
                 self.requests.append(action)
                 number = f"BK-2026-{len(self.requests):06d}"
                 self.statuses[number] = "submitted"
-                return Submitted(number, ctx.today + timedelta(days=ctx.profile.decision_days))
+                return Submitted(number, ctx.today + timedelta(days=ctx.profile.decision.days))
             case ShowStatus():
                 return [RequestView(i + 1, number, r.service, self.statuses[number],
                                     ctx.today + timedelta(days=14), self.needed.get(number),

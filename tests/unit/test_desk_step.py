@@ -256,9 +256,14 @@ def test_asking_for_information_tells_the_beneficiary_and_waits_for_it(ctx):
     assert talking.step == Step.CASE and talking.info_for == "BK-2026-000001"
 
 
-def test_a_delivered_service_is_offered_for_rating(ctx):
-    decided = run(facts(request=request("approved")),
-                  "/request BK-2026-000001 service_delivered", ctx)
+def test_a_delivered_service_is_recorded_by_its_command_and_offered_for_rating(ctx):
+    typed = run(facts(request=request("approved")),
+                "/request BK-2026-000001 service_delivered", ctx)
+    assert said(typed) == "This step has its own command: /deliver BK-2026-000001"
+    assert typed.actions == [Audit("status_change", False, number="BK-2026-000001",
+                                   beneficiary_id=50,
+                                   detail="approved->service_delivered by /deliver only")]
+    decided = run(facts(request=request("approved")), "/deliver BK-2026-000001 1 سلة", ctx)
     assert RateDelivery(request("approved")) in decided.actions
 
 
@@ -268,7 +273,7 @@ def test_a_document_opens_only_with_a_case_of_its_beneficiary_held(ctx):
     refused = run(facts(held=(case(5),), document=doc), "/doc 4", ctx)
     assert "only while you hold a case" in said(refused)
     assert refused.actions == [Audit("view_document", False, beneficiary_id=60,
-                                     detail="doc:4 no case held")]
+                                     detail="doc:4 not theirs")]
     opened = run(facts(held=(case(6),), document=doc), "/doc 4", ctx)
     assert opened.replies[0].document_id == 4
     assert run(facts(BOSS, document=doc), "/doc 4", ctx).replies[0].document_id == 4

@@ -144,7 +144,7 @@ def test_whole_intake_summary_confirm_and_notice(ctx):
     assert submitted.ack_version == "wasl-ack-1/en" and submitted.signature is None
     notice = replies[0].text
     assert "BK-2026-000001" in notice and "research committee" in notice
-    assert "takes 14 days" in notice
+    assert "within a set period of 2 weeks" in notice and "Expect the answer by" in notice
     assert "7 December 2026" in notice or "December 7, 2026" in notice
     assert "27 Jumada al-Akhirah 1448 AH" in notice  # Umm al-Qura of 7 Dec 2026
     assert state.step == Step.MENU and state.draft is None
@@ -314,7 +314,7 @@ def test_status_lists_requests_with_expected_date(ctx):
                            ({"choice": "confirm"}, {})], ctx, at_menu())
     run([({"choice": "status"}, {"contains": ["BK-2026-000001", "Food basket",
                                               "Received, waiting for social research",
-                                              "Expected answer by"]})], ctx, state, world)
+                                              "Answer expected by"]})], ctx, state, world)
 
 
 def test_unknown_text_at_menu_is_not_understood(ctx):

@@ -18,7 +18,7 @@ def test_five_profiles_ship():
 def test_shipped_profile_is_complete(name):
     p = profiles.load(name)
     assert p.association.ar and p.association.en
-    assert p.request_prefix and p.decision_days == 14
+    assert p.request_prefix and p.decision.days == 14
     for service in p.services:
         kinds = {f.kind for f in service.fields}
         assert FieldKind.NATIONAL_ID in kinds and FieldKind.PHONE in kinds, service.key
