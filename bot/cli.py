@@ -23,6 +23,7 @@ from bot import profiles
 from bot.app import App, build_app
 from bot.config import Settings, settings
 from bot.records import case_records, request_records, survey_records
+from conversations import desk
 from conversations.base import RIYADH
 from conversations.text import arabic_or_english
 from storage.models import AuditEntry
@@ -343,13 +344,14 @@ def _who(who: str) -> tuple[str, str]:
 
 @staff_cli.command("add")
 def staff_add(who: str,
-              role: Annotated[str, typer.Option(help="researcher or admin")] = "researcher",
+              role: Annotated[str, typer.Option(help="researcher, committee (records the "
+                                                     "decisions) or admin")] = "researcher",
               name: Annotated[str | None, typer.Option(help="Full name (beneficiaries see "
                                                             "the first name only).")] = None,
               db: Db = None, profile: ProfileOpt = None) -> None:
     """Register a staff member by their chat: CHANNEL:SENDER_ID (e.g. telegram:123456789)."""
-    if role not in ("researcher", "admin"):
-        typer.echo("role is researcher or admin", err=True)
+    if role not in desk.ROLES:
+        typer.echo("role is researcher, committee or admin", err=True)
         raise typer.Exit(2)
     channel, sender = _who(who)
 

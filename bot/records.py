@@ -25,6 +25,11 @@ async def request_records(app: App, number: str | None = None) -> list[dict[str,
             ack = await uow.requests.acknowledgment(r.id)
             docs = await uow.documents_of(r.id)
             history = await uow.requests.request_events(r.id)
+            rv = uow.review
+            staff = await uow.desk.staff_names()
+            registration = await rv.registration(r.id)
+            decision = await rv.decision(r.id)
+            delivery = await rv.delivery(r.id)
             records.append({
                 "number": r.number,
                 "status": r.status,
@@ -41,6 +46,22 @@ async def request_records(app: App, number: str | None = None) -> list[dict[str,
                 "needs_info": r.needs_info,
                 "history": [{"status": h.status, "actor": h.actor, "at": h.at.isoformat(),
                              "note": h.note} for h in history],
+                "reviewer": staff.get(r.reviewer_id) if r.reviewer_id else None,
+                "review": [{"item": k.item, "matched": k.matched, "note": k.note,
+                            "by": staff.get(k.staff_id), "at": k.at.isoformat()}
+                           for k in await rv.marks(r.id)],
+                "registration": {"file_number": registration.file_number,
+                                 "by": staff.get(registration.staff_id),
+                                 "at": registration.at.isoformat()} if registration else None,
+                "decision": {"outcome": decision.outcome, "reason": decision.reason,
+                             "meeting": decision.meeting,
+                             "meeting_date": decision.meeting_date.isoformat(),
+                             "by": staff.get(decision.staff_id),
+                             "at": decision.at.isoformat()} if decision else None,
+                "delivery": {"service": delivery.service, "amount": delivery.amount,
+                             "unit": delivery.unit, "receipt_document": delivery.receipt_document_id,
+                             "by": staff.get(delivery.staff_id),
+                             "at": delivery.at.isoformat()} if delivery else None,
                 "acknowledgment": {
                     "text_version": ack.text_version,
                     "text": ack.text,
