@@ -519,12 +519,16 @@ def service_label(key: str, lang: str, ctx: Context) -> str:
 
 
 # -- the team's board -------------------------------------------------------------
-def board(rows: list[OpenCase], lang: str, ctx: Context) -> Reply:
+def board(rows: list[OpenCase], lang: str, ctx: Context,
+          requests: review.Waiting | None = None) -> Reply:
     """Every open case with its holder and how long the beneficiary has waited for an
-    answer, in working time against the profile's target; overdue first."""
+    answer, in working time against the profile's target, overdue first; then the
+    requests waiting at the policy's steps."""
     _ = ctx.tr(lang).gettext
+    footer = ["", *review.waiting_lines(requests, lang, ctx)] if requests else []
     if not rows:
-        return Reply(_("No case is open."))
+        return Reply("\n".join([_("No case is open."), *footer]),
+                     (Choice("reviews", _("🔎 Reviews")),) if requests and requests.review else ())
     target = ctx.profile.desk.reply_within_minutes
     hours = ctx.profile.working_hours
     waits = [(row, working_minutes(hours, row.waiting_since, ctx.now)
@@ -547,7 +551,7 @@ def board(rows: list[OpenCase], lang: str, ctx: Context) -> Reply:
         if row.case.status == "queued" else
         Choice(f"read:{row.case.id}", _("Read #{case}").format(case=row.case.id))
         for row, _m in waits[:10])
-    return Reply("\n".join(lines), choices)
+    return Reply("\n".join(lines + footer), choices)
 
 
 # -- search and history -------------------------------------------------------------
@@ -676,6 +680,22 @@ def registered_notice(request: RequestView, file_number: str, name: str | None, 
                                _("Decide {number}").format(number=request.number)),))
 
 
+def committee_digest(waiting: list[RequestView], late: list[RequestView], lang: str,
+                     ctx: Context) -> Reply | None:
+    """A committee member's morning: what waits for their decision, and what is past its
+    decision date. None when nothing waits."""
+    if not waiting:
+        return None
+    _ = ctx.tr(lang).gettext
+    lines = [_("Good morning. Waiting for the decision of the {body}: {n}").format(
+        body=review.body_title(lang, ctx), n=len(waiting))]
+    overdue = [r for r in late if r.status == "committee"]
+    if overdue:
+        lines.append(_("Past their decision date: {n}").format(n=len(overdue)))
+        lines += [f"  ⚠️ {r.number}" for r in overdue[:5]]
+    return Reply("\n".join(lines), (Choice("committee", _("🏛 Waiting for a decision")),))
+
+
 def info_arrived_notice(number: str, name: str | None, text: str, lang: str,
                         ctx: Context) -> str:
     _ = ctx.tr(lang).gettext
@@ -701,6 +721,12 @@ def digest(board_rows: list[OpenCase], submitted: list[RequestView], late: list[
     lines.append(_("Cases waiting for a researcher: {n}").format(n=len(queued)))
     lines.append(_("Cases past the reply target: {n}").format(n=len(overdue)))
     lines.append(_("Requests waiting for review: {n}").format(n=len(submitted)))
+    limit = ctx.profile.review_within_days
+    late_reviews = sum(1 for r in submitted if review.working_days(hours, r.confirmed_at,
+                                                                    ctx.now) > limit)
+    if late_reviews:
+        lines.append(_("Of these, waiting longer than {days} working days: {n}").format(
+            days=limit, n=late_reviews))
     lines.append(_("Requests past their decision date: {n}").format(n=len(late)))
     for request in late[:5]:
         lines.append(f"  ⚠️ {request.number} · {status_label(request.status, lang, ctx)}")
@@ -766,8 +792,35 @@ def diagram() -> str:
     return "\n".join(lines) + "\n"
 
 
+def lifecycle_diagram() -> str:
+    """A request's life as a mermaid state diagram, drawn from LIFECYCLE and STEP_COMMAND:
+    each move with the command that makes it (the policy's steps) or /request."""
+    moves = {"needs_info": {"under_review": "the beneficiary sends what is missing"},
+             "under_review": {"needs_info": "/sendback with what does not match, or /request"}}
+    lines = ["%% A request's life, drawn from conversations/desk.py (LIFECYCLE, STEP_COMMAND):",
+             "%% regenerate with: python -m conversations.desk lifecycle "
+             "> docs/conversations/request.mmd",
+             "stateDiagram-v2",
+             "    [*] --> submitted: the beneficiary confirms and signs (policy step 4)"]
+    by = {"under_review": "/review (step 2, match the data)",
+          "committee": "/register (step 6, the file number) after every item matched",
+          "approved": "/decide approve, committee or admin (step 5)",
+          "rejected": "/decide reject with the reason, committee or admin (step 5)",
+          "service_delivered": "/deliver (step 7), then the survey"}
+    for status, nexts in LIFECYCLE.items():
+        for to in nexts:
+            how = moves.get(status, {}).get(to) or by.get(to) or (
+                "/request with what is missing" if to == "needs_info" else
+                "/request closed" + (" with the reason" if needs_note(status, to) else ""))
+            lines.append(f"    {status} --> {to}: {how}")
+    lines.append("    closed --> [*]")
+    return "\n".join(lines) + "\n"
+
+
 if __name__ == "__main__":
-    print(diagram(), end="")
+    import sys
+
+    print(lifecycle_diagram() if sys.argv[1:] == ["lifecycle"] else diagram(), end="")
 
 
 # -- where a staff event goes (pure) ---------------------------------------------------

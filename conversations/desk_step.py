@@ -112,6 +112,7 @@ class Facts:
     delivery: DeliveryView | None = None
     reviewer: StaffView | None = None
     pending: tuple[RequestView, ...] = ()  # /reviews, /committee
+    waiting: review.Waiting | None = None  # /team: the requests at the policy's steps
     upload: FileRef | None = None  # the photo sent to complete the command (a receipt)
 
     @property
@@ -1271,7 +1272,8 @@ def on_deliver(facts: Facts, args: str, ctx: Context) -> DeskStep:
 # -- the team, search and history ------------------------------------------------------------
 def on_team(facts: Facts, args: str, ctx: Context) -> DeskStep:
     """Every open case, its holder and its wait against the reply target."""
-    return DeskStep([desk.board(list(facts.board), facts.lang, ctx)], [Audit("view_team")])
+    return DeskStep([desk.board(list(facts.board), facts.lang, ctx, facts.waiting)],
+                    [Audit("view_team")])
 
 
 def search_query(args: str) -> str | None:

@@ -278,3 +278,32 @@ def working_days(hours: WorkingHours, start: datetime, end: datetime) -> int:
             days += 1
         n += 1
     return days
+
+
+@dataclass(frozen=True)
+class Waiting:
+    """What waits at the policy's steps, for the team view and the morning digest."""
+
+    review: int  # submitted, not yet taken for review
+    review_late: int  # of those, waiting longer than the profile's review_within_days
+    committee: int  # registered, waiting for the decision
+    late: int  # not decided and past their decision date
+
+
+def waiting(queue: Iterable[RequestView], committee: Iterable[RequestView],
+            late: Iterable[RequestView], ctx: Context) -> Waiting:
+    submitted = [r for r in queue if r.status == "submitted"]
+    limit = ctx.profile.review_within_days
+    return Waiting(len(submitted),
+                   sum(1 for r in submitted
+                       if working_days(ctx.profile.working_hours, r.confirmed_at, ctx.now) > limit),
+                   len(list(committee)), len(list(late)))
+
+
+def waiting_lines(w: Waiting, lang: str, ctx: Context) -> list[str]:
+    """The requests' side of the team view: reviews and decisions waiting, late ones."""
+    _ = ctx.tr(lang).gettext
+    return [_("Requests waiting for review: {n} (over {days} working days: {late})").format(
+                n=w.review, days=ctx.profile.review_within_days, late=w.review_late),
+            _("Waiting for the decision of the {body}: {n} · past their decision date: "
+              "{late}").format(body=body_title(lang, ctx), n=w.committee, late=w.late)]

@@ -156,10 +156,17 @@ class Notices:
         rows = await self.board("admin")
         submitted, late = await self.uow.requests.waiting_requests(today)
         sent = 0
+        deciding = await self.uow.review.with_committee()
+        for member in await self.uow.desk.team(("committee",)):  # in their own chats
+            said = desk.committee_digest(deciding, late, member.language or "ar", self.ctx)
+            if said is not None:
+                said = replace(said, notice=DESK_NOTICE, numbered=0)
+                await self.uow.enqueue(member.channel, member.sender_id, said.to_dict(), self.now)
+                sent += 1
         if self.profile.staff_group is not None:
             reply = desk.digest([r for r in rows if r.case.audience == "researcher"],
                                 submitted, late, [], "ar", self.ctx)
-            return int(reply is not None and await self._to_group(reply))
+            return sent + int(reply is not None and await self._to_group(reply))
         for member in await self.uow.desk.team():
             seen = rows if member.role == "admin" else [
                 r for r in rows if r.case.audience == "researcher"]

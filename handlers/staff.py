@@ -230,6 +230,10 @@ class Desk(AnnouncementDesk):
                 got["board"] = tuple(await Notices(self.uow, self.ctx.profile,
                                                    self.ctx.translations, self.now)
                                      .board(self.staff.role))
+                _submitted, late = await r.waiting_requests(self.ctx.today)
+                got["waiting"] = review.waiting(await self.uow.review.queue(),
+                                                await self.uow.review.with_committee(), late,
+                                                self.ctx)
             case "/find" if desk_step.search_query(args) is not None:
                 got["found"] = tuple(await search.find(self.uow, self.ctx.profile, args,
                                                        self.staff.role))

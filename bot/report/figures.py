@@ -90,7 +90,9 @@ class Requests:
     on_time: int
     on_time_base: int  # decided + undecided and overdue at the period's end
     on_time_share: float | None
-    median_days: float | None  # 1 decimal
+    median_days: float | None  # 1 decimal: submission to the decision
+    median_days_to_registration: float | None = None  # the policy's step 6
+    median_days_to_delivery: float | None = None  # step 7
 
 
 @dataclass(frozen=True)
@@ -192,6 +194,8 @@ class RequestRow:
     confirmed_at: datetime
     decision_due: date
     decided_at: datetime | None  # the first approval or rejection
+    registered_at: datetime | None = None  # first sent to the committee (registered)
+    delivered_at: datetime | None = None  # the service recorded as provided
 
 
 @dataclass(frozen=True)
@@ -288,6 +292,10 @@ def request_figures(rows: Sequence[RequestRow], end: date) -> Requests:
     overdue = [r for r in rows if r.decided_at is None and r.decision_due < end]
     on_time = sum(1 for r in decided if r.decided_at and riyadh_date(r.decided_at) <= r.decision_due)
     days = [(r.decided_at - r.confirmed_at).total_seconds() / 86400 for r in decided if r.decided_at]
+    registered = [(r.registered_at - r.confirmed_at).total_seconds() / 86400 for r in rows
+                  if r.registered_at]
+    delivered = [(r.delivered_at - r.confirmed_at).total_seconds() / 86400 for r in rows
+                 if r.delivered_at]
     base = len(decided) + len(overdue)
     return Requests(
         received=len(rows),
@@ -297,6 +305,8 @@ def request_figures(rows: Sequence[RequestRow], end: date) -> Requests:
         on_time_base=base,
         on_time_share=share(on_time, base),
         median_days=median(days),
+        median_days_to_registration=median(registered),
+        median_days_to_delivery=median(delivered),
     )
 
 
@@ -454,8 +464,15 @@ async def load(uow: UnitOfWork, start: date, end: date) -> Rows:
         select(RequestEvent.request_id, decided_at)
         .where(RequestEvent.status.in_(DECISIONS), RequestEvent.request_id.in_(received))
         .group_by(RequestEvent.request_id))).all())
+    reached: dict[str, dict[int, datetime]] = {}
+    for status in ("committee", "service_delivered"):  # registered, delivered: the first time
+        reached[status] = dict((await session.execute(
+            select(RequestEvent.request_id, func.min(RequestEvent.at))
+            .where(RequestEvent.status == status, RequestEvent.request_id.in_(received))
+            .group_by(RequestEvent.request_id))).all())
     requests = [
-        RequestRow(i, service, status, confirmed, due, cohort.get(i))
+        RequestRow(i, service, status, confirmed, due, cohort.get(i),
+                   reached["committee"].get(i), reached["service_delivered"].get(i))
         for i, service, status, confirmed, due in (await session.execute(
             select(Request.id, Request.service, Request.status, Request.confirmed_at,
                    Request.decision_due)

@@ -115,7 +115,8 @@ def _satisfaction_cells(s: Satisfaction) -> list[Any]:
 
 def _request_cells(r: Requests) -> list[Any]:
     return [r.received, *(n for _, n in r.by_status), r.decided, r.on_time, Pct(r.on_time_share),
-            Num(r.median_days, 1)]
+            Num(r.median_days_to_registration, 1), Num(r.median_days, 1),
+            Num(r.median_days_to_delivery, 1)]
 
 
 def _status(key: str, tr: Translator) -> str:
@@ -134,8 +135,10 @@ def _notes(report: Report, tr: Translator) -> dict[str, str]:
             "beneficiary, {n} days after the request. The share counts the received requests that "
             "are decided, plus the undecided ones whose decision date is before the last day of "
             "the period.", n).format(n=n),
-        "days": tr.gettext("Days to a decision: from the request's confirmation to its first "
-                           "approval or rejection; the median, in days."),
+        "days": tr.gettext("Days to the registration, to a decision and to the delivery: from "
+                           "the request's confirmation to its registration (complete and sent "
+                           "to the committee), to its first approval or rejection, and to the "
+                           "service recorded as provided; the medians, in days."),
         "status": tr.gettext("Requests received in the period, by their status today."),
         "wait": tr.gettext("Escalations: cases referred to a researcher in the period. Wait: minutes "
                            "from the referral to a researcher's first reply; the median over the "
@@ -178,7 +181,9 @@ def sheets(report: Report, tr: Translator, lang: str | None = None) -> list[Shee
             [_("Requests decided"), req.decided],
             [_("Decided on time"), req.on_time],
             [_("On-time share"), Pct(req.on_time_share)],
+            [_("Median days to the registration"), Num(req.median_days_to_registration, 1)],
             [_("Median days to a decision"), Num(req.median_days, 1)],
+            [_("Median days to the delivery"), Num(req.median_days_to_delivery, 1)],
         ], [notes["on_time"], notes["days"]]),
         Table(_("Requests by status"), [_("Status"), _("Requests")],
               [[_status(s, tr), n] for s, n in req.by_status], [notes["status"]]),
@@ -213,7 +218,8 @@ def sheets(report: Report, tr: Translator, lang: str | None = None) -> list[Shee
     services = Table(
         _("Requests and satisfaction by service"),
         [_("Service"), _("Requests received"), *statuses, _("Requests decided"), _("Decided on time"),
-         _("On-time share"), _("Median days to a decision"), _("Surveys sent"), _("Surveys answered"),
+         _("On-time share"), _("Median days to the registration"), _("Median days to a decision"),
+         _("Median days to the delivery"), _("Surveys sent"), _("Surveys answered"),
          _("Response rate"), _("Ratings"), _(MEAN), _(CSAT)],
         [[s.label.get(lang), *_request_cells(s.requests), *_satisfaction_cells(s.satisfaction)[:6]]
          for s in report.services]

@@ -27,3 +27,13 @@ def test_the_desk_diagram_is_drawn_from_the_command_table():
     assert drawn == desk.diagram(), "run: python -m conversations.desk > docs/conversations/desk.mmd"
     for spec in desk.COMMAND_TABLE.values():
         assert not spec.menu or spec.name in drawn, spec.name
+
+
+def test_the_request_diagram_is_drawn_from_the_lifecycle():
+    from conversations import desk
+
+    drawn = (DOCS / "conversations" / "request.mmd").read_text()
+    assert drawn == desk.lifecycle_diagram(), (
+        "run: python -m conversations.desk lifecycle > docs/conversations/request.mmd")
+    for command in desk.STEP_COMMAND.values():
+        assert command in drawn

@@ -96,6 +96,18 @@ def test_on_time_uses_the_riyadh_date_and_counts_overdue_undecided_requests():
     assert [s for s, _ in r.by_status][:2] == ["submitted", "under_review"]
 
 
+def test_the_days_to_registration_decision_and_delivery_are_medians_of_those_that_got_there():
+    start = utc(2026, 1, 1, 6)
+    rows = [RequestRow(1, "food_basket", "service_delivered", start, date(2026, 1, 15),
+                       utc(2026, 1, 16, 6), utc(2026, 1, 3, 6), utc(2026, 1, 20, 6)),
+            RequestRow(2, "food_basket", "committee", start, date(2026, 1, 15), None,
+                       utc(2026, 1, 5, 6)),
+            req(3, start, date(2026, 1, 15), None)]  # not reviewed yet: in none of them
+    r = request_figures(rows, date(2026, 1, 31))
+    assert (r.median_days_to_registration, r.median_days, r.median_days_to_delivery) == (
+        3.0, 15.0, 19.0)
+
+
 def test_an_unknown_status_is_listed_after_the_lifecycle():
     r = request_figures([req(1, utc(2026, 1, 1), date(2026, 1, 5), None, "archived")], date(2026, 1, 2))
     assert r.by_status[-1] == ("archived", 1)
