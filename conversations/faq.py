@@ -82,8 +82,8 @@ def _answer(key: str, state: State, ctx: Context, topic: Topic | None = None) ->
                 "To apply: choose \"New support request\" from the menu, then the service. "
                 "The bot asks its questions one by one (you can stop and carry on later) and "
                 "asks for photos of the documents. At the end you review your answers, confirm "
-                "that they are correct, and the request goes to the research committee."
-            ) + "\n\n" + _services(state, ctx)
+                "that they are correct, and the request goes to {body}."
+            ).format(body=review.body(state.lang, ctx)) + "\n\n" + _services(state, ctx)
         case "documents_for" if service:
             text = _documents(service, state, ctx)
         case "service" if service:
@@ -105,10 +105,11 @@ def _answer(key: str, state: State, ctx: Context, topic: Topic | None = None) ->
                 "• What we collect: only what you give in your request (name, ID number, "
                 "contact details, family and income information, documents).\n"
                 "• Why: to study your request and serve you, and for nothing else.\n"
-                "• Who sees it: the association's social researchers and research committee; "
+                "• Who sees it: the association's social researchers and {body}; "
                 "it is not shared with anyone else unless the law requires it.\n"
                 "• Health and financial answers are asked only with a consent of their own, "
-                "and are not kept in the conversation log.")) + "\n\n" + _(
+                "and are not kept in the conversation log.").format(
+                    body=review.body(state.lang, ctx))) + "\n\n" + _(
                 "To see, correct or delete your data, ask a social researcher: choose \"Talk "
                 "to a social researcher\" from the menu.")
         case "feedback":

@@ -10,7 +10,7 @@ import re
 from dataclasses import replace
 from typing import Any
 
-from conversations import fields, kinds, render
+from conversations import fields, kinds, render, review
 from conversations.base import Choice, Context, Event, Reply, match_choice
 from conversations.profile import FieldKind, FieldSpec, Service
 from conversations.state import (
@@ -275,8 +275,9 @@ def on_sensitive(state: State, event: Event, ctx: Context) -> Transition:
         return ask(state, ctx)
     if picked == "decline":
         _ = ctx.tr(state.lang).gettext
-        lead = _("This information is needed for the committee to study this request. You may "
-                 "agree, talk to a social researcher, or cancel the request.")
+        lead = _("This information is needed for {body} to study this request. You may "
+                 "agree, talk to a social researcher, or cancel the request.").format(
+                     body=review.body(state.lang, ctx))
         return Transition(state, [render.sensitive_consent(state, ctx, lead)])
     if picked == "human":
         return escalate(state, "asked", spec.key)

@@ -12,7 +12,7 @@ from datetime import date, timedelta
 
 from babel.dates import format_date
 
-from conversations import fields, kinds
+from conversations import fields, kinds, review
 from conversations.base import Choice, Context, Expects, Reply
 from conversations.profile import FieldKind, FieldSpec, Service
 from conversations.state import State
@@ -67,11 +67,11 @@ def privacy_notice(state: State, ctx: Context) -> str:
         "• What we collect: only what you give in your request (name, ID number, "
         "contact details, family and income information, documents).\n"
         "• Why: to study your request and serve you, and for nothing else.\n"
-        "• Who sees it: the association's social researchers and research committee; "
+        "• Who sees it: the association's social researchers and {body}; "
         "it is not shared with anyone else unless the law requires it.\n"
         "• Your rights: you may ask to see, correct or delete your data at any time.\n"
         "Before any question about health or finances, we will ask for your consent again."
-    )
+    ).format(body=review.body(state.lang, ctx))
 
 
 def contact_channels(state: State, ctx: Context) -> str:
@@ -292,8 +292,8 @@ def sensitive_consent(state: State, ctx: Context, lead: str | None = None) -> Re
     text = _(
         "The next questions ask about health or financial matters, which the law treats as "
         "sensitive. Your answers will be used only to study your request and will be seen only "
-        "by the social researchers and the research committee. Do you agree to answer them?"
-    )
+        "by the social researchers and {body}. Do you agree to answer them?"
+    ).format(body=review.body(state.lang, ctx))
     return Reply(
         f"{lead}\n\n{text}" if lead else text,
         (Choice("accept", _("✅ I agree")), Choice("decline", _("✖ I do not agree")),

@@ -364,7 +364,7 @@ def test_declining_sensitive_skips_optional_and_explains_required(ctx_for):
     state, world, _ = run([
         ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
         ({"choice": "decline"}, {"expects": ("sensitive_consent", "choice")}),  # income is required
-        ({"choice": "decline"}, {"contains": "needed for the committee",
+        ({"choice": "decline"}, {"contains": "needed for the research committee",
                                  "expects": ("sensitive_consent", "choice")}),
         ({"choice": "accept"}, {"expects": ("income", "money")}),
     ], ctx, at_menu())
