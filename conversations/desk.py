@@ -220,6 +220,27 @@ class Command:
     file: FileRef | None = None  # a photo sent where a command asked for one (a receipt)
 
 
+AWAIT_MINUTES = 30  # a note asked for and not given by then is no longer awaited
+
+
+def awaiting_value(command: str, now: datetime) -> str:
+    """What `staff.awaiting` stores: when it was asked, and the command to complete."""
+    return f"{now.astimezone(RIYADH):%Y-%m-%dT%H:%M:%S%z} {command}"
+
+
+def awaited(stored: str | None, now: datetime) -> str | None:
+    """The command a staff member's next message completes, if it was asked for in the
+    last AWAIT_MINUTES (a message much later is meant for someone, not for that)."""
+    if not stored:
+        return None
+    when, _sep, command = stored.partition(" ")
+    try:
+        asked = datetime.strptime(when, "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return None
+    return command if timedelta(0) <= now - asked <= timedelta(minutes=AWAIT_MINUTES) else None
+
+
 def completed(awaiting: str, event: Event) -> Command | None:
     """The command a staff member's message completes when one asked for it (its note, a
     meeting's number, a receipt's photo); None for a message that cannot (a sticker)."""
@@ -905,6 +926,9 @@ def _in_group(state: DeskState, event: Event, command: Command | None) -> tuple[
     case = state.topic_case
     if command is not None and command.name in PRIVATE:
         return (Run(command),)  # answered in their private chat (Desk.dispatch)
+    if command is None and state.awaiting:  # the note asked for in private, written here:
+        asked = parse(Event("text", text=state.awaiting))  # never relayed; asked again there
+        return (Run(asked),) if asked is not None else ()
     if case is None:  # outside any case's topic: only what names no one's current case
         if command is not None and (command.name in GROUP_ANYWHERE or (
                 command.name == "/history" and command.args.strip())):

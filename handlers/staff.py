@@ -93,10 +93,12 @@ class Desk(AnnouncementDesk):
         self.uow, self.staff, self.ctx, self.lang, self.now = uow, staff, ctx, lang, now
         self._ = ctx.tr(lang).gettext
         self.group_case: int | None = None  # in the staff group: the case being discussed
+        self.awaited: str | None = None  # the command their message completes (dispatch)
 
     async def dispatch(self, inbound: InboundEvent) -> list[Reply]:
         """Load what the desk knows of this staff member, let the pure `desk.route` say
         where the event goes, and do it."""
+        self.awaited = desk.awaited(self.staff.awaiting, self.now)
         state = await self._state(inbound)
         if state.in_group and state.topic_case is not None:
             self.group_case = state.topic_case.id
@@ -145,9 +147,10 @@ class Desk(AnnouncementDesk):
             elif inbound.reply_to:
                 case = await self.uow.desk.case_by_message(inbound.channel, inbound.chat_id,
                                                            inbound.reply_to)
-            return desk.DeskState(self.staff.role, self.staff.id, in_group=True, topic_case=case)
-        if self.staff.awaiting:  # a note (a photo) a command asked for: nothing else
-            return desk.DeskState(self.staff.role, self.staff.id, awaiting=self.staff.awaiting)
+            return desk.DeskState(self.staff.role, self.staff.id, awaiting=self.awaited,
+                                  in_group=True, topic_case=case)
+        if self.awaited:  # a note (a photo) a command asked for: nothing else
+            return desk.DeskState(self.staff.role, self.staff.id, awaiting=self.awaited)
         # an announcement waiting for its text or a value?
         composing = self.staff.role == "admin" and await self.composing()
         choices: tuple[str, ...] = ()
@@ -366,7 +369,7 @@ class Desk(AnnouncementDesk):
                     await surveys.invite(self.uow, self.ctx.profile, self.ctx.translations,
                                          rating, now)
             case desk_step.Await(awaited):
-                await d.set_awaiting(staff.id, awaited)
+                await d.set_awaiting(staff.id, awaited and desk.awaiting_value(awaited, now))
             case desk_step.TakeReview(request):
                 return await self.uow.review.take(request.id, staff.id, now)
             case desk_step.Mark(request, item, matched, note):

@@ -188,3 +188,21 @@ def test_the_committee_sees_identifying_numbers_masked(ctx):
     assert "1048213373" not in said(card) and "3373" in said(card)
     assert [c.id for c in card.replies[0].choices][-2:] == [
         "decide:BK-2026-000001 approve", "decide:BK-2026-000001 reject"]
+
+
+def test_a_note_asked_for_is_awaited_half_an_hour_then_the_message_is_for_someone_else():
+    stored = desk.awaiting_value("/mismatch BK-2026-000001 national_id", T)
+    assert desk.awaited(stored, T.replace(minute=29)) == "/mismatch BK-2026-000001 national_id"
+    assert desk.awaited(stored, T.replace(minute=31)) is None
+    assert desk.awaited("garbage", T) is None and desk.awaited(None, T) is None
+
+
+def test_a_note_asked_for_in_private_and_written_in_a_topic_is_not_relayed():
+    from conversations.base import CaseView
+
+    topic = CaseView(5, "claimed", "asked", None, 50, "telegram", T, claimed_by=ME.id)
+    state = desk.DeskState("researcher", ME.id, awaiting="/mismatch BK-2026-000001 national_id",
+                           in_group=True, topic_case=topic)
+    routes = desk.route(state, Event("text", text="الرقم لا يطابق"))
+    assert routes == (desk.Run(desk.Command("/mismatch", "BK-2026-000001 national_id")),)
+    assert "/mismatch" in desk.PRIVATE  # asked again in their private chat
