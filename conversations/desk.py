@@ -440,7 +440,7 @@ def status_changed(number: str, status: str, note: str | None, lang: str, ctx: C
         number=number, status=_(render.status_words(status, ctx)))]
     if status == "needs_info" and note:  # a reviewer's list starts on its own line
         lines.append(_("Needed from you: {what}").format(
-            what="\n" + note if note.startswith("•") else note))
+            what="\n" + note if note.startswith("•") else note).replace(" \n", "\n"))
         lines.append(_("Please send it here now: write it, or send a photo or a document."))
     if status == "closed" and note:
         lines.append(_("Reason: {reason}").format(reason=note))

@@ -942,9 +942,16 @@ def review_card(facts: Facts, request: RequestView, lead: str, ctx: Context) -> 
                 buttons.append(Choice(f"doc:{item.document_id}", _("📎 Open")))
             buttons += [Choice(f"match:{request.number} {item.key}", _("✅ Matches")),
                         Choice(f"mismatch:{request.number} {item.key}", _("❌ Does not match"))]
-        elif review.problems(found, marks):
+        elif problems := review.problems(found, marks):
             lines += ["", _("Something does not match or is no longer valid: send the request "
                             "back to the beneficiary with what is needed.")]
+            again = next((i for i in problems if i.expired_on is None), None)
+            if again is not None and request.needs_info:  # back with new information:
+                # what did not match may match now
+                lines.append(_("Or, if «{label}» matches now (after what the beneficiary "
+                               "sent), mark it again.").format(label=again.label))
+                buttons.append(Choice(f"match:{request.number} {again.key}",
+                                      _("✅ «{label}» matches now").format(label=again.label[:20])))
             buttons.append(Choice(f"sendback:{request.number}", _("↩ Send back to the beneficiary")))
         else:
             lines += ["", _("Everything matches. Complete the registration: the request then "

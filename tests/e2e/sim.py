@@ -167,6 +167,32 @@ def complete_intake(sim: Simulator, sender: str, profile: Profile, service_key: 
     return replies
 
 
+def register(sim: Simulator, number: str, researcher: str) -> list[dict]:
+    """A researcher takes a submitted request for review (or goes on with it), presses ✅ on
+    each item the review card offers, one after the other, then «Complete the registration»;
+    the replies of that last press (the beneficiary's notice, the committee's)."""
+    replies = sim.send(researcher, text=f"/review {number}")
+    while True:
+        cards = [r for r in replies if r.get("to") == researcher and r["choices"]]
+        assert cards, replies
+        ids = [c["id"] for c in cards[-1]["choices"]]
+        match = next((i for i in ids if i.startswith(f"match:{number} ")), None)
+        if match is None:
+            break
+        replies = sim.send(researcher, choice=match)
+    assert f"register:{number}" in ids, cards[-1]["text"]  # everything matched
+    return sim.send(researcher, choice=f"register:{number}")
+
+
+def approve(sim: Simulator, number: str, researcher: str, committee: str,
+            meeting: str = "12") -> list[dict]:
+    """The policy's path to an approval: reviewed and registered by `researcher` (see
+    `register`), then approved by `committee` (a committee member) at a meeting held today;
+    the replies of the decision (the beneficiary's notice, the researcher's)."""
+    register(sim, number, researcher)
+    return sim.send(committee, text=f"/decide {number} approve {meeting}")
+
+
 def surveys(db: str) -> dict:
     """Surveys, answers and tickets, as `wasl surveys --json` prints them."""
     return json.loads(wasl("surveys", "--json", db=db).stdout)

@@ -9,7 +9,7 @@ import subprocess
 import pytest
 
 from bot import profiles
-from tests.e2e.sim import Simulator, complete_intake, staff_add, wasl
+from tests.e2e.sim import Simulator, approve, complete_intake, register, staff_add, wasl
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 300
 
@@ -17,7 +17,8 @@ PNG = b"\x89PNG\r\n\x1a\n" + b"\x01" * 300
 @pytest.fixture
 def db(tmp_path, db_url) -> str:
     staff_add(db_url, ("sim:noura", "researcher", "Noura Alotaibi"),
-              ("sim:sara", "researcher", "Sara Alharbi"), ("sim:huda", "admin", "Huda"))
+              ("sim:sara", "researcher", "Sara Alharbi"), ("sim:huda", "admin", "Huda"),
+              ("sim:khalid", "committee", "Khalid Alzahrani"))
     return db_url
 
 
@@ -128,23 +129,30 @@ def test_needs_info_round_trip_and_decisions_in_each_language(sim, db, tmp_path)
 
     refused = staff(sim, "noura", text=f"/request {number} approved")
     assert refused[0]["text"] == ('From "under review" a request can go to: needs information, '
-                                  'with the committee, rejected, closed.')  # labels, not keys
+                                  'with the committee, closed.')  # labels, not keys
     moved = staff(sim, "noura", text=f"/request {number} اللجنة")  # typed in Arabic
-    assert f"{number} is now: with the committee." in to(moved, "noura")[0]
-    approved = staff(sim, "noura", text=f"/request {number} approved")
-    assert "تمت الموافقة" in to(approved, "u2")[0] or "الموافقة" in to(approved, "u2")[0]
+    # the committee is reached by the review's registration, not by setting the status
+    assert to(moved, "noura") == [f"This step has its own command: /register {number}"]
+    assert to(moved, "u2") == []
+    approved = approve(sim, number, "noura", "khalid")  # matched, registered, approved
+    assert to(approved, "u2") == [f"يسعدنا إبلاغك بالموافقة على طلبك رقم {number}.\n"
+                                  "سنتواصل معك بشأن استلام الخدمة."]
 
     assert "Peace be upon you" in sim.send("u3", text="hello", lang="en")[0]["text"]
     sim.send("u3", choice="accept")
     english = complete_intake(sim, "u3", profile, "food_basket", tmp_path)
     other = re.search(r"BK-\d{4}-\d{6}", english[0]["text"]).group(0)
-    rejected = staff(sim, "noura", text=f"/request {other} rejected income above the limit")
+    register(sim, other, "noura")
+    rejected = sim.send("khalid", lang="en", text=f"/decide {other} reject 3 income above the limit")
+    assert f"{other} is rejected (meeting 3, " in to(rejected, "khalid")[0]
     told = to(rejected, "u3")[0]
-    assert f"Update on your request {other}: Not approved." in told
+    assert f"We are sorry: your request {other} was not approved." in told
     assert "Reason: income above the limit" in told
     sim.close()
-    changes = audit(db, action="status_change")
-    assert [e["allowed"] for e in changes] == [True, False, True, True, True]
+    log = audit(db)
+    assert [e["allowed"] for e in log if e["action"] == "status_change"] == [True, False, False]
+    assert [(e["actor"], e["request"], e["allowed"]) for e in log if e["action"] == "decide"] == [
+        ("sim:khalid", number, True), ("sim:khalid", other, True)]
 
 
 def test_refusals_are_audited(sim, db):

@@ -12,13 +12,13 @@ import pytest
 from bot import profiles
 from storage import models as m
 from storage.db import Database
-from tests.e2e.sim import Simulator, complete_intake, shift, staff_add, surveys, wasl
+from tests.e2e.sim import Simulator, approve, complete_intake, shift, staff_add, surveys, wasl
 
 
 @pytest.fixture
 def db(tmp_path, db_url) -> str:
     staff_add(db_url, ("sim:noura", "researcher", "Noura Alotaibi"),
-              ("sim:huda", "admin", "Huda Alqahtani"))
+              ("sim:huda", "admin", "Huda Alqahtani"), ("sim:khalid", "committee", "Khalid Alzahrani"))
     return db_url
 
 
@@ -36,16 +36,15 @@ def deliver(sim: Simulator, who: str, tmp_path) -> tuple[str, list[dict]]:
     sim.send(who, choice="accept")
     done = complete_intake(sim, who, profiles.load("bakkah"), "food_basket", tmp_path)
     number = re.search(r"BK-\d{4}-\d{6}", done[0]["text"]).group(0)
-    for status in ("committee", "approved"):
-        staff(sim, "noura", f"/request {number} {status}")
-    return number, staff(sim, "noura", f"/request {number} service_delivered")
+    approve(sim, number, "noura", "khalid")  # reviewed, registered, approved by the committee
+    return number, staff(sim, "noura", f"/deliver {number} 1 سلة")
 
 
 def test_a_delivered_service_is_rated_with_typed_arabic_digits_and_a_comment(sim, db, tmp_path):
     number, delivered = deliver(sim, "u1", tmp_path)
     told = to(delivered, "u1")
-    assert number in told[0]["text"]
-    assert "حق لك" in told[1]["text"] and "لتحسين" in told[1]["text"]  # a right, for improvement
+    assert number in told[0]["text"] and "تم تقديم الخدمة" in told[0]["text"]  # what happened
+    assert "حق لك" in told[0]["text"] and "لتحسين" in told[0]["text"]  # a right, for improvement
     assert told[-1]["expects"] == {"field": "survey_rating", "kind": "choice"}  # the rating first
     labels = [c["label"] for c in told[-1]["choices"]]
     assert labels[0].startswith("⭐ ") and labels[4].startswith("⭐⭐⭐⭐⭐")

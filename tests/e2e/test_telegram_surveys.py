@@ -23,6 +23,7 @@ from tests.fakes.telegram import FakeTelegram
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
 RUNTIMES = ["ptb", "aiogram"]
 RESEARCHER = 900900
+COMMITTEE = 900901  # a member of the research committee, who records its decisions
 RATINGS = [f"c:rate:{n}" for n in range(1, 6)] + ["c:later"]  # the survey's first question
 NAMED_OR_NOT = ["c:named", "c:anonymous", "c:later"]  # after the ratings, before the comment
 MENU = "c:new_request"
@@ -30,8 +31,10 @@ MENU = "c:new_request"
 
 @pytest.fixture
 def db(db_url) -> str:
-    """SQLite, and PostgreSQL too when WASL_TEST_DATABASE_URL is set; with a researcher."""
-    staff_add(db_url, (f"telegram:{RESEARCHER}", "researcher", "Noura Alotaibi"))
+    """SQLite, and PostgreSQL too when WASL_TEST_DATABASE_URL is set; with a researcher and
+    a committee member."""
+    staff_add(db_url, (f"telegram:{RESEARCHER}", "researcher", "Noura Alotaibi"),
+              (f"telegram:{COMMITTEE}", "committee", "Khalid Alzahrani"))
     return db_url
 
 
@@ -100,15 +103,34 @@ def intake(user: User) -> str:
     return re.search(r"BK-\d{4}-\d{6}", done[0]["text"]).group(0)
 
 
+def approve(researcher: User, committee: User, number: str) -> None:
+    """The policy's path to an approval over Telegram, as tests.e2e.sim.approve takes it over
+    the simulator: the researcher presses ✅ on each item the review card offers, then
+    «Complete the registration»; a committee member, in their own chat, approves it."""
+    got = researcher.say(f"/review {number}")
+    while True:
+        card = [p for p in got if buttons(p)][-1]
+        match = [b for b in buttons(card) if b.startswith(f"c:match:{number} ")]
+        if not match:
+            break
+        got = researcher.press(match[0].removeprefix("c:"))
+    assert f"c:register:{number}" in buttons(card), card["text"]  # everything matched
+    researcher.press(f"register:{number}")
+    committee.settle()  # the registration's notice reached the committee member first
+    decided = committee.say(f"/decide {number} approve 12")
+    assert f"تمت الموافقة على الطلب {number}" in decided[0]["text"]
+
+
 def deliver(fake: FakeTelegram, bot: WaslProcess) -> tuple[User, str, list[dict]]:
-    """A beneficiary's request, taken by the researcher (on Telegram) to a delivered service;
-    the messages the beneficiary got from the delivery, up to the survey's first question."""
+    """A beneficiary's request, taken by the researcher and the committee (on Telegram) to a
+    delivered service; the messages the beneficiary got from the delivery, up to the survey's
+    first question."""
     beneficiary, researcher = User(fake, bot), User(fake, bot, uid=RESEARCHER)
     number = intake(beneficiary)
-    for status in ("committee", "approved"):
-        assert number in researcher.say(f"/request {number} {status}")[0]["text"]
+    approve(researcher, User(fake, bot, uid=COMMITTEE), number)
+    beneficiary.settle()  # the notices of the review and the approval came before
     before = len(fake.sent_to(beneficiary.uid))
-    researcher.say(f"/request {number} service_delivered")
+    researcher.say(f"/deliver {number} 1 سلة")
     told = settle(beneficiary, before, lambda got: with_buttons(got, "c:rate:1"))
     return beneficiary, number, told
 
@@ -138,9 +160,8 @@ def answered_buttons(fake: FakeTelegram) -> int:
 def test_a_delivered_service_is_rated_with_a_typed_arabic_digit_and_buttons(fake, launch, db):
     bot = launch()
     beneficiary, number, told = deliver(fake, bot)
-    assert number in told[0]["text"]  # the new status first
-    assert "حق لك" in told[1]["text"] and "لتحسين" in told[1]["text"]  # a right, to improve
-    assert "تم تقديم الخدمة" in told[1]["text"] and number in told[1]["text"]
+    assert "تم تقديم الخدمة" in told[0]["text"] and number in told[0]["text"]  # what happened
+    assert "حق لك" in told[0]["text"] and "لتحسين" in told[0]["text"]  # a right, to improve
     assert buttons(told[-1]) == RATINGS  # the rating is the first question
     labels = [b["text"] for row in told[-1]["reply_markup"]["inline_keyboard"] for b in row]
     for n in range(1, 6):  # stars first, as many as the rating
