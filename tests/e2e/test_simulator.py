@@ -27,7 +27,8 @@ def test_every_shipped_profile_completes_an_intake(name, tmp_path):
         consent(sim, sender)
         replies = complete_intake(sim, sender, profile, service.key, tmp_path)
         number = f"{profile.request_prefix}-"
-        assert number in replies[0]["text"] and "لجنة البحث" in replies[0]["text"]
+        decider = "الجهة المختصة" if profile.decision.body == "competent_body" else "لجنة البحث"
+        assert number in replies[0]["text"] and decider in replies[0]["text"]
     sim.close()
     listed = json.loads(wasl("requests", "list", "--json", db=db, profile=name).stdout)
     assert [r["service"] for r in listed] == [s.key for s in profile.services]

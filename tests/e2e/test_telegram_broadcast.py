@@ -154,7 +154,7 @@ def test_stop_in_any_spelling_and_subscribe_again(fake, launch, db, tmp_path):
     assert announcements(fake, 201) == []  # stopped: never sent
     # a reply about their own request still reaches them
     researcher = User(fake, bot, RESEARCHER)
-    researcher.say("/request BK-T-201-0 under_review")
+    researcher.say("/review BK-T-201-0")
     fake.wait(lambda: any("BK-T-201-0" in m["text"] for m in fake.sent_to(201)))
 
     assert "/stop" in user.say("/subscribe")[0]["text"]

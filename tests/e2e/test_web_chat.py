@@ -172,7 +172,7 @@ def test_the_whole_journey_in_arabic(context, server, desk, db, tmp_path, shots)
 
     # A researcher takes the request up: the page hears of it while it is open.
     before = chat.count()
-    moved = desk.send("noura", lang="en", text=f"/request {number} under_review")
+    moved = desk.send("noura", lang="en", text=f"/review {number}")
     assert any(r["to"] == "noura" for r in moved), moved
     told = chat.wait_bot(number, after=before)
     assert "قيد الدراسة" in told, told
