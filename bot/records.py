@@ -20,13 +20,13 @@ async def request_records(app: App, number: str | None = None) -> list[dict[str,
         else:
             found = await uow.requests.request_by_number(number)
             views = [found] if found else []
+        staff = await uow.desk.staff_names()
         for r in views:
             sender = await uow.sender_of(r.beneficiary_id)
             ack = await uow.requests.acknowledgment(r.id)
             docs = await uow.documents_of(r.id)
             history = await uow.requests.request_events(r.id)
             rv = uow.review
-            staff = await uow.desk.staff_names()
             registration = await rv.registration(r.id)
             decision = await rv.decision(r.id)
             delivery = await rv.delivery(r.id)

@@ -223,6 +223,20 @@ class RequestView:
 
 
 @dataclass(frozen=True)
+class DocumentView:
+    """A stored document as staff see it (never its content): whose, which request and
+    question it answers, its name, type and size."""
+
+    id: int
+    beneficiary_id: int | None
+    name: str
+    mime: str
+    size: int
+    request_id: int | None = None
+    field_key: str = ""
+
+
+@dataclass(frozen=True)
 class ReviewMark:
     """A reviewer's finding on one item of a request (an answer the documents prove, or a
     document): it matches, or not, and why. The latest mark of an item counts."""

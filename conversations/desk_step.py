@@ -28,6 +28,7 @@ from conversations.base import (
     Context,
     DecisionView,
     DeliveryView,
+    DocumentView,
     Event,
     FileRef,
     Found,
@@ -40,7 +41,7 @@ from conversations.base import (
     StaffView,
 )
 from conversations.fields import N_
-from conversations.profile import Profile
+from conversations.profile import FieldKind, Profile
 from conversations.state import State, Step
 from conversations.text import ascii_digits, fold, has_letter
 
@@ -50,17 +51,6 @@ NOT_HELP = frozenset({"low_rating", *desk.TICKETS})
 
 
 # -- what a command is decided on ------------------------------------------------------
-@dataclass(frozen=True)
-class DocumentView:
-    id: int
-    beneficiary_id: int | None
-    name: str
-    mime: str
-    size: int
-    request_id: int | None = None
-    field_key: str = ""
-
-
 @dataclass(frozen=True)
 class AuditLine:
     at: datetime
@@ -105,7 +95,7 @@ class Facts:
     team: tuple[StaffView, ...] = ()
     audit: tuple[AuditLine, ...] = ()
     # the review steps: the request named (`request`), its documents, marks and records
-    docs: tuple[review.Doc, ...] = ()
+    docs: tuple[DocumentView, ...] = ()
     marks: tuple[ReviewMark, ...] = ()
     registration: Registration | None = None
     decision: DecisionView | None = None
@@ -925,7 +915,7 @@ def review_card(facts: Facts, request: RequestView, lead: str, ctx: Context) -> 
     shown = {i.key for i in found}
     others = [(spec, request.fields[spec.key]) for spec in (service.fields if service else ())
               if spec.key in request.fields and spec.key not in shown
-              and spec.kind.value != "file"]
+              and spec.kind is not FieldKind.FILE]
     if others:
         lines += ["", _("Other answers:")]
         lines += [f"  {spec.label.get(lang)}: "
@@ -1169,7 +1159,7 @@ def decision_card(facts: Facts, request: RequestView, ctx: Context) -> Reply:
             when=desk.when(facts.registration.at, lang, ctx)))
     lines.append("")
     for spec in service.fields if service else ():
-        if spec.key in request.fields and spec.kind.value != "file":
+        if spec.key in request.fields and spec.kind is not FieldKind.FILE:
             lines.append(f"  {spec.label.get(lang)}: "
                          f"{kinds.for_staff(spec, request.fields[spec.key], full=False, lang=lang, ctx=ctx)}")
     marks = review.latest(facts.marks)

@@ -21,6 +21,7 @@ from conversations.base import (
     Context,
     DecisionView,
     DeliveryView,
+    DocumentView,
     Reply,
     RequestView,
     ReviewMark,
@@ -120,14 +121,7 @@ class Item:
     expired_on: date | None = None  # a validity date now past (an ID expired since)
 
 
-@dataclass(frozen=True)
-class Doc:
-    id: int
-    field_key: str
-    name: str
-
-
-def items(request: RequestView, documents: Iterable[Doc], lang: str, ctx: Context
+def items(request: RequestView, documents: Iterable[DocumentView], lang: str, ctx: Context
           ) -> list[Item]:
     """What the reviewer matches, in the order of the request's questions: the answers
     documents prove, then each document (one sent with missing information too)."""
@@ -179,7 +173,7 @@ def problems(found: list[Item], marks: Mapping[str, ReviewMark]) -> list[Item]:
             or (i.key in marks and not marks[i.key].matched)]
 
 
-def what_is_missing(request: RequestView, documents: Iterable[Doc],
+def what_is_missing(request: RequestView, documents: Iterable[DocumentView],
                     marks: Mapping[str, ReviewMark], lang: str, ctx: Context) -> str:
     """What the beneficiary is asked for when the request goes back: each item that does
     not match (with the reviewer's note) or is no longer valid, labelled in their language."""

@@ -18,7 +18,9 @@ from conversations import desk, desk_step, render, review
 from conversations.base import (
     CaseEntry,
     Context,
+    DocumentView,
     Event,
+    FileRef,
     InboundEvent,
     Reply,
     RequestView,
@@ -81,6 +83,11 @@ async def run_command(db: Database, profile: Profile, translations: dict[str, Tr
             return None
         ctx = Context(profile, now, channel, translations)
         return await Desk(uow, staff, ctx, staff.language or "ar", now).execute(command)
+
+
+def document_view(row: m.Document) -> DocumentView:
+    return DocumentView(row.id, row.beneficiary_id, row.name, row.mime, row.size,
+                        row.request_id, row.field_key)
 
 
 class Desk(AnnouncementDesk):
@@ -248,9 +255,7 @@ class Desk(AnnouncementDesk):
             case "/doc" if (doc_id := desk_step.number(args)) is not None:
                 row = await self.uow.document(doc_id)
                 if row is not None:
-                    got["document"] = desk_step.DocumentView(row.id, row.beneficiary_id,
-                                                             row.name, row.mime, row.size,
-                                                             row.request_id, row.field_key)
+                    got["document"] = document_view(row)
                     if row.request_id is not None:
                         got["request"] = await r.request_by_id(row.request_id)
             case "/reviews":
@@ -258,6 +263,8 @@ class Desk(AnnouncementDesk):
                 got["staff_names"] = await d.staff_names()
             case "/committee":
                 got["pending"] = tuple(await self.uow.review.with_committee())
+            case "/request":  # a status move reads the request alone
+                got["request"] = await r.request_by_number(desk_step.requested(args))
             case name if name in desk_step.NAMES_A_REQUEST:
                 got.update(await self._request(desk_step.requested(args)))
             case "/staff":
@@ -277,8 +284,7 @@ class Desk(AnnouncementDesk):
         rv = self.uow.review
         return {
             "request": request,
-            "docs": tuple(review.Doc(d.id, d.field_key, d.name)
-                          for d in await self.uow.documents_of(request.id)),
+            "docs": tuple(map(document_view, await self.uow.documents_of(request.id))),
             "marks": tuple(await rv.marks(request.id)),
             "registration": await rv.registration(request.id),
             "decision": await rv.decision(request.id),
@@ -301,9 +307,8 @@ class Desk(AnnouncementDesk):
         if with_steps:
             got["steps"] = await r.steps([q.id for q in requests])
         if with_files:
-            got["documents"] = {q.id: tuple(
-                desk_step.DocumentView(doc.id, doc.beneficiary_id, doc.name, doc.mime, doc.size)
-                for doc in await self.uow.documents_of(q.id)) for q in requests}
+            got["documents"] = {q.id: tuple(map(document_view, await self.uow.documents_of(q.id)))
+                                for q in requests}
             got["acks"] = {q.id: ack for q in requests
                            if (ack := await r.acknowledgment(q.id)) is not None}
         return got
@@ -382,12 +387,8 @@ class Desk(AnnouncementDesk):
                     decision.meeting_date, staff.id, now)
             case desk_step.Deliver(request, delivery, receipt):
                 if receipt is not None:
-                    row = m.Document(beneficiary_id=request.beneficiary_id, request_id=request.id,
-                                     field_key="receipt", name=receipt.name, mime=receipt.mime,
-                                     size=receipt.size, sha256=receipt.sha256,
-                                     content=receipt.content, created_at=now)
-                    await self.uow.add_document(row)
-                    delivery = replace(delivery, receipt_document_id=row.id)
+                    delivery = replace(delivery, receipt_document_id=await self._keep(
+                        receipt, request.beneficiary_id, "receipt", request.id))
                 return await self.uow.review.deliver(request, delivery)
             case desk_step.SaveLanguage(lang):
                 await d.set_language(staff.id, lang)
@@ -403,28 +404,27 @@ class Desk(AnnouncementDesk):
         file_number = await rv.file_number(request.beneficiary_id)
         if file_number is None:
             file_number = f"{prefix}-{await self.uow.next_value(f'file:{prefix}'):06d}"
-        if await rv.registration(request.id) is None:
-            await rv.register(request, file_number, self.staff.id, self.now)
-        else:  # registered before, then back for information: to the committee again
-            await self.uow.requests.set_request_status(request.id, "committee",
-                                                       f"staff:{self.staff.id}", file_number,
-                                                       self.now)
+        await rv.register(request, file_number, self.staff.id, self.now)
         await self._notify(request.beneficiary_id, lambda lg: [review.registered(
             request.number, file_number, request.decision_due, lg, self.ctx)], None, "status")
         await Notices(self.uow, self.ctx.profile, self.ctx.translations, self.now).registered(
             request, file_number)
         return file_number
 
+    async def _keep(self, file: FileRef, beneficiary_id: int, field_key: str,
+                    request_id: int | None = None) -> int:
+        """A file staff sent (a form for the beneficiary, a receipt), stored: its id."""
+        row = m.Document(beneficiary_id=beneficiary_id, request_id=request_id,
+                         field_key=field_key, name=file.name, mime=file.mime, size=file.size,
+                         sha256=file.sha256, content=file.content, created_at=self.now)
+        await self.uow.add_document(row)
+        return row.id
+
     async def _write(self, action: desk_step.Write) -> None:
         """Words (and a file) to the beneficiary: kept in the case, sent on their channel."""
         document_id = None
         if action.file is not None:  # a form or a photo for them
-            file = action.file
-            row = m.Document(beneficiary_id=action.beneficiary_id, field_key="from_staff",
-                             name=file.name, mime=file.mime, size=file.size, sha256=file.sha256,
-                             content=file.content, created_at=self.now)
-            await self.uow.add_document(row)
-            document_id = row.id
+            document_id = await self._keep(action.file, action.beneficiary_id, "from_staff")
         await self.uow.desk.add_entry(action.case_id, CaseEntry(
             "out", action.texts["ar"], self.now, self.staff.id, document_id))
         await self.uow.desk.first_reply(action.case_id, self.now)

@@ -19,25 +19,25 @@ class ReviewStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
 
-    async def _step(self, request_id: int, status: str, actor: str, note: str | None,
-                    now: datetime, **values: object) -> None:
-        await self.session.execute(update(m.Request).where(m.Request.id == request_id)
-                                   .values(status=status, updated_at=now, **values))
-        self.session.add(m.RequestEvent(request_id=request_id, status=status, actor=actor,
-                                        note=note, at=now))
+    async def _move(self, request_id: int, status: str, staff_id: int, note: str | None,
+                    now: datetime, *, only_from: str | None = None, **values: object) -> bool:
+        """The request to `status` (from `only_from` only, when given: False if it is no
+        longer there, e.g. taken or decided a moment before), recorded in its history."""
+        stmt = update(m.Request).where(m.Request.id == request_id)
+        if only_from is not None:
+            stmt = stmt.where(m.Request.status == only_from)
+        done = await self.session.execute(stmt.values(status=status, updated_at=now, **values))
+        if done.rowcount != 1:  # type: ignore[attr-defined]
+            return False
+        self.session.add(m.RequestEvent(request_id=request_id, status=status,
+                                        actor=f"staff:{staff_id}", note=note, at=now))
         await self.session.flush()
+        return True
 
     async def take(self, request_id: int, staff_id: int, now: datetime) -> bool:
         """Take a submitted request for review; False when someone took it a moment before."""
-        done = await self.session.execute(
-            update(m.Request).where(m.Request.id == request_id, m.Request.status == "submitted")
-            .values(status="under_review", reviewer_id=staff_id, updated_at=now))
-        if done.rowcount != 1:  # type: ignore[attr-defined]
-            return False
-        self.session.add(m.RequestEvent(request_id=request_id, status="under_review",
-                                        actor=f"staff:{staff_id}", at=now))
-        await self.session.flush()
-        return True
+        return await self._move(request_id, "under_review", staff_id, None, now,
+                                only_from="submitted", reviewer_id=staff_id)
 
     async def queue(self) -> list[RequestView]:
         """Requests waiting for review or in it, oldest first."""
@@ -73,15 +73,16 @@ class ReviewStore:
     async def register(self, request: RequestView, file_number: str, staff_id: int,
                        now: datetime) -> None:
         """The request registered under the beneficiary's file number (given to them now if
-        they had none) and sent to the committee."""
+        they had none) and sent to the committee; registered before and back from the
+        beneficiary with more information, it goes to the committee again."""
         await self.session.execute(
             update(m.Beneficiary).where(m.Beneficiary.id == request.beneficiary_id,
                                         m.Beneficiary.file_number.is_(None))
             .values(file_number=file_number))
-        self.session.add(m.RegistrationRow(request_id=request.id, file_number=file_number,
-                                           staff_id=staff_id, at=now))
-        await self._step(request.id, "committee", f"staff:{staff_id}", file_number, now,
-                         needs_info=None)
+        if await self.registration(request.id) is None:
+            self.session.add(m.RegistrationRow(request_id=request.id, file_number=file_number,
+                                               staff_id=staff_id, at=now))
+        await self._move(request.id, "committee", staff_id, file_number, now, needs_info=None)
 
     async def registration(self, request_id: int) -> Registration | None:
         row = await self.session.scalar(select(m.RegistrationRow)
@@ -92,16 +93,12 @@ class ReviewStore:
                      meeting: str, meeting_date: date, staff_id: int, now: datetime) -> bool:
         """The committee's decision; False when the request is no longer with it (decided a
         moment before by another member)."""
-        done = await self.session.execute(
-            update(m.Request).where(m.Request.id == request.id, m.Request.status == "committee")
-            .values(status=outcome, updated_at=now))
-        if done.rowcount != 1:  # type: ignore[attr-defined]
+        if not await self._move(request.id, outcome, staff_id, reason, now,
+                                only_from="committee"):
             return False
         self.session.add(m.DecisionRow(request_id=request.id, outcome=outcome, reason=reason,
                                        meeting=meeting, meeting_date=meeting_date,
                                        staff_id=staff_id, at=now))
-        self.session.add(m.RequestEvent(request_id=request.id, status=outcome,
-                                        actor=f"staff:{staff_id}", note=reason, at=now))
         await self.session.flush()
         return True
 
@@ -113,19 +110,14 @@ class ReviewStore:
 
     async def deliver(self, request: RequestView, delivery: DeliveryView) -> bool:
         """The service provided; False when the request is not approved (any more)."""
-        done = await self.session.execute(
-            update(m.Request).where(m.Request.id == request.id, m.Request.status == "approved")
-            .values(status="service_delivered", updated_at=delivery.at))
-        if done.rowcount != 1:  # type: ignore[attr-defined]
+        note = " ".join(p for p in (delivery.amount, delivery.unit) if p) or None
+        if not await self._move(request.id, "service_delivered", delivery.staff_id, note,
+                                delivery.at, only_from="approved"):
             return False
         self.session.add(m.DeliveryRow(
             request_id=request.id, service=delivery.service, amount=delivery.amount,
             unit=delivery.unit, receipt_document_id=delivery.receipt_document_id,
             staff_id=delivery.staff_id, at=delivery.at))
-        note = " ".join(p for p in (delivery.amount, delivery.unit) if p) or None
-        self.session.add(m.RequestEvent(request_id=request.id, status="service_delivered",
-                                        actor=f"staff:{delivery.staff_id}", note=note,
-                                        at=delivery.at))
         await self.session.flush()
         return True
 

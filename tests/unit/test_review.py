@@ -10,7 +10,7 @@ import pytest
 
 from bot import profiles
 from conversations import desk, desk_step, review
-from conversations.base import Event, FileRef, RequestView, ReviewMark, StaffView
+from conversations.base import DocumentView, Event, FileRef, RequestView, ReviewMark, StaffView
 from conversations.desk_step import Audit, Await, Decide, Deliver, Facts, Mark, Register, TakeReview
 
 T = datetime(2026, 11, 23, 9, tzinfo=UTC)  # a Monday, 12:00 in Riyadh
@@ -21,7 +21,7 @@ FIELDS = {"full_name": "فاطمة أحمد صالح الحربي", "national_id
           "id_expiry": "2027-06-06", "mobile": "+966558765432", "district": "العزيزية",
           "family_size": 5, "id_photo": {"name": "id.png", "mime": "image/png", "size": 9,
                                          "sha256": "ab" * 32}}
-DOCS = (review.Doc(1, "id_photo", "id.png"),)
+DOCS = (DocumentView(1, 50, "id.png", "image/png", 9, 1, "id_photo"),)
 ITEMS = ["full_name", "national_id", "id_expiry", "doc:1"]
 
 
