@@ -12,6 +12,7 @@ import sys
 import webbrowser
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -26,6 +27,7 @@ from bot.records import case_records, request_records, survey_records
 from conversations import desk
 from conversations.base import RIYADH
 from conversations.text import arabic_or_english
+from storage.crypto import KeyError_, Keyring
 from storage.models import AuditEntry
 
 cli = typer.Typer(help="Wasl: an association's beneficiary-relations policy, running as a chatbot.",
@@ -43,6 +45,8 @@ cli.add_typer(profiles_cli, name="profiles")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(staff_cli, name="staff")
 cli.add_typer(faq_cli, name="faq")
+keys_cli = typer.Typer(help="The data keys that seal personal data at rest.", no_args_is_help=True)
+cli.add_typer(keys_cli, name="keys")
 
 Db = Annotated[str | None, typer.Option("--db", envvar="WASL_DATABASE_URL",
                                         help="Database URL (default: SQLite in ./data).")]
@@ -71,6 +75,18 @@ def _run(db: str | None, profile: str | None, body: Callable[[App], Awaitable[An
         return asyncio.run(main())
     except profiles.ProfileError as exc:
         typer.echo(f"profile error:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+    except KeyError_ as exc:
+        typer.echo(f"data key: {exc}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _keys_or_exit(config: Settings) -> None:
+    """Refuse to start, with the reason, when the database's data key is missing or bad."""
+    try:
+        Keyring.for_database(config.database_url)
+    except KeyError_ as exc:
+        typer.echo(f"data key: {exc}", err=True)
         raise typer.Exit(2) from None
 
 
@@ -178,6 +194,7 @@ def _serve(config: Settings, host: str, port: int, announce: bool = False,
 
     from bot.server import create_server
     _logging(config.log_level)
+    _keys_or_exit(config)
     # Open event streams (the web chat) would hold a stop for as long as they last.
     server = uvicorn.Server(uvicorn.Config(create_server(config), host=host, port=port,
                                            log_level=config.log_level.lower(),
@@ -234,10 +251,14 @@ def chat(db: Db = None, profile: ProfileOpt = None,
 
 
 @cli.command()
-def simulate(db: Db = None, profile: ProfileOpt = None) -> None:
+def simulate(db: Db = None, profile: ProfileOpt = None,
+             files: Annotated[Path | None, typer.Option(
+                 "--files", help="Keep the files replies send in this folder (by default a "
+                 "private temporary one, removed when the simulator stops).")] = None) -> None:
     """Read events as JSON Lines on stdin, write replies as JSON Lines on stdout."""
     from bot.channels import simulator
-    _run(db, profile, lambda app: simulator.run(app, sys.stdin, sys.stdout), answers=True)
+    _run(db, profile, lambda app: simulator.run(app, sys.stdin, sys.stdout, files),
+         answers=True)
 
 
 @requests_cli.command("list")
@@ -564,6 +585,8 @@ def db_upgrade(db: Db = None, profile: ProfileOpt = None) -> None:
     """Apply the database migrations (PostgreSQL deployments run this on deploy)."""
     from storage.db import Database
 
+    _keys_or_exit(settings(database_url=db))
+
     async def upgrade() -> None:
         database = Database(settings(database_url=db).database_url)
         try:
@@ -591,6 +614,78 @@ def db_revision(message: str) -> None:
                 await database.close()
 
     asyncio.run(generate())
+
+
+@keys_cli.command("new")
+def keys_new() -> None:
+    """Print a fresh data key (base64 of 32 random bytes), for WASL_DATA_KEY."""
+    from storage.crypto import new_key
+
+    typer.echo(new_key())
+
+
+@keys_cli.command("status")
+def keys_status(db: Db = None, as_json: AsJson = False) -> None:
+    """How many values each key seals, per table ("clear": not sealed yet)."""
+    from storage.sealing import census
+
+    async def body(app: App) -> dict[str, dict[str, int]]:
+        return {t: dict(c) for t, c in (await census(app.db)).items()}
+
+    found = _run(db, None, body)
+    keys = Keyring.for_database(settings(database_url=db).database_url)
+    if as_json:
+        return _print_json({"current": keys.ids[0], "keys": keys.ids, "tables": found})
+    typer.echo(f"newest key: {keys.ids[0]}; known: {', '.join(keys.ids)}")
+    table = Table("table", "key", "values")
+    for name, counts in found.items():
+        for kid, count in sorted(counts.items()):
+            table.add_row(name, kid + (" (newest)" if kid == keys.ids[0] else ""), str(count))
+    Console().print(table)
+
+
+@keys_cli.command("rotate")
+def keys_rotate(db: Db = None, profile: ProfileOpt = None,
+                batch: Annotated[int, typer.Option(help="Rows sealed per transaction.")] = 200,
+                keep_key: Annotated[bool, typer.Option(
+                    "--keep-key", help="Add no key: only seal again what is not under the "
+                    "newest one (after an interrupted rotation, or a new WASL_DATA_KEY).")]
+                = False) -> None:
+    """Seal every personal value under a new key. With a key file (the embedded default, or
+    WASL_DATA_KEY_FILE) a new key is added to it first; with WASL_DATA_KEY, set the new key
+    there and the old one in WASL_DATA_KEY_OLD, then run this. Safe to stop and run again;
+    a running bot reads the key file again and seals in the background too."""
+    import secrets
+
+    from sqlalchemy.engine import make_url
+
+    from storage.crypto import KEY_BYTES, key_file_for, read_key_file, write_key_file
+    from storage.sealing import reseal
+
+    config = settings(database_url=db, profile=profile)
+    _keys_or_exit(config)
+    if not keep_key:
+        if os.environ.get("WASL_DATA_KEY"):
+            typer.echo("WASL_DATA_KEY is set: put a new key there (`wasl keys new`), the old "
+                       "one in WASL_DATA_KEY_OLD, and run `wasl keys rotate --keep-key`.",
+                       err=True)
+            raise typer.Exit(2)
+        path = (Path(os.environ["WASL_DATA_KEY_FILE"]) if os.environ.get("WASL_DATA_KEY_FILE")
+                else key_file_for(make_url(config.database_url).database or ""))
+        write_key_file(path, [secrets.token_bytes(KEY_BYTES), *read_key_file(path)])
+        typer.echo(f"a new key is in {path}; keep the old ones there until every backup "
+                   "made before today is gone")
+
+    def progress(table: str, count: int) -> None:
+        if count:
+            typer.echo(f"{table}: {count} rows sealed again", err=True)
+
+    async def body(app: App) -> Any:
+        return await reseal(app.db, app.profile.national_id, batch=batch, progress=progress)
+
+    done = _run(db, profile, body)
+    typer.echo(f"sealed again under key {Keyring.for_database(config.database_url).ids[0]}: "
+               f"{done.total} rows; every personal value is under it now")
 
 
 @cli.command("report")

@@ -9,9 +9,11 @@ from __future__ import annotations
 from datetime import time as time_of_day
 from decimal import Decimal
 from enum import StrEnum
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from conversations.text import ascii_digits
 
 KEY = r"^[a-z][a-z0-9_]{0,30}$"
 # Choice ids the flows use themselves; an option, field or service may not take them.
@@ -384,3 +386,15 @@ class Profile(Strict):
 
     def service(self, key: str) -> Service | None:
         return next((s for s in self.services if s.key == key), None)
+
+    def national_id(self, answers: dict[str, Any]) -> str | None:
+        """The national ID (or iqama number) a request's answers give, digits only: what
+        staff look a beneficiary up by (stored only as its keyed hash)."""
+        for service in self.services:
+            for spec in service.fields:
+                value = answers.get(spec.key)
+                if spec.kind is FieldKind.NATIONAL_ID and isinstance(value, str):
+                    digits = "".join(ch for ch in ascii_digits(value) if ch.isdigit())
+                    if digits:
+                        return digits
+        return None

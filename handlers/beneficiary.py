@@ -375,7 +375,7 @@ class BeneficiaryHandler:
                                          action.ack_version, action.signature, now))
         row = await uow.requests.add_request(
             number, self._id(who), action.service, action.answers, state.lang, who.channel, now,
-            due, ack, actor="beneficiary")
+            due, ack, actor="beneficiary", national_id=self.profile.national_id(action.answers))
         service = self.profile.service(action.service)
         files = [v["sha256"] for f in (service.fields if service else ())
                  if f.kind is FieldKind.FILE and isinstance(v := action.answers.get(f.key), dict)]

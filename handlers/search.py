@@ -31,14 +31,12 @@ def _kinds(profile: Profile) -> tuple[set[str], set[str]]:
 
 
 def matches(query: str, number: str, values: dict[str, object], profile: Profile) -> str | None:
-    """How one request matches the query: number, national_id, phone, name, or None."""
+    """How one request matches the query: number, phone, name, or None."""
     typed = ascii_digits(query).strip().upper().replace(" ", "")
     if typed == number.upper():
         return "number"
     digits = _digits(query)
-    ids, phones = _kinds(profile)
-    if len(digits) == 10 and any(_digits(str(values.get(k) or "")) == digits for k in ids):
-        return "national_id"
+    _ids, phones = _kinds(profile)  # a national ID is looked up by its keyed hash (find)
     if len(digits) >= PHONE_TAIL and not _an_id(digits) and any(
             len(_digits(str(values.get(k) or ""))) >= PHONE_TAIL
             and _digits(str(values.get(k)))[-PHONE_TAIL:] == digits[-PHONE_TAIL:]
@@ -78,6 +76,9 @@ async def find(uow: UnitOfWork, profile: Profile, query: str,
         if how is not None:
             hits.setdefault(beneficiary_id, how)
     digits = _digits(query)
+    if len(digits) == 10:  # a national ID: looked up by its keyed hash, never read in clear
+        for beneficiary_id in await uow.requests.by_national_id(digits):
+            hits.setdefault(beneficiary_id, "national_id")
     if len(digits) >= PHONE_TAIL and not _an_id(digits):  # WhatsApp: the number is the account
         for beneficiary_id, sender in await uow.requests.whatsapp_numbers():
             if _digits(sender)[-PHONE_TAIL:] == digits[-PHONE_TAIL:]:

@@ -18,6 +18,7 @@ from conversations.state import State, Step, SurveyDraft
 from storage import models as m
 from storage.db import Database
 from storage.repositories import UnitOfWork
+from storage.sealing import reseal
 
 log = logging.getLogger(__name__)
 RETRY = timedelta(hours=1)  # a beneficiary talking with a researcher is asked a little later
@@ -101,6 +102,7 @@ class Scheduler:
                  clock: Callable[[], datetime], interval: float = 30.0) -> None:
         self.db, self.profile, self.translations, self.clock = db, profile, translations, clock
         self.interval = interval
+        self._sealed_under: bytes | None = None  # the key the last sealing pass sealed under
 
     async def tick(self) -> tuple[int, int]:
         """Send due reminders and expire overdue surveys; (reminded, expired)."""
@@ -121,10 +123,21 @@ class Scheduler:
             log.info("surveys: %d reminded, %d expired", reminded, expired)
         return reminded, expired
 
+    async def seal(self) -> int:
+        """After a start, and after a key rotation elsewhere, seal again in the background
+        what is not under the newest key (storage/sealing.py); rows sealed again."""
+        keys = self.db.keys
+        if keys.refresh() or self._sealed_under != keys.current:
+            done = await reseal(self.db, self.profile.national_id)
+            self._sealed_under = keys.current
+            return done.total
+        return 0
+
     async def run(self, wake: Callable[[], None] | None = None) -> None:
         """Tick until cancelled; a failing tick is logged and tried again next time."""
         while True:
             try:
+                await self.seal()
                 reminded, _expired = await self.tick()
                 if reminded and wake is not None:
                     wake()

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.crypto import DIALECT_ATTRIBUTE, Keyring
 from storage.errors import Unavailable
 from storage.repositories import UnitOfWork
 
@@ -52,6 +53,8 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA busy_timeout=5000")
+    # what is deleted (a beneficiary's data destroyed) is overwritten, not left in free pages
+    cursor.execute("PRAGMA secure_delete=ON")
     cursor.close()
 
 
@@ -62,7 +65,7 @@ def _sqlite_begin(conn: Connection) -> None:
 class Database:
     """The async engine and session factory for one database URL."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, keys: Keyring | None = None) -> None:
         self.url = normalise_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
@@ -71,6 +74,10 @@ class Database:
             Path(parsed.database).parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         # hide_parameters: an error message must never carry a beneficiary's data into logs.
         self.engine: AsyncEngine = create_async_engine(self.url, hide_parameters=True)
+        # what seals personal data at rest (storage/crypto.py); PostgreSQL without a key
+        # refuses here, before anything is written
+        self.keys = keys or Keyring.for_database(self.url)
+        setattr(self.engine.sync_engine.dialect, DIALECT_ATTRIBUTE, self.keys)
         if self.is_sqlite:
             event.listen(self.engine.sync_engine, "connect", _sqlite_pragmas)
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
@@ -93,11 +100,11 @@ class Database:
         try:
             if not self.is_sqlite or _in_unit_of_work.get():  # nested: joins no queue, as before
                 async with self._sessions() as session, session.begin():
-                    yield UnitOfWork(session, sqlite=self.is_sqlite)
+                    yield UnitOfWork(session, sqlite=self.is_sqlite, keys=self.keys)
             else:
                 async with self._turn(), self._sessions() as session, session.begin():
                     await session.connection(execution_options={WRITE: True})
-                    yield UnitOfWork(session, sqlite=True)
+                    yield UnitOfWork(session, sqlite=True, keys=self.keys)
         except OperationalError as exc:  # busy, locked, the server gone: nothing was kept
             # SQLite says what it is ("database is locked") and never quotes data
             raise Unavailable(str(exc.orig) if self.is_sqlite else type(exc.orig).__name__) from exc

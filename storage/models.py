@@ -14,7 +14,6 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
-    LargeBinary,
     MetaData,
     String,
     Text,
@@ -24,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from storage.crypto import SealedBytes, SealedJson, SealedText
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -111,7 +112,7 @@ class Conversation(Base):
     beneficiary_id: Mapped[int | None] = mapped_column(
         ForeignKey("beneficiaries.id", ondelete="CASCADE")
     )
-    state: Mapped[dict[str, Any]]
+    state: Mapped[dict[str, Any]] = mapped_column(SealedJson("conversations.state"))
     updated_at: Mapped[datetime]
 
 
@@ -123,14 +124,16 @@ class Request(Base):
         ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True
     )
     service: Mapped[str] = mapped_column(String(40))
-    fields: Mapped[dict[str, Any]]
+    fields: Mapped[dict[str, Any]] = mapped_column(SealedJson("requests.fields"))
+    # a keyed hash of the national ID given (a blind index: staff search by it)
+    id_index: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(20), index=True)
     language: Mapped[str] = mapped_column(String(5))
     channel: Mapped[str] = mapped_column(String(20))
     created_at: Mapped[datetime]
     confirmed_at: Mapped[datetime]
     decision_due: Mapped[date]
-    needs_info: Mapped[str | None] = mapped_column(Text)
+    needs_info: Mapped[str | None] = mapped_column(SealedText("requests.needs_info"))
     updated_at: Mapped[datetime]
     # the staff member reviewing it (no foreign key: SQLite adds the column in place, so an
     # upgrade never rebuilds this table, whose rows other tables cascade from)
@@ -147,7 +150,7 @@ class ReviewItem(Base):
                                             index=True)
     item: Mapped[str] = mapped_column(String(60))  # a field's key, or doc:ID
     matched: Mapped[bool] = mapped_column(Boolean)
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(SealedText("review_items.note"))
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
     at: Mapped[datetime]
 
@@ -172,7 +175,7 @@ class DecisionRow(Base):
     request_id: Mapped[int] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"),
                                             unique=True)
     outcome: Mapped[str] = mapped_column(String(12))  # approved | rejected
-    reason: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(SealedText("decisions.reason"))
     meeting: Mapped[str] = mapped_column(String(20))
     meeting_date: Mapped[date]
     staff_id: Mapped[int] = mapped_column(ForeignKey("staff.id"))
@@ -205,7 +208,7 @@ class RequestEvent(Base):
     )
     status: Mapped[str] = mapped_column(String(20))
     actor: Mapped[str] = mapped_column(String(80))
-    note: Mapped[str | None] = mapped_column(Text)
+    note: Mapped[str | None] = mapped_column(SealedText("request_events.note"))
     at: Mapped[datetime]
 
 
@@ -218,9 +221,9 @@ class Acknowledgment(Base):
         ForeignKey("requests.id", ondelete="CASCADE"), unique=True
     )
     text_version: Mapped[str] = mapped_column(String(40))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText("acknowledgments.text"))
     sha256: Mapped[str] = mapped_column(String(64))
-    signature: Mapped[str | None] = mapped_column(String(200))
+    signature: Mapped[str | None] = mapped_column(SealedText("acknowledgments.signature"))
     channel: Mapped[str] = mapped_column(String(20))
     at: Mapped[datetime]
 
@@ -242,7 +245,7 @@ class Document(Base):
     mime: Mapped[str] = mapped_column(String(100))
     size: Mapped[int] = mapped_column(Integer)
     sha256: Mapped[str] = mapped_column(String(64))
-    content: Mapped[bytes] = mapped_column(LargeBinary)
+    content: Mapped[bytes] = mapped_column(SealedBytes("documents.content"))
     created_at: Mapped[datetime]
 
 
@@ -297,7 +300,7 @@ class CaseMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     direction: Mapped[str] = mapped_column(String(10))  # in | out | note (staff only)
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText("case_messages.text"))
     at: Mapped[datetime]
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id"))
     document_id: Mapped[int | None] = mapped_column(ForeignKey("documents.id", ondelete="SET NULL"))
@@ -336,7 +339,7 @@ class SurveyAnswer(Base):
     service: Mapped[str | None] = mapped_column(String(40))
     staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     rating: Mapped[int] = mapped_column(Integer)  # 1..5
-    comment: Mapped[str | None] = mapped_column(Text)
+    comment: Mapped[str | None] = mapped_column(SealedText("survey_answers.comment"))
     extra: Mapped[dict[str, Any]]  # the profile's additional questions: key -> answer
     anonymous: Mapped[bool] = mapped_column(Boolean)
     language: Mapped[str] = mapped_column(String(5))
@@ -352,7 +355,7 @@ class Feedback(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket: Mapped[str] = mapped_column(String(40), unique=True)
     kind: Mapped[str] = mapped_column(String(12))  # suggestion | complaint
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText("feedback.text"))
     beneficiary_id: Mapped[int] = mapped_column(
         ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True)
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="SET NULL"))
@@ -412,7 +415,7 @@ class Message(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     beneficiary_id: Mapped[int] = mapped_column(ForeignKey("beneficiaries.id", ondelete="CASCADE"))
     direction: Mapped[str] = mapped_column(String(10))
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(SealedText("messages.text"))
     at: Mapped[datetime]
 
 
@@ -436,7 +439,7 @@ class OutboxMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(20))
     chat_id: Mapped[str] = mapped_column(String(64))
-    payload: Mapped[dict[str, Any]]
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJson("outbox.payload"))
     priority: Mapped[int] = mapped_column(Integer, default=0)
     status: Mapped[str] = mapped_column(String(10), default="pending")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
@@ -511,7 +514,8 @@ class WebMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     chat_id: Mapped[str] = mapped_column(String(64))  # a hash of the browser's token
     direction: Mapped[str] = mapped_column(String(3))  # "in" (the visitor) or "out" (the bot)
-    payload: Mapped[dict[str, Any]]  # what the page shows: text, choices, language, file name
+    # what the page shows: text, choices, language, file name
+    payload: Mapped[dict[str, Any]] = mapped_column(SealedJson("web_messages.payload"))
     document_id: Mapped[int | None] = mapped_column(Integer)  # a document sent with it
     created_at: Mapped[datetime]
 

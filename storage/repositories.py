@@ -13,6 +13,7 @@ from sqlalchemy.orm import aliased
 
 from storage import models as m
 from storage.broadcasts_store import BroadcastStore
+from storage.crypto import Keyring
 from storage.desk_store import DeskStore
 from storage.faq_store import FaqStore
 from storage.requests_store import RequestStore
@@ -29,10 +30,11 @@ def _pressable(payload: dict[str, Any]) -> list[str] | None:
 class UnitOfWork:
     """The repositories of one transaction."""
 
-    def __init__(self, session: AsyncSession, *, sqlite: bool) -> None:
+    def __init__(self, session: AsyncSession, *, sqlite: bool, keys: Keyring) -> None:
         self.session = session
+        self.keys = keys  # seals personal data, and makes the blind index (storage/crypto.py)
         self.desk = DeskStore(session)  # the staff desk's cases, board, search and history
-        self.requests = RequestStore(session)  # support requests, their steps and signature
+        self.requests = RequestStore(session, keys)  # support requests, their steps and signature
         self.broadcasts = BroadcastStore(session)  # announcements, drafts and their copies
         self.faq = FaqStore(session)  # what the bot answered, and what staff taught it
         self.review = ReviewStore(session)  # the match, registration, decision and delivery

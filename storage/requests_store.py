@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from conversations.base import AckView, RequestStep, RequestView
 from storage import models as m
+from storage.crypto import Keyring
 
 DECIDED = ("approved", "rejected", "service_delivered", "closed")
 
@@ -24,17 +25,21 @@ def request_view(row: m.Request) -> RequestView:
 
 
 class RequestStore:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, keys: Keyring) -> None:
         self.session = session
+        self.keys = keys
 
     async def add_request(self, number: str, beneficiary_id: int, service: str,
                           fields: dict[str, Any], language: str, channel: str, now: datetime,
-                          decision_due: date, ack: AckView, actor: str) -> RequestView:
-        """A submitted request with its acknowledgment and its first step."""
+                          decision_due: date, ack: AckView, actor: str,
+                          national_id: str | None = None) -> RequestView:
+        """A submitted request with its acknowledgment and its first step; the national ID
+        given is kept for lookups only as its keyed hash."""
         row = m.Request(number=number, beneficiary_id=beneficiary_id, service=service,
                         fields=fields, status="submitted", language=language, channel=channel,
                         created_at=now, confirmed_at=now, decision_due=decision_due,
-                        updated_at=now)
+                        updated_at=now,
+                        id_index=self.keys.blind(national_id) if national_id else None)
         self.session.add(row)
         await self.session.flush()
         self.session.add(m.Acknowledgment(
@@ -138,6 +143,14 @@ class RequestStore:
             select(m.Request.beneficiary_id, m.Request.number, m.Request.service,
                    m.Request.status, m.Request.fields).order_by(m.Request.id.desc()))
         return [tuple(r) for r in rows.all()]  # type: ignore[misc]
+
+    async def by_national_id(self, digits: str) -> list[int]:
+        """The beneficiaries whose requests give this national ID, found by its keyed hash
+        (under every key not yet rotated away)."""
+        rows = await self.session.execute(
+            select(m.Request.beneficiary_id).where(m.Request.id_index.in_(self.keys.blinds(digits)))
+            .order_by(m.Request.id.desc()))
+        return list(dict.fromkeys(rows.scalars()))
 
     async def whatsapp_numbers(self) -> list[tuple[int, str]]:
         """(beneficiary, number) of those who write from WhatsApp: their number is their

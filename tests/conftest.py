@@ -34,6 +34,11 @@ os.environ.setdefault("WASL_DESK_NOTICES", "false")
 # are under test the model is loaded (tests/unit/test_knowledge.py, test_faq_dialogues.py,
 # the desk dialogue teach.yaml, and the end-to-end tests that set WASL_FAQ=model).
 os.environ.setdefault("WASL_FAQ", "lexical")
+# One data key for every process the tests start, on both engines (PostgreSQL has no default
+# key). The embedded default, a key file made beside the SQLite database, is tested where it
+# is under test (tests/unit/test_crypto.py, tests/e2e/test_sealed_at_rest.py).
+TEST_DATA_KEY = "d2FzbC10ZXN0LWtleS0tbm90LWZvci1wcm9kdWN0aW8="
+os.environ.setdefault("WASL_DATA_KEY", TEST_DATA_KEY)
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday; 13 Jumada II 1448 (Umm al-Qura)
 WORKER = os.environ.get("PYTEST_XDIST_WORKER")  # gw0, gw1, ... under pytest-xdist

@@ -1,13 +1,17 @@
 """`wasl simulate`: JSON Lines in, JSON Lines out, one conversation turn per line.
 
 A contract other tools rely on (see README, "The simulator"): each input line
-is handled and committed, its replies are printed, then `{"ack": N}`.
+is handled and committed, its replies are printed, then `{"ack": N}`. A reply that sends a
+file (a copy of one's data, a document a researcher opens, the board's report) carries
+`"file": {"name", "mime", "path"}`, written to a private temporary folder that lasts as
+long as the process (or to the folder `--files` names).
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+import tempfile
 from pathlib import Path
 from typing import IO, Any
 
@@ -93,12 +97,16 @@ def _event(data: dict[str, Any], max_bytes: int | None = None) -> Event:
     raise BadLine('an event needs one of "text", "choice", "contact" or "file"')
 
 
-async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
-    """Drive conversations from stdin until it closes."""
+async def run(app: App, stdin: IO[str], stdout: IO[str], keep: Path | None = None) -> None:
+    """Drive conversations from stdin until it closes; files sent go to `keep`, or to a
+    temporary folder removed at the end."""
 
     def emit(obj: dict[str, Any]) -> None:
         stdout.write(json.dumps(obj, ensure_ascii=False) + "\n")
         stdout.flush()
+
+    files = tempfile.TemporaryDirectory(prefix="wasl-sim-")  # 0700, removed at the end
+    folder_of_files = keep or Path(files.name)
 
     async def send(chat_id: str, reply: Reply) -> None:
         data = reply.to_dict()  # exactly the contract's keys
@@ -106,6 +114,15 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
                 "expects": data["expects"]}
         if reply.answered:  # the bot answered a question itself, from this topic
             line["answered"] = reply.answered
+        if reply.document_id is not None:
+            async with app.db.unit_of_work() as uow:
+                doc = await uow.document(reply.document_id)
+            if doc is not None:
+                folder = folder_of_files / str(doc.id)  # names may repeat; ids do not
+                folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                path = folder / (Path(doc.name).name or "file")
+                path.write_bytes(doc.content)
+                line["file"] = {"name": doc.name, "mime": doc.mime, "path": str(path)}
         emit(line)
 
     for stream in (stdin, stdout):  # UTF-8 whatever the locale says
@@ -126,3 +143,4 @@ async def run(app: App, stdin: IO[str], stdout: IO[str]) -> None:
         await app.digest.tick()  # the desk digest at the opening of a working day
         await app.outbox.deliver(CHANNEL, send, app.broadcasts.finish)
         emit({"ack": number})
+    files.cleanup()

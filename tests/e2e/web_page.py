@@ -88,8 +88,10 @@ class WebServer:
 
     def __init__(self, db: str, log: Path, **env: str) -> None:
         self.db, self.log, self.port = db, log, free_port()
-        # Nothing of the developer's own WASL_* settings (a Telegram token...) reaches it.
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("WASL_")}
+        # Nothing of the developer's own WASL_* settings (a Telegram token...) reaches it,
+        # but the tests' data key: the tests read and write the same database
+        clean = {k: v for k, v in os.environ.items()
+                 if not k.startswith("WASL_") or k == "WASL_DATA_KEY"}
         self.env = {**clean, "PYTHONUTF8": "1", "WASL_DATABASE_URL": db, "WASL_PROFILE": "bakkah",
                     "WASL_LOG_LEVEL": "INFO",
                     # A whole intake in well under a minute is a test, not a person: the
