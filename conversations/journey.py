@@ -9,7 +9,18 @@ from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from conversations import broadcast, desk, faq, intake, kinds, render, review, survey, transcript
+from conversations import (
+    broadcast,
+    desk,
+    faq,
+    intake,
+    kinds,
+    privacy,
+    render,
+    review,
+    survey,
+    transcript,
+)
 from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
 from conversations.profile import FieldKind
 from conversations.state import (
@@ -17,6 +28,7 @@ from conversations.state import (
     AddToCase,
     Asked,
     CaseOpened,
+    ExportData,
     FeedbackStored,
     Forget,
     OpenCase,
@@ -43,7 +55,7 @@ INTAKE_STEPS = {Step.FIELD, Step.SENSITIVE, Step.OFFER_HUMAN, Step.SUMMARY, Step
 ASKING_STEPS = {Step.SERVICE, Step.FIELD, Step.SENSITIVE, Step.OFFER_HUMAN, Step.SUMMARY,
                 Step.EDIT, Step.SIGNATURE, Step.RESUME}
 COMMANDS = {"/start", "/menu", "/status", "/cancel", "/help", "/language", "/stop",
-            "/subscribe"}
+            "/subscribe", "/mydata"}
 
 
 def step(state: State, event: Event, ctx: Context) -> Transition:
@@ -75,9 +87,16 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
                               [AddToCase(command, stepped_out=True)])
         if command == "/status":  # works at every step; the conversation stays with them
             return Transition(state, [], [ShowStatus()])
+        if command == "/mydata":
+            return Transition(state, [], [ExportData()])
         return on_case(state, event, ctx)
     if command:
         return on_command(state, command, ctx)
+    right = privacy.wants(event, ctx, exact=_free_text(state, ctx)) if state.step != Step.CASE else None
+    if right == privacy.COPY:  # the copy, and the same question again after it
+        return Transition(state, [], [ExportData()])
+    if right == privacy.MENU_CHOICE:
+        return privacy.open_menu(state, ctx)
     if state.step != Step.CASE and asks_for_human(event, ctx, exact=_free_text(state, ctx)):
         return intake.escalate(state, "asked", "keyword")
     answer = _question(state, event, ctx)
@@ -197,6 +216,8 @@ def on_command(state: State, command: str, ctx: Context) -> Transition:
         state.return_to = state.step if state.step in INTAKE_STEPS else None
         state.step = Step.LANGUAGE
         return Transition(state, [render.language_menu(state, ctx)])
+    if command == "/mydata":
+        return Transition(state, [], [ExportData()])
     if command == "/help":
         again = prompt(state, ctx)
         return Transition(state, [Reply(render.help_text(state, ctx)), again])
@@ -250,6 +271,8 @@ def prompt(state: State, ctx: Context) -> Reply:
             return survey.feedback_menu(state, ctx)
         case Step.ANSWERED:
             return faq.shown_after(state, ctx, state.asked or Asked())
+        case Step.PRIVACY:
+            return privacy.menu(state, ctx)
         case _:
             return intake.prompt(state, ctx)
 
@@ -271,6 +294,8 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
         return Transition(state, [render.language_menu(state, ctx)])
     if picked == "feedback":
         return survey.start_feedback(state, ctx)
+    if picked == privacy.MENU_CHOICE:
+        return privacy.open_menu(state, ctx)
     if picked == "contact":  # the channels and hours, and the menu under them
         return Transition(state, [render.menu(state, ctx, render.contact(state, ctx))])
     if picked == "provide_info" and state.info_for:
@@ -444,6 +469,7 @@ HANDLERS: dict[Step, Callable[[State, Event, Context], Transition]] = {
     Step.SURVEY: survey.on_survey,
     Step.FEEDBACK: survey.on_feedback,
     Step.ANSWERED: on_answered,
+    Step.PRIVACY: privacy.on_menu,
 }
 
 
@@ -480,6 +506,8 @@ def after(action: Action, result: Any, state: State, ctx: Context) -> list[Reply
             return survey.thanks(state, ctx, stored, follow_up)
         case SubmitFeedback(kind=kind), FeedbackStored(ticket=ticket):
             return [survey.feedback_received(state, ctx, ticket, kind)]
+        case ExportData(), _:
+            return privacy.copy_sent(state, ctx, result, prompt(state, ctx))
     return []
 
 

@@ -122,6 +122,7 @@ def menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
             Choice("language", _("🌐 Language / اللغة")),
             Choice("feedback", _("💡 Suggestion or complaint")),
             Choice("contact", _("☎️ Contact us and working hours")),
+            Choice("privacy", _("🔒 My data and privacy")),
             # last, so that the numbers of the others never change
             *((Choice("provide_info", _("📎 Send requested info")),)
               if state.info_for else ()),
@@ -351,7 +352,8 @@ def help_text(state: State, ctx: Context) -> str:
         "/help: this help\n"
         "You can answer a question with options by typing the option's number or its name."
     ) + "\n" + _("/stop: no more announcements from the association; /subscribe: receive them "
-                 "again. Replies about your requests always reach you.")
+                 "again. Replies about your requests always reach you.") + "\n" + _(
+        "/mydata: a copy of all your data with us")
 
 
 STATUS_WORDS = {
@@ -385,4 +387,5 @@ COMMANDS = [
     ("help", fields.N_("Help")),
     ("stop", fields.N_("Stop announcements")),
     ("subscribe", fields.N_("Receive announcements again")),
+    ("mydata", fields.N_("A copy of my data")),
 ]

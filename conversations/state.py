@@ -29,6 +29,7 @@ class Step(StrEnum):
     SURVEY = "survey"  # rating a delivered service or a researcher's help
     FEEDBACK = "feedback"  # a suggestion or a complaint, with a ticket number
     ANSWERED = "answered"  # a question answered by the bot (did it help?), or not found
+    PRIVACY = "privacy"  # "My data and privacy": the rights, a copy of one's data
 
 
 class Draft(BaseModel):
@@ -137,6 +138,12 @@ class ShowStatus:
 
 
 @dataclass(frozen=True)
+class ExportData:
+    """A copy of everything held about the beneficiary, sent to them as files (the PDPL's
+    right of access): the result is the (readable, machine-readable) documents' ids."""
+
+
+@dataclass(frozen=True)
 class OpenCase:
     reason: str  # asked | repeated_failures | message
     detail: str | None = None
@@ -189,7 +196,7 @@ class CountAnswer:
 Action = (
     RecordConsent | Forget | SetLanguage | StoreDocument | DiscardDraft | SubmitRequest
     | ShowStatus | OpenCase | AddToCase | ProvideInfo | SubmitSurvey | SubmitFeedback
-    | SetAnnouncements | CountAnswer
+    | SetAnnouncements | CountAnswer | ExportData
 )
 
 

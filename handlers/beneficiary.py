@@ -36,6 +36,7 @@ from conversations.state import (
     CaseOpened,
     CountAnswer,
     DiscardDraft,
+    ExportData,
     FeedbackStored,
     Forget,
     OpenCase,
@@ -53,6 +54,7 @@ from conversations.state import (
     Submitted,
     SurveyStored,
 )
+from handlers import mydata
 from handlers.answers import Answers
 from handlers.notices import Notices, known_name
 from storage import models as m
@@ -225,7 +227,23 @@ class BeneficiaryHandler:
                 return await self._store_feedback(action, uow, who, now)
             case CountAnswer():
                 await uow.faq.count(action.topic, action.outcome, who.channel, state.lang, now)
+            case ExportData():
+                return await self._export(uow, who, state, now)
         return None
+
+    async def _export(self, uow: UnitOfWork, who: Sender, state: State,
+                      now: datetime) -> tuple[int, int] | None:
+        """Their copy of everything held about them, as two files; audited."""
+        ctx = Context(self.profile, now, who.channel, self.translations)
+        try:
+            files = await mydata.make_copy(uow, self._id(who), state, ctx, now)
+        except Exception:  # a failure to make the file: said to them, never their data logged
+            log.exception("the copy of %s's data could not be made", who.channel)
+            files = None
+        await uow.audit(m.AuditEntry(
+            at=now, actor=f"{who.channel}:{who.sender_id}", role="beneficiary",
+            action="data_copy", allowed=files is not None, beneficiary_id=self._id(who)))
+        return files
 
     async def _store_survey(self, action: SubmitSurvey, uow: UnitOfWork, who: Sender,
                             state: State, now: datetime) -> SurveyStored:

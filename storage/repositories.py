@@ -18,6 +18,7 @@ from storage.desk_store import DeskStore
 from storage.faq_store import FaqStore
 from storage.requests_store import RequestStore
 from storage.review_store import ReviewStore
+from storage.subject_store import SubjectStore
 
 
 def _pressable(payload: dict[str, Any]) -> list[str] | None:
@@ -38,6 +39,7 @@ class UnitOfWork:
         self.broadcasts = BroadcastStore(session)  # announcements, drafts and their copies
         self.faq = FaqStore(session)  # what the bot answered, and what staff taught it
         self.review = ReviewStore(session)  # the match, registration, decision and delivery
+        self.subject = SubjectStore(session)  # all that is held about one beneficiary
         self._insert = sqlite_insert if sqlite else pg_insert
 
     # processed events -------------------------------------------------
@@ -462,9 +464,13 @@ class UnitOfWork:
 
     async def web_document(self, chat_id: str, document_id: int) -> m.Document | None:
         """A document the bot sent to this web chat; None for any other."""
+        # (the document existed when the message was sent: SQLite may give a deleted
+        # document's id to a later one, which this chat was never sent)
         sent = select(m.WebMessage.id).where(m.WebMessage.chat_id == chat_id,
                                              m.WebMessage.direction == "out",
-                                             m.WebMessage.document_id == document_id).exists()
+                                             m.WebMessage.document_id == document_id,
+                                             m.WebMessage.created_at >= m.Document.created_at
+                                             ).exists()
         stmt = select(m.Document).where(m.Document.id == document_id, sent)
         return (await self.session.execute(stmt)).scalar_one_or_none()
 

@@ -3,11 +3,13 @@ polling and webhook) against the local fake Bot API server."""
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import time
 
 import pytest
+from pypdf import PdfReader
 from sqlalchemy import create_engine, text
 
 from tests.e2e.sim import NAME, wasl
@@ -65,7 +67,7 @@ def test_whole_journey(fake, launch, db, mode):
     assert "parse_mode" not in welcome[0]  # plain text: nothing typed is read as markup
     menu = user.press("accept")
     assert buttons(menu[-1]) == ["c:new_request", "c:status", "c:human", "c:language", "c:feedback",
-                                "c:contact"]
+                                "c:contact", "c:privacy"]
     user.press("new_request")
     user.press("food_basket")
     user.say(NAME)
@@ -88,6 +90,20 @@ def test_whole_journey(fake, launch, db, mode):
     assert "لجنة البحث" in done[0]["text"] and "هـ" in done[0]["text"]
     status = user.say("/status")
     assert number in status[0]["text"]
+    # the right of access: a copy of everything, as files in the chat, opened here
+    user.say("أبغى نسخة من بياناتي")
+    calls = [c.params for c in fake.called("sendDocument") if c.params["chat_id"] == str(user.uid)]
+    sent = dict(next(v for k, v in c.items() if k.endswith(":file")) for c in calls)
+    pdf = next(v for k, v in sent.items() if k.endswith(".pdf"))
+    text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    for shown in ("نسخة من بياناتك لدى جمعية بكة للخدمات الإنسانية", number, "1234567897",
+                  NAME, "Telegram", "العزيزية", "الطلب رقم"):
+        assert shown in text, shown
+    copy = json.loads(next(v for k, v in sent.items() if k.endswith(".json")))
+    assert copy["requests"][0]["number"] == number
+    assert copy["requests"][0]["answers"]["national_id"] == "1234567897"
+    assert copy["accounts"] == [{"channel": "telegram", "account": str(user.uid),
+                                 "since": copy["accounts"][0]["since"]}]
 
     [record] = json.loads(wasl("requests", "list", "--json", db=db).stdout)
     assert record["channel"] == "telegram" and record["beneficiary"] == str(user.uid)
@@ -96,7 +112,7 @@ def test_whole_journey(fake, launch, db, mode):
     assert record["acknowledgment"]["hash_matches"]
     for lang in (None, "ar", "en"):
         assert [c["command"] for c in fake.commands[lang]] == [
-            "start", "menu", "status", "cancel", "language", "help", "stop", "subscribe"]
+            "start", "menu", "status", "cancel", "language", "help", "stop", "subscribe", "mydata"]
     assert fake.commands["en"][0]["description"] != fake.commands["ar"][0]["description"]
 
 

@@ -179,7 +179,7 @@ def test_each_staff_member_gets_their_roles_menu_in_their_chat_and_the_group_its
         assert {"queue", "cases", "find", "audit", "staff", "report", "broadcast"} & set(group) == set()
         # the beneficiaries' menu, for every other chat, is as it was
         assert fake.menu(None, lang) == ["start", "menu", "status", "cancel", "language", "help",
-                                         "stop", "subscribe"]
+                                         "stop", "subscribe", "mydata"]
     # each command's help, in Arabic by default and for Arabic, in English for English
     tr = load_translations()
     for lang in LANGUAGES:

@@ -42,7 +42,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 NUMBER = re.compile(r"BK-\d{4}-\d{6}")
 MENU = ["📝 طلب دعم جديد", "📋 حالة طلباتي", "🙋 التحدث مع باحث اجتماعي", "🌐 اللغة / Language",
-        "💡 اقتراح أو شكوى", "☎️ التواصل وساعات العمل"]
+        "💡 اقتراح أو شكوى", "☎️ التواصل وساعات العمل", "🔒 بياناتي وخصوصيتي"]
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ a list. One server per module; each test is a different person (a new wa_id)."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import json
 import re
@@ -16,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 import yaml
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from storage import models as m
@@ -139,7 +141,7 @@ def test_the_whole_journey_over_whatsapp(graph, server, tmp_path):
     person = Person(graph, server)
     agree(person)
     menu = [m for m in graph.sent_to(person.wa_id) if m["type"] == "interactive"][-1]
-    assert menu["interactive"]["type"] == "list" and len(titles(menu)) == 6
+    assert menu["interactive"]["type"] == "list" and len(titles(menu)) == 7
     services = person.press("📝 طلب دعم جديد")
     listed = services[-1]
     assert listed["interactive"]["type"] == "list"
@@ -162,6 +164,15 @@ def test_the_whole_journey_over_whatsapp(graph, server, tmp_path):
     assert request["channel"] == "whatsapp" and request["fields"]["mobile"] == f"+{person.wa_id}"
     assert request["fields"]["district"] == "المنزل, العزيزية, مكة المكرمة (21.4187, 39.8445)"
     assert [d["mime"] for d in request["documents"]] == ["image/jpeg"]
+    # the copy of their data: a PDF, and the JSON as plain text (what WhatsApp takes)
+    person.say("/mydata")
+    documents = [m for m in graph.sent_to(person.wa_id) if m["type"] == "document"]
+    files = {m["document"]["filename"]: graph.media[m["document"]["id"]] for m in documents}
+    pdf = next(f for name, f in files.items() if name.endswith(".pdf"))
+    machine = next(f for name, f in files.items() if name.endswith(".json"))
+    assert pdf.mime == "application/pdf" and machine.mime == "text/plain"
+    assert json.loads(machine.content)["requests"][0]["number"] == number
+    assert number in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
 
 
 def to_the_photo(person: Person) -> None:

@@ -11,6 +11,7 @@ from conversations.base import CaseView, Context, Event, FileRef, Reply, Request
 from conversations.state import (
     AddToCase,
     CaseOpened,
+    ExportData,
     OpenCase,
     ProvideInfo,
     ShowStatus,
@@ -32,6 +33,7 @@ class World:
     case_status: str = "queued"  # "claimed": a researcher holds the case
     statuses: dict[str, str] = field(default_factory=dict)  # request number -> status
     needed: dict[str, str] = field(default_factory=dict)  # what a researcher asked for
+    copy_fails: bool = False  # the copy of one's data cannot be made
 
     def apply(self, action: Any, ctx: Context) -> Any:
         self.actions.append(action)
@@ -61,6 +63,8 @@ class World:
             case AddToCase():
                 self.case_messages.append(action.text)
                 return CaseView(1, self.case_status, "asked", None, 1, "sim", ctx.now)
+            case ExportData():  # the two files' document ids, as the handler returns them
+                return None if self.copy_fails else (101, 102)
         return None
 
     def ask_for_info(self, state: State, number: str, what: str) -> State:

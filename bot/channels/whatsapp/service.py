@@ -31,6 +31,13 @@ from storage.db import Unavailable
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24) - timedelta(minutes=5)  # a margin for clocks and queues
 PARAM_LIMIT = 1024  # characters in one template parameter (on one line)
+# the document types the Cloud API accepts (its media reference); others go as text/plain
+DOCUMENT_TYPES = frozenset({
+    "text/plain", "application/pdf", "application/msword", "application/vnd.ms-excel",
+    "application/vnd.ms-powerpoint",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation"})
 
 
 class WhatsAppService:
@@ -42,8 +49,8 @@ class WhatsAppService:
         self.sender = Sender(app.outbox, CHANNEL, self._send, limits, app.broadcasts.finish)
         self.wake: Callable[[], None] = self.sender.wake  # `wasl serve` wakes every channel
         self.max_bytes = int(app.profile.max_file_mb * 1024 * 1024)
-        self._uploaded: dict[int, str] = {}  # document id -> WhatsApp media id
-        self._uploading: dict[int, asyncio.Lock] = {}  # copies sent at once upload it once
+        self._uploaded: dict[tuple[int, str], str] = {}  # (document id, sha256) -> media id
+        self._uploading: dict[tuple[int, str], asyncio.Lock] = {}  # copies sent at once upload it once
 
     # -- in ------------------------------------------------------------------------------
     async def handle(self, payload: dict[str, Any]) -> None:
@@ -139,11 +146,14 @@ class WhatsAppService:
         if doc is None:
             return None
         kind = "image" if doc.mime in ("image/jpeg", "image/png") else "document"
-        async with self._uploading.setdefault(document_id, asyncio.Lock()):
-            if document_id not in self._uploaded:
-                self._uploaded[document_id] = await self.client.upload(doc.content, doc.mime,
-                                                                       doc.name)
-        return kind, self._uploaded[document_id], doc.name
+        # WhatsApp takes documents of a few types only; another (the JSON copy of one's data)
+        # goes as plain text, under its own name
+        mime = doc.mime if kind == "image" or doc.mime in DOCUMENT_TYPES else "text/plain"
+        key = (document_id, doc.sha256)  # (SQLite may give a deleted document's id again)
+        async with self._uploading.setdefault(key, asyncio.Lock()):
+            if key not in self._uploaded:
+                self._uploaded[key] = await self.client.upload(doc.content, mime, doc.name)
+        return kind, self._uploaded[key], doc.name
 
     async def _outside(self, chat_id: str, reply: Reply, lang: str) -> str | None:
         """The window is closed: the notice's template, or hold it."""

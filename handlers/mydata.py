@@ -1,0 +1,86 @@
+"""A beneficiary's copy of their data (the PDPL's right of access): the facts gathered from
+every table (storage/subject_store.py), a PDF in their language to read (right to left in
+Arabic, shaped by HarfBuzz through fpdf2, with the DejaVu fonts matplotlib ships), and the
+same facts as JSON. Both are kept as documents (sealed at rest like every document) only
+until the next copy replaces them."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import datetime
+from pathlib import Path
+
+from conversations import privacy
+from conversations.base import RIYADH, Context
+from conversations.state import State
+from storage import models as m
+from storage.repositories import UnitOfWork
+from storage.subject_store import COPY_FIELD
+
+# what the PDF leaves out: bidirectional controls (fpdf2 orders the text itself), and
+# emoji and symbols beyond the fonts (📄, 🙋...)
+UNPRINTABLE = re.compile(
+    "[\u200e\u200f\u202a-\u202e\u2066-\u2069\ufe0f\u2600-\u27bf\U00010000-\U0010ffff]")
+
+
+def _fonts() -> Path:
+    import matplotlib
+
+    return Path(matplotlib.get_data_path()) / "fonts" / "ttf"
+
+
+def pdf(parts: list[privacy.Section], lang: str) -> bytes:
+    """The readable copy: a title, then each section's rows and lines."""
+    from fpdf import FPDF
+
+    doc = FPDF(format="A4")
+    doc.set_margins(15, 15, 15)
+    doc.set_auto_page_break(True, margin=15)
+    doc.add_font("body", "", str(_fonts() / "DejaVuSans.ttf"))
+    doc.add_font("body", "B", str(_fonts() / "DejaVuSans-Bold.ttf"))
+    rtl = lang == "ar"
+    doc.set_text_shaping(use_shaping_engine=True, direction="rtl" if rtl else "ltr",
+                         script="arab" if rtl else "latn", language="ara" if rtl else "eng")
+    align = "R" if rtl else "L"
+    doc.add_page()
+
+    def line(text: str, size: float, bold: bool = False, gap: float = 1.5) -> None:
+        doc.set_font("body", "B" if bold else "", size)
+        shown = re.sub(" {2,}", " ", UNPRINTABLE.sub("", text)).strip() or " "
+        doc.multi_cell(0, size * 0.55, shown, align=align, new_x="LMARGIN", new_y="NEXT")
+        doc.ln(gap)
+
+    for i, part in enumerate(parts):
+        line(part.title, 16 if i == 0 else 13, bold=True, gap=2.5)
+        for label, value in part.rows:
+            line(f"{label}: {value}", 10.5)
+        for text in part.lines:
+            line(text, 9.5, gap=1)
+        doc.ln(3)
+    return bytes(doc.output())
+
+
+async def make_copy(uow: UnitOfWork, beneficiary_id: int, state: State, ctx: Context,
+                    now: datetime) -> tuple[int, int]:
+    """Gather, write the two files, keep them as the beneficiary's documents; their ids."""
+    facts = await uow.subject.everything(beneficiary_id)
+    facts = {"association": ctx.profile.association.get(state.lang),
+             "made_at": now.isoformat(), **facts,
+             "unfinished_request": ({"service": state.draft.service, "answers": state.draft.answers}
+                                    if state.draft else None)}
+    stamp = now.astimezone(RIYADH).strftime("%Y%m%d")
+    readable = pdf(privacy.sections(facts, state.lang, ctx), state.lang)
+    machine = json.dumps(facts, ensure_ascii=False, indent=2, default=str).encode()
+    files = [_document(beneficiary_id, f"my-data-{stamp}.pdf", "application/pdf", readable, now),
+             _document(beneficiary_id, f"my-data-{stamp}.json", "application/json", machine, now)]
+    ids = await uow.subject.replace_copy(beneficiary_id, files)
+    return ids[0], ids[1]
+
+
+def _document(beneficiary_id: int, name: str, mime: str, content: bytes,
+              now: datetime) -> m.Document:
+    return m.Document(beneficiary_id=beneficiary_id, field_key=COPY_FIELD, name=name, mime=mime,
+                      size=len(content), sha256=hashlib.sha256(content).hexdigest(),
+                      content=content, created_at=now)

@@ -1,0 +1,65 @@
+"""The right of access end to end, over the real `wasl simulate` process: a beneficiary who
+applied asks for a copy of their data in their own words (Arabic) or by command (English),
+and gets a PDF they can read, in their language, and the same facts as JSON; the files are
+opened here. The copy is audited, and is not kept in the database in clear."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pypdf import PdfReader
+
+from bot import profiles
+from tests.e2e.sim import NAME, Simulator, complete_intake, wasl
+from tests.e2e.test_sealed_at_rest import IBAN, NATIONAL_ID, _leaks
+
+
+def _files(replies: list[dict]) -> dict[str, Path]:
+    return {Path(r["file"]["name"]).suffix: Path(r["file"]["path"]) for r in replies if "file" in r}
+
+
+def _text(pdf: Path) -> str:
+    return "".join(page.extract_text() for page in PdfReader(pdf).pages)
+
+
+def test_a_copy_of_ones_data_in_arabic_and_in_english(tmp_path, monkeypatch):
+    monkeypatch.delenv("WASL_DATA_KEY", raising=False)  # the embedded default
+    db = f"sqlite:///{tmp_path}/data/wasl.db"
+    sim = Simulator(db)
+    try:
+        sim.send("u1", text="السلام عليكم")
+        sim.send("u1", choice="accept")
+        done = complete_intake(sim, "u1", profiles.load("bakkah"), "financial_aid", tmp_path)
+        number = next(w.strip("،.;؛") for r in done for w in r["text"].split() if w.startswith("BK-"))
+        asked = sim.send("u1", text="أبغى نسخة من بياناتي لو سمحت")
+        files = _files(asked)
+        assert set(files) == {".pdf", ".json"}, asked
+        assert asked[-1]["expects"] == {"field": "menu", "kind": "choice"}  # the menu again
+        text = _text(files[".pdf"])
+        for shown in ("نسخة من بياناتك لدى جمعية بكة للخدمات الإنسانية", "الطلب رقم", number,
+                      NAME, NATIONAL_ID, IBAN, "مساعدة مالية", "الإقرار", "الموافقات",
+                      "رسائلك مع المساعد الآلي", "سدايا"):
+            assert shown in text, shown
+        facts = json.loads(files[".json"].read_text(encoding="utf-8"))
+        [request] = facts["requests"]
+        assert request["number"] == number and request["answers"]["national_id"] == NATIONAL_ID
+        assert request["acknowledgment"]["sha256"] and len(request["documents"]) == 3
+        assert [c["purpose"] for c in facts["consents"]] == ["beneficiary_services", "sensitive_data"]
+        assert any(m["text"] == "أبغى نسخة من بياناتي لو سمحت" for m in facts["conversation_log"])
+
+        sim.send("u2", text="hello", lang="en")
+        sim.send("u2", choice="accept")
+        english = _files(sim.send("u2", text="/mydata"))
+        text = _text(english[".pdf"])
+        assert "A copy of your data with Bakkah" in text and "Your consents" in text
+        assert NAME not in text and number not in text  # only their own data
+        assert json.loads(english[".json"].read_text())["requests"] == []
+    finally:
+        sim.close()
+    audit = json.loads(wasl("audit", "--json", db=db).stdout)
+    copies = [e for e in audit if e["action"] == "data_copy"]
+    assert [(e["actor"], e["allowed"]) for e in copies] == [("sim:u1", True), ("sim:u2", True)]
+    data = tmp_path / "data"
+    on_disk = b"".join(p.read_bytes() for p in data.glob("wasl.db*") if p.suffix != ".key")
+    assert _leaks(on_disk) == []  # the copies are kept sealed, like every document

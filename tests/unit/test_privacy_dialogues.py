@@ -1,0 +1,164 @@
+"""The beneficiary's rights over their data, as dialogues: the "My data and privacy" menu,
+a copy of one's data asked for by button, command or in their own words, and the readable
+copy made from the facts."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from conversations import privacy
+from conversations.base import CaseView
+from conversations.profile import Profile
+from conversations.state import AddToCase, ExportData, OpenCase, State, Step
+from tests.unit.dialogue import run
+from tests.unit.test_dialogues import PROFILE
+
+MENU = ["my_data", "privacy_request", "privacy_notice", "back"]
+
+
+@pytest.fixture
+def ctx(ctx_for):
+    return ctx_for(Profile.model_validate(PROFILE))
+
+
+def at_menu(lang: str = "ar") -> State:
+    return State(step=Step.MENU, lang=lang, consented=True)
+
+
+def copies(world) -> int:
+    return sum(isinstance(a, ExportData) for a in world.actions)
+
+
+def test_the_main_menu_lists_the_rights_and_the_copy_comes_as_two_files(ctx):
+    state, world, replies = run([
+        ("/menu", {"choices": ["new_request", "status", "human", "language", "feedback",
+                               "contact", "privacy"]}),
+        ("7", {"step": Step.PRIVACY, "choices": MENU,
+               "contains": ["نسخة من بياناتي", "/mydata", "تصحيح", "حذف", "سحب الموافقة",
+                            "خلال 30 يومًا", "/stop"]}),
+        ({"choice": "my_data"}, {"step": Step.PRIVACY, "choices": MENU}),
+    ], ctx, at_menu())
+    assert copies(world) == 1
+    files = [r for r in replies if r.document_id is not None]
+    assert [r.document_id for r in files] == [101, 102]
+    assert "نسخة من جميع البيانات المحفوظة لدى جمعية الاختبار" in files[0].text
+    assert "JSON" in files[1].text
+
+
+@pytest.mark.parametrize("typed", ["أبغى نسخة من بياناتي", "ابي نسخه من بياناتي لو سمحت",
+                                   "وش عندكم عني؟", "/mydata", "I want a copy of my data"])
+def test_a_copy_asked_for_in_words_or_by_command_at_the_menu(ctx, typed):
+    state, world, replies = run([(typed, {"step": Step.MENU, "expects": ("menu", "choice")})],
+                                ctx, at_menu())
+    assert copies(world) == 1 and not world.cases
+    assert [r.document_id for r in replies if r.document_id] == [101, 102]
+
+
+def test_mid_request_the_copy_comes_and_the_same_question_is_asked_again(ctx):
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+        ("١٢٣٤٥٦٧٨٩٧", {"expects": ("family_size", "integer")}),
+        ("أبغى نسخة من بياناتي", {"expects": ("family_size", "integer")}),
+    ], ctx, at_menu())
+    assert copies(world) == 1
+    assert state.draft.answers == {"full_name": "Fatimah Saleh", "national_id": "1234567897"}
+
+
+def test_where_a_name_is_asked_only_the_phrase_alone_asks_for_the_copy(ctx):
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {"expects": ("full_name", "text")}),
+        ("نسخة من بياناتي", {"expects": ("full_name", "text")}),
+    ], ctx, at_menu())
+    assert copies(world) == 1 and state.draft.answers == {}
+
+
+def test_talking_with_a_researcher_the_words_go_to_them(ctx):
+    talking = replace(ctx, case=CaseView(1, "claimed", "asked", None, 1, "sim", ctx.now,
+                                         claimed_by=7))
+    state = State(step=Step.CASE, lang="ar", consented=True)
+    _, world, _ = run([("أبغى نسخة من بياناتي", {})], talking, state)
+    assert copies(world) == 0
+    assert [type(a) for a in world.actions] == [AddToCase]
+    _, world, replies = run([("/mydata", {})], talking, state)  # the command still works
+    assert copies(world) == 1
+
+
+def test_privacy_in_words_opens_the_menu_and_a_request_goes_to_a_researcher(ctx):
+    state, world, replies = run([
+        ("خصوصيتي", {"step": Step.PRIVACY, "choices": MENU}),
+        ({"choice": "privacy_notice"}, {"step": Step.PRIVACY, "contains": "حذفها"}),
+        ({"choice": "privacy_request"}, {"step": Step.CASE}),
+    ], ctx, at_menu())
+    assert [a.reason for a in world.actions if isinstance(a, OpenCase)] == ["privacy"]
+
+
+def test_back_and_a_misunderstanding_at_the_privacy_menu(ctx):
+    run([
+        ("بياناتي", {"step": Step.PRIVACY}),
+        ("كلام غير مفهوم هنا", {"step": Step.PRIVACY, "contains": "لم أفهم", "choices": MENU}),
+        ({"choice": "back"}, {"step": Step.MENU, "expects": ("menu", "choice")}),
+    ], ctx, at_menu())
+
+
+def test_a_copy_that_cannot_be_made_is_said_kindly_and_the_menu_stays(ctx):
+    from tests.unit.dialogue import World
+
+    _, _, replies = run([("/mydata", {"step": Step.MENU, "expects": ("menu", "choice"),
+                                      "contains": "تعذّر إعداد النسخة"})],
+                        ctx, at_menu(), World(copy_fails=True))
+    assert not any(r.document_id for r in replies)
+
+
+FACTS = {
+    "association": "جمعية الاختبار", "made_at": "2026-11-23T09:00:00+00:00",
+    "you": {"language": "ar", "since": "2026-11-01T06:00:00+00:00", "file_number": "F-000001",
+            "announcements_off_at": None},
+    "accounts": [{"channel": "telegram", "account": "555", "since": "2026-11-01T06:00:00+00:00"}],
+    "consents": [{"purpose": "beneficiary_services", "version": "test-1/ar", "language": "ar",
+                  "channel": "telegram", "given_at": "2026-11-01T06:00:00+00:00",
+                  "withdrawn_at": None}],
+    "requests": [{
+        "number": "BK-2026-000001", "service": "financial_aid", "status": "committee",
+        "submitted_at": "2026-11-02T07:00:00+00:00", "decision_due": "2026-11-16",
+        "answers": {"full_name": "فاطمة صالح", "national_id": "1234567897", "housing": "rented",
+                    "iban": "SA0380000000608010167519",
+                    "id_photo": {"name": "id.jpg", "mime": "image/jpeg"}},
+        "needs_info": None,
+        "documents": [{"name": "id.jpg", "mime": "image/jpeg", "size": 10, "sha256": "ab",
+                       "received_at": "2026-11-02T07:00:00+00:00"}],
+        "acknowledgment": {"text": "أقر بصحة البيانات", "version": "wasl-ack-1/ar",
+                           "sha256": "f" * 64, "signature": "فاطمة صالح",
+                           "at": "2026-11-02T07:00:00+00:00"},
+        "history": [{"status": "submitted", "at": "2026-11-02T07:00:00+00:00"}],
+        "registration": {"file_number": "F-000001", "at": "2026-11-03T07:00:00+00:00"},
+        "decision": None, "delivery": None}],
+    "unfinished_request": None,
+    "conversations_with_researchers": [{"case": 4, "status": "closed",
+                                        "opened_at": "2026-11-05T07:00:00+00:00",
+                                        "closed_at": "2026-11-05T08:00:00+00:00",
+                                        "messages": [{"from": "researcher", "text": "أهلًا بك",
+                                                      "at": "2026-11-05T07:10:00+00:00"}]}],
+    "surveys": [], "suggestions_and_complaints": [],
+    "conversation_log": [{"from": "you", "text": "[choice] status «📋 حالة طلباتي»",
+                          "at": "2026-11-04T07:00:00+00:00"}],
+}
+
+
+def test_the_readable_copy_shows_every_answer_in_full_in_words_and_riyadh_time(ctx):
+    parts = privacy.sections(FACTS, "ar", ctx)
+    text = "\n".join([p.title for p in parts] + [f"{a}: {b}" for p in parts for a, b in p.rows]
+                     + [x for p in parts for x in p.lines])
+    for shown in ("نسخة من بياناتك لدى جمعية الاختبار", "الطلب رقم BK-2026-000001",
+                  "1234567897", "SA0380000000608010167519",  # their own: not masked
+                  "إيجار", "لدى لجنة البحث", "أقر بصحة البيانات", "فاطمة صالح", "F-000001",
+                  "استخدام بياناتك لدراسة طلباتك وخدمتك", "Telegram",
+                  "محادثة مع الباحث الاجتماعي (الإحالة رقم 4)", "أهلًا بك",
+                  "23 نوفمبر 2026، 12:00",  # 09:00 UTC is noon in Riyadh
+                  "📋 حالة طلباتي", "سدايا"):
+        assert shown in text, shown
+    assert "rented" not in text and "beneficiary_services" not in text and "[choice]" not in text
+    english = privacy.sections(FACTS, "en", ctx)
+    assert english[0].title == "A copy of your data with Test Association"
+    assert ("Housing", "Rented") in english[3].rows
