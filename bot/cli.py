@@ -45,6 +45,8 @@ cli.add_typer(profiles_cli, name="profiles")
 cli.add_typer(db_cli, name="db")
 cli.add_typer(staff_cli, name="staff")
 cli.add_typer(faq_cli, name="faq")
+pdpl_cli = typer.Typer(help="The PDPL's records.", no_args_is_help=True)
+cli.add_typer(pdpl_cli, name="pdpl")
 keys_cli = typer.Typer(help="The data keys that seal personal data at rest.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
 
@@ -614,6 +616,57 @@ def db_revision(message: str) -> None:
                 await database.close()
 
     asyncio.run(generate())
+
+
+@pdpl_cli.command("records")
+def pdpl_records(profile: ProfileOpt = None, as_json: AsJson = False) -> None:
+    """Print the register of processing (purposes, data, retention, recipients, safeguards)
+    drawn from the profile."""
+    from conversations import pdpl
+
+    try:
+        found = pdpl.register(profiles.load(settings(profile=profile).profile))
+    except profiles.ProfileError as exc:
+        typer.echo(f"profile error:\n{exc}", err=True)
+        raise typer.Exit(2) from None
+    if as_json:
+        return _print_json(found)
+    typer.echo(pdpl.as_text(found), nl=False)
+
+
+@cli.command("retention")
+def retention_cmd(db: Db = None, profile: ProfileOpt = None,
+                  dry_run: Annotated[bool, typer.Option(
+                      "--dry-run", help="Only count what would be destroyed.")] = False,
+                  as_json: AsJson = False) -> None:
+    """Destroy what the profile's retention periods let go (the bot does it once a day);
+    with --dry-run, list what would go."""
+    from storage import retention
+
+    async def body(app: App) -> list[retention.Kind]:
+        async with app.db.unit_of_work() as uow:
+            return await retention.run(uow, app.profile.retention, datetime.now(UTC), dry_run)
+
+    kinds = _run(db, profile, body)
+    if as_json:
+        return _print_json({"dry_run": dry_run, "kinds": [
+            {"kind": k.key, "days": k.days, "count": k.count} for k in kinds]})
+    table = Table("what", "kept for (days)", "would go" if dry_run else "destroyed")
+    for k in kinds:
+        table.add_row(RETENTION_NAMES.get(k.key, k.key), str(k.days), str(k.count))
+    Console().print(table)
+
+
+RETENTION_NAMES = {
+    "drafts_days": "unfinished requests and their files",
+    "messages_days": "the conversation log",
+    "transcripts_days": "closed cases' transcripts",
+    "closed_requests_days": "requests rejected, delivered or closed",
+    "web_chat_days": "the web chat's transcript",
+    "copies_days": "copies of one's data (files)",
+    "outbox_days": "messages sent (their chat)",
+    "audit_days": "the audit log",
+}
 
 
 @keys_cli.command("new")

@@ -204,7 +204,7 @@ REASONS = {
     "asked": N_("asked for a researcher"),
     "repeated_failures": N_("could not answer a question"),
     "not_understood": N_("a message the bot did not understand"),
-    "privacy": N_("a request about their personal data (correct, delete, withdraw consent)"),
+    "privacy": N_("a request to correct their personal data"),
     "message": N_("wrote after a closed case"),
     "low_rating": N_("a low rating with a comment"),
     "complaint": N_("a complaint"),

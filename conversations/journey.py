@@ -28,10 +28,13 @@ from conversations.state import (
     AddToCase,
     Asked,
     CaseOpened,
+    DeleteData,
+    DeletionPlan,
     ExportData,
     FeedbackStored,
     Forget,
     OpenCase,
+    PlanDeletion,
     ProvideInfo,
     RecordConsent,
     SetAnnouncements,
@@ -55,7 +58,7 @@ INTAKE_STEPS = {Step.FIELD, Step.SENSITIVE, Step.OFFER_HUMAN, Step.SUMMARY, Step
 ASKING_STEPS = {Step.SERVICE, Step.FIELD, Step.SENSITIVE, Step.OFFER_HUMAN, Step.SUMMARY,
                 Step.EDIT, Step.SIGNATURE, Step.RESUME}
 COMMANDS = {"/start", "/menu", "/status", "/cancel", "/help", "/language", "/stop",
-            "/subscribe", "/mydata"}
+            "/subscribe", "/mydata", "/delete"}
 
 
 def step(state: State, event: Event, ctx: Context) -> Transition:
@@ -92,9 +95,15 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
         return on_case(state, event, ctx)
     if command:
         return on_command(state, command, ctx)
-    right = privacy.wants(event, ctx, exact=_free_text(state, ctx)) if state.step != Step.CASE else None
+    # (while a researcher holds the case, the words went to them above)
+    right = privacy.wants(event, ctx, exact=_free_text(state, ctx))
     if right == privacy.COPY:  # the copy, and the same question again after it
         return Transition(state, [], [ExportData()])
+    if right == privacy.DELETE:
+        return privacy.ask_to_delete(state)
+    if right == privacy.WITHDRAW:
+        state.step = Step.WITHDRAW
+        return Transition(state, [privacy.withdraw_menu(state, ctx)])
     if right == privacy.MENU_CHOICE:
         return privacy.open_menu(state, ctx)
     if state.step != Step.CASE and asks_for_human(event, ctx, exact=_free_text(state, ctx)):
@@ -218,6 +227,8 @@ def on_command(state: State, command: str, ctx: Context) -> Transition:
         return Transition(state, [render.language_menu(state, ctx)])
     if command == "/mydata":
         return Transition(state, [], [ExportData()])
+    if command == "/delete":
+        return privacy.ask_to_delete(state)
     if command == "/help":
         again = prompt(state, ctx)
         return Transition(state, [Reply(render.help_text(state, ctx)), again])
@@ -273,6 +284,10 @@ def prompt(state: State, ctx: Context) -> Reply:
             return faq.shown_after(state, ctx, state.asked or Asked())
         case Step.PRIVACY:
             return privacy.menu(state, ctx)
+        case Step.DELETING:  # (what would be kept is not known here: the question alone)
+            return privacy.delete_question(state, ctx, ())
+        case Step.WITHDRAW:
+            return privacy.withdraw_menu(state, ctx)
         case _:
             return intake.prompt(state, ctx)
 
@@ -470,6 +485,8 @@ HANDLERS: dict[Step, Callable[[State, Event, Context], Transition]] = {
     Step.FEEDBACK: survey.on_feedback,
     Step.ANSWERED: on_answered,
     Step.PRIVACY: privacy.on_menu,
+    Step.DELETING: privacy.on_deleting,
+    Step.WITHDRAW: privacy.on_withdraw,
 }
 
 
@@ -508,6 +525,10 @@ def after(action: Action, result: Any, state: State, ctx: Context) -> list[Reply
             return [survey.feedback_received(state, ctx, ticket, kind)]
         case ExportData(), _:
             return privacy.copy_sent(state, ctx, result, prompt(state, ctx))
+        case PlanDeletion(), DeletionPlan(held=held):
+            return [privacy.delete_question(state, ctx, held)]
+        case DeleteData(), DeletionPlan(held=held):
+            return privacy.deleted(state, ctx, held)
     return []
 
 

@@ -15,12 +15,26 @@ from babel.dates import format_datetime
 
 from conversations import intake, kinds, render, transcript
 from conversations.base import RIYADH, Choice, Context, Event, Expects, Reply, match_choice
-from conversations.state import ExportData, State, Step, Transition
+from conversations.state import (
+    DeleteData,
+    ExportData,
+    PlanDeletion,
+    SetAnnouncements,
+    State,
+    Step,
+    Transition,
+    WithdrawConsent,
+)
 from conversations.text import fold
 
 N_ = str  # marks a message for extraction; translated where it is shown
 
-COPY, NOTICE, REQUEST = "my_data", "privacy_notice", "privacy_request"
+COPY, NOTICE, REQUEST, DELETE = "my_data", "privacy_notice", "privacy_request", "delete_data"
+CONFIRM_DELETE, KEEP = "confirm_delete", "keep_data"
+WITHDRAW = "withdraw_consent"
+# what consent may be withdrawn: announcements, the health and financial questions, and the
+# use of one's data itself (which can only mean destroying it)
+ANNOUNCEMENTS, SENSITIVE, PROCESSING = "withdraw_announcements", "withdraw_sensitive", "withdraw_all"
 MENU_CHOICE = "privacy"  # the main menu's item
 
 
@@ -31,16 +45,21 @@ def menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
         "Your data with {association} is yours. From here:\n"
         "• A copy of all your data: «📄 A copy of my data», or send /mydata. It comes as a "
         "file to read (PDF) and a file for other systems (JSON).\n"
-        "• Correcting or deleting your data, or withdrawing your consent: «🙋 Correct, "
-        "delete or withdraw consent». A social researcher takes up your request; it is "
-        "answered within 30 days.\n"
+        "• Deleting your data: «🗑 Delete my data», or send /delete. You are told first what "
+        "is deleted and what must be kept, and asked to confirm.\n"
+        "• Withdrawing a consent (announcements, the health and financial questions, or the "
+        "use of your data): «✋ Withdraw a consent». You are told first what follows.\n"
+        "• Correcting your data: «✏️ Correct my data». A social researcher takes up your "
+        "request; it is answered within 30 days.\n"
         "• Announcements: /stop stops them, /subscribe brings them back.\n"
         "• The privacy notice in full: «📜 Privacy notice»."
     ).format(association=ctx.profile.association.get(state.lang))
     return Reply(
         f"{lead}\n\n{text}" if lead else text,
         (Choice(COPY, _("📄 A copy of my data")),
-         Choice(REQUEST, _("🙋 Correct, delete or withdraw consent")),
+         Choice(DELETE, _("🗑 Delete my data")),
+         Choice(WITHDRAW, _("✋ Withdraw a consent")),
+         Choice(REQUEST, _("✏️ Correct my data")),
          Choice(NOTICE, _("📜 Privacy notice")),
          Choice("back", _("↩ Back"))),
         Expects(MENU_CHOICE, "choice"),
@@ -58,14 +77,19 @@ def wants(event: Event, ctx: Context, exact: bool = False) -> str | None:
     phrase alone counts."""
     if event.kind != "text":
         return None
-    if event.text.strip().lower().split("@")[0] == "/mydata":
-        return COPY
+    command = event.text.strip().lower().split("@")[0]
+    if command in ("/mydata", "/delete"):
+        return COPY if command == "/mydata" else DELETE
     if len(event.text.split()) > 7:
         return None
     typed = " " + " ".join(re.sub(r"[^\w\s]", " ", fold(event.text)).split()) + " "
     for lang in ("ar", "en"):
         _ = ctx.tr(lang).gettext
         for found, words in (
+                (DELETE, _("delete my data,erase my data,remove my data,delete my information,"
+                           "delete everything about me")),
+                (WITHDRAW, _("withdraw my consent,withdraw consent,cancel my consent,"
+                             "I withdraw my consent")),
                 (COPY, _("copy of my data,my data copy,send me my data,what do you hold about me,"
                          "what data do you have about me,download my data")),
                 (MENU_CHOICE, _("my data,my privacy,privacy,my personal data,data protection"))):
@@ -81,6 +105,11 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
     picked = match_choice(event, shown.choices)
     if picked == COPY:
         return Transition(state, [], [ExportData()])
+    if picked == DELETE:
+        return ask_to_delete(state)
+    if picked == WITHDRAW:
+        state.step = Step.WITHDRAW
+        return Transition(state, [withdraw_menu(state, ctx)])
     if picked == NOTICE:
         return Transition(state, [menu(state, ctx, render.privacy_notice(state, ctx))])
     if picked == REQUEST:
@@ -91,6 +120,128 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
     _ = ctx.tr(state.lang).gettext
     lead = _("Sorry, I did not understand. Please choose one of the options by its number.")
     return Transition(state, [menu(state, ctx, lead)])
+
+
+def withdraw_menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
+    """Each consent that may be withdrawn, with what follows from withdrawing it."""
+    _ = ctx.tr(state.lang).gettext
+    text = _(
+        "Which consent do you want to withdraw?\n"
+        "• Announcements: the association's announcements stop; replies about your requests "
+        "still reach you.\n"
+        "• The health and financial questions: they are no longer asked, and the answers "
+        "to them in an unfinished request are removed. A service that needs them cannot be "
+        "requested until you agree again; requests already submitted are studied as they "
+        "were signed.\n"
+        "• The use of your data: the association can then no longer serve you, so your data "
+        "is deleted (you are told first what must be kept).")
+    return Reply(f"{lead}\n\n{text}" if lead else text,
+                 (Choice(ANNOUNCEMENTS, _("📢 Announcements")),
+                  Choice(SENSITIVE, _("🩺 Health and financial questions")),
+                  Choice(PROCESSING, _("🗂 The use of my data")),
+                  Choice("back", _("↩ Back"))),
+                 Expects(WITHDRAW, "choice"))
+
+
+def on_withdraw(state: State, event: Event, ctx: Context) -> Transition:
+    shown = withdraw_menu(state, ctx)
+    picked = match_choice(event, shown.choices)
+    _ = ctx.tr(state.lang).gettext
+    if picked == ANNOUNCEMENTS:
+        state.step = Step.PRIVACY
+        from conversations import broadcast
+
+        return Transition(state, [broadcast.stopped(state.lang, ctx), menu(state, ctx)],
+                          [SetAnnouncements(False)])
+    if picked == SENSITIVE:
+        state.step, state.sensitive_consent = Step.PRIVACY, False
+        if state.draft is not None:
+            service = ctx.profile.service(state.draft.service)
+            secret = {f.key for f in (service.fields if service else ()) if f.sensitive}
+            state.draft.answers = {k: v for k, v in state.draft.answers.items() if k not in secret}
+            state.draft.sensitive_declined = True
+        lead = _("Your consent to the health and financial questions is withdrawn. They will "
+                 "not be asked again unless you agree when a request needs them.")
+        return Transition(state, [menu(state, ctx, lead)],
+                          [WithdrawConsent(render.SENSITIVE_PURPOSE)])
+    if picked == PROCESSING:
+        return ask_to_delete(state)
+    if picked == "back":
+        state.step = Step.PRIVACY
+        return Transition(state, [menu(state, ctx)])
+    lead = _("Sorry, I did not understand. Please choose one of the options by its number.")
+    return Transition(state, [withdraw_menu(state, ctx, lead)])
+
+
+def ask_to_delete(state: State) -> Transition:
+    """What would be kept is looked up (PlanDeletion); the question comes with it."""
+    if state.step != Step.DELETING:  # back to a question of a request, or to the menus
+        state.return_to = state.step if state.step in (Step.FIELD, Step.SUMMARY,
+                                                       Step.CASE) else (
+            Step.PRIVACY if state.step in (Step.PRIVACY, Step.WITHDRAW) else Step.MENU)
+    state.step = Step.DELETING
+    return Transition(state, [], [PlanDeletion()])
+
+
+def delete_question(state: State, ctx: Context, held: tuple[tuple[str, str], ...],
+                    lead: str | None = None) -> Reply:
+    """What destruction removes, what it must keep and why, and the question."""
+    _ = ctx.tr(state.lang).gettext
+    text = _(
+        "Deleting your data removes, for good: your answers and documents, your requests, "
+        "your conversations with the association and with the social researchers, your "
+        "suggestions and complaints, your consents and your account with us. Your survey "
+        "ratings stay, without your name or comments. A record that the deletion was done "
+        "is kept, with nothing about you in it.")
+    if held:
+        lines = "\n".join(f"• {number}: {_(HOLD_REASONS.get(status, HOLD_REASONS['committee']))}"
+                           for number, status in held)
+        text += "\n\n" + _(
+            "These requests must be kept until they are finished, as the association's "
+            "policy requires; we keep only what they need, and you will be told when they "
+            "are deleted (within 30 days, or 60 with notice):\n{requests}").format(requests=lines)
+    text += "\n\n" + _("Do you want your data deleted?")
+    return Reply(f"{lead}\n\n{text}" if lead else text,
+                 (Choice(CONFIRM_DELETE, _("🗑 Yes, delete my data")),
+                  Choice(KEEP, _("↩ No, keep it"))),
+                 Expects("delete", "confirm"))
+
+
+HOLD_REASONS = {
+    "committee": N_("being decided by the committee"),
+    "approved": N_("approved, the service not yet provided"),
+}
+
+
+def on_deleting(state: State, event: Event, ctx: Context) -> Transition:
+    """The answer to the question: destroy, or keep everything and go back."""
+    shown = delete_question(state, ctx, ())
+    picked = match_choice(event, shown.choices)
+    if picked == CONFIRM_DELETE:
+        return Transition(state, [], [DeleteData()])
+    if picked == KEEP or (event.kind == "text" and fold(event.text.strip()) in (fold("لا"), "no")):
+        _ = ctx.tr(state.lang).gettext
+        state.step, state.return_to = state.return_to or Step.PRIVACY, None
+        lead = _("Nothing was deleted.")
+        if state.step == Step.PRIVACY:
+            return Transition(state, [menu(state, ctx, lead)])
+        from conversations import journey
+
+        return Transition(state, [Reply(lead), journey.prompt(state, ctx)])
+    return Transition(state, [], [PlanDeletion()])  # asked again, with what would be kept
+
+
+def deleted(state: State, ctx: Context, held: tuple[tuple[str, str], ...]) -> list[Reply]:
+    """Done: what was deleted, what was kept and why, and how to come back."""
+    _ = ctx.tr(state.lang).gettext
+    text = _("Your data has been deleted from {association}'s system.").format(
+        association=ctx.profile.association.get(state.lang))
+    if held:
+        text += "\n" + _("Kept until they are finished, as the policy requires: {numbers}. "
+                          "Replies about them still reach you here.").format(
+                              numbers=", ".join(n for n, _s in held))
+    text += "\n\n" + _("If you need the association again, send any message to start anew.")
+    return [Reply(text)]
 
 
 def copy_sent(state: State, ctx: Context, files: tuple[int, int] | None,

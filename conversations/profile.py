@@ -282,6 +282,20 @@ class SurveyQuestion(Strict):
         return self
 
 
+class Retention(Strict):
+    """How long what is held is kept before the scheduler destroys it (the PDPL: no longer
+    than its purpose needs), in days. docs/operations.md gives the reasons of the defaults."""
+
+    drafts_days: int = Field(default=30, ge=1, le=365)  # an unfinished request, its files
+    messages_days: int = Field(default=365, ge=7, le=3650)  # the conversation log
+    transcripts_days: int = Field(default=730, ge=30, le=3650)  # a closed case's messages
+    closed_requests_days: int = Field(default=1825, ge=30, le=3650)  # rejected, delivered
+    web_chat_days: int = Field(default=180, ge=1, le=3650)  # the web chat's transcript
+    copies_days: int = Field(default=7, ge=1, le=90)  # the files of a copy of one's data
+    outbox_days: int = Field(default=30, ge=1, le=365)  # messages sent, their chat kept
+    audit_days: int = Field(default=1825, ge=365, le=3650)  # who did what
+
+
 class Surveys(Strict):
     """Satisfaction surveys: after a delivered service and after a closed case. Unanswered,
     one reminder after `reminder_hours`, then the survey expires `expire_hours` later."""
@@ -357,6 +371,7 @@ class Profile(Strict):
     staff_group: StaffGroup | None = None
     desk: DeskSettings = DeskSettings()
     surveys: Surveys = Surveys()
+    retention: Retention = Retention()
     feedback_prefix: str = Field(default="FB", pattern=r"^[A-Z]{2,5}$")  # suggestion tickets
     whatsapp: WhatsApp = WhatsApp()
     faq: tuple[FaqEntry, ...] = ()

@@ -18,7 +18,7 @@ from conversations.profile import FieldKind, FieldSpec, Service
 from conversations.state import State
 
 ACK_VERSION = "wasl-ack-1"  # bump when the wording of the acknowledgment changes
-PRIVACY_VERSION = "wasl-privacy-1"  # of the standard notice, used when a profile has none
+PRIVACY_VERSION = "wasl-privacy-2"  # of the standard notice, used when a profile has none
 CONSENT_PURPOSE = "beneficiary_services"
 SENSITIVE_PURPOSE = "sensitive_data"  # health and financial data: a consent of its own
 SENSITIVE_VERSION = "wasl-sensitive-1"
@@ -69,9 +69,17 @@ def privacy_notice(state: State, ctx: Context) -> str:
         "• Why: to study your request and serve you, and for nothing else.\n"
         "• Who sees it: the association's social researchers and {body}; "
         "it is not shared with anyone else unless the law requires it.\n"
-        "• Your rights: you may ask to see, correct or delete your data at any time.\n"
+        "• How long: an unfinished request {drafts} days, our conversations {messages} days, "
+        "a finished request and its documents {closed} days; then it is destroyed. Your data "
+        "is kept encrypted.\n"
+        "• Your rights, here in the chat: a copy of your data (/mydata), deleting it (/delete), "
+        "correcting it or withdrawing your consent (from «🔒 My data and privacy» in the "
+        "menu), at any time; we answer within 30 days. You may also complain to the Saudi "
+        "Data and AI Authority (SDAIA).\n"
         "Before any question about health or finances, we will ask for your consent again."
-    ).format(body=review.body(state.lang, ctx))
+    ).format(body=review.body(state.lang, ctx), drafts=ctx.profile.retention.drafts_days,
+             messages=ctx.profile.retention.messages_days,
+             closed=ctx.profile.retention.closed_requests_days)
 
 
 def contact_channels(state: State, ctx: Context) -> str:
@@ -353,7 +361,8 @@ def help_text(state: State, ctx: Context) -> str:
         "You can answer a question with options by typing the option's number or its name."
     ) + "\n" + _("/stop: no more announcements from the association; /subscribe: receive them "
                  "again. Replies about your requests always reach you.") + "\n" + _(
-        "/mydata: a copy of all your data with us")
+        "/mydata: a copy of all your data with us; /delete: delete your data (you are asked "
+        "first)")
 
 
 STATUS_WORDS = {

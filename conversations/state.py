@@ -30,6 +30,8 @@ class Step(StrEnum):
     FEEDBACK = "feedback"  # a suggestion or a complaint, with a ticket number
     ANSWERED = "answered"  # a question answered by the bot (did it help?), or not found
     PRIVACY = "privacy"  # "My data and privacy": the rights, a copy of one's data
+    DELETING = "deleting"  # what destruction removes and keeps, asked to confirm
+    WITHDRAW = "withdraw"  # which consent to withdraw, with what follows from it
 
 
 class Draft(BaseModel):
@@ -106,6 +108,13 @@ class SetAnnouncements:
 
 
 @dataclass(frozen=True)
+class WithdrawConsent:
+    """A consent withdrawn (the PDPL): recorded on the consent, audited."""
+
+    purpose: str
+
+
+@dataclass(frozen=True)
 class SetLanguage:
     lang: str
 
@@ -135,6 +144,21 @@ class SubmitRequest:
 @dataclass(frozen=True)
 class ShowStatus:
     pass
+
+
+@dataclass(frozen=True)
+class PlanDeletion:
+    """What destroying their data would keep: the result is a DeletionPlan."""
+
+
+@dataclass(frozen=True)
+class DeleteData:
+    """Destroy their data (confirmed): the result is a DeletionPlan of what was kept."""
+
+
+@dataclass(frozen=True)
+class DeletionPlan:
+    held: tuple[tuple[str, str], ...]  # (request number, status) the policy still holds
 
 
 @dataclass(frozen=True)
@@ -196,7 +220,8 @@ class CountAnswer:
 Action = (
     RecordConsent | Forget | SetLanguage | StoreDocument | DiscardDraft | SubmitRequest
     | ShowStatus | OpenCase | AddToCase | ProvideInfo | SubmitSurvey | SubmitFeedback
-    | SetAnnouncements | CountAnswer | ExportData
+    | SetAnnouncements | CountAnswer | ExportData | PlanDeletion | DeleteData
+    | WithdrawConsent
 )
 
 

@@ -35,11 +35,14 @@ from conversations.state import (
     AddToCase,
     CaseOpened,
     CountAnswer,
+    DeleteData,
+    DeletionPlan,
     DiscardDraft,
     ExportData,
     FeedbackStored,
     Forget,
     OpenCase,
+    PlanDeletion,
     ProvideInfo,
     RecordConsent,
     SetAnnouncements,
@@ -53,15 +56,18 @@ from conversations.state import (
     SubmitSurvey,
     Submitted,
     SurveyStored,
+    WithdrawConsent,
 )
 from handlers import mydata
 from handlers.answers import Answers
 from handlers.notices import Notices, known_name
+from handlers.surveys import audit_pseudonym
 from storage import models as m
 from storage.db import Database, Unavailable
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
+PDPL_DAYS = 30  # a data subject's request is answered within 30 days (once extendable by 30)
 TRANSCRIPT_WINDOW = timedelta(hours=24)  # what a case shows when no request is under way
 
 
@@ -229,7 +235,36 @@ class BeneficiaryHandler:
                 await uow.faq.count(action.topic, action.outcome, who.channel, state.lang, now)
             case ExportData():
                 return await self._export(uow, who, state, now)
+            case PlanDeletion():
+                return DeletionPlan(tuple(await uow.subject.held(self._id(who))))
+            case WithdrawConsent():
+                withdrawn = await uow.subject.withdraw(self._id(who), action.purpose, now)
+                await uow.audit(m.AuditEntry(
+                    at=now, actor=f"{who.channel}:{who.sender_id}", role="beneficiary",
+                    action="consent_withdrawn", allowed=True, beneficiary_id=self._id(who),
+                    detail=f"{action.purpose} ({withdrawn})"))
+            case DeleteData():
+                return await self._destroy(uow, who, now)
         return None
+
+    async def _destroy(self, uow: UnitOfWork, who: Sender, now: datetime) -> DeletionPlan:
+        """Their data destroyed at their request (the PDPL's right to destruction), but what
+        the policy still holds, which staff finish on the PDPL clock; audited under a keyed
+        hash of their id, which replaces it in the audit log too."""
+        person = self._id(who)
+        done = await uow.subject.destroy(person, now, lambda actor: audit_pseudonym(uow, actor))
+        if done.held:
+            due = now.astimezone(RIYADH).date() + timedelta(days=PDPL_DAYS)
+            uow.session.add(m.PrivacyRequest(
+                beneficiary_id=person, kind="deletion", status="open", created_at=now, due_on=due,
+                detail=", ".join(n for n, _ in done.held)))
+        await uow.audit(m.AuditEntry(
+            at=now, actor=audit_pseudonym(uow, f"{who.channel}:{who.sender_id}"), role="beneficiary",
+            action="data_destroyed", allowed=True, beneficiary_id=person,
+            detail=" ".join(f"{k}={v}" for k, v in sorted(done.removed.items()))
+            + (f"; held {', '.join(n for n, _ in done.held)}" if done.held else "")))
+        who.forget = True
+        return DeletionPlan(done.held)
 
     async def _export(self, uow: UnitOfWork, who: Sender, state: State,
                       now: datetime) -> tuple[int, int] | None:

@@ -9,18 +9,24 @@ import asyncio
 import dataclasses
 import logging
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from conversations import desk_step, survey
-from conversations.base import CaseView, Context, RequestView, Translator
+from conversations.base import RIYADH, CaseView, Context, Reply, RequestView, Translator
 from conversations.profile import Profile
 from conversations.state import State, Step, SurveyDraft
 from storage import models as m
+from storage import retention
 from storage.db import Database
 from storage.repositories import UnitOfWork
 from storage.sealing import reseal
 
 log = logging.getLogger(__name__)
+
+
+def audit_pseudonym(uow: UnitOfWork, actor: str) -> str:
+    """An id in the audit log once its person's data is destroyed: a keyed hash of it."""
+    return f"{actor.split(':', 1)[0]}:#{uow.keys.blind(actor)[:16]}"
 RETRY = timedelta(hours=1)  # a beneficiary talking with a researcher is asked a little later
 
 
@@ -103,6 +109,7 @@ class Scheduler:
         self.db, self.profile, self.translations, self.clock = db, profile, translations, clock
         self.interval = interval
         self._sealed_under: bytes | None = None  # the key the last sealing pass sealed under
+        self._retained_on: date | None = None  # the day retention last ran
 
     async def tick(self) -> tuple[int, int]:
         """Send due reminders and expire overdue surveys; (reminded, expired)."""
@@ -121,7 +128,49 @@ class Scheduler:
                     row.remind_at = min(now + RETRY, row.expires_at)
         if reminded or expired:
             log.info("surveys: %d reminded, %d expired", reminded, expired)
+        await self.finish_destructions(now)
+        await self.retain(now)
         return reminded, expired
+
+    async def retain(self, now: datetime) -> list[retention.Kind] | None:
+        """Once a (Riyadh) day: destroy what the profile's retention periods let go."""
+        today = now.astimezone(RIYADH).date()
+        if self._retained_on == today:
+            return None
+        async with self.db.unit_of_work() as uow:
+            kinds = await retention.run(uow, self.profile.retention, now, dry_run=False)
+        self._retained_on = today
+        gone = {k.key: k.count for k in kinds if k.count}
+        if gone:
+            log.info("retention: %s", " ".join(f"{k}={v}" for k, v in gone.items()))
+        return kinds
+
+    async def finish_destructions(self, now: datetime) -> int:
+        """Destructions that waited for held requests: once none is held any more (decided,
+        or the service provided) and its notice has gone, the rest is destroyed and the
+        beneficiary told; the privacy request is done. How many were finished."""
+        finished = 0
+        async with self.db.unit_of_work() as uow:
+            for asked in await uow.subject.open_deletions():
+                person = asked.beneficiary_id
+                if await uow.subject.held(person) or await uow.subject.waiting_replies(person):
+                    continue
+                accounts = await uow.subject.accounts(person)
+                lang = (await uow.session.get(m.Beneficiary, person)).language  # type: ignore[union-attr]
+                done = await uow.subject.destroy(person, now, lambda a: audit_pseudonym(uow, a))
+                asked.status, asked.closed_at = "done", now
+                await uow.audit(m.AuditEntry(
+                    at=now, actor="scheduler", role="system", action="data_destroyed",
+                    allowed=True, beneficiary_id=person,
+                    detail=" ".join(f"{k}={v}" for k, v in sorted(done.removed.items()))))
+                _ = self.translations[lang if lang in self.translations else "ar"].gettext
+                text = _("Your remaining requests are finished, and your data has now been "
+                         "deleted from {association}'s system.").format(
+                             association=self.profile.association.get(lang))
+                for channel, chat in accounts:
+                    await uow.enqueue(channel, chat, Reply(text).to_dict(), now)
+                finished += 1
+        return finished
 
     async def seal(self) -> int:
         """After a start, and after a key rotation elsewhere, seal again in the background

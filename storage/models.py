@@ -72,6 +72,9 @@ class Beneficiary(Base):
     announcements_off_at: Mapped[datetime | None]
     # their file at the association, given at their first registration (the policy's step 6)
     file_number: Mapped[str | None] = mapped_column(String(40), unique=True, index=True)
+    # set when their data was destroyed at their request: the row stays as a tombstone,
+    # holding nothing personal (requests the policy still holds keep it linked)
+    destroyed_at: Mapped[datetime | None]
 
 
 class Identity(Base):
@@ -99,6 +102,24 @@ class Consent(Base):
     channel: Mapped[str] = mapped_column(String(20))
     given_at: Mapped[datetime]
     withdrawn_at: Mapped[datetime | None]
+
+
+class PrivacyRequest(Base):
+    """A data subject's request that staff must finish within the PDPL's period (30 days,
+    extendable once with a notice): a destruction that had to wait for requests the policy
+    still holds, a correction to approve."""
+
+    __tablename__ = "privacy_requests"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # deletion | correction
+    status: Mapped[str] = mapped_column(String(12), index=True)  # open | done
+    detail: Mapped[str | None] = mapped_column(SealedText("privacy_requests.detail"))
+    created_at: Mapped[datetime]
+    due_on: Mapped[date]  # Riyadh date
+    extended_on: Mapped[date | None]  # the one extension, told to the beneficiary
+    closed_at: Mapped[datetime | None]
 
 
 class Conversation(Base):

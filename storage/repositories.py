@@ -28,6 +28,10 @@ def _pressable(payload: dict[str, Any]) -> list[str] | None:
     return (choices if numbered is None else choices[:numbered]) or None
 
 
+# documents kept with a beneficiary that belong to no request and are no draft's answer
+NOT_DRAFTS = ("case", "feedback", "needs_info", "data_copy")
+
+
 class UnitOfWork:
     """The repositories of one transaction."""
 
@@ -155,11 +159,12 @@ class UnitOfWork:
         await self.discard_draft_documents(beneficiary_id)
 
     async def discard_draft_documents(self, beneficiary_id: int) -> None:
-        """Files of an abandoned or replaced answer are not kept (collect the minimum)."""
+        """Files of an abandoned or replaced answer are not kept (collect the minimum); a
+        file sent in a case, with a suggestion, or the copy of one's data is not a draft's."""
         await self.session.execute(
             delete(m.Document).where(
-                m.Document.beneficiary_id == beneficiary_id, m.Document.request_id.is_(None)
-            )
+                m.Document.beneficiary_id == beneficiary_id, m.Document.request_id.is_(None),
+                m.Document.field_key.not_in(NOT_DRAFTS))
         )
 
     async def documents_of(self, request_id: int) -> list[m.Document]:

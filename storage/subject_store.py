@@ -3,15 +3,28 @@ PDPL's right of access). UnitOfWork.subject."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage import models as m
 
 COPY_FIELD = "data_copy"  # the field key of the files of a beneficiary's copy
+# requests the policy still needs when their beneficiary asks for destruction: with the
+# committee, or approved with the service not yet provided (kept until it is)
+HELD = ("committee", "approved")
+
+
+@dataclass(frozen=True)
+class Destroyed:
+    """What a destruction did: rows gone per table, and the requests held back."""
+
+    removed: dict[str, int]
+    held: tuple[tuple[str, str], ...]  # (number, status)
 
 
 def _at(value: datetime | None) -> str | None:
@@ -121,6 +134,109 @@ class SubjectStore:
         return [{"subject": subject, "kind": a.kind, "service": a.service, "rating": a.rating,
                  "comment": a.comment, "answers": a.extra, "answered_at": _at(a.answered_at)}
                 for a, subject in rows]
+
+    async def held(self, beneficiary_id: int) -> list[tuple[str, str]]:
+        """(number, status) of their requests the policy still holds (HELD)."""
+        rows = await self.session.execute(
+            select(m.Request.number, m.Request.status)
+            .where(m.Request.beneficiary_id == beneficiary_id, m.Request.status.in_(HELD))
+            .order_by(m.Request.id))
+        return [(n, st) for n, st in rows.all()]
+
+    async def destroy(self, beneficiary_id: int, now: datetime,
+                      pseudonym: Callable[[str], str]) -> Destroyed:
+        """Destroy what is held about them, but the requests the policy still holds (and
+        what reaches them about those: their accounts): documents, requests, cases and
+        their transcripts, the conversation log, the web chat's transcript, replies in the
+        outbox, consents, suggestions and complaints; named survey answers become anonymous
+        (the ratings stay for the board, without name, comment or time). Their ids in the
+        audit log become `pseudonym(actor)` (a keyed hash). The beneficiary row stays as a
+        tombstone with nothing personal."""
+        removed: dict[str, int] = {}
+
+        async def gone(name: str, stmt: Any) -> None:
+            result = await self.session.execute(stmt)
+            removed[name] = removed.get(name, 0) + (result.rowcount or 0)
+
+        held = await self.held(beneficiary_id)
+        keep = [n for n, _ in held]
+        accounts = (await self.session.execute(select(m.Identity.channel, m.Identity.sender_id,
+                                                      m.Identity.chat_id).where(
+            m.Identity.beneficiary_id == beneficiary_id))).all()
+        # the audit log keeps who did what, with their id replaced by its keyed hash
+        for channel, sender, _chat in accounts:
+            actor = f"{channel}:{sender}"
+            await self.session.execute(update(m.AuditEntry).where(m.AuditEntry.actor == actor)
+                                       .values(actor=pseudonym(actor)))
+        for channel, sender, chat in accounts:
+            if channel == "web":
+                await gone("web_messages", delete(m.WebMessage).where(
+                    m.WebMessage.chat_id.in_({sender, chat})))
+            await gone("outbox", delete(m.OutboxMessage).where(
+                m.OutboxMessage.channel == channel, m.OutboxMessage.chat_id == chat))
+            await gone("chat_windows", delete(m.ChatWindow).where(
+                m.ChatWindow.channel == channel, m.ChatWindow.chat_id == chat))
+            await gone("conversations", delete(m.Conversation).where(
+                m.Conversation.channel == channel, m.Conversation.sender_id == sender))
+        await gone("outbox", delete(m.OutboxMessage).where(
+            m.OutboxMessage.beneficiary_id == beneficiary_id))
+        await gone("conversations", delete(m.Conversation).where(
+            m.Conversation.beneficiary_id == beneficiary_id))
+        held_ids = select(m.Request.id).where(m.Request.number.in_(keep))
+        await gone("documents", delete(m.Document).where(
+            m.Document.beneficiary_id == beneficiary_id,
+            or_(m.Document.request_id.is_(None), m.Document.request_id.not_in(held_ids))))
+        await self.session.execute(update(m.SurveyAnswer).where(
+            m.SurveyAnswer.survey_id.in_(select(m.Survey.id).where(
+                m.Survey.beneficiary_id == beneficiary_id)))
+            .values(survey_id=None, staff_id=None, comment=None, answered_at=None, anonymous=True))
+        await gone("surveys", delete(m.Survey).where(m.Survey.beneficiary_id == beneficiary_id))
+        await gone("feedback", delete(m.Feedback).where(m.Feedback.beneficiary_id == beneficiary_id))
+        cases = select(m.Case.id).where(m.Case.beneficiary_id == beneficiary_id)
+        await self.session.execute(update(m.Staff).where(m.Staff.current_case_id.in_(cases))
+                                   .values(current_case_id=None))
+        await gone("outbox", delete(m.OutboxMessage).where(m.OutboxMessage.case_id.in_(cases)))
+        await gone("cases", delete(m.Case).where(m.Case.beneficiary_id == beneficiary_id))
+        await gone("messages", delete(m.Message).where(m.Message.beneficiary_id == beneficiary_id))
+        await gone("consents", delete(m.Consent).where(m.Consent.beneficiary_id == beneficiary_id))
+        await gone("requests", delete(m.Request).where(
+            m.Request.beneficiary_id == beneficiary_id, m.Request.number.not_in(keep)))
+        if not held:  # nothing reaches them any more: their accounts go too
+            await gone("identities", delete(m.Identity).where(
+                m.Identity.beneficiary_id == beneficiary_id))
+        await self.session.execute(update(m.Beneficiary).where(m.Beneficiary.id == beneficiary_id)
+                                   .values(destroyed_at=now, announcements_off_at=now,
+                                           **({} if held else {"file_number": None})))
+        await self.session.flush()
+        return Destroyed({k: v for k, v in removed.items() if v}, tuple(held))
+
+    async def withdraw(self, beneficiary_id: int, purpose: str, now: datetime) -> int:
+        """Consents to `purpose` still standing, marked withdrawn now: how many."""
+        result = await self.session.execute(update(m.Consent).where(
+            m.Consent.beneficiary_id == beneficiary_id, m.Consent.purpose == purpose,
+            m.Consent.withdrawn_at.is_(None)).values(withdrawn_at=now))
+        return result.rowcount or 0
+
+    async def open_deletions(self) -> list[m.PrivacyRequest]:
+        """Destructions waiting for held requests to finish, oldest first."""
+        return await self._all(select(m.PrivacyRequest).where(
+            m.PrivacyRequest.kind == "deletion", m.PrivacyRequest.status == "open")
+            .order_by(m.PrivacyRequest.id))
+
+    async def accounts(self, beneficiary_id: int) -> list[tuple[str, str]]:
+        """(channel, chat) of each way to reach them."""
+        rows = await self.session.execute(select(m.Identity.channel, m.Identity.chat_id).where(
+            m.Identity.beneficiary_id == beneficiary_id).order_by(m.Identity.id))
+        return [(c, chat) for c, chat in rows.all()]
+
+    async def waiting_replies(self, beneficiary_id: int) -> int:
+        """Messages to them not yet delivered (a decision's notice): a destruction waits."""
+        chats = [chat for _c, chat in await self.accounts(beneficiary_id)]
+        if not chats:
+            return 0
+        return await self.session.scalar(select(func.count()).select_from(m.OutboxMessage).where(
+            m.OutboxMessage.chat_id.in_(chats),
+            m.OutboxMessage.status.in_(("pending", "sending")))) or 0
 
     async def replace_copy(self, beneficiary_id: int, files: list[m.Document]) -> list[int]:
         """Keep this copy's files (sealed like every document) in place of an earlier copy's."""

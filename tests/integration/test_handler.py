@@ -112,7 +112,7 @@ async def test_whole_journey_is_stored_with_a_verifiable_acknowledgment(app):
     async with app.db.unit_of_work() as uow:
         consent, sensitive = await uow.consents(1)
     assert consent.purpose == "beneficiary_services" and consent.channel == "sim"
-    assert consent.text_version == "wasl-privacy-1/ar" and consent.given_at == NOW
+    assert consent.text_version == "wasl-privacy-2/ar" and consent.given_at == NOW
     assert sensitive.purpose == "sensitive_data"  # asked before the income question
     assert sensitive.text_version == "wasl-sensitive-1/ar"
 

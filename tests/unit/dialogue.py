@@ -11,8 +11,11 @@ from conversations.base import CaseView, Context, Event, FileRef, Reply, Request
 from conversations.state import (
     AddToCase,
     CaseOpened,
+    DeleteData,
+    DeletionPlan,
     ExportData,
     OpenCase,
+    PlanDeletion,
     ProvideInfo,
     ShowStatus,
     State,
@@ -34,6 +37,7 @@ class World:
     statuses: dict[str, str] = field(default_factory=dict)  # request number -> status
     needed: dict[str, str] = field(default_factory=dict)  # what a researcher asked for
     copy_fails: bool = False  # the copy of one's data cannot be made
+    held: tuple[tuple[str, str], ...] = ()  # requests a destruction must keep
 
     def apply(self, action: Any, ctx: Context) -> Any:
         self.actions.append(action)
@@ -65,6 +69,8 @@ class World:
                 return CaseView(1, self.case_status, "asked", None, 1, "sim", ctx.now)
             case ExportData():  # the two files' document ids, as the handler returns them
                 return None if self.copy_fails else (101, 102)
+            case PlanDeletion() | DeleteData():
+                return DeletionPlan(self.held)
         return None
 
     def ask_for_info(self, state: State, number: str, what: str) -> State:

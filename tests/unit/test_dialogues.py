@@ -95,7 +95,7 @@ def test_consent_then_menu(ctx):
     assert state.consented
     consent = world.actions[0]
     assert isinstance(consent, RecordConsent)
-    assert consent.purpose == "beneficiary_services" and consent.text_version == "wasl-privacy-1/ar"
+    assert consent.purpose == "beneficiary_services" and consent.text_version == "wasl-privacy-2/ar"
 
 
 def test_privacy_notice_in_english_says_what_why_who_and_rights(ctx):

@@ -11,11 +11,23 @@ import pytest
 from conversations import privacy
 from conversations.base import CaseView
 from conversations.profile import Profile
-from conversations.state import AddToCase, ExportData, OpenCase, State, Step
+from conversations.state import (
+    AddToCase,
+    DeleteData,
+    Draft,
+    ExportData,
+    OpenCase,
+    PlanDeletion,
+    SetAnnouncements,
+    State,
+    Step,
+    WithdrawConsent,
+)
 from tests.unit.dialogue import run
 from tests.unit.test_dialogues import PROFILE
 
-MENU = ["my_data", "privacy_request", "privacy_notice", "back"]
+MENU = ["my_data", "delete_data", "withdraw_consent", "privacy_request", "privacy_notice", "back"]
+WITHDRAW = ["withdraw_announcements", "withdraw_sensitive", "withdraw_all", "back"]
 
 
 @pytest.fixture
@@ -36,7 +48,7 @@ def test_the_main_menu_lists_the_rights_and_the_copy_comes_as_two_files(ctx):
         ("/menu", {"choices": ["new_request", "status", "human", "language", "feedback",
                                "contact", "privacy"]}),
         ("7", {"step": Step.PRIVACY, "choices": MENU,
-               "contains": ["نسخة من بياناتي", "/mydata", "تصحيح", "حذف", "سحب الموافقة",
+               "contains": ["نسخة من بياناتي", "/mydata", "تصحيح", "حذف", "سحب موافقة",
                             "خلال 30 يومًا", "/stop"]}),
         ({"choice": "my_data"}, {"step": Step.PRIVACY, "choices": MENU}),
     ], ctx, at_menu())
@@ -162,3 +174,96 @@ def test_the_readable_copy_shows_every_answer_in_full_in_words_and_riyadh_time(c
     english = privacy.sections(FACTS, "en", ctx)
     assert english[0].title == "A copy of your data with Test Association"
     assert ("Housing", "Rented") in english[3].rows
+
+
+def deletions(world) -> int:
+    return sum(isinstance(a, DeleteData) for a in world.actions)
+
+
+@pytest.mark.parametrize("typed", ["احذفوا بياناتي", "لو سمحتوا امسحوا بياناتي", "/delete",
+                                   "please delete my data"])
+def test_deletion_asked_for_says_what_goes_and_asks_first(ctx, typed):
+    state, world, replies = run([
+        (typed, {"step": Step.DELETING, "expects": ("delete", "confirm"),
+                 "choices": ["confirm_delete", "keep_data"],
+                 "contains": ["يزيل نهائيًا", "تقييماتك", "هل نحذف بياناتك؟"],
+                 "absent": "يلزم الاحتفاظ"}),
+    ], ctx, at_menu())
+    assert deletions(world) == 0 and any(isinstance(a, PlanDeletion) for a in world.actions)
+
+
+def test_confirmed_deletion_says_what_was_kept_and_why(ctx):
+    from tests.unit.dialogue import World
+
+    world = World(held=(("BK-2026-000007", "committee"),))
+    state, world, replies = run([
+        ({"choice": "privacy"}, {"step": Step.PRIVACY}),
+        ({"choice": "delete_data"}, {"step": Step.DELETING,
+                                     "contains": ["BK-2026-000007: قيد الدراسة لدى اللجنة",
+                                                  "خلال 30 يومًا"]}),
+        ("كلام آخر", {"step": Step.DELETING, "expects": ("delete", "confirm")}),  # asked again
+        ({"choice": "confirm_delete"}, {"contains": ["تم حذف بياناتك من نظام جمعية الاختبار",
+                                                     "حتى اكتمالها", "BK-2026-000007"]}),
+    ], ctx, at_menu(), world)
+    assert deletions(world) == 1
+
+
+def test_no_keeps_everything_and_goes_back_to_the_question(ctx):
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+        ("احذفوا بياناتي", {"step": Step.DELETING}),
+        ({"choice": "keep_data"}, {"contains": "لم يُحذف شيء", "expects": ("national_id", "national_id")}),
+    ], ctx, at_menu())
+    assert deletions(world) == 0 and state.draft.answers == {"full_name": "Fatimah Saleh"}
+    _, world, _ = run([("/delete", {}), ("لا", {"step": Step.MENU, "contains": "لم يُحذف شيء"})],
+                      ctx, at_menu())
+    assert deletions(world) == 0
+
+
+def test_withdrawing_says_what_follows_for_each_consent(ctx):
+    state, world, _ = run([
+        ({"choice": "privacy"}, {}),
+        ({"choice": "withdraw_consent"}, {"step": Step.WITHDRAW, "choices": WITHDRAW,
+                                          "contains": ["تتوقف إعلانات الجمعية",
+                                                       "لا تُطرح بعد الآن",
+                                                       "لن تتمكن الجمعية حينها من خدمتك"]}),
+        ({"choice": "withdraw_announcements"}, {"step": Step.PRIVACY,
+                                                "contains": "لن تصلك إعلانات"}),
+    ], ctx, at_menu())
+    assert [a for a in world.actions if isinstance(a, SetAnnouncements)] == [SetAnnouncements(False)]
+
+
+def test_withdrawing_the_sensitive_consent_removes_those_answers_from_a_draft(ctx_for):
+    import copy
+
+    data = copy.deepcopy(PROFILE)
+    income = next(f for f in data["services"][0]["fields"] if f["key"] == "income")
+    income["sensitive"] = True  # the income: a financial answer, asked after its own consent
+    ctx = ctx_for(Profile.model_validate(data))
+    state = State(step=Step.MENU, lang="ar", consented=True, sensitive_consent=True,
+                  draft=Draft(service="financial_aid",
+                              answers={"full_name": "Fatimah Saleh", "income": 3000}))
+    state, world, _ = run([
+        ("أبي أسحب موافقتي", {"step": Step.WITHDRAW}),
+        ({"choice": "withdraw_sensitive"}, {"step": Step.PRIVACY,
+                                            "contains": "تم سحب موافقتك على الأسئلة الصحية"}),
+    ], ctx, state)
+    assert [a for a in world.actions if isinstance(a, WithdrawConsent)] == [
+        WithdrawConsent("sensitive_data")]
+    assert not state.sensitive_consent and state.draft.answers == {"full_name": "Fatimah Saleh"}
+    assert state.draft.sensitive_declined
+
+
+def test_withdrawing_the_use_of_ones_data_is_the_deletion_question(ctx):
+    state, world, _ = run([
+        ("سحب الموافقة", {"step": Step.WITHDRAW}),
+        ({"choice": "withdraw_all"}, {"step": Step.DELETING, "contains": "هل نحذف بياناتك؟"}),
+        ({"choice": "keep_data"}, {"step": Step.PRIVACY, "contains": "لم يُحذف شيء"}),
+    ], ctx, at_menu())
+    assert deletions(world) == 0
+
+
+def test_no_messages_in_words_stops_announcements_only(ctx):
+    _, world, replies = run([("ما أبي رسائل", {"contains": "طلباتك"})],
+                            ctx, at_menu())
+    assert world.actions == [SetAnnouncements(False)]

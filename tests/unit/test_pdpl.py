@@ -1,0 +1,31 @@
+"""The register of processing is drawn from each profile: every field it asks is listed
+once, under the right category, with the profile's own retention periods."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot import profiles
+from conversations import pdpl
+
+SHIPPED = ["bakkah", "sadeed", "basmat", "alhuda", "bir_bin_hirmas"]
+
+
+@pytest.mark.parametrize("key", SHIPPED)
+def test_every_field_is_in_the_register_under_its_category(key):
+    profile = profiles.load(key)
+    found = pdpl.register(profile)
+    for service, listed in zip(profile.services, found["data"], strict=True):
+        names = [f for fields in listed["categories"].values() for f in fields]
+        assert sorted(names) == sorted(s.label.get("en") or s.key for s in service.fields)
+        sensitive = [c for c in listed["categories"] if c.startswith("sensitive")]
+        expected = sorted(s.label.get("en") for s in service.fields if s.sensitive)
+        assert sorted(listed["categories"][sensitive[0]]) == expected if expected else not sensitive
+    assert found["retention_days"] == profile.retention.model_dump()
+    text = pdpl.as_text(found)
+    assert profile.association.get("ar") in text and "## Safeguards" in text
+
+
+def test_the_register_names_the_policys_decider():
+    assert "the competent body" in pdpl.register(profiles.load("alhuda"))["recipients"]
+    assert "the research committee" in pdpl.register(profiles.load("bakkah"))["recipients"]
