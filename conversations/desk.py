@@ -118,6 +118,11 @@ COMMAND_TABLE: dict[str, CommandSpec] = {spec.name: spec for spec in (
                                                "/broadcast N: how announcement N is going"),
           "[N]", ADMINS),
     _spec("/broadcasts", N_("Announcements"), N_("the latest announcements"), roles=ADMINS),
+    _spec("/privacy", N_("Data requests"), N_("beneficiaries' requests about their data on "
+                                              "the PDPL clock, due first; /privacy extend N "
+                                              "gives request N its one extension of 30 days "
+                                              "and tells the beneficiary"),
+          "[extend N]", ADMINS),
     # the buttons of a review (pressed, or the note asked for typed next)
     *(CommandSpec(name, DESK, menu=False) for name in (
         "/match", "/mismatch", "/sendback", "/register")),

@@ -16,9 +16,19 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from conversations import acknowledgment, desk, faq, journey, kinds, render, review, transcript
+from conversations import (
+    acknowledgment,
+    desk,
+    faq,
+    journey,
+    kinds,
+    privacy,
+    render,
+    review,
+    transcript,
+)
 from conversations.base import (
     RIYADH,
     AckView,
@@ -59,6 +69,19 @@ class AuditLine:
     allowed: bool
     case_id: int | None
     request_number: str | None
+
+
+@dataclass(frozen=True)
+class PrivacyLine:
+    """A data subject's request on the PDPL clock, as /privacy lists it."""
+
+    id: int
+    beneficiary_id: int
+    kind: str  # deletion | correction
+    detail: str | None  # the requests held
+    created_at: datetime
+    due_on: date
+    extended_on: date | None
 
 
 @dataclass(frozen=True)
@@ -104,6 +127,7 @@ class Facts:
     pending: tuple[RequestView, ...] = ()  # /reviews, /committee
     waiting: review.Waiting | None = None  # /team: the requests at the policy's steps
     upload: FileRef | None = None  # the photo sent to complete the command (a receipt)
+    privacy: tuple[PrivacyLine, ...] = ()  # /privacy: what is open on the PDPL clock
 
     @property
     def current(self) -> CaseView | None:
@@ -226,7 +250,14 @@ class Delivered:
     delivery: DeliveryView
 
 
-Message = Joined | Closed | TicketClosed | StatusChanged | Decided | Delivered
+@dataclass(frozen=True)
+class Extended:
+    """A data subject's request given its one extension: done by `due`."""
+
+    due: date
+
+
+Message = Joined | Closed | TicketClosed | StatusChanged | Decided | Delivered | Extended
 
 
 @dataclass(frozen=True)
@@ -270,6 +301,14 @@ class RateDelivery:
 @dataclass(frozen=True)
 class SaveLanguage:
     lang: str
+
+
+@dataclass(frozen=True)
+class ExtendPrivacy:
+    """Give a data subject's request its one extension of the PDPL's period."""
+
+    request_id: int
+    due: date
 
 
 @dataclass(frozen=True)
@@ -331,7 +370,7 @@ class MakeReport:
 Action = (Audit | TakeCase | ReopenCase | SetCurrent | ReleaseCase | TransferCase | CloseCase
           | Write | AddNote | Tell | ToStaff | SetStatus | RateCase | RateDelivery
           | SaveLanguage | MakeReport | Teach | Await | TakeReview | Mark | Register | Decide
-          | Deliver)
+          | Deliver | ExtendPrivacy)
 GUARDS = (TakeCase, ReopenCase, TakeReview, Decide, Deliver)  # may fail: they come first
 
 
@@ -1415,6 +1454,50 @@ def on_audit(facts: Facts, args: str, ctx: Context) -> DeskStep:
     return DeskStep([Reply("\n".join(lines))], [Audit("view_audit")])
 
 
+PDPL_EXTENSION = 30  # days: the one extension the PDPL allows, told to the beneficiary
+PRIVACY_KINDS = {"deletion": N_("deletion, waiting for requests the policy holds"),
+                 "correction": N_("correction")}
+
+
+def on_privacy(facts: Facts, args: str, ctx: Context) -> DeskStep:
+    """What is open on the PDPL clock, due first; `extend N` gives request N its one
+    extension and tells the beneficiary."""
+    _ = _t(facts, ctx)
+    words = args.split()
+    if words and words[0].lower() in ("extend", "تمديد"):
+        wanted = number(words[1]) if len(words) > 1 else None
+        found = next((p for p in facts.privacy if p.id == wanted), None)
+        if found is None:
+            return DeskStep([Reply(_("There is no open data request #{n}. /privacy lists them.")
+                                   .format(n=words[1] if len(words) > 1 else "?"))],
+                            [Audit("privacy_extend", False, detail=args[:40])])
+        if found.extended_on is not None:
+            on = kinds.both_calendars(found.extended_on, facts.lang, ctx)
+            return DeskStep([Reply(_("Data request #{n} was extended already, on {day}; the "
+                                     "law allows one extension.").format(n=found.id, day=on))],
+                            [Audit("privacy_extend", False, beneficiary_id=found.beneficiary_id,
+                                   detail=f"#{found.id} extended already")])
+        due = found.due_on + timedelta(days=PDPL_EXTENSION)
+        return DeskStep(
+            [Reply(_("Data request #{n} is now due by {day}; the beneficiary was told.").format(
+                n=found.id, day=kinds.both_calendars(due, facts.lang, ctx)))],
+            [ExtendPrivacy(found.id, due), Tell(found.beneficiary_id, Extended(due), notice="status"),
+             Audit("privacy_extend", beneficiary_id=found.beneficiary_id, detail=f"#{found.id}")])
+    if not facts.privacy:
+        return DeskStep([Reply(_("No data request is open."))], [Audit("view_privacy")])
+    lines = [_("Beneficiaries' requests about their data, due first (30 days, extendable once "
+               "with /privacy extend N):")]
+    for p in sorted(facts.privacy, key=lambda p: p.due_on):
+        left = (p.due_on - ctx.today).days
+        when = (_("{days} days left").format(days=left) if left >= 0
+                else "⚠️ " + _("overdue by {days} days").format(days=-left))
+        lines.append(" · ".join(x for x in (
+            f"#{p.id} {_(PRIVACY_KINDS.get(p.kind, p.kind))}", p.detail or "",
+            _("due {day}").format(day=kinds.both_calendars(p.due_on, facts.lang, ctx)), when,
+            _("extended") if p.extended_on else "") if x))
+    return DeskStep([Reply("\n".join(lines))], [Audit("view_privacy")])
+
+
 DECISIONS = {
     "/help": on_help, "/queue": on_queue, "/claim": on_claim, "/release": on_release,
     "/transfer": on_transfer, "/cases": on_cases, "/switch": on_switch, "/close": on_close,
@@ -1424,7 +1507,7 @@ DECISIONS = {
     "/staff": on_staff, "/audit": on_audit, "/teach": on_teach,
     "/reviews": on_reviews, "/review": on_review, "/match": on_match, "/mismatch": on_mismatch,
     "/sendback": on_sendback, "/register": on_register, "/committee": on_committee,
-    "/decide": on_decide, "/deliver": on_deliver,
+    "/decide": on_decide, "/deliver": on_deliver, "/privacy": on_privacy,
 }
 NAMES_A_REQUEST = frozenset({"/request", "/review", "/match", "/mismatch", "/sendback",
                              "/register", "/decide", "/deliver"})
@@ -1446,6 +1529,8 @@ def tell(message: Message, lang: str, ctx: Context) -> list[Reply]:
             return [review.decided(number_, decision, lang, ctx)]
         case Delivered(number_, delivery):
             return [review.delivered(number_, delivery, lang, ctx)]
+        case Extended(due):
+            return [privacy.extended(due, lang, ctx)]
     return []
 
 

@@ -244,6 +244,14 @@ def deleted(state: State, ctx: Context, held: tuple[tuple[str, str], ...]) -> li
     return [Reply(text)]
 
 
+def extended(due: date, lang: str, ctx: Context) -> Reply:
+    """The one extension of a request about their data, told with its reason and date."""
+    _ = ctx.tr(lang).gettext
+    return Reply(_("Your request about your data needs more time: a request of yours is still "
+                   "being studied, as the association's policy requires. It will be done by "
+                   "{day}.").format(day=kinds.both_calendars(due, lang, ctx)))
+
+
 def copy_sent(state: State, ctx: Context, files: tuple[int, int] | None,
               again: Reply) -> list[Reply]:
     """The two files of the copy, each with its caption, then what they were asked before
@@ -264,6 +272,7 @@ def copy_sent(state: State, ctx: Context, files: tuple[int, int] | None,
 
 
 # --- the copy -----------------------------------------------------------------------------
+LOG_LINES = 300  # the conversation log's latest messages in the readable copy
 @dataclass(frozen=True)
 class Section:
     """A part of the readable copy: a title, label-value rows, and lines (a transcript)."""
@@ -367,9 +376,13 @@ def sections(facts: dict[str, Any], lang: str, ctx: Context) -> list[Section]:
         out.append(Section(_("Your suggestions and complaints"), tuple(
             (f["ticket"], f"{when(f['at'], lang)} · {f['text']}")
             for f in facts["suggestions_and_complaints"])))
-    out.append(Section(_("Your messages with the bot"), (), tuple(
-        f"{who[m['from']]} ({when(m['at'], lang)}): {transcript.line(m['text'], lang, ctx)}"
-        for m in facts["conversation_log"])))
+    log = facts["conversation_log"]
+    shown = [f"{who[m['from']]} ({when(m['at'], lang)}): {transcript.line(m['text'], lang, ctx)}"
+             for m in log[-LOG_LINES:]]
+    if len(log) > LOG_LINES:  # a file to read stays readable; the JSON holds every message
+        shown.insert(0, _("The latest {shown} of your {count} messages; all of them are in the "
+                          "JSON file.").format(shown=LOG_LINES, count=len(log)))
+    out.append(Section(_("Your messages with the bot"), (), tuple(shown)))
     out.append(Section(_("Your rights"), (), (
         _("You may ask for this copy at any time (/mydata), and ask for your data to be "
           "corrected or deleted, or withdraw your consent, from «🔒 My data and privacy» in "

@@ -6,6 +6,7 @@ until the next copy replaces them."""
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -48,8 +49,9 @@ def pdf(parts: list[privacy.Section], lang: str) -> bytes:
 
     def line(text: str, size: float, bold: bool = False, gap: float = 1.5) -> None:
         doc.set_font("body", "B" if bold else "", size)
-        shown = re.sub(" {2,}", " ", UNPRINTABLE.sub("", text)).strip() or " "
-        doc.multi_cell(0, size * 0.55, shown, align=align, new_x="LMARGIN", new_y="NEXT")
+        for paragraph in UNPRINTABLE.sub("", text).split("\n"):
+            for row in _wrapped(doc, paragraph, doc.epw):
+                doc.cell(0, size * 0.55, row, align=align, new_x="LMARGIN", new_y="NEXT")
         doc.ln(gap)
 
     for i, part in enumerate(parts):
@@ -62,6 +64,44 @@ def pdf(parts: list[privacy.Section], lang: str) -> bytes:
     return bytes(doc.output())
 
 
+def _wrapped(doc: object, text: str, width: float) -> list[str]:
+    """A paragraph in lines that fit `width`, broken between words (a word longer than a
+    line, between characters). fpdf2's own breaking shapes the text again for every
+    character it tries, which made a long transcript take tens of seconds. Here a word is
+    shaped and measured once."""
+    font, size, k = doc.current_font, doc.font_size_pt, doc.k  # type: ignore[attr-defined]
+    shaping = doc.text_shaping  # type: ignore[attr-defined]
+    width *= 0.98
+
+    def measure(text: str) -> float:  # HarfBuzz's width of the word, without fpdf's bidi pass
+        return font.get_text_width(text, size, shaping)[1] / k
+
+    space = font.cw[ord(" ")] * size / 1000 / k  # (HarfBuzz gives a lone space no width)
+    rows: list[str] = []
+    current: list[str] = []
+    used = 0.0
+    for word in text.split():
+        wide = measure(word)
+        while wide > width:  # a fingerprint or a long number: cut it to fit
+            cut = len(word)
+            while cut > 1 and measure(word[:cut]) > width:
+                cut = max(1, cut * 3 // 4)
+            if current:
+                rows.append(" ".join(current))
+                current, used = [], 0.0
+            rows.append(word[:cut])
+            word = word[cut:]
+            wide = measure(word)
+        if current and used + space + wide > width:
+            rows.append(" ".join(current))
+            current, used = [], 0.0
+        used += (space if current else 0.0) + wide
+        current.append(word)
+    if current or not rows:
+        rows.append(" ".join(current) or " ")
+    return rows
+
+
 async def make_copy(uow: UnitOfWork, beneficiary_id: int, state: State, ctx: Context,
                     now: datetime) -> tuple[int, int]:
     """Gather, write the two files, keep them as the beneficiary's documents; their ids."""
@@ -71,7 +111,8 @@ async def make_copy(uow: UnitOfWork, beneficiary_id: int, state: State, ctx: Con
              "unfinished_request": ({"service": state.draft.service, "answers": state.draft.answers}
                                     if state.draft else None)}
     stamp = now.astimezone(RIYADH).strftime("%Y%m%d")
-    readable = pdf(privacy.sections(facts, state.lang, ctx), state.lang)
+    # (laid out in a thread: the other chats' replies go on meanwhile)
+    readable = await asyncio.to_thread(pdf, privacy.sections(facts, state.lang, ctx), state.lang)
     machine = json.dumps(facts, ensure_ascii=False, indent=2, default=str).encode()
     files = [_document(beneficiary_id, f"my-data-{stamp}.pdf", "application/pdf", readable, now),
              _document(beneficiary_id, f"my-data-{stamp}.json", "application/json", machine, now)]

@@ -269,6 +269,11 @@ class Desk(AnnouncementDesk):
                 got.update(await self._request(desk_step.requested(args)))
             case "/staff":
                 got["team"] = tuple(await d.all_staff())
+            case "/privacy":
+                got["privacy"] = tuple(
+                    desk_step.PrivacyLine(p.id, p.beneficiary_id, p.kind, p.detail, p.created_at,
+                                          p.due_on, p.extended_on)
+                    for p in await self.uow.subject.open_privacy_requests())
             case "/audit":
                 got["audit"] = tuple(
                     desk_step.AuditLine(e.at, e.actor, e.action, e.allowed, e.case_id,
@@ -360,6 +365,8 @@ class Desk(AnnouncementDesk):
                                    lambda lg: desk_step.tell(message, lg, self.ctx), move, notice)
             case desk_step.ToStaff(colleague, reply):
                 await self.uow.enqueue(colleague.channel, colleague.sender_id, reply.to_dict(), now)
+            case desk_step.ExtendPrivacy(request_id, due):
+                await self.uow.subject.extend(request_id, due, self.ctx.today)
             case desk_step.SetStatus(request, status, note):
                 await self.uow.requests.set_request_status(request.id, status,
                                                            f"staff:{staff.id}", note, now)

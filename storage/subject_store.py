@@ -217,6 +217,16 @@ class SubjectStore:
             m.Consent.withdrawn_at.is_(None)).values(withdrawn_at=now))
         return result.rowcount or 0
 
+    async def open_privacy_requests(self) -> list[m.PrivacyRequest]:
+        """Every data subject's request still open, due first."""
+        return await self._all(select(m.PrivacyRequest).where(m.PrivacyRequest.status == "open")
+                               .order_by(m.PrivacyRequest.due_on, m.PrivacyRequest.id))
+
+    async def extend(self, request_id: int, due: date, today: date) -> None:
+        await self.session.execute(update(m.PrivacyRequest).where(
+            m.PrivacyRequest.id == request_id, m.PrivacyRequest.extended_on.is_(None))
+            .values(due_on=due, extended_on=today))
+
     async def open_deletions(self) -> list[m.PrivacyRequest]:
         """Destructions waiting for held requests to finish, oldest first."""
         return await self._all(select(m.PrivacyRequest).where(

@@ -188,6 +188,9 @@ def test_cases_survive_restarts_in_every_state(db):
     sim.close()
 
 
+# (the one check and its audit are engine-independent; tests/integration/test_desk_access.py
+# runs them on both engines)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_the_cli_runs_desk_commands_through_the_same_check_and_audit(sim, db, tmp_path):
     """`wasl desk WHO /command`: what the desk would answer in their chat, refused the same."""
     consent(sim, "u9")

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from tests.e2e.sim import Simulator, wasl
 
 MODEL = {"WASL_FAQ": "model"}
@@ -58,6 +60,9 @@ def test_a_question_mid_request_and_the_same_question_again(db_url):
     sim.close()
 
 
+# (SQLite alone: what is taught is stored and read on both engines by the desk dialogue
+# tests/integration/desk_dialogues/teach.yaml; this test loads the sentence model, 40 s a run)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_what_an_admin_teaches_is_answered_and_can_be_removed(db_url):
     added = wasl("faq", "add", "-q", "هل يوجد موقف سيارات عند المقر؟",
                  "--answer", "نعم، توجد مواقف أمام مقر الجمعية.", db=db_url)

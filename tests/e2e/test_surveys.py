@@ -111,6 +111,8 @@ def test_a_named_low_rating_with_a_comment_goes_to_an_admin_only(sim, db, tmp_pa
         == [False, True]
 
 
+# (SQLite alone: the restart on PostgreSQL is tests/e2e/test_telegram_surveys.py's)
+@pytest.mark.parametrize("db_url", ["sqlite"], indirect=True)
 def test_one_reminder_after_a_restart_then_expiry(db, tmp_path):
     sim = Simulator(db)
     number, delivered = deliver(sim, "u4", tmp_path)
