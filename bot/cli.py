@@ -619,19 +619,25 @@ def db_revision(message: str) -> None:
 
 
 @pdpl_cli.command("records")
-def pdpl_records(profile: ProfileOpt = None, as_json: AsJson = False) -> None:
+def pdpl_records(profile: ProfileOpt = None, as_json: AsJson = False,
+                 lang: Annotated[str, typer.Option("--lang", help="ar or en")] = "ar") -> None:
     """Print the register of processing (purposes, data, retention, recipients, safeguards)
-    drawn from the profile."""
+    drawn from the profile, in Arabic or English."""
+    from bot import i18n
     from conversations import pdpl
 
+    if lang not in ("ar", "en"):
+        typer.echo("--lang is ar or en", err=True)
+        raise typer.Exit(2)
+    tr = dict(i18n.load_translations(i18n.LOCALES_DIR))[lang]
     try:
-        found = pdpl.register(profiles.load(settings(profile=profile).profile))
+        found = pdpl.register(profiles.load(settings(profile=profile).profile), tr, lang)
     except profiles.ProfileError as exc:
         typer.echo(f"profile error:\n{exc}", err=True)
         raise typer.Exit(2) from None
     if as_json:
         return _print_json(found)
-    typer.echo(pdpl.as_text(found), nl=False)
+    typer.echo(pdpl.as_text(found, tr), nl=False)
 
 
 @cli.command("retention")
@@ -641,6 +647,7 @@ def retention_cmd(db: Db = None, profile: ProfileOpt = None,
                   as_json: AsJson = False) -> None:
     """Destroy what the profile's retention periods let go (the bot does it once a day);
     with --dry-run, list what would go."""
+    from conversations.pdpl import RETENTION
     from storage import retention
 
     async def body(app: App) -> list[retention.Kind]:
@@ -653,20 +660,10 @@ def retention_cmd(db: Db = None, profile: ProfileOpt = None,
             {"kind": k.key, "days": k.days, "count": k.count} for k in kinds]})
     table = Table("what", "kept for (days)", "would go" if dry_run else "destroyed")
     for k in kinds:
-        table.add_row(RETENTION_NAMES.get(k.key, k.key), str(k.days), str(k.count))
+        table.add_row(RETENTION.get(k.key, k.key), str(k.days), str(k.count))
     Console().print(table)
 
 
-RETENTION_NAMES = {
-    "drafts_days": "unfinished requests and their files",
-    "messages_days": "the conversation log",
-    "transcripts_days": "closed cases' transcripts",
-    "closed_requests_days": "requests rejected, delivered or closed",
-    "web_chat_days": "the web chat's transcript",
-    "copies_days": "copies of one's data (files)",
-    "outbox_days": "messages sent (their chat)",
-    "audit_days": "the audit log",
-}
 
 
 @keys_cli.command("new")
