@@ -101,6 +101,8 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
         return Transition(state, [], [ExportData()])
     if right == privacy.DELETE:
         return privacy.ask_to_delete(state)
+    if right == privacy.CORRECT and state.step not in INTAKE_STEPS:  # (a draft: its own edit)
+        return intake.escalate(state, "privacy", "keyword")
     if right == privacy.WITHDRAW:
         state.step = Step.WITHDRAW
         return Transition(state, [privacy.withdraw_menu(state, ctx)])

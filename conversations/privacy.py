@@ -32,6 +32,7 @@ N_ = str  # marks a message for extraction; translated where it is shown
 COPY, NOTICE, REQUEST, DELETE = "my_data", "privacy_notice", "privacy_request", "delete_data"
 CONFIRM_DELETE, KEEP = "confirm_delete", "keep_data"
 WITHDRAW = "withdraw_consent"
+CORRECT = "correct_data"  # asked in words; the menu's button is REQUEST
 # what consent may be withdrawn: announcements, the health and financial questions, and the
 # use of one's data itself (which can only mean destroying it)
 ANNOUNCEMENTS, SENSITIVE, PROCESSING = "withdraw_announcements", "withdraw_sensitive", "withdraw_all"
@@ -90,6 +91,8 @@ def wants(event: Event, ctx: Context, exact: bool = False) -> str | None:
                            "delete everything about me")),
                 (WITHDRAW, _("withdraw my consent,withdraw consent,cancel my consent,"
                              "I withdraw my consent")),
+                (CORRECT, _("correct my data,change my mobile number,my data is wrong,"
+                            "update my data,correct my name")),
                 (COPY, _("copy of my data,my data copy,send me my data,what do you hold about me,"
                          "what data do you have about me,download my data")),
                 (MENU_CHOICE, _("my data,my privacy,privacy,my personal data,data protection"))):

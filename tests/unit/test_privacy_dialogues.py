@@ -267,3 +267,19 @@ def test_no_messages_in_words_stops_announcements_only(ctx):
     _, world, replies = run([("ما أبي رسائل", {"contains": "طلباتك"})],
                             ctx, at_menu())
     assert world.actions == [SetAnnouncements(False)]
+
+
+@pytest.mark.parametrize("typed", ["أبي أعدل رقم جوالي", "بياناتي غلط", "correct my data"])
+def test_a_correction_asked_for_in_words_goes_to_a_researcher(ctx, typed):
+    state, world, _ = run([(typed, {"step": Step.CASE})], ctx, at_menu())
+    assert [(a.reason, a.detail) for a in world.actions if isinstance(a, OpenCase)] == [
+        ("privacy", "keyword")]
+
+
+def test_in_the_middle_of_a_request_correcting_is_the_requests_own_edit(ctx):
+    state, world, _ = run([
+        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
+        ("١٢٣٤٥٦٧٨٩٧", {"expects": ("family_size", "integer")}),
+        ("أبي أعدل رقم جوالي", {"expects": ("family_size", "integer")}),
+    ], ctx, at_menu())
+    assert not world.cases
