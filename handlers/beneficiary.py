@@ -261,7 +261,7 @@ class BeneficiaryHandler:
         await uow.audit(m.AuditEntry(
             at=now, actor=audit_pseudonym(uow, f"{who.channel}:{who.sender_id}"), role="beneficiary",
             action="data_destroyed", allowed=True, beneficiary_id=person,
-            detail=" ".join(f"{k}={v}" for k, v in sorted(done.removed.items()))
+            detail=done.counts
             + (f"; held {', '.join(n for n, _ in done.held)}" if done.held else "")))
         who.forget = True
         return DeletionPlan(done.held)

@@ -5,6 +5,7 @@ rotate` runs a pass at once; the bot runs one in the background after each start
 
 from __future__ import annotations
 
+import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -46,8 +47,6 @@ def _open(keys: Keyring, table: Table, name: str, stored: Any) -> Any:
     if isinstance(kind, SealedBytes):
         return keys.open_bytes(bytes(stored), aad)
     if isinstance(kind, SealedJson):
-        import json
-
         if isinstance(stored, str) and stored_key_id(stored) is not None:
             return json.loads(keys.open_text(stored, aad))
         return stored

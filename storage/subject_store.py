@@ -26,6 +26,11 @@ class Destroyed:
     removed: dict[str, int]
     held: tuple[tuple[str, str], ...]  # (number, status)
 
+    @property
+    def counts(self) -> str:
+        """What went, for the audit entry: "cases=1 documents=3 ..."."""
+        return " ".join(f"{k}={v}" for k, v in sorted(self.removed.items()))
+
 
 def _at(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
