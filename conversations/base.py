@@ -165,6 +165,8 @@ class Context:
     translations: dict[str, Translator]
     case: CaseView | None = None  # the beneficiary's open case, when they are in one
     knowledge: Knowledge | None = None  # what the bot can answer itself (none: it answers nothing)
+    # the beneficiary's requests, loaded only where a correction may be asked for
+    requests: tuple[RequestView, ...] = ()
 
     def tr(self, lang: str) -> Translator:
         return self.translations.get(lang) or gettext.NullTranslations()

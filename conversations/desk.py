@@ -121,8 +121,11 @@ COMMAND_TABLE: dict[str, CommandSpec] = {spec.name: spec for spec in (
     _spec("/privacy", N_("Data requests"), N_("beneficiaries' requests about their data on "
                                               "the PDPL clock, due first; /privacy extend N "
                                               "gives request N its one extension of 30 days "
-                                              "and tells the beneficiary"),
-          "[extend N]", ADMINS),
+                                              "and tells the beneficiary; /privacy approve N "
+                                              "applies correction N (checked against the "
+                                              "documents) and renews the acknowledgment; "
+                                              "/privacy reject N REASON tells them why not"),
+          "[extend N | approve N | reject N REASON]", ADMINS),
     # the buttons of a review (pressed, or the note asked for typed next)
     *(CommandSpec(name, DESK, menu=False) for name in (
         "/match", "/mismatch", "/sendback", "/register")),
@@ -336,9 +339,15 @@ def detail_label(detail: str, lang: str, ctx: Context) -> str:
     return detail  # a ticket number or the like, shown as it is
 
 
+# steps of a request's history that are not statuses (never typed as one)
+HISTORY_STEPS = {"corrected": N_("an answer corrected at the beneficiary's request")}
+
+
 def status_label(status: str, lang: str, ctx: Context) -> str:
     words = STAFF_STATUS.get(status)
-    return ctx.tr(lang).gettext(words[0]) if words else status
+    if words is None:
+        return ctx.tr(lang).gettext(HISTORY_STEPS[status]) if status in HISTORY_STEPS else status
+    return ctx.tr(lang).gettext(words[0])
 
 
 def status_word(status: str, lang: str, ctx: Context) -> str:

@@ -17,9 +17,11 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from conversations import (
     acknowledgment,
+    correction,
     desk,
     faq,
     journey,
@@ -51,7 +53,7 @@ from conversations.base import (
     StaffView,
 )
 from conversations.fields import N_
-from conversations.profile import FieldKind, Profile
+from conversations.profile import FieldKind, FieldSpec, Profile
 from conversations.state import State, Step
 from conversations.text import ascii_digits, fold, has_letter
 
@@ -72,16 +74,33 @@ class AuditLine:
 
 
 @dataclass(frozen=True)
+class CorrectionAsked:
+    """A corrected answer the beneficiary confirmed (and signed), with the request as it is
+    stored now (None: it is gone) and its acknowledgment."""
+
+    request: RequestView | None
+    ack: AckView | None
+    field: str
+    value: Any
+    ack_version: str
+    ack_text: str
+    signature: str | None
+    confirmed_at: datetime
+    channel: str
+
+
+@dataclass(frozen=True)
 class PrivacyLine:
     """A data subject's request on the PDPL clock, as /privacy lists it."""
 
     id: int
     beneficiary_id: int
     kind: str  # deletion | correction
-    detail: str | None  # the requests held
+    detail: str | None  # the requests held (a deletion)
     created_at: datetime
     due_on: date
     extended_on: date | None
+    correction: CorrectionAsked | None = None
 
 
 @dataclass(frozen=True)
@@ -257,7 +276,19 @@ class Extended:
     due: date
 
 
-Message = Joined | Closed | TicketClosed | StatusChanged | Decided | Delivered | Extended
+@dataclass(frozen=True)
+class CorrectionAnswered:
+    """Staff's answer to a correction: approved (`reason` None) or not, and why."""
+
+    number: str
+    service: str
+    field: str
+    value: Any
+    reason: str | None
+
+
+Message = (Joined | Closed | TicketClosed | StatusChanged | Decided | Delivered | Extended
+           | CorrectionAnswered)
 
 
 @dataclass(frozen=True)
@@ -309,6 +340,28 @@ class ExtendPrivacy:
 
     request_id: int
     due: date
+
+
+@dataclass(frozen=True)
+class AnswerCorrection:
+    """Close a correction, approved or not; may lose the race (a colleague answered it)."""
+
+    privacy_id: int
+    approved: bool
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class CorrectRequest:
+    """An approved correction applied: the corrected answers, the acknowledgment signed
+    for them in place of `old` (whose fingerprint the history keeps)."""
+
+    privacy_id: int
+    request: RequestView
+    fields: Mapping[str, Any]
+    national_id: str | None
+    ack: AckView
+    old: AckView | None
 
 
 @dataclass(frozen=True)
@@ -370,8 +423,9 @@ class MakeReport:
 Action = (Audit | TakeCase | ReopenCase | SetCurrent | ReleaseCase | TransferCase | CloseCase
           | Write | AddNote | Tell | ToStaff | SetStatus | RateCase | RateDelivery
           | SaveLanguage | MakeReport | Teach | Await | TakeReview | Mark | Register | Decide
-          | Deliver | ExtendPrivacy)
-GUARDS = (TakeCase, ReopenCase, TakeReview, Decide, Deliver)  # may fail: they come first
+          | Deliver | ExtendPrivacy | AnswerCorrection | CorrectRequest)
+GUARDS = (TakeCase, ReopenCase, TakeReview, Decide, Deliver,
+          AnswerCorrection)  # may fail: they come first
 
 
 @dataclass(frozen=True)
@@ -1461,41 +1515,150 @@ PRIVACY_KINDS = {"deletion": N_("deletion, waiting for requests the policy holds
 
 def on_privacy(facts: Facts, args: str, ctx: Context) -> DeskStep:
     """What is open on the PDPL clock, due first; `extend N` gives request N its one
-    extension and tells the beneficiary."""
+    extension and tells the beneficiary; `approve N` applies correction N, `reject N
+    REASON` tells the beneficiary why not."""
     _ = _t(facts, ctx)
     words = args.split()
-    if words and words[0].lower() in ("extend", "تمديد"):
-        wanted = number(words[1]) if len(words) > 1 else None
-        found = next((p for p in facts.privacy if p.id == wanted), None)
-        if found is None:
-            return DeskStep([Reply(_("There is no open data request #{n}. /privacy lists them.")
-                                   .format(n=words[1] if len(words) > 1 else "?"))],
-                            [Audit("privacy_extend", False, detail=args[:40])])
-        if found.extended_on is not None:
-            on = kinds.both_calendars(found.extended_on, facts.lang, ctx)
-            return DeskStep([Reply(_("Data request #{n} was extended already, on {day}; the "
-                                     "law allows one extension.").format(n=found.id, day=on))],
-                            [Audit("privacy_extend", False, beneficiary_id=found.beneficiary_id,
-                                   detail=f"#{found.id} extended already")])
-        due = found.due_on + timedelta(days=PDPL_EXTENSION)
-        return DeskStep(
-            [Reply(_("Data request #{n} is now due by {day}; the beneficiary was told.").format(
-                n=found.id, day=kinds.both_calendars(due, facts.lang, ctx)))],
-            [ExtendPrivacy(found.id, due), Tell(found.beneficiary_id, Extended(due), notice="status"),
-             Audit("privacy_extend", beneficiary_id=found.beneficiary_id, detail=f"#{found.id}")])
+    verb = fold(words[0]) if words else ""
+    if verb in ("extend", fold("تمديد")):
+        return _extend_privacy(facts, words, args, ctx)
+    if verb in ("approve", fold("اعتماد"), fold("قبول")):
+        return _approve_correction(facts, words, args, ctx)
+    if verb in ("reject", fold("رفض")):
+        return _reject_correction(facts, words, args, ctx)
     if not facts.privacy:
         return DeskStep([Reply(_("No data request is open."))], [Audit("view_privacy")])
     lines = [_("Beneficiaries' requests about their data, due first (30 days, extendable once "
                "with /privacy extend N):")]
+    buttons: list[Choice] = []
+    audits = [Audit("view_privacy")]
     for p in sorted(facts.privacy, key=lambda p: p.due_on):
         left = (p.due_on - ctx.today).days
         when = (_("{days} days left").format(days=left) if left >= 0
                 else "⚠️ " + _("overdue by {days} days").format(days=-left))
+        what = p.detail or ""
+        if p.correction is not None:
+            what = _correction_line(p.correction, facts.lang, ctx)
+            audits.append(Audit("view_privacy", beneficiary_id=p.beneficiary_id,
+                                detail=f"#{p.id} correction"))
+            buttons += [Choice(f"privacy:approve {p.id}", _("✅ Approve #{n}").format(n=p.id)),
+                        Choice(f"privacy:reject {p.id}", _("✖ Reject #{n}").format(n=p.id))]
         lines.append(" · ".join(x for x in (
-            f"#{p.id} {_(PRIVACY_KINDS.get(p.kind, p.kind))}", p.detail or "",
+            f"#{p.id} {_(PRIVACY_KINDS.get(p.kind, p.kind))}", what,
             _("due {day}").format(day=kinds.both_calendars(p.due_on, facts.lang, ctx)), when,
             _("extended") if p.extended_on else "") if x))
-    return DeskStep([Reply("\n".join(lines))], [Audit("view_privacy")])
+    return DeskStep([Reply("\n".join(lines), tuple(buttons[:10]))], audits)
+
+
+def _correction_line(c: CorrectionAsked, lang: str, ctx: Context) -> str:
+    """The request, the answer, its stored value and the corrected one, in full: an admin
+    checks the correction against the documents."""
+    _ = ctx.tr(lang).gettext
+    if c.request is None:
+        return _("the request is no longer held")
+    spec = _field_spec(c.request.service, c.field, ctx)
+    label = spec.label.get(lang) if spec else c.field
+    old = kinds.for_staff(spec, c.request.fields.get(c.field), full=True, lang=lang, ctx=ctx)
+    new = kinds.for_staff(spec, c.value, full=True, lang=lang, ctx=ctx)
+    return f"{c.request.number} · {label}: {old} → {new}"
+
+
+def _privacy_named(facts: Facts, words: list[str], args: str, action: str, ctx: Context,
+                   kind: str | None = None) -> tuple[PrivacyLine | None, DeskStep | None]:
+    """The open data request `words[1]` names (of `kind`), or the refusal to say."""
+    _ = _t(facts, ctx)
+    wanted = number(words[1]) if len(words) > 1 else None
+    found = next((p for p in facts.privacy if p.id == wanted), None)
+    if found is None or (kind is not None and found.kind != kind):
+        text = (_("There is no open data request #{n}. /privacy lists them.") if found is None
+                else _("Data request #{n} is not a correction.")).format(
+                    n=words[1] if len(words) > 1 else "?")
+        return None, DeskStep([Reply(text)], [Audit(action, False, detail=args[:40])])
+    return found, None
+
+
+def _extend_privacy(facts: Facts, words: list[str], args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    found, refused = _privacy_named(facts, words, args, "privacy_extend", ctx)
+    if found is None:
+        assert refused is not None
+        return refused
+    if found.extended_on is not None:
+        on = kinds.both_calendars(found.extended_on, facts.lang, ctx)
+        return DeskStep([Reply(_("Data request #{n} was extended already, on {day}; the "
+                                 "law allows one extension.").format(n=found.id, day=on))],
+                        [Audit("privacy_extend", False, beneficiary_id=found.beneficiary_id,
+                               detail=f"#{found.id} extended already")])
+    due = found.due_on + timedelta(days=PDPL_EXTENSION)
+    return DeskStep(
+        [Reply(_("Data request #{n} is now due by {day}; the beneficiary was told.").format(
+            n=found.id, day=kinds.both_calendars(due, facts.lang, ctx)))],
+        [ExtendPrivacy(found.id, due), Tell(found.beneficiary_id, Extended(due), notice="status"),
+         Audit("privacy_extend", beneficiary_id=found.beneficiary_id, detail=f"#{found.id}")])
+
+
+def corrected_version(asked: str, old: str | None) -> str:
+    """The new acknowledgment's version: the text signed with the correction, numbered
+    after the corrections before it ("wasl-ack-1/ar+c1", then "+c2")."""
+    found = re.search(r"\+c(\d+)$", old or "")
+    return f"{asked}+c{int(found.group(1)) + 1 if found else 1}"
+
+
+def _approve_correction(facts: Facts, words: list[str], args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    found, refused = _privacy_named(facts, words, args, "privacy_correct", ctx, "correction")
+    if found is None:
+        assert refused is not None
+        return refused
+    c = found.correction
+    if c is None or c.request is None:
+        return DeskStep([Reply(_("The request of data request #{n} is no longer held; reject "
+                                 "it with /privacy reject {n} and a reason.").format(n=found.id))],
+                        [Audit("privacy_correct", False, beneficiary_id=found.beneficiary_id,
+                               detail=f"#{found.id} request gone")])
+    request = c.request
+    fields = {**request.fields, c.field: c.value}
+    version = corrected_version(c.ack_version, c.ack.text_version if c.ack else None)
+    ack = AckView(version, c.ack_text, acknowledgment.digest(
+        request.number, request.service, fields, version, c.signature, c.confirmed_at),
+        c.signature, c.channel, c.confirmed_at)
+    spec = _field_spec(request.service, c.field, ctx)
+    label = spec.label.get(facts.lang) if spec else c.field
+    return DeskStep(
+        [Reply(_("Correction #{n} is approved: «{label}» of {number} is corrected, and its "
+                 "acknowledgment renewed (version {version}, fingerprint {sha}…). The "
+                 "beneficiary was told.").format(n=found.id, label=label, number=request.number,
+                                                 version=version, sha=ack.sha256[:12]))],
+        [AnswerCorrection(found.id, approved=True),
+         CorrectRequest(found.id, request, fields, ctx.profile.national_id(fields), ack, c.ack),
+         Tell(found.beneficiary_id, CorrectionAnswered(request.number, request.service, c.field,
+                                                       c.value, None), notice="status"),
+         Audit("privacy_correct", number=request.number, beneficiary_id=found.beneficiary_id,
+               detail=f"#{found.id} {c.field}")])
+
+
+def _reject_correction(facts: Facts, words: list[str], args: str, ctx: Context) -> DeskStep:
+    _ = _t(facts, ctx)
+    found, refused = _privacy_named(facts, words, args, "privacy_reject", ctx, "correction")
+    if found is None:
+        assert refused is not None
+        return refused
+    reason = args.split(maxsplit=2)[2].strip() if len(args.split(maxsplit=2)) > 2 else ""
+    if not reason:
+        return DeskStep([Reply(_("Why is correction #{n} not approved? Write the reason; it is "
+                                 "sent to the beneficiary as you write it.").format(n=found.id))],
+                        [Await(f"/privacy reject {found.id}")])
+    c = found.correction
+    number_ = c.request.number if c and c.request else "-"
+    service = c.request.service if c and c.request else ""
+    return DeskStep(
+        [Reply(_("Correction #{n} is not approved; the beneficiary was told why.").format(
+            n=found.id))],
+        [AnswerCorrection(found.id, approved=False, reason=reason),
+         Tell(found.beneficiary_id, CorrectionAnswered(number_, service, c.field if c else "",
+                                                       None, reason), notice="status"),
+         Audit("privacy_reject", number=None if number_ == "-" else number_,
+               beneficiary_id=found.beneficiary_id, detail=f"#{found.id}")])
 
 
 DECISIONS = {
@@ -1531,7 +1694,15 @@ def tell(message: Message, lang: str, ctx: Context) -> list[Reply]:
             return [review.delivered(number_, delivery, lang, ctx)]
         case Extended(due):
             return [privacy.extended(due, lang, ctx)]
+        case CorrectionAnswered(number_, service, key, value, reason):
+            return [correction.answered(number_, _field_spec(service, key, ctx), value, reason,
+                                        lang, ctx)]
     return []
+
+
+def _field_spec(service_key: str, key: str, ctx: Context) -> FieldSpec | None:
+    service = ctx.profile.service(service_key)
+    return next((f for f in service.fields if f.key == key), None) if service else None
 
 
 def written(staff: StaffView, texts: Mapping[str, str], lang: str, ctx: Context,

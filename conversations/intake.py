@@ -163,13 +163,13 @@ def on_field(state: State, event: Event, ctx: Context) -> Transition:
     if picked == "skip" and not spec.required:
         return _accept(state, ctx, spec, None)
     try:
-        value, actions = _read(spec, event, ctx)
+        value, actions = read(spec, event, ctx)
     except fields.Invalid as error:
         return _fail(state, ctx, spec, error, asked)
     return _accept(state, ctx, spec, value, actions)
 
 
-def _read(spec: FieldSpec, event: Event, ctx: Context) -> tuple[object, list]:
+def read(spec: FieldSpec, event: Event, ctx: Context) -> tuple[object, list]:
     """The normalised value of an answer, with the actions it needs (storing a file)."""
     if spec.kind is FieldKind.FILE:
         if event.kind != "file" or event.file is None:
@@ -358,7 +358,7 @@ def on_signature(state: State, event: Event, ctx: Context) -> Transition:
     assert draft is not None
     name = str(draft.answers.get(ctx.profile.signature.name_field or "", ""))
     typed = clean(event.text) if event.kind == "text" else ""
-    if typed and _letters(typed) == _letters(name):
+    if same_name(typed, name):
         return submit(state, ctx, typed)
     draft.failures += 1
     _ = ctx.tr(state.lang).gettext
@@ -372,6 +372,12 @@ def on_signature(state: State, event: Event, ctx: Context) -> Transition:
 
 def _letters(name: str) -> str:
     return "".join(fold(name).split())
+
+
+def same_name(typed: str, name: str) -> bool:
+    """A signature: the name typed again is the name given (spaces, hamza and taa marbuta
+    forms aside)."""
+    return bool(typed) and _letters(typed) == _letters(name)
 
 
 def submit(state: State, ctx: Context, signature: str | None) -> Transition:

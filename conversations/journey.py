@@ -11,6 +11,7 @@ from typing import Any
 
 from conversations import (
     broadcast,
+    correction,
     desk,
     faq,
     intake,
@@ -37,6 +38,7 @@ from conversations.state import (
     PlanDeletion,
     ProvideInfo,
     RecordConsent,
+    RequestCorrection,
     SetAnnouncements,
     SetLanguage,
     ShowStatus,
@@ -101,8 +103,8 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
         return Transition(state, [], [ExportData()])
     if right == privacy.DELETE:
         return privacy.ask_to_delete(state)
-    if right == privacy.CORRECT and state.step not in INTAKE_STEPS:  # (a draft: its own edit)
-        return intake.escalate(state, "privacy", "keyword")
+    if right == privacy.CORRECT and state.step not in INTAKE_STEPS | {Step.CORRECTING}:
+        return correction.start(state, ctx)  # (a draft is corrected by its own edit)
     if right == privacy.WITHDRAW:
         state.step = Step.WITHDRAW
         return Transition(state, [privacy.withdraw_menu(state, ctx)])
@@ -117,6 +119,15 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
     if away and state.draft and state.step in INTAKE_STEPS and _refused(state, transition):
         return _offer_resume(state, ctx)  # back after a while, with something else in mind
     return transition
+
+
+def reads_requests(state: State, event: Event, ctx: Context) -> bool:
+    """Whether this event may need the beneficiary's requests (`Context.requests`): a
+    correction asked for, or under way."""
+    if state.step in (Step.PRIVACY, Step.CORRECTING):
+        return True
+    return (state.consented and state.step not in INTAKE_STEPS | {Step.CASE}
+            and privacy.wants(event, ctx) == privacy.CORRECT)
 
 
 def _question(state: State, event: Event, ctx: Context) -> Transition | None:
@@ -162,6 +173,9 @@ def _free_text(state: State, ctx: Context) -> bool:
         return True
     if state.step == Step.SURVEY and state.survey and state.survey.stage == "comment":
         return True
+    fixing = correction.asked(state, ctx)
+    if fixing is not None:
+        return fixing.kind is FieldKind.TEXT
     if state.step != Step.FIELD or state.draft is None:
         return False
     return intake.current(state, ctx)[1].kind is FieldKind.TEXT
@@ -290,6 +304,8 @@ def prompt(state: State, ctx: Context) -> Reply:
             return privacy.delete_question(state, ctx, ())
         case Step.WITHDRAW:
             return privacy.withdraw_menu(state, ctx)
+        case Step.CORRECTING:
+            return correction.prompt(state, ctx)
         case _:
             return intake.prompt(state, ctx)
 
@@ -489,6 +505,7 @@ HANDLERS: dict[Step, Callable[[State, Event, Context], Transition]] = {
     Step.PRIVACY: privacy.on_menu,
     Step.DELETING: privacy.on_deleting,
     Step.WITHDRAW: privacy.on_withdraw,
+    Step.CORRECTING: correction.on_correcting,
 }
 
 
@@ -531,6 +548,8 @@ def after(action: Action, result: Any, state: State, ctx: Context) -> list[Reply
             return [privacy.delete_question(state, ctx, held)]
         case DeleteData(), DeletionPlan(held=held):
             return privacy.deleted(state, ctx, held)
+        case RequestCorrection(), _:
+            return correction.filed(state, ctx, result)
     return []
 
 
@@ -582,8 +601,10 @@ def loggable(state: State, event: Event, ctx: Context) -> str:
     event = intake.readable(event)  # PostgreSQL text cannot hold a NUL
     if state.step == Step.SURVEY:
         return SURVEY_ANSWER
-    if state.step in (Step.FIELD, Step.OFFER_HUMAN) and state.draft:
+    spec = correction.asked(state, ctx)
+    if spec is None and state.step in (Step.FIELD, Step.OFFER_HUMAN) and state.draft:
         _, spec = intake.current(state, ctx)
+    if spec is not None:
         if spec.sensitive:
             return WITHHELD
         if spec.kind in kinds.MASKED and event.kind in ("text", "contact"):
@@ -606,7 +627,10 @@ def said(state: State, event: Event, ctx: Context) -> str:
 
 
 def loggable_reply(reply: Reply) -> str:
-    """The summary repeats every answer; the log keeps only that it was shown."""
+    """The summary repeats every answer, and so does a correction's list and its
+    confirmation; the log keeps only that they were shown."""
     if reply.expects and reply.expects.field == "acknowledgment":
         return SUMMARY_SHOWN
+    if reply.expects and reply.expects.field == correction.ANSWERS:
+        return transcript.ANSWERS_SHOWN
     return reply.text

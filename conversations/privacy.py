@@ -13,7 +13,7 @@ from typing import Any
 
 from babel.dates import format_datetime
 
-from conversations import intake, kinds, render, transcript
+from conversations import kinds, render, transcript
 from conversations.base import RIYADH, Choice, Context, Event, Expects, Reply, match_choice
 from conversations.state import (
     DeleteData,
@@ -50,8 +50,9 @@ def menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
         "is deleted and what must be kept, and asked to confirm.\n"
         "• Withdrawing a consent (announcements, the health and financial questions, or the "
         "use of your data): «✋ Withdraw a consent». You are told first what follows.\n"
-        "• Correcting your data: «✏️ Correct my data». A social researcher takes up your "
-        "request; it is answered within 30 days.\n"
+        "• Correcting your data: «✏️ Correct my data». Choose the request and the answer, "
+        "and send the right one; staff check it against your documents and reply within "
+        "30 days.\n"
         "• Announcements: /stop stops them, /subscribe brings them back.\n"
         "• The privacy notice in full: «📜 Privacy notice»."
     ).format(association=ctx.profile.association.get(state.lang))
@@ -116,7 +117,9 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
     if picked == NOTICE:
         return Transition(state, [menu(state, ctx, render.privacy_notice(state, ctx))])
     if picked == REQUEST:
-        return intake.escalate(state, "privacy", "menu")
+        from conversations import correction  # (it shows this menu when it ends)
+
+        return correction.start(state, ctx)
     if picked == "back":
         state.step = Step.MENU
         return Transition(state, [render.menu(state, ctx)])
@@ -379,6 +382,10 @@ def sections(facts: dict[str, Any], lang: str, ctx: Context) -> list[Section]:
         out.append(Section(_("Your suggestions and complaints"), tuple(
             (f["ticket"], f"{when(f['at'], lang)} · {f['text']}")
             for f in facts["suggestions_and_complaints"])))
+    if facts.get("data_requests"):
+        services = {r["number"]: r["service"] for r in facts["requests"]}
+        out.append(Section(_("Your requests about your data"), tuple(
+            _data_request(p, services, lang, ctx) for p in facts["data_requests"])))
     log = facts["conversation_log"]
     shown = [f"{who[m['from']]} ({when(m['at'], lang)}): {transcript.line(m['text'], lang, ctx)}"
              for m in log[-LOG_LINES:]]
@@ -391,6 +398,30 @@ def sections(facts: dict[str, Any], lang: str, ctx: Context) -> list[Section]:
           "corrected or deleted, or withdraw your consent, from «🔒 My data and privacy» in "
           "the menu. A complaint may also go to the Saudi Data and AI Authority (SDAIA)."),)))
     return out
+
+
+DATA_REQUESTS = {"deletion": N_("Deletion, once the requests the policy holds are finished"),
+                 "correction": N_("Correction")}
+DATA_OUTCOMES = {"approved": N_("approved"), "rejected": N_("not approved")}
+
+
+def _data_request(p: dict[str, Any], services: dict[str, str], lang: str,
+                  ctx: Context) -> tuple[str, str]:
+    """A request about their data: what, when, due, and how it ended."""
+    _ = ctx.tr(lang).gettext
+    what = _(DATA_REQUESTS.get(p["kind"], p["kind"]))
+    fix = p.get("correction")
+    if fix and fix.get("request"):
+        label, value = _answer(services.get(fix["request"], ""), fix["answer"], fix["value"],
+                               lang, ctx)
+        what += f": {fix['request']} · {label} → {value}"
+    if p["status"] == "open":
+        state = _("due {day}").format(day=_day(p["due_on"], lang, ctx))
+    else:
+        outcome = (fix or {}).get("outcome")
+        state = (_(DATA_OUTCOMES[outcome]) if outcome in DATA_OUTCOMES else _("done")) + \
+            f" · {when(p['closed_at'], lang)}"
+    return f"#{p['id']} · {when(p['asked_at'], lang)}", f"{what} · {state}"
 
 
 CONSENT_NAMES = {

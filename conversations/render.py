@@ -374,6 +374,7 @@ STATUS_WORDS = {
     "rejected": fields.N_("Not approved"),
     "service_delivered": fields.N_("Service delivered"),
     "closed": fields.N_("Closed"),
+    "corrected": fields.N_("An answer corrected at your request"),  # a step, never a status
 }
 BODY_STATUS = fields.N_("With the competent body in the association")  # Al-Huda's words
 

@@ -32,6 +32,7 @@ class Step(StrEnum):
     PRIVACY = "privacy"  # "My data and privacy": the rights, a copy of one's data
     DELETING = "deleting"  # what destruction removes and keeps, asked to confirm
     WITHDRAW = "withdraw"  # which consent to withdraw, with what follows from it
+    CORRECTING = "correcting"  # a correction of a submitted request's answer, for staff
 
 
 class Draft(BaseModel):
@@ -69,6 +70,17 @@ class Asked(BaseModel):
     choosing: bool = False  # asked back which service: the services are the choices
 
 
+class Correction(BaseModel):
+    """A correction being asked for: which request, which answer, the right value, and
+    where it stands (request | field | value | confirm | sign)."""
+
+    stage: str = "request"
+    number: str | None = None
+    field: str | None = None
+    value: Any = None
+    failures: int = 0
+
+
 class State(BaseModel):
     step: Step = Step.WELCOME
     lang: str = "ar"
@@ -86,6 +98,7 @@ class State(BaseModel):
     survey: SurveyDraft | None = None
     feedback_kind: str | None = None  # suggestion | complaint, once chosen
     asked: Asked | None = None
+    correction: Correction | None = None
 
 
 # Actions: what the handler carries out in the same transaction as the new state.
@@ -168,6 +181,20 @@ class ExportData:
 
 
 @dataclass(frozen=True)
+class RequestCorrection:
+    """A corrected answer of a submitted request, confirmed (and signed) by the
+    beneficiary, for staff to approve: the result is a CorrectionFiled, or None when the
+    request is no longer theirs to correct."""
+
+    number: str
+    field: str
+    value: Any
+    ack_version: str
+    ack_text: str
+    signature: str | None
+
+
+@dataclass(frozen=True)
 class OpenCase:
     reason: str  # asked | repeated_failures | message
     detail: str | None = None
@@ -221,7 +248,7 @@ Action = (
     RecordConsent | Forget | SetLanguage | StoreDocument | DiscardDraft | SubmitRequest
     | ShowStatus | OpenCase | AddToCase | ProvideInfo | SubmitSurvey | SubmitFeedback
     | SetAnnouncements | CountAnswer | ExportData | PlanDeletion | DeleteData
-    | WithdrawConsent
+    | WithdrawConsent | RequestCorrection
 )
 
 
@@ -245,6 +272,14 @@ class SurveyStored:
 
     stored: bool
     follow_up: int | None = None  # the case an admin will take
+
+
+@dataclass(frozen=True)
+class CorrectionFiled:
+    """What RequestCorrection gives back: the data request's number and when it is due."""
+
+    id: int
+    due: Any  # date
 
 
 @dataclass(frozen=True)

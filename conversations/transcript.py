@@ -29,12 +29,14 @@ from conversations.state import Draft, State
 WITHHELD = "[withheld: sensitive]"
 SUMMARY_SHOWN = "[request summary shown]"
 SURVEY_ANSWER = "[survey answer]"
+ANSWERS_SHOWN = "[answers shown for a correction]"
 UNSUPPORTED = "[unsupported message]"
 
 _FIXED = {
     WITHHELD: N_("(a sensitive answer, about health or finances, is not kept in the log)"),
     SUMMARY_SHOWN: N_("(the summary of the request was shown for review)"),
     SURVEY_ANSWER: N_("(a survey answer, kept apart from the conversation)"),
+    ANSWERS_SHOWN: N_("(a request's answers were shown to choose one to correct)"),
     UNSUPPORTED: N_("(a sticker, a voice note or another message the bot cannot read)"),
 }
 _CHOICE = re.compile(r"\[choice\] (?P<key>\S+)(?: «(?P<label>[^\n]*)»)?")

@@ -8,9 +8,10 @@ commits once. A redelivered platform update is recognised and ignored.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -34,6 +35,7 @@ from conversations.state import (
     Action,
     AddToCase,
     CaseOpened,
+    CorrectionFiled,
     CountAnswer,
     DeleteData,
     DeletionPlan,
@@ -45,6 +47,7 @@ from conversations.state import (
     PlanDeletion,
     ProvideInfo,
     RecordConsent,
+    RequestCorrection,
     SetAnnouncements,
     SetLanguage,
     ShowStatus,
@@ -124,6 +127,9 @@ class BeneficiaryHandler:
                 knowledge = (await self.answers.current(uow) if inbound.event.kind == "text"
                              else self.answers.knowledge)
             ctx = Context(self.profile, now, inbound.channel, self.translations, case, knowledge)
+            if who.beneficiary_id is not None and journey.reads_requests(state, inbound.event, ctx):
+                ctx = replace(ctx, requests=tuple(
+                    await uow.requests.requests_of(who.beneficiary_id)))
             if await self._stale(uow, inbound, state):
                 await self._record(uow, who, journey.stale(state, ctx), now)
                 return True
@@ -245,7 +251,44 @@ class BeneficiaryHandler:
                     detail=f"{action.purpose} ({withdrawn})"))
             case DeleteData():
                 return await self._destroy(uow, who, now)
+            case RequestCorrection():
+                return await self._ask_correction(action, uow, who, now)
         return None
+
+    async def _ask_correction(self, action: RequestCorrection, uow: UnitOfWork, who: Sender,
+                              now: datetime) -> CorrectionFiled | None:
+        """A corrected answer for staff to approve on the PDPL clock (its value sealed
+        with the request about their data); admins are told one is waiting."""
+        person = self._id(who)
+        request = await uow.requests.request_by_number(action.number)
+        if request is None or request.beneficiary_id != person:
+            await uow.audit(m.AuditEntry(
+                at=now, actor=f"{who.channel}:{who.sender_id}", role="beneficiary",
+                action="correction_asked", allowed=False, beneficiary_id=person,
+                detail=action.number[:40]))
+            return None
+        due = now.astimezone(RIYADH).date() + timedelta(days=PDPL_DAYS)
+        asked = m.PrivacyRequest(
+            beneficiary_id=person, kind="correction", status="open", created_at=now,
+            due_on=due, detail=json.dumps({
+                "number": request.number, "field": action.field, "value": action.value,
+                "ack_version": action.ack_version, "ack_text": action.ack_text,
+                "signature": action.signature, "channel": who.channel,
+                "confirmed_at": now.replace(microsecond=0).isoformat()}, ensure_ascii=False))
+        uow.session.add(asked)
+        await uow.session.flush()
+        await uow.audit(m.AuditEntry(
+            at=now, actor=f"{who.channel}:{who.sender_id}", role="beneficiary",
+            action="correction_asked", allowed=True, beneficiary_id=person,
+            request_number=request.number, detail=f"#{asked.id} {action.field}"))
+        for admin in await uow.desk.admins():
+            _ = self.translations.get(admin.language or "ar", self.translations["ar"]).gettext
+            text = _("A beneficiary asked to correct an answer of {number} (data request #{n}, "
+                     "due within 30 days). /privacy shows it, to approve it or say why not.").format(
+                         number=request.number, n=asked.id)
+            reply = Reply(text, (Choice("privacy:", _("🔒 Data requests")),))
+            await uow.enqueue(admin.channel, admin.sender_id, reply.to_dict(), now)
+        return CorrectionFiled(asked.id, due)
 
     async def _destroy(self, uow: UnitOfWork, who: Sender, now: datetime) -> DeletionPlan:
         """Their data destroyed at their request (the PDPL's right to destruction), but what

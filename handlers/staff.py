@@ -8,6 +8,7 @@ transaction as its effect.
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import replace
@@ -270,16 +271,32 @@ class Desk(AnnouncementDesk):
             case "/staff":
                 got["team"] = tuple(await d.all_staff())
             case "/privacy":
-                got["privacy"] = tuple(
-                    desk_step.PrivacyLine(p.id, p.beneficiary_id, p.kind, p.detail, p.created_at,
-                                          p.due_on, p.extended_on)
-                    for p in await self.uow.subject.open_privacy_requests())
+                got["privacy"] = tuple([await self._privacy_line(p) for p in
+                                        await self.uow.subject.open_privacy_requests()])
             case "/audit":
                 got["audit"] = tuple(
                     desk_step.AuditLine(e.at, e.actor, e.action, e.allowed, e.case_id,
                                         e.request_number)
                     for e in (await self.uow.audit_entries())[-20:])
         return got
+
+    async def _privacy_line(self, p: m.PrivacyRequest) -> desk_step.PrivacyLine:
+        """A data request as /privacy decides on it: a correction with its request as it
+        is stored now, and its acknowledgment."""
+        if p.kind != "correction" or not p.detail:
+            return desk_step.PrivacyLine(p.id, p.beneficiary_id, p.kind, p.detail, p.created_at,
+                                         p.due_on, p.extended_on)
+        asked = json.loads(p.detail)
+        request = await self.uow.requests.request_by_number(asked["number"])
+        if request is not None and request.beneficiary_id != p.beneficiary_id:
+            request = None
+        ack = await self.uow.requests.acknowledgment(request.id) if request else None
+        return desk_step.PrivacyLine(
+            p.id, p.beneficiary_id, p.kind, None, p.created_at, p.due_on, p.extended_on,
+            desk_step.CorrectionAsked(
+                request, ack, asked["field"], asked["value"], asked["ack_version"],
+                asked["ack_text"], asked["signature"],
+                datetime.fromisoformat(asked["confirmed_at"]), asked["channel"]))
 
     async def _request(self, number: str) -> dict[str, Any]:
         """A request a command names, with what its review steps read."""
@@ -367,6 +384,15 @@ class Desk(AnnouncementDesk):
                 await self.uow.enqueue(colleague.channel, colleague.sender_id, reply.to_dict(), now)
             case desk_step.ExtendPrivacy(request_id, due):
                 await self.uow.subject.extend(request_id, due, self.ctx.today)
+            case desk_step.AnswerCorrection(privacy_id, approved, reason):
+                return await self.uow.subject.answer(
+                    privacy_id, now, "approved" if approved else "rejected", reason)
+            case desk_step.CorrectRequest(privacy_id, request, fields, national_id, ack, old):
+                note = (f"#{privacy_id}: acknowledgment {old.text_version if old else '-'} "
+                        f"sha256 {old.sha256 if old else '-'} → {ack.text_version} "
+                        f"sha256 {ack.sha256}")
+                await self.uow.requests.correct(request.id, dict(fields), national_id, ack,
+                                                f"staff:{staff.id}", note, now)
             case desk_step.SetStatus(request, status, note):
                 await self.uow.requests.set_request_status(request.id, status,
                                                            f"staff:{staff.id}", note, now)

@@ -83,6 +83,22 @@ class RequestStore:
         row = (await self.session.execute(stmt)).scalar_one_or_none()
         return request_view(row) if row else None
 
+    async def correct(self, request_id: int, fields: dict[str, Any], national_id: str | None,
+                      ack: AckView, actor: str, note: str, now: datetime) -> None:
+        """An approved correction: the answers as corrected (the national ID's keyed hash
+        with them), the acknowledgment the beneficiary signed for them in place of the old
+        one, and a step of the history that keeps the old one's fingerprint (`note`)."""
+        await self.session.execute(update(m.Request).where(m.Request.id == request_id).values(
+            fields=fields, updated_at=now,
+            id_index=self.keys.blind(national_id) if national_id else None))
+        await self.session.execute(update(m.Acknowledgment).where(
+            m.Acknowledgment.request_id == request_id).values(
+                text_version=ack.text_version, text=ack.text, sha256=ack.sha256,
+                signature=ack.signature, channel=ack.channel, at=ack.at))
+        self.session.add(m.RequestEvent(request_id=request_id, status="corrected", actor=actor,
+                                        note=note, at=now))
+        await self.session.flush()
+
     async def acknowledgment(self, request_id: int) -> AckView | None:
         row = (await self.session.execute(select(m.Acknowledgment).where(
             m.Acknowledgment.request_id == request_id))).scalar_one_or_none()

@@ -3,6 +3,7 @@ PDPL's right of access). UnitOfWork.subject."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -45,6 +46,17 @@ def _file(doc: m.Document) -> dict[str, Any]:
             "received_at": _at(doc.created_at)}
 
 
+def _data_request(p: m.PrivacyRequest) -> dict[str, Any]:
+    """A request about their data, with a correction's request, answer and new value."""
+    asked = json.loads(p.detail) if p.kind == "correction" and p.detail else {}
+    return {"id": p.id, "kind": p.kind, "status": p.status, "asked_at": _at(p.created_at),
+            "due_on": _day(p.due_on), "extended_on": _day(p.extended_on),
+            "closed_at": _at(p.closed_at),
+            "correction": {"request": asked.get("number"), "answer": asked.get("field"),
+                           "value": asked.get("value"), "outcome": asked.get("outcome")}
+            if asked else None}
+
+
 class SubjectStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -80,6 +92,9 @@ class SubjectStore:
                 {"ticket": f.ticket, "kind": f.kind, "text": f.text, "at": _at(f.created_at)}
                 for f in await self._all(select(m.Feedback).where(
                     m.Feedback.beneficiary_id == beneficiary_id).order_by(m.Feedback.id))],
+            "data_requests": [_data_request(p) for p in await self._all(
+                select(m.PrivacyRequest).where(m.PrivacyRequest.beneficiary_id == beneficiary_id)
+                .order_by(m.PrivacyRequest.id))],
             "conversation_log": [
                 {"from": "you" if x.direction == "in" else "bot", "text": x.text, "at": _at(x.at)}
                 for x in await self._all(select(m.Message).where(
@@ -204,6 +219,8 @@ class SubjectStore:
         await gone("cases", delete(m.Case).where(m.Case.beneficiary_id == beneficiary_id))
         await gone("messages", delete(m.Message).where(m.Message.beneficiary_id == beneficiary_id))
         await gone("consents", delete(m.Consent).where(m.Consent.beneficiary_id == beneficiary_id))
+        await gone("privacy_requests", delete(m.PrivacyRequest).where(  # (a correction's value)
+            m.PrivacyRequest.beneficiary_id == beneficiary_id, m.PrivacyRequest.kind != "deletion"))
         await gone("requests", delete(m.Request).where(
             m.Request.beneficiary_id == beneficiary_id, m.Request.number.not_in(keep)))
         if not held:  # nothing reaches them any more: their accounts go too
@@ -231,6 +248,24 @@ class SubjectStore:
         await self.session.execute(update(m.PrivacyRequest).where(
             m.PrivacyRequest.id == request_id, m.PrivacyRequest.extended_on.is_(None))
             .values(due_on=due, extended_on=today))
+
+    async def answer(self, request_id: int, now: datetime, outcome: str,
+                     reason: str | None = None) -> bool:
+        """Close an open request about their data (a correction approved or not, with the
+        outcome kept in its detail); False when it was answered already (by a colleague)."""
+        row = await self.session.get(m.PrivacyRequest, request_id)
+        if row is None or row.status != "open":
+            return False
+        result = await self.session.execute(update(m.PrivacyRequest).where(
+            m.PrivacyRequest.id == request_id, m.PrivacyRequest.status == "open")
+            .values(status="done", closed_at=now))
+        if not result.rowcount:
+            return False
+        if row.kind == "correction" and row.detail:
+            row.detail = json.dumps({**json.loads(row.detail), "outcome": outcome,
+                                     "reason": reason}, ensure_ascii=False)
+        await self.session.flush()
+        return True
 
     async def open_deletions(self) -> list[m.PrivacyRequest]:
         """Destructions waiting for held requests to finish, oldest first."""

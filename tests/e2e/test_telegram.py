@@ -247,6 +247,41 @@ def test_kill_mid_journey_and_restart(fake, launch, db):
     assert "الحي" in replies[-1]["text"]
 
 
+def test_a_correction_asked_on_telegram_is_approved_by_an_admin_there(fake, launch, db):
+    """The right to correction on a real channel: buttons all the way, the admin's too."""
+    wasl("staff", "add", "telegram:900901", "--role", "admin", "--name", "Huda Alqahtani", db=db)
+    bot = launch()
+    user, admin = User(fake, bot), User(fake, bot, uid=900901)
+    to_question(user, "رقم الجوال")
+    for said in ("0501234567", "العزيزية", "5"):
+        user.say(said)
+    user.press("accept")
+    user.say("3000")
+    user.press("salary")
+    user.photo(PNG)
+    user.press("confirm")
+    number = re.search(r"BK-\d{4}-\d{6}", user.say(NAME)[0]["text"]).group(0)
+    user.press("privacy")
+    answers = user.press("privacy_request")[-1]
+    assert "c:mobile" in buttons(answers) and "+966501234567" in answers["text"]
+    user.press("mobile")
+    confirm = user.say("٠٥٥ ١١١ ٢٢٣٣")[-1]
+    assert "+966551112233" in confirm["text"]
+    user.press("confirm")
+    sent = user.say(NAME)
+    assert "أُرسل التصحيح (طلب البيانات #1)" in sent[0]["text"]
+    fake.wait(lambda: any("طلب مستفيد تصحيح إجابة" in p["text"] for p in fake.sent_to(admin.uid)))
+    listed = admin.press("privacy:")[-1]
+    assert "+966501234567 → +966551112233" in listed["text"]
+    admin.press("privacy:approve 1")
+    fake.wait(lambda: any("اعتُمد تصحيح الطلب" in p["text"] for p in fake.sent_to(user.uid)))
+    [record] = json.loads(wasl("requests", "list", "--json", db=db).stdout)
+    assert record["number"] == number and record["fields"]["mobile"] == "+966551112233"
+    ack = record["acknowledgment"]
+    assert ack["hash_matches"] and ack["text_version"] == "wasl-ack-1/ar+c1"
+    assert ack["signature"] == NAME and "«رقم الجوال»" in ack["text"]
+
+
 def test_a_researcher_on_telegram_answers_a_beneficiary_with_photos(fake, launch, db):
     wasl("staff", "add", "telegram:900900", "--role", "researcher", "--name", "Noura Alotaibi",
          db=db)

@@ -51,6 +51,7 @@ Numbers, dates and yes/no stay text as typed (quote nothing but what YAML needs)
         db:                         # the database after the step
           - {case: "{case}", status: closed, holder: none}   # holder: an alias or none
           - {request: "{number}", status: committee}
+          - {request: "{number}", answers: {mobile: "+966551112233"}, signed: wasl-ack-1/ar+c1}
         xfail: the reason           # this step fails today (strict: if it passes, the
                                     # test fails and asks for the mark to go)
       - together:                   # events at the same moment (two webhook calls)
@@ -94,6 +95,7 @@ from sqlalchemy import func, select
 from bot import encoder, profiles
 from bot.app import assemble
 from bot.config import Settings
+from conversations import acknowledgment
 from conversations.base import RIYADH, Event, FileRef, InboundEvent, Reply
 from conversations.knowledge import Encoder
 from conversations.profile import Profile, StaffGroup
@@ -730,6 +732,17 @@ async def check_db(room: DeskRoom, wanted: dict, where: str) -> None:
             if "status" in wanted:
                 assert row.status == wanted["status"], (
                     f"{row.number} is {row.status}, not {wanted['status']}, at {where}")
+            for key, value in (wanted.get("answers") or {}).items():
+                assert row.fields.get(key) == value, (
+                    f"{row.number}'s {key} is {row.fields.get(key)!r}, not {value!r}, at {where}")
+            if "signed" in wanted:  # the acknowledgment's version, and its hash still matching
+                ack = (await s.execute(select(m.Acknowledgment).where(
+                    m.Acknowledgment.request_id == row.id))).scalar_one()
+                intact = ack.sha256 == acknowledgment.digest(
+                    row.number, row.service, row.fields, ack.text_version, ack.signature, ack.at)
+                assert (ack.text_version, intact) == (wanted["signed"], True), (
+                    f"{row.number} is signed {ack.text_version} (hash matches: {intact}), "
+                    f"not {wanted['signed']}, at {where}")
         else:
             raise AssertionError(f"a db check names a case or a request: {wanted} at {where}")
 

@@ -61,6 +61,11 @@ async def test_destruction_reaches_ratings_open_cases_and_the_web_transcript(dat
         for chat in ("chat-gone", "chat-kept"):
             await uow.web_add(chat, "in", {"text": f"رسالة من {chat}"}, NOW)
         await uow.add_document(_doc(kept, "id_photo"))
+        for person in (gone, kept):  # a correction waiting for staff holds the new value
+            uow.session.add(m.PrivacyRequest(
+                beneficiary_id=person, kind="correction", status="open", created_at=NOW,
+                due_on=NOW.date(), detail='{"number": "BK-1", "field": "mobile", '
+                                          '"value": "+966551112222"}'))
         done = await uow.subject.destroy(gone, NOW, lambda actor: "web:#hash")
     assert done.held == () and done.removed["cases"] == 1 and done.removed["identities"] == 1
     async with database.session() as session:
@@ -74,7 +79,7 @@ async def test_destruction_reaches_ratings_open_cases_and_the_web_transcript(dat
         assert chats == ["chat-kept"]
         tomb = await session.get(m.Beneficiary, gone)
         assert tomb is not None and tomb.destroyed_at is not None and tomb.file_number is None
-        for model in (m.Consent, m.Identity, m.Document):
+        for model in (m.Consent, m.Identity, m.Document, m.PrivacyRequest):
             count = await session.scalar(select(func.count()).select_from(model).where(
                 model.beneficiary_id == gone))
             assert count == 0, model
@@ -93,3 +98,19 @@ async def test_a_withdrawn_consent_is_marked_once(database):
             m.Consent.beneficiary_id == person).order_by(m.Consent.id))).all()
     assert [(p, w is not None) for p, w in rows] == [("beneficiary_services", False),
                                                      ("sensitive_data", True)]
+
+
+async def test_a_correction_is_answered_once_with_its_outcome_kept(database):
+    async with database.unit_of_work() as uow:
+        person = await _person(uow, "chat-c")
+        asked = m.PrivacyRequest(beneficiary_id=person, kind="correction", status="open",
+                                 created_at=NOW, due_on=NOW.date(),
+                                 detail='{"number": "BK-1", "field": "mobile", "value": "x"}')
+        uow.session.add(asked)
+        await uow.session.flush()
+        assert await uow.subject.answer(asked.id, NOW, "rejected", "لا يطابق المستند")
+        assert not await uow.subject.answer(asked.id, NOW, "approved")  # a colleague, later
+        facts = await uow.subject.everything(person)
+    [told] = facts["data_requests"]
+    assert (told["status"], told["correction"]["outcome"], told["correction"]["value"]) == (
+        "done", "rejected", "x")

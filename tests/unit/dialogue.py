@@ -11,12 +11,14 @@ from conversations.base import CaseView, Context, Event, FileRef, Reply, Request
 from conversations.state import (
     AddToCase,
     CaseOpened,
+    CorrectionFiled,
     DeleteData,
     DeletionPlan,
     ExportData,
     OpenCase,
     PlanDeletion,
     ProvideInfo,
+    RequestCorrection,
     ShowStatus,
     State,
     Step,
@@ -38,6 +40,7 @@ class World:
     needed: dict[str, str] = field(default_factory=dict)  # what a researcher asked for
     copy_fails: bool = False  # the copy of one's data cannot be made
     held: tuple[tuple[str, str], ...] = ()  # requests a destruction must keep
+    gone: set[str] = field(default_factory=set)  # requests no longer theirs to correct
 
     def apply(self, action: Any, ctx: Context) -> Any:
         self.actions.append(action)
@@ -71,6 +74,10 @@ class World:
                 return None if self.copy_fails else (101, 102)
             case PlanDeletion() | DeleteData():
                 return DeletionPlan(self.held)
+            case RequestCorrection():  # as the handler: only a request of theirs
+                if action.number in self.gone:
+                    return None
+                return CorrectionFiled(7, ctx.today + timedelta(days=30))
         return None
 
     def ask_for_info(self, state: State, number: str, what: str) -> State:

@@ -16,7 +16,6 @@ from conversations.state import (
     DeleteData,
     Draft,
     ExportData,
-    OpenCase,
     PlanDeletion,
     SetAnnouncements,
     State,
@@ -97,13 +96,13 @@ def test_talking_with_a_researcher_the_words_go_to_them(ctx):
     assert copies(world) == 1
 
 
-def test_privacy_in_words_opens_the_menu_and_a_request_goes_to_a_researcher(ctx):
+def test_privacy_in_words_opens_the_menu_and_a_correction_needs_a_request(ctx):
     state, world, replies = run([
         ("خصوصيتي", {"step": Step.PRIVACY, "choices": MENU}),
         ({"choice": "privacy_notice"}, {"step": Step.PRIVACY, "contains": "حذفها"}),
-        ({"choice": "privacy_request"}, {"step": Step.CASE}),
-    ], ctx, at_menu())
-    assert [a.reason for a in world.actions if isinstance(a, OpenCase)] == ["privacy"]
+        ({"choice": "privacy_request"}, {"step": Step.PRIVACY, "contains": "لا يوجد طلب مقدَّم"}),
+    ], ctx, at_menu())  # (test_correction_dialogues.py corrects a submitted one)
+    assert not world.cases
 
 
 def test_back_and_a_misunderstanding_at_the_privacy_menu(ctx):
@@ -267,19 +266,3 @@ def test_no_messages_in_words_stops_announcements_only(ctx):
     _, world, replies = run([("ما أبي رسائل", {"contains": "طلباتك"})],
                             ctx, at_menu())
     assert world.actions == [SetAnnouncements(False)]
-
-
-@pytest.mark.parametrize("typed", ["أبي أعدل رقم جوالي", "بياناتي غلط", "correct my data"])
-def test_a_correction_asked_for_in_words_goes_to_a_researcher(ctx, typed):
-    state, world, _ = run([(typed, {"step": Step.CASE})], ctx, at_menu())
-    assert [(a.reason, a.detail) for a in world.actions if isinstance(a, OpenCase)] == [
-        ("privacy", "keyword")]
-
-
-def test_in_the_middle_of_a_request_correcting_is_the_requests_own_edit(ctx):
-    state, world, _ = run([
-        ({"choice": "new_request"}, {}), ("1", {}), ("Fatimah Saleh", {}),
-        ("١٢٣٤٥٦٧٨٩٧", {"expects": ("family_size", "integer")}),
-        ("أبي أعدل رقم جوالي", {"expects": ("family_size", "integer")}),
-    ], ctx, at_menu())
-    assert not world.cases
