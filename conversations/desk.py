@@ -118,13 +118,12 @@ COMMAND_TABLE: dict[str, CommandSpec] = {spec.name: spec for spec in (
                                                "/broadcast N: how announcement N is going"),
           "[N]", ADMINS),
     _spec("/broadcasts", N_("Announcements"), N_("the latest announcements"), roles=ADMINS),
-    _spec("/privacy", N_("Data requests"), N_("beneficiaries' requests about their data on "
-                                              "the PDPL clock, due first; /privacy extend N "
-                                              "gives request N its one extension of 30 days "
-                                              "and tells the beneficiary; /privacy approve N "
-                                              "applies correction N (checked against the "
-                                              "documents) and renews the acknowledgment; "
-                                              "/privacy reject N REASON tells them why not"),
+    # (a Telegram command's description holds 256 characters: kept short in every language)
+    _spec("/privacy", N_("Data requests"), N_("beneficiaries' data requests on the PDPL "
+                                              "clock; /privacy extend N: its one extension; "
+                                              "/privacy approve N: correction N applied, the "
+                                              "acknowledgment renewed; /privacy reject N "
+                                              "REASON"),
           "[extend N | approve N | reject N REASON]", ADMINS),
     # the buttons of a review (pressed, or the note asked for typed next)
     *(CommandSpec(name, DESK, menu=False) for name in (

@@ -28,6 +28,7 @@ RETENTION = {
     "copies_days": N_("copies of one's data (files)"),
     "outbox_days": N_("messages sent (their chat)"),
     "audit_days": N_("the audit log"),
+    "chat_windows_days": N_("when a WhatsApp chat last wrote (for its 24-hour window)"),
 }
 
 

@@ -16,6 +16,7 @@ from storage.repositories import NOT_DRAFTS, UnitOfWork
 from storage.subject_store import COPY_FIELD
 
 FINISHED = ("rejected", "service_delivered", "closed")
+WINDOW_DAYS = 2  # a chat's window (24 hours) is closed for a day before it goes
 INTAKE_STEPS = ("field", "sensitive", "offer_human", "summary", "edit", "signature", "resume")
 
 
@@ -84,6 +85,9 @@ async def run(uow: UnitOfWork, periods: Retention, now: datetime, dry_run: bool)
     await expire("outbox_days", periods.outbox_days, m.OutboxMessage,
                  m.OutboxMessage.status.in_(("sent", "failed", "cancelled")),
                  m.OutboxMessage.created_at < cutoff(periods.outbox_days))
+    # when a WhatsApp chat last wrote: needed for its 24-hour window only
+    await expire("chat_windows_days", WINDOW_DAYS, m.ChatWindow,
+                 m.ChatWindow.last_inbound_at < cutoff(WINDOW_DAYS))
     await expire("audit_days", periods.audit_days, m.AuditEntry,
                  m.AuditEntry.at < cutoff(periods.audit_days))
     if not dry_run:

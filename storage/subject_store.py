@@ -171,7 +171,8 @@ class SubjectStore:
         outbox, consents, suggestions and complaints; named survey answers become anonymous
         (the ratings stay for the board, without name, comment or time). Their ids in the
         audit log become `pseudonym(actor)` (a keyed hash). The beneficiary row stays as a
-        tombstone with nothing personal."""
+        tombstone with nothing personal. (A WhatsApp chat's window, when they last wrote,
+        stays: the goodbye must go within it; retention ends it a day after it closes.)"""
         removed: dict[str, int] = {}
 
         async def gone(name: str, stmt: Any) -> None:
@@ -194,8 +195,6 @@ class SubjectStore:
                     m.WebMessage.chat_id.in_({sender, chat})))
             await gone("outbox", delete(m.OutboxMessage).where(
                 m.OutboxMessage.channel == channel, m.OutboxMessage.chat_id == chat))
-            await gone("chat_windows", delete(m.ChatWindow).where(
-                m.ChatWindow.channel == channel, m.ChatWindow.chat_id == chat))
             await gone("conversations", delete(m.Conversation).where(
                 m.Conversation.channel == channel, m.Conversation.sender_id == sender))
         await gone("outbox", delete(m.OutboxMessage).where(

@@ -11,7 +11,7 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from bot import profiles
-from tests.e2e.sim import NAME, Simulator, complete_intake, wasl
+from tests.e2e.sim import NAME, Simulator, answer, complete_intake, wasl
 from tests.e2e.test_sealed_at_rest import IBAN, NATIONAL_ID, _leaks
 
 
@@ -63,3 +63,32 @@ def test_a_copy_of_ones_data_in_arabic_and_in_english(tmp_path, monkeypatch):
     data = tmp_path / "data"
     on_disk = b"".join(p.read_bytes() for p in data.glob("wasl.db*") if p.suffix != ".key")
     assert _leaks(on_disk) == []  # the copies are kept sealed, like every document
+
+
+def test_a_consent_withdrawn_in_words_shows_in_the_copy_and_is_asked_again(tmp_path):
+    db = f"sqlite:///{tmp_path}/wasl.db"
+    sim = Simulator(db)
+    try:
+        sim.send("u1", text="السلام عليكم")
+        sim.send("u1", choice="accept")
+        complete_intake(sim, "u1", profiles.load("bakkah"), "financial_aid", tmp_path)
+        offered = sim.send("u1", text="أبي أسحب موافقتي")
+        assert [c["id"] for c in offered[-1]["choices"]] == [
+            "withdraw_announcements", "withdraw_sensitive", "withdraw_all", "back"]
+        assert "الطلبات المقدَّمة فتُدرس كما أُقرّت" in offered[-1]["text"]  # what follows, first
+        done = sim.send("u1", choice="withdraw_sensitive")
+        assert "تم سحب موافقتك على الأسئلة الصحية والمالية" in done[-1]["text"]
+        facts = json.loads(_files(sim.send("u1", text="/mydata"))[".json"].read_text("utf-8"))
+        consents = {c["purpose"]: c["withdrawn_at"] for c in facts["consents"]}
+        assert consents["beneficiary_services"] is None and consents["sensitive_data"]
+        sim.send("u1", choice="back")
+        sim.send("u1", choice="new_request")
+        asked = sim.send("u1", choice="financial_aid")
+        while asked[-1]["expects"]["field"] != "sensitive_consent":  # the consent asked again
+            key = asked[-1]["expects"]["field"]
+            asked = sim.send("u1", **answer(profiles.load("bakkah").service("financial_aid")
+                                            .field(key), tmp_path))
+    finally:
+        sim.close()
+    audit = json.loads(wasl("audit", "--json", db=db).stdout)
+    assert [e["detail"] for e in audit if e["action"] == "consent_withdrawn"] == ["sensitive_data (1)"]

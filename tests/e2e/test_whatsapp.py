@@ -175,6 +175,40 @@ def test_the_whole_journey_over_whatsapp(graph, server, tmp_path):
     assert number in "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf.content)).pages)
 
 
+def test_a_consent_withdrawn_then_everything_deleted_over_whatsapp(graph, server, tmp_path):
+    """Two rights on WhatsApp, in words: the consent to the health and financial questions
+    withdrawn (with what follows said first), then destruction. A request just submitted
+    is destroyed at once; the phone number stays nowhere in the audit log (a keyed hash
+    in its place)."""
+    person = Person(graph, server)
+    agree(person)
+    person.press("📝 طلب دعم جديد")
+    to_the_photo(person)
+    person.photo(id_card(tmp_path / "id.jpg").read_bytes())
+    person.press("✅ أؤكد وأوقّع")
+    number = re.search(r"BK-\d{4}-\d{6}", said(person.say(NAME))).group(0)
+    asked = person.say("أبي أسحب موافقتي")
+    assert "تم سحب موافقتك" not in said(asked)  # what follows from each is said first
+    assert titles(asked[-1]) == ["📢 الإعلانات", "🩺 الأسئلة الصحية والمال…", "🗂 استخدام بياناتي",
+                                 "↩ رجوع"]  # a list row's title: 24 characters
+    assert "تم سحب موافقتك على الأسئلة الصحية والمالية" in said(
+        person.press("🩺 الأسئلة الصحية والمال…"))
+    question = person.say("احذفوا بياناتي")
+    assert "هل نحذف بياناتك؟" in said(question) and number not in said(question)  # not held
+    yes = titles(question[-1])[0]
+    assert yes.startswith("🗑 نعم، احذفوا")  # a reply button's title: 20 characters
+    gone = said(person.press(yes))
+    assert "تم حذف بياناتك من نظام جمعية بكة للخدمات الإنسانية." in gone
+    assert number not in [r["number"] for r in requests(server)]
+    audit = json.loads(wasl("audit", "--json", db=server.db).stdout)
+    theirs = [e for e in audit if e["action"] in ("consent_withdrawn", "data_destroyed")]
+    assert [e["action"] for e in theirs] == ["consent_withdrawn", "data_destroyed"]
+    assert all(e["actor"].startswith("whatsapp:#") for e in theirs)
+    assert not [e for e in audit if person.wa_id in json.dumps(e)]
+    again = said(person.say("السلام عليكم"))  # a stranger again: the welcome and consent
+    assert "هل تتم الموافقة على استخدامنا لبياناتك" in again
+
+
 def to_the_photo(person: Person) -> None:
     """From the list of services to the food basket's last question, the ID photo."""
     assert "الاسم الرباعي" in said(person.press("سلة غذائية"))

@@ -47,6 +47,7 @@ async def seed(database) -> int:
                                   confirmed_at=NOW, decision_due=NOW.date(), updated_at=NOW))
         await uow.audit(m.AuditEntry(at=NOW, actor="cli", role="admin", action="staff_add",
                                      allowed=True))
+        await uow.saw("whatsapp", "966551112222", NOW)  # its 24-hour window
         return person
 
 
@@ -56,7 +57,7 @@ async def counts(database) -> dict[str, int]:
         for name, model in (("documents", m.Document), ("messages", m.Message),
                             ("web", m.WebMessage), ("outbox", m.OutboxMessage),
                             ("transcript", m.CaseMessage), ("requests", m.Request),
-                            ("audit", m.AuditEntry)):
+                            ("audit", m.AuditEntry), ("windows", m.ChatWindow)):
             found[name] = await session.scalar(select(func.count()).select_from(model))
         state = (await session.execute(select(m.Conversation.state))).scalar_one()
         found["draft"] = int(bool(state.get("draft")))
@@ -66,14 +67,15 @@ async def counts(database) -> dict[str, int]:
 async def test_the_scheduler_destroys_each_kind_after_its_period(database, bakkah, translations):
     await seed(database)
     start = {"documents": 3, "messages": 1, "web": 1, "outbox": 1, "transcript": 1,
-             "requests": 1, "audit": 1, "draft": 1}
+             "requests": 1, "audit": 1, "draft": 1, "windows": 1}
     assert await counts(database) == start
     later = [NOW + timedelta(days=400)]
     async with database.unit_of_work() as uow:
         planned = await retention.run(uow, bakkah.retention, later[0], dry_run=True)
     assert {k.key: k.count for k in planned} == {
         "drafts_days": 1, "messages_days": 1, "transcripts_days": 0, "closed_requests_days": 0,
-        "web_chat_days": 1, "copies_days": 1, "outbox_days": 1, "audit_days": 0}
+        "web_chat_days": 1, "copies_days": 1, "outbox_days": 1, "audit_days": 0,
+        "chat_windows_days": 1}
     assert await counts(database) == start  # a dry run destroys nothing
 
     scheduler = Scheduler(database, bakkah, translations, lambda: later[0])
@@ -81,7 +83,7 @@ async def test_the_scheduler_destroys_each_kind_after_its_period(database, bakka
     # the draft and its photo, the log, the web chat, the copy, the sent message: gone; the
     # case's file (not a draft's) stays with the case
     assert await counts(database) == {**start, "documents": 1, "messages": 0, "web": 0,
-                                      "outbox": 0, "draft": 0}
+                                      "outbox": 0, "draft": 0, "windows": 0}
     async with database.session() as session:
         assert (await session.execute(select(m.Document.field_key))).scalars().all() == ["case"]
         state = (await session.execute(select(m.Conversation.state))).scalar_one()
@@ -92,7 +94,7 @@ async def test_the_scheduler_destroys_each_kind_after_its_period(database, bakka
     await scheduler.tick()
     assert await counts(database) == {**start, "documents": 1, "messages": 0, "web": 0,
                                       "outbox": 0, "draft": 0, "transcript": 0, "requests": 0,
-                                      "audit": 0}
+                                      "audit": 0, "windows": 0}
 
 
 async def test_wasl_retention_dry_run_lists_what_would_go(database):
@@ -106,5 +108,5 @@ async def test_wasl_retention_dry_run_lists_what_would_go(database):
     kinds = {k["kind"]: (k["days"], k["count"]) for k in json.loads(done.output)["kinds"]}
     # nothing is old enough today; every kind is listed with its period
     assert kinds["drafts_days"] == (30, 0) and kinds["audit_days"] == (1825, 0)
-    assert len(kinds) == 8
+    assert len(kinds) == 9
     assert (await counts(database))["draft"] == 1
