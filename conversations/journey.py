@@ -5,8 +5,9 @@ function; diagrams in docs/conversations/.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from conversations import (
@@ -23,6 +24,7 @@ from conversations import (
     transcript,
 )
 from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
+from conversations.fields import N_
 from conversations.profile import FieldKind
 from conversations.state import (
     Action,
@@ -54,6 +56,10 @@ from conversations.state import (
 from conversations.text import clean, fold
 
 RESUME_AFTER = timedelta(minutes=30)  # a longer silence mid-request earns a "welcome back"
+# after this long, nothing typed is taken as the answer to the question left open: they
+# are welcomed back and asked whether to continue (a day later, "السلام عليكم" is no district)
+LONG_AWAY = timedelta(hours=6)
+WHATSAPP_REMINDER_HOURS = 20  # WhatsApp takes a free message within 24 hours of theirs
 INTAKE_STEPS = {Step.FIELD, Step.SENSITIVE, Step.OFFER_HUMAN, Step.SUMMARY, Step.EDIT,
                 Step.SIGNATURE}
 # Where a question in the middle of something is answered, and the same thing asked again.
@@ -75,7 +81,8 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
     if not state.consented:
         return on_welcome(state, event, ctx)
     command = _command(event)
-    away = state.touched is not None and ctx.now - state.touched >= RESUME_AFTER
+    silence = ctx.now - state.touched if state.touched is not None else timedelta(0)
+    away = silence >= RESUME_AFTER
     state.touched = ctx.now
     wanted = broadcast.wants(event, ctx)
     if wanted is not None:  # announcements on or off; the conversation stays where it was
@@ -97,6 +104,11 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
         return on_case(state, event, ctx)
     if command:
         return on_command(state, command, ctx)
+    if state.draft and state.step in INTAKE_STEPS:  # a greeting is never an answer
+        if greets(event, ctx):
+            return _offer_resume(state, ctx) if away else _greeted(state, event, ctx)
+        if silence >= LONG_AWAY and event.kind == "text":
+            return _offer_resume(state, ctx)
     # (while a researcher holds the case, the words went to them above)
     right = privacy.wants(event, ctx, exact=_free_text(state, ctx))
     if right == privacy.COPY:  # the copy, and the same question again after it
@@ -253,6 +265,53 @@ def on_command(state: State, command: str, ctx: Context) -> Transition:
         return Transition(state, [unknown, prompt(state, ctx)])
     state.step = Step.MENU
     return Transition(state, [render.menu(state, ctx)])
+
+
+def remind_at(state: State, ctx: Context) -> datetime | None:
+    """When the one reminder of an unfinished request is due (None: none is)."""
+    hours = ctx.profile.reminders.unfinished_after_hours
+    if ctx.channel == "whatsapp" and "reminder" not in ctx.profile.whatsapp.templates:
+        hours = min(hours, WHATSAPP_REMINDER_HOURS)  # while a free message can still go
+    if (not hours or state.draft is None or state.draft.reminded or state.reminders_off
+            or state.step not in INTAKE_STEPS | {Step.RESUME}):
+        return None
+    return ctx.now + timedelta(hours=hours)
+
+
+def reminder(state: State, ctx: Context) -> list[Reply]:
+    """The one reminder (`state` moves to the question of continuing); none when the
+    request is no longer unfinished."""
+    if remind_at(state, ctx) is None:
+        return []
+    assert state.draft is not None
+    state.draft.reminded, state.step = True, Step.RESUME
+    return [render.resume(state, ctx, intake.service_of(state, ctx), reminder=True)]
+
+
+def greets(event: Event, ctx: Context) -> bool:
+    """A greeting ("السلام عليكم", "مرحبا", "صباح الخير يا جماعة"), in any spelling: the
+    message begins with one and says little else."""
+    if event.kind != "text":
+        return False
+    words = re.sub(r"[^\w\s]", " ", fold(event.text)).split()
+    for lang in ("ar", "en"):
+        _ = ctx.tr(lang).gettext
+        for phrase in _(GREETINGS).split(","):
+            wanted = fold(phrase).split()
+            if wanted and words[:len(wanted)] == wanted and len(words) <= len(wanted) + 3:
+                return True
+    return False
+
+
+GREETINGS = N_("hello,hi,hey,good morning,good evening,peace be upon you,greetings")
+
+
+def _greeted(state: State, event: Event, ctx: Context) -> Transition:
+    """A greeting mid-request: returned, and the same question again."""
+    _ = ctx.tr(state.lang).gettext
+    salam = fold("السلام") in fold(event.text) or fold("سلام") in fold(event.text)
+    hello = _("And peace be upon you.") if salam else _("Hello!")
+    return Transition(state, [Reply(f"{hello} " + _("Here is where we were:")), prompt(state, ctx)])
 
 
 def _offer_resume(state: State, ctx: Context) -> Transition:
@@ -424,6 +483,12 @@ def on_service(state: State, event: Event, ctx: Context) -> Transition:
 def on_resume(state: State, event: Event, ctx: Context) -> Transition:
     shown = render.resume(state, ctx, intake.service_of(state, ctx))
     picked = match_choice(event, shown.choices)
+    if event.kind == "choice" and event.choice == render.NO_REMINDERS:  # (the reminder's)
+        _ = ctx.tr(state.lang).gettext
+        state.reminders_off = True
+        return Transition(state, [Reply(_("No more reminders will come. Your answers are kept "
+                                          "for {days} days after your last message.").format(
+                                              days=ctx.profile.retention.drafts_days)), shown])
     if picked == "continue":
         return intake.ask(state, ctx)
     if picked == "restart":

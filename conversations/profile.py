@@ -296,6 +296,13 @@ class Retention(Strict):
     audit_days: int = Field(default=1825, ge=365, le=3650)  # who did what
 
 
+class Reminders(Strict):
+    """The one reminder of an unfinished request, this many hours after their last message,
+    sent within working hours (0: none)."""
+
+    unfinished_after_hours: int = Field(default=24, ge=0, le=24 * 14)
+
+
 class Surveys(Strict):
     """Satisfaction surveys: after a delivered service and after a closed case. Unanswered,
     one reminder after `reminder_hours`, then the survey expires `expire_hours` later."""
@@ -321,11 +328,12 @@ class WhatsAppTemplate(Strict):
 
 class WhatsApp(Strict):
     """Templates by the kind of notice they carry (status, survey, announcement,
-    staff_reply, and desk: new work told to a researcher on WhatsApp); a notice without
-    one waits until the person writes again."""
+    staff_reply, desk: new work told to a researcher on WhatsApp, and reminder: of an
+    unfinished request); a notice without one waits until the person writes again (a
+    reminder without one is not sent once the 24-hour window has closed)."""
 
-    templates: dict[Literal["status", "survey", "announcement", "staff_reply", "desk"],
-                    WhatsAppTemplate] = {}
+    templates: dict[Literal["status", "survey", "announcement", "staff_reply", "desk",
+                            "reminder"], WhatsAppTemplate] = {}
 
 
 class Phrasings(Strict):
@@ -372,6 +380,7 @@ class Profile(Strict):
     desk: DeskSettings = DeskSettings()
     surveys: Surveys = Surveys()
     retention: Retention = Retention()
+    reminders: Reminders = Reminders()
     feedback_prefix: str = Field(default="FB", pattern=r"^[A-Z]{2,5}$")  # suggestion tickets
     whatsapp: WhatsApp = WhatsApp()
     faq: tuple[FaqEntry, ...] = ()

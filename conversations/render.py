@@ -331,22 +331,30 @@ def offer_human(state: State, ctx: Context, lead: str) -> Reply:
     )
 
 
-def resume(state: State, ctx: Context, service: Service) -> Reply:
+def resume(state: State, ctx: Context, service: Service, reminder: bool = False) -> Reply:
+    """Back to an unfinished request (a welcome back, or the one reminder): how far it
+    got, how long it is kept, and continue or start again."""
     _ = ctx.tr(state.lang).gettext
     draft = state.draft
     assert draft is not None
     done = sum(1 for f in service.fields if f.key in draft.answers)
-    text = _(
-        "Welcome back! You have an unfinished request for {service} "
-        "({done} of {total} answers given). Would you like to continue where you left off, "
-        "or start again?"
-    ).format(service=service.label.get(state.lang), done=done, total=len(service.fields))
-    return Reply(
-        text,
-        (Choice("continue", _("▶ Continue where I left off")),
-         Choice("restart", _("🔄 Start again"))),
-        Expects("resume", "choice"),
-    )
+    lead = (_("Your request for {service} is waiting for you ({done} of {total} answers "
+              "given).") if reminder else
+            _("Welcome back! You have an unfinished request for {service} ({done} of {total} "
+              "answers given).")).format(
+        service=service.label.get(state.lang), done=done, total=len(service.fields))
+    text = lead + " " + _(
+        "Your answers are kept for {days} days after your last message. Would you like to "
+        "continue where you left off, or start again?").format(
+            days=ctx.profile.retention.drafts_days)
+    choices = (Choice("continue", _("▶ Continue where I left off")),
+               Choice("restart", _("🔄 Start again")))
+    if reminder:
+        choices += (Choice(NO_REMINDERS, _("🔕 No more reminders")),)
+    return Reply(text, choices, Expects("resume", "choice"))
+
+
+NO_REMINDERS = "no_reminders"  # the reminder's button: no other reminder will come
 
 
 def help_text(state: State, ctx: Context) -> str:

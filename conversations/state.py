@@ -45,6 +45,7 @@ class Draft(BaseModel):
     editing: bool = False
     started: datetime | None = None
     sensitive_declined: bool = False  # optional sensitive questions are then skipped
+    reminded: bool = False  # its one reminder went
 
 
 class SurveyDraft(BaseModel):
@@ -99,6 +100,7 @@ class State(BaseModel):
     feedback_kind: str | None = None  # suggestion | complaint, once chosen
     asked: Asked | None = None
     correction: Correction | None = None
+    reminders_off: bool = False  # "no more reminders" of an unfinished request
 
 
 # Actions: what the handler carries out in the same transaction as the new state.

@@ -182,8 +182,10 @@ class BeneficiaryHandler:
         if who.forget:
             await uow.forget_conversation(who.channel, who.sender_id)
         elif state.consented or state != State():  # before consent, only a language choice
+            ctx = Context(self.profile, now, who.channel, self.translations)
             await uow.save_conversation(who.channel, who.sender_id, who.beneficiary_id,
-                                        state.model_dump(mode="json"), now)
+                                        state.model_dump(mode="json"), now,
+                                        journey.remind_at(state, ctx))
 
     async def _record(self, uow: UnitOfWork, who: Sender, replies: list[Reply],
                       now: datetime) -> None:

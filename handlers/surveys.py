@@ -11,7 +11,10 @@ import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 
-from conversations import desk_step, survey
+from pydantic import ValidationError
+from sqlalchemy import select
+
+from conversations import desk, desk_step, journey, survey
 from conversations.base import RIYADH, CaseView, Context, Reply, RequestView, Translator
 from conversations.profile import Profile
 from conversations.state import State, Step, SurveyDraft
@@ -29,6 +32,7 @@ def audit_pseudonym(uow: UnitOfWork, actor: str) -> str:
     """An id in the audit log once its person's data is destroyed: a keyed hash of it."""
     return f"{actor.split(':', 1)[0]}:#{uow.keys.blind(actor)[:16]}"
 RETRY = timedelta(hours=1)  # a beneficiary talking with a researcher is asked a little later
+WHATSAPP_WINDOW = timedelta(hours=23)  # a reminder goes well inside WhatsApp's 24 hours
 
 
 def _times(profile: Profile, now: datetime) -> dict[str, datetime]:
@@ -130,8 +134,50 @@ class Scheduler:
         if reminded or expired:
             log.info("surveys: %d reminded, %d expired", reminded, expired)
         await self.finish_destructions(now)
+        await self.remind_unfinished(now)
         await self.retain(now)
         return reminded, expired
+
+    async def remind_unfinished(self, now: datetime) -> int:
+        """The one reminder of each unfinished request whose time has come, sent within
+        working hours (else at the next opening); on WhatsApp only inside its 24-hour
+        window, unless the profile has a template for it. How many were sent."""
+        async with self.db.session() as session:  # mostly none: no write lock taken for that
+            if await session.scalar(select(m.Conversation.id).where(
+                    m.Conversation.remind_at <= now).limit(1)) is None:
+                return 0
+        opening = desk.next_opening(self.profile.working_hours, now)
+        sent = 0
+        async with self.db.unit_of_work() as uow:
+            for conv in await uow.due_reminders(now):
+                conv.remind_at = opening  # (None: it is sent now, or not at all)
+                if opening is not None:
+                    continue
+                try:
+                    state = State.model_validate(conv.state)
+                except ValidationError:
+                    continue
+                if state.draft is None or self.profile.service(state.draft.service) is None:
+                    continue
+                identity = (await uow.session.execute(select(m.Identity).where(
+                    m.Identity.channel == conv.channel,
+                    m.Identity.sender_id == conv.sender_id))).scalar_one_or_none()
+                if identity is None:
+                    continue
+                if conv.channel == "whatsapp" and "reminder" not in self.profile.whatsapp.templates:
+                    seen = await uow.last_seen("whatsapp", identity.chat_id)
+                    if seen is None or now - seen > WHATSAPP_WINDOW:  # it could not be read
+                        continue
+                ctx = Context(self.profile, now, conv.channel, self.translations)
+                replies = journey.reminder(state, ctx)
+                conv.state = state.model_dump(mode="json")  # (not `updated_at`: their silence)
+                for reply in replies:
+                    await uow.enqueue(conv.channel, identity.chat_id,
+                                      dataclasses.replace(reply, notice="reminder").to_dict(), now)
+                sent += bool(replies)
+        if sent:
+            log.info("unfinished requests: %d reminded", sent)
+        return sent
 
     async def retain(self, now: datetime) -> list[retention.Kind] | None:
         """Once a (Riyadh) day: destroy what the profile's retention periods let go."""

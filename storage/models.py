@@ -135,6 +135,7 @@ class Conversation(Base):
     )
     state: Mapped[dict[str, Any]] = mapped_column(SealedJson("conversations.state"))
     updated_at: Mapped[datetime]
+    remind_at: Mapped[datetime | None] = mapped_column(index=True)  # an unfinished request's
 
 
 class Request(Base):

@@ -64,14 +64,25 @@ class UnitOfWork:
 
     async def save_conversation(
         self, channel: str, sender_id: str, beneficiary_id: int | None,
-        state: dict[str, Any], now: datetime,
+        state: dict[str, Any], now: datetime, remind_at: datetime | None | bool = False,
     ) -> None:
+        """The conversation's state; `remind_at`, when given (False: as it was), is when the
+        reminder of an unfinished request is due."""
         row = await self.conversation(channel, sender_id)
         if row is None:
             row = m.Conversation(channel=channel, sender_id=sender_id)
             self.session.add(row)
         row.beneficiary_id, row.state, row.updated_at = beneficiary_id, state, now
+        if remind_at is not False:
+            row.remind_at = remind_at  # type: ignore[assignment]
         await self.session.flush()
+
+    async def due_reminders(self, now: datetime, limit: int = 100) -> list[m.Conversation]:
+        """Conversations whose reminder is due, locked (another process skips them)."""
+        stmt = (select(m.Conversation).where(m.Conversation.remind_at <= now)
+                .order_by(m.Conversation.remind_at).limit(limit)
+                .with_for_update(skip_locked=True))
+        return list((await self.session.execute(stmt)).scalars())
 
     async def forget_conversation(self, channel: str, sender_id: str) -> None:
         await self.session.execute(

@@ -84,3 +84,32 @@ async def test_two_processes_send_one_reminder(database, bakkah, translations):
     async with database.unit_of_work() as uow:
         count = await uow.session.scalar(select(func.count()).select_from(m.OutboxMessage))
     assert count == 2  # one reminder and its question, not two
+
+
+async def _unfinished_on_whatsapp(db: Database, seen_hours_ago: float) -> None:
+    """A WhatsApp beneficiary left a request half done; their reminder is due now (NOW, a
+    Monday at noon in Riyadh: within working hours); they last wrote that long ago."""
+    from conversations.state import Draft
+
+    async with db.unit_of_work() as uow:
+        who = await uow.add_beneficiary("whatsapp", "966551234567", "966551234567", "ar", NOW)
+        state = State(consented=True, step=Step.FIELD, draft=Draft(service="food_basket"))
+        await uow.save_conversation("whatsapp", "966551234567", who,
+                                    state.model_dump(mode="json"), NOW, NOW)
+        await uow.saw("whatsapp", "966551234567", NOW - timedelta(hours=seen_hours_ago))
+
+
+@pytest.mark.parametrize("seen_hours_ago, reminded", [(20, True), (25, False)])
+async def test_on_whatsapp_a_reminder_goes_only_while_it_can_be_read(
+        database, bakkah, translations, seen_hours_ago, reminded):
+    await _unfinished_on_whatsapp(database, seen_hours_ago)
+    tick = scheduler(database, bakkah, translations, [NOW])
+    assert await tick.remind_unfinished(NOW) == int(reminded)
+    sent = await outbox(database)
+    assert (len(sent) == 1 and "بانتظارك" in sent[0]) if reminded else sent == []
+    async with database.unit_of_work() as uow:
+        conv = await uow.conversation("whatsapp", "966551234567")
+        state = State.model_validate(conv.state)
+    assert conv.remind_at is None  # (either way: no second try)
+    assert state.step == (Step.RESUME if reminded else Step.FIELD)
+    assert conv.updated_at == NOW  # a reminder is not their message: the draft's clock stays
