@@ -1599,7 +1599,7 @@ def _extend_privacy(facts: Facts, words: list[str], args: str, ctx: Context) -> 
 
 def corrected_version(asked: str, old: str | None) -> str:
     """The new acknowledgment's version: the text signed with the correction, numbered
-    after the corrections before it ("wasl-ack-1/ar+c1", then "+c2")."""
+    after the corrections before it ("wasl-ack-2/ar+c1", then "+c2")."""
     found = re.search(r"\+c(\d+)$", old or "")
     return f"{asked}+c{int(found.group(1)) + 1 if found else 1}"
 

@@ -17,7 +17,7 @@ from conversations.base import Choice, Context, Expects, Reply
 from conversations.profile import FieldKind, FieldSpec, Service
 from conversations.state import State
 
-ACK_VERSION = "wasl-ack-1"  # bump when the wording of the acknowledgment changes
+ACK_VERSION = "wasl-ack-2"  # bump when the wording of the acknowledgment changes
 PRIVACY_VERSION = "wasl-privacy-2"  # of the standard notice, used when a profile has none
 CONSENT_PURPOSE = "beneficiary_services"
 SENSITIVE_PURPOSE = "sensitive_data"  # health and financial data: a consent of its own

@@ -63,7 +63,7 @@ def test_an_iban_corrected_in_words_approved_by_an_admin(tmp_path, monkeypatch):
         facts = json.loads(copy[".json"].read_text(encoding="utf-8"))
         [request] = facts["requests"]
         assert request["answers"]["iban"] == NEW_IBAN
-        assert request["acknowledgment"]["version"] == "wasl-ack-1/ar+c1"
+        assert request["acknowledgment"]["version"] == "wasl-ack-2/ar+c1"
         assert [s["status"] for s in request["history"]] == ["submitted", "corrected"]
         [data_request] = facts["data_requests"]
         assert data_request["correction"]["outcome"] == "approved"

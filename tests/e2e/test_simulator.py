@@ -112,7 +112,7 @@ def test_kill_and_restart_resumes_at_the_same_question(tmp_path, db_url):
     shown = json.loads(wasl("requests", "show", number, "--json", db=db_url).stdout)
     assert shown["fields"]["full_name"] == NAME and shown["fields"]["national_id"] == "1234567897"
     assert shown["beneficiary"] == "u7" and shown["acknowledgment"]["hash_matches"]
-    assert shown["acknowledgment"]["text_version"] == "wasl-ack-1/ar"
+    assert shown["acknowledgment"]["text_version"] == "wasl-ack-2/ar"
 
 
 def test_escalation_is_listed_in_cases(db_url):

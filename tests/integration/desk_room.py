@@ -51,7 +51,7 @@ Numbers, dates and yes/no stay text as typed (quote nothing but what YAML needs)
         db:                         # the database after the step
           - {case: "{case}", status: closed, holder: none}   # holder: an alias or none
           - {request: "{number}", status: committee}
-          - {request: "{number}", answers: {mobile: "+966551112233"}, signed: wasl-ack-1/ar+c1}
+          - {request: "{number}", answers: {mobile: "+966551112233"}, signed: wasl-ack-2/ar+c1}
         xfail: the reason           # this step fails today (strict: if it passes, the
                                     # test fails and asks for the mark to go)
       - together:                   # events at the same moment (two webhook calls)

@@ -99,7 +99,7 @@ async def test_whole_journey_is_stored_with_a_verifiable_acknowledgment(app):
     assert record["decision_due"] == "2026-12-07"
     assert record["documents"][0]["field"] == "id_photo"
     ack = record["acknowledgment"]
-    assert ack["hash_matches"] and ack["text_version"] == "wasl-ack-1/ar"
+    assert ack["hash_matches"] and ack["text_version"] == "wasl-ack-2/ar"
     assert ack["signature"] == "محمد عبدالله احمد الغامدي" and len(ack["sha256"]) == 64
 
     # Someone changes the stored data afterwards: the acknowledgment no longer matches.

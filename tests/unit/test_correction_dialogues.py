@@ -63,14 +63,14 @@ def test_a_wrong_mobile_is_corrected_from_the_privacy_menu(ctx):
         ("0501234567", {"expects": ("mobile", "phone"), "contains": "هذه هي الإجابة الموجودة"}),
         ("٠٥٥ ٩٨٧ ٦٥٤٣", {"expects": ("correction", "confirm"), "choices": ["confirm", "change", "cancel"],
                           "contains": ["من: ", "+966501234567", "إلى: ", "+966559876543",
-                                       "خلال 30 يومًا", "إقرار: أقر بأن الإجابة المصححة «الجوال»"]}),
+                                       "خلال 30 يومًا", "إقرار: أُقر بأن الإجابة المصححة «الجوال»"]}),
         ({"choice": "confirm"}, {"step": Step.PRIVACY, "contains": [
             "أُرسل التصحيح (طلب البيانات #7)", "23 ديسمبر 2026"]}),
     ], ctx, at())
     [asked] = sent(world)
     assert (asked.number, asked.field, asked.value, asked.signature) == (
         "BK-2026-000001", "mobile", "+966559876543", None)
-    assert asked.ack_version == "wasl-ack-1/ar" and "«الجوال»" in asked.ack_text
+    assert asked.ack_version == "wasl-ack-2/ar" and "«الجوال»" in asked.ack_text
     assert state.correction is None
 
 

@@ -141,7 +141,7 @@ def test_whole_intake_summary_confirm_and_notice(ctx):
         "id_expiry": "2027-06-06", "income": None,
         "id_photo": {"name": "id.jpg", "mime": "image/jpeg", "size": 50000, "sha256": "ab" * 32},
     }
-    assert submitted.ack_version == "wasl-ack-1/en" and submitted.signature is None
+    assert submitted.ack_version == "wasl-ack-2/en" and submitted.signature is None
     notice = replies[0].text
     assert "BK-2026-000001" in notice and "research committee" in notice
     assert "within a set period of 2 weeks" in notice and "Expect the answer by" in notice

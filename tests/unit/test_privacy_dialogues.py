@@ -139,7 +139,7 @@ FACTS = {
         "needs_info": None,
         "documents": [{"name": "id.jpg", "mime": "image/jpeg", "size": 10, "sha256": "ab",
                        "received_at": "2026-11-02T07:00:00+00:00"}],
-        "acknowledgment": {"text": "أقر بصحة البيانات", "version": "wasl-ack-1/ar",
+        "acknowledgment": {"text": "أقر بصحة البيانات", "version": "wasl-ack-2/ar",
                            "sha256": "f" * 64, "signature": "فاطمة صالح",
                            "at": "2026-11-02T07:00:00+00:00"},
         "history": [{"status": "submitted", "at": "2026-11-02T07:00:00+00:00"}],

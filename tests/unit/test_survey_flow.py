@@ -53,7 +53,7 @@ def test_the_rating_comes_first_then_with_a_name_or_not_then_the_comment(bakkah,
 
 
 @pytest.mark.parametrize("said,rating", [
-    ("٤", 4), ("4", 4), ("۵", 5), ({"choice": "rate:2"}, 2), ("⭐⭐⭐", 3), ("راض", 4)])
+    ("٤", 4), ("4", 4), ("۵", 5), ({"choice": "rate:2"}, 2), ("⭐⭐⭐", 3), ("جيد", 4), ("ممتاز", 5)])
 def test_the_first_question_takes_the_rating_however_it_is_given(bakkah, ctx_for, said, rating):
     ctx = ctx_for(bakkah)
     state, _, _ = run([(said, {"expects": ("survey_anonymous", "choice")})],
