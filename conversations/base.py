@@ -37,7 +37,8 @@ class FileRef:
 class Event:
     """One thing a person did: typed text, pressed a choice, shared a contact or sent a file."""
 
-    kind: Literal["text", "choice", "contact", "file", "other"]  # other: a sticker, a voice note...
+    # voice: a voice note (its audio in `file`); other: a sticker, a location without words...
+    kind: Literal["text", "choice", "contact", "file", "voice", "other"]
     text: str = ""
     choice: str = ""
     contact: str = ""
@@ -46,8 +47,8 @@ class Event:
 
     def describe(self) -> str:
         """One line for the conversation log."""
-        if self.kind == "file" and self.file:
-            return f"[file] {self.file.name} ({self.file.mime}, {self.file.size} B)"
+        if self.kind in ("file", "voice") and self.file:
+            return f"[{self.kind}] {self.file.name} ({self.file.mime}, {self.file.size} B)"
         if self.kind == "contact":
             return f"[contact] {self.contact}"
         if self.kind == "choice":

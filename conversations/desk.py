@@ -212,6 +212,7 @@ REASONS = {
     "repeated_failures": N_("could not answer a question"),
     "not_understood": N_("a message the bot did not understand"),
     "privacy": N_("a request to correct their personal data"),
+    "voice": N_("a voice message, to listen to"),
     "message": N_("wrote after a closed case"),
     "low_rating": N_("a low rating with a comment"),
     "complaint": N_("a complaint"),

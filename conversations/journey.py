@@ -23,7 +23,17 @@ from conversations import (
     survey,
     transcript,
 )
-from conversations.base import RIYADH, CaseView, Context, Event, Reply, RequestView, match_choice
+from conversations.base import (
+    RIYADH,
+    CaseView,
+    Choice,
+    Context,
+    Event,
+    Expects,
+    Reply,
+    RequestView,
+    match_choice,
+)
 from conversations.fields import N_
 from conversations.profile import FieldKind
 from conversations.state import (
@@ -36,6 +46,7 @@ from conversations.state import (
     ExportData,
     FeedbackStored,
     Forget,
+    KeepVoice,
     OpenCase,
     PlanDeletion,
     ProvideInfo,
@@ -102,6 +113,8 @@ def step(state: State, event: Event, ctx: Context) -> Transition:
         if command == "/mydata":
             return Transition(state, [], [ExportData()])
         return on_case(state, event, ctx)
+    if event.kind == "voice" and state.step != Step.CASE:  # (in a case: to the researcher)
+        return _voice_kept(state, event, ctx)
     if command:
         return on_command(state, command, ctx)
     if state.draft and state.step in INTAKE_STEPS:  # a greeting is never an answer
@@ -314,6 +327,39 @@ def _greeted(state: State, event: Event, ctx: Context) -> Transition:
     return Transition(state, [Reply(f"{hello} " + _("Here is where we were:")), prompt(state, ctx)])
 
 
+def voice_offer(state: State, ctx: Context, lead: str | None = None) -> Reply:
+    """A voice note arrived (and is kept): a researcher can listen to it, or they write."""
+    _ = ctx.tr(state.lang).gettext
+    text = _("Thank you, your voice message reached us and is kept. The bot reads only what "
+             "is written, but a social researcher can listen to it. Shall a social researcher "
+             "listen to it and reply to you here?")
+    return Reply(f"{lead}\n\n{text}" if lead else text,
+                 (Choice("listen", _("🎧 Yes, a researcher listens")),
+                  Choice("write", _("✍️ I will write instead"))),
+                 Expects("voice", "choice"))
+
+
+def _voice_kept(state: State, event: Event, ctx: Context) -> Transition:
+    assert event.file is not None
+    if state.step != Step.VOICE:
+        state.voice_from = state.step
+    state.step = Step.VOICE
+    return Transition(state, [voice_offer(state, ctx)], [KeepVoice(event.file)])
+
+
+def on_voice(state: State, event: Event, ctx: Context) -> Transition:
+    """After a voice note: a researcher listens (a case with it), or back where they were
+    (something typed instead is taken there)."""
+    picked = match_choice(event, voice_offer(state, ctx).choices)
+    back, state.voice_from = state.voice_from or Step.MENU, None
+    if picked == "listen":
+        return intake.escalate(state, "voice", None)
+    state.step = back
+    if picked == "write":
+        return Transition(state, [prompt(state, ctx)])
+    return step(state, event, ctx)
+
+
 def _offer_resume(state: State, ctx: Context) -> Transition:
     state.step = Step.RESUME
     return Transition(state, [render.resume(state, ctx, intake.service_of(state, ctx))])
@@ -365,6 +411,8 @@ def prompt(state: State, ctx: Context) -> Reply:
             return privacy.withdraw_menu(state, ctx)
         case Step.CORRECTING:
             return correction.prompt(state, ctx)
+        case Step.VOICE:
+            return voice_offer(state, ctx)
         case _:
             return intake.prompt(state, ctx)
 
@@ -571,6 +619,7 @@ HANDLERS: dict[Step, Callable[[State, Event, Context], Transition]] = {
     Step.DELETING: privacy.on_deleting,
     Step.WITHDRAW: privacy.on_withdraw,
     Step.CORRECTING: correction.on_correcting,
+    Step.VOICE: on_voice,
 }
 
 
@@ -666,6 +715,8 @@ def loggable(state: State, event: Event, ctx: Context) -> str:
     event = intake.readable(event)  # PostgreSQL text cannot hold a NUL
     if state.step == Step.SURVEY:
         return SURVEY_ANSWER
+    if event.kind == "voice":  # never an answer: kept as what it is, for a researcher
+        return transcript.said(event)
     spec = correction.asked(state, ctx)
     if spec is None and state.step in (Step.FIELD, Step.OFFER_HUMAN) and state.draft:
         _, spec = intake.current(state, ctx)

@@ -29,6 +29,7 @@ RETENTION = {
     "outbox_days": N_("messages sent (their chat)"),
     "audit_days": N_("the audit log"),
     "chat_windows_days": N_("when a WhatsApp chat last wrote (for its 24-hour window)"),
+    "voice_days": N_("voice messages no researcher was asked to listen to"),
 }
 
 

@@ -33,6 +33,7 @@ class Step(StrEnum):
     DELETING = "deleting"  # what destruction removes and keeps, asked to confirm
     WITHDRAW = "withdraw"  # which consent to withdraw, with what follows from it
     CORRECTING = "correcting"  # a correction of a submitted request's answer, for staff
+    VOICE = "voice"  # a voice note kept: shall a social researcher listen to it?
 
 
 class Draft(BaseModel):
@@ -101,6 +102,7 @@ class State(BaseModel):
     asked: Asked | None = None
     correction: Correction | None = None
     reminders_off: bool = False  # "no more reminders" of an unfinished request
+    voice_from: Step | None = None  # where they were when they sent a voice note
 
 
 # Actions: what the handler carries out in the same transaction as the new state.
@@ -197,6 +199,14 @@ class RequestCorrection:
 
 
 @dataclass(frozen=True)
+class KeepVoice:
+    """A voice note, kept for a social researcher to listen to (a case opened with the
+    reason "voice" carries the voice notes of the day)."""
+
+    file: FileRef
+
+
+@dataclass(frozen=True)
 class OpenCase:
     reason: str  # asked | repeated_failures | message
     detail: str | None = None
@@ -250,7 +260,7 @@ Action = (
     RecordConsent | Forget | SetLanguage | StoreDocument | DiscardDraft | SubmitRequest
     | ShowStatus | OpenCase | AddToCase | ProvideInfo | SubmitSurvey | SubmitFeedback
     | SetAnnouncements | CountAnswer | ExportData | PlanDeletion | DeleteData
-    | WithdrawConsent | RequestCorrection
+    | WithdrawConsent | RequestCorrection | KeepVoice
 )
 
 

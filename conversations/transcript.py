@@ -41,6 +41,7 @@ _FIXED = {
 }
 _CHOICE = re.compile(r"\[choice\] (?P<key>\S+)(?: «(?P<label>[^\n]*)»)?")
 _FILE = re.compile(r"\[file\] (?P<name>[^\n]*) \((?P<mime>[^\s(),]+), (?P<size>\d+) B\)")
+_VOICE = re.compile(r"\[voice\] (?P<name>[^\n]*) \((?P<mime>[^\s(),]+), (?P<size>\d+) B\)")
 _CONTACT = re.compile(r"\[contact\] (?P<number>[^\n]+)")
 
 
@@ -64,9 +65,9 @@ def said(event: Event, label: str | None = None) -> str:
     """How one event of a beneficiary is kept (`label`: of the choice they pressed)."""
     if event.kind == "choice":
         return choice(event.choice, label)
-    if event.kind == "file" and event.file is not None:
-        name = " ".join(event.file.name.split()) or "file"
-        return f"[file] {name} ({''.join(event.file.mime.split())}, {event.file.size} B)"
+    if event.kind in ("file", "voice") and event.file is not None:
+        name = " ".join(event.file.name.split()) or event.kind
+        return f"[{event.kind}] {name} ({''.join(event.file.mime.split())}, {event.file.size} B)"
     if event.kind == "contact":
         return contact(event.contact)
     if event.kind == "other":
@@ -89,13 +90,16 @@ def line(text: str, lang: str, ctx: Context) -> str:
         size = max(1, round(int(found["size"]) / 1024))
         return _("📎 File: {name} ({type}, {size} KB)").format(
             name=found["name"], type=short_type(found["mime"]), size=size)
+    if found := _VOICE.fullmatch(text):
+        return _("🎤 Voice message ({size} KB)").format(
+            size=max(1, round(int(found["size"]) / 1024)))
     if found := _CONTACT.fullmatch(text):
         return _("📱 Contact shared: {number}").format(number=found["number"])
     return text
 
 
 def _marker(text: str) -> bool:
-    return text in _FIXED or any(p.fullmatch(text) for p in (_CHOICE, _FILE, _CONTACT))
+    return text in _FIXED or any(p.fullmatch(text) for p in (_CHOICE, _FILE, _VOICE, _CONTACT))
 
 
 def label_of(key: str, lang: str, ctx: Context) -> str:

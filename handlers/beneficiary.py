@@ -43,6 +43,7 @@ from conversations.state import (
     ExportData,
     FeedbackStored,
     Forget,
+    KeepVoice,
     OpenCase,
     PlanDeletion,
     ProvideInfo,
@@ -255,6 +256,11 @@ class BeneficiaryHandler:
                 return await self._destroy(uow, who, now)
             case RequestCorrection():
                 return await self._ask_correction(action, uow, who, now)
+            case KeepVoice():
+                f = action.file
+                await uow.add_document(m.Document(
+                    beneficiary_id=self._id(who), field_key="voice", name=f.name, mime=f.mime,
+                    size=f.size, sha256=f.sha256, content=f.content, created_at=now))
         return None
 
     async def _ask_correction(self, action: RequestCorrection, uow: UnitOfWork, who: Sender,
@@ -494,9 +500,18 @@ class BeneficiaryHandler:
         """A queued case with the conversation so far: the current request's, or the last day's."""
         since = action.since or now - TRANSCRIPT_WINDOW
         transcript = await uow.recent_messages(self._id(who), since=since)
+        # the voice notes kept meanwhile come with it, each where it was said, to listen to
+        voices = await uow.kept_voices(self._id(who), since)  # in the order they came
+        entries = []
+        for msg in transcript:
+            doc = voices.pop(0) if voices and msg.direction == "in" and msg.text.startswith(
+                "[voice] ") else None
+            if doc is not None:
+                doc.field_key = "case"
+            entries.append(CaseEntry(msg.direction, msg.text, msg.at,
+                                     document_id=doc.id if doc else None))
         case = await uow.desk.add_case(
-            self._id(who), action.reason, action.detail, who.channel, now,
-            [CaseEntry(msg.direction, msg.text, msg.at) for msg in transcript])
+            self._id(who), action.reason, action.detail, who.channel, now, entries)
         await to_staff_group(uow, self.profile, self.translations, case, now, opened=True)
         await Notices(uow, self.profile, self.translations, now).new_case(case)
         return case

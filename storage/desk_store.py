@@ -124,7 +124,8 @@ class DeskStore:
             raise Unavailable("another case of this beneficiary opened meanwhile") from exc
         for entry in transcript:
             self.session.add(m.CaseMessage(case_id=row.id, direction=entry.direction,
-                                           text=entry.text, at=entry.at))
+                                           text=entry.text, at=entry.at,
+                                           document_id=entry.document_id))
         await self.session.flush()
         return case_view(row)
 

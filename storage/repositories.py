@@ -29,7 +29,7 @@ def _pressable(payload: dict[str, Any]) -> list[str] | None:
 
 
 # documents kept with a beneficiary that belong to no request and are no draft's answer
-NOT_DRAFTS = ("case", "feedback", "needs_info", "data_copy")
+NOT_DRAFTS = ("case", "feedback", "needs_info", "data_copy", "voice")
 
 
 class UnitOfWork:
@@ -154,6 +154,14 @@ class UnitOfWork:
         return (row[0], row[1]) if row else None
 
     # documents --------------------------------------------------------
+    async def kept_voices(self, beneficiary_id: int, since: datetime) -> list[m.Document]:
+        """Voice notes kept for a researcher to listen to, not yet in a case."""
+        stmt = (select(m.Document).where(m.Document.beneficiary_id == beneficiary_id,
+                                         m.Document.field_key == "voice",
+                                         m.Document.created_at >= since)
+                .order_by(m.Document.id))
+        return list((await self.session.execute(stmt)).scalars())
+
     async def add_document(self, row: m.Document) -> None:
         self.session.add(row)
         await self.session.flush()

@@ -79,6 +79,9 @@ async def run(uow: UnitOfWork, periods: Retention, now: datetime, dry_run: bool)
                  m.Request.updated_at < cutoff(periods.closed_requests_days))
     await expire("web_chat_days", periods.web_chat_days, m.WebMessage,
                  m.WebMessage.created_at < cutoff(periods.web_chat_days))
+    # a voice note no researcher was asked to listen to goes with the unfinished requests
+    await expire("voice_days", periods.drafts_days, m.Document, m.Document.field_key == "voice",
+                 m.Document.created_at < cutoff(periods.drafts_days))
     await expire("copies_days", periods.copies_days, m.Document,
                  m.Document.field_key == COPY_FIELD,
                  m.Document.created_at < cutoff(periods.copies_days))

@@ -78,15 +78,18 @@ def _event(data: dict[str, Any], max_bytes: int | None = None) -> Event:
         return Event("choice", choice=choice)
     if (contact := _string(data, "contact")) is not None:
         return Event("contact", contact=contact)
-    if "file" in data:
-        spec = data["file"]
+    if "file" in data or "voice" in data:  # a voice note: {"voice": {"path": ..., "mime": ...}}
+        kind = "file" if "file" in data else "voice"
+        spec = data[kind]
         if not isinstance(spec, dict):
-            raise BadLine('"file" must be an object with "path"')
+            raise BadLine(f'"{kind}" must be an object with "path"')
         path, name, mime = (_string(spec, k) for k in ("path", "name", "mime"))
         if not path:
-            raise BadLine('"file" needs "path": a local file')
+            raise BadLine(f'"{kind}" needs "path": a local file')
+        if kind == "voice":
+            mime = mime or "audio/ogg"
         try:
-            return Event("file", file=file_ref(Path(path), name, mime, max_bytes))
+            return Event(kind, file=file_ref(Path(path), name, mime, max_bytes))
         except FileNotFoundError:
             raise BadLine(f"file not found: {path}") from None
         except (OSError, ValueError) as exc:  # a directory, a FIFO, no permission, EIO, a NUL
@@ -94,7 +97,7 @@ def _event(data: dict[str, Any], max_bytes: int | None = None) -> Event:
             raise BadLine(f"cannot read file {path}: {reason}") from None
     if (text := _string(data, "text")) is not None:
         return Event("text", text=text)
-    raise BadLine('an event needs one of "text", "choice", "contact" or "file"')
+    raise BadLine('an event needs one of "text", "choice", "contact", "file" or "voice"')
 
 
 async def run(app: App, stdin: IO[str], stdout: IO[str], keep: Path | None = None) -> None:

@@ -172,6 +172,9 @@ class User:
     def photo(self, content: bytes, caption: str = "") -> list[dict[str, Any]]:
         return self._exchange(self.fake.photo_update(self.uid, content, caption))
 
+    def voice(self, content: bytes) -> list[dict[str, Any]]:
+        return self._exchange(self.fake.voice_update(self.uid, content))
+
     def document(self, content: bytes, name: str, mime: str, size: int | None = None):
         return self._exchange(self.fake.document_update(self.uid, content, name, mime, size))
 

@@ -17,6 +17,7 @@ from tests.e2e.telegram_bot import SECRET, User, WaslProcess, buttons
 from tests.fakes.telegram import FakeTelegram
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 2048
+OGG = b"OggS\x00\x02" + b"\x00" * 20 + b"a voice note" * 100
 RUNTIMES = ["ptb", "aiogram"]
 
 
@@ -280,6 +281,30 @@ def test_a_correction_asked_on_telegram_is_approved_by_an_admin_there(fake, laun
     ack = record["acknowledgment"]
     assert ack["hash_matches"] and ack["text_version"] == "wasl-ack-2/ar+c1"
     assert ack["signature"] == NAME and "«رقم الجوال»" in ack["text"]
+
+
+def test_a_voice_note_on_telegram_is_heard_by_a_researcher(fake, launch, db):
+    """Someone who speaks rather than types: kept and offered a researcher; in the case,
+    the researcher gets the voice note itself."""
+    wasl("staff", "add", "telegram:900900", "--role", "researcher", "--name", "Noura Alotaibi",
+         db=db)
+    bot = launch()
+    user, researcher = User(fake, bot), User(fake, bot, uid=900900)
+    user.say("/start")
+    user.press("accept")
+    offered = user.voice(OGG)[-1]
+    assert "وصلتنا رسالتك الصوتية" in offered["text"]
+    assert buttons(offered) == ["c:listen", "c:write"]
+    user.press("listen")
+    researcher.say("/claim 1")
+    audio = lambda: [c.params for c in fake.called("sendDocument")  # noqa: E731
+                     if str(c.params.get("chat_id")) == str(researcher.uid)]
+    researcher.deliver(fake.text_update(researcher.uid, "/doc 1"))  # a file comes back
+    fake.wait(lambda: len(audio()) == 1)
+    [(name, content)] = [v for k, v in audio()[0].items() if k.endswith(":file")]
+    assert content == OGG and name.endswith(".ogg")  # the voice itself, to play
+    user.deliver(fake.voice_update(user.uid, OGG))  # in the case now: straight to her
+    fake.wait(lambda: len(audio()) == 2)
 
 
 def test_a_researcher_on_telegram_answers_a_beneficiary_with_photos(fake, launch, db):

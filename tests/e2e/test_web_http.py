@@ -284,3 +284,17 @@ def test_wasl_run_without_a_token_serves_the_web_chat_and_says_where(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=15)
+
+
+def test_a_recording_sent_in_the_web_chat_is_a_voice_note_kept_for_a_researcher(server, visitor):
+    visitor.send(start=True)
+    welcome = visitor.events(until="هل تتم الموافقة")[-1]
+    visitor.send(choice=welcome["choices"][0]["id"])
+    menu = visitor.events(after=welcome["id"], until="كيف يمكننا خدمتك")[-1]
+    sent = visitor.http.post("/chat/api/file?name=تسجيل.ogg", content=b"OggS\x00\x02" + b"1" * 900,
+                             headers={**visitor.origin, "Content-Type": "audio/ogg"})
+    assert sent.status_code == 202
+    offer = visitor.events(after=menu["id"], until="وصلتنا رسالتك الصوتية")[-1]
+    assert [c["id"] for c in offer["choices"]] == ["listen", "write"]
+    kept = [d for d in _read(server.db, select(m.Document)) if d.field_key == "voice"]
+    assert [(d.name, d.mime) for d in kept] == [("تسجيل.ogg", "audio/ogg")]

@@ -434,6 +434,28 @@ def test_staff_on_telegram_answer_whatsapp_and_staff_on_whatsapp_answer_telegram
                   timeout=30)
 
 
+def test_a_voice_note_on_whatsapp_reaches_a_researcher_there_as_audio(graph, server):
+    """A voice note is kept and offered to a researcher; one answering from WhatsApp opens
+    it and gets an audio message (which takes no caption: its words come just before)."""
+    researcher = Person(graph, server)
+    staff_add(server.db, (f"whatsapp:{researcher.wa_id}", "researcher", "سارة القحطاني"))
+    person = Person(graph, server)
+    agree(person)
+    voice = b"OggS\x00\x02" + b"\x00" * 20 + b"a voice note" * 50
+    offered = person._exchange(graph.audio_message(person.wa_id, graph.add_media(voice, "audio/ogg")))
+    assert "وصلتنا رسالتك الصوتية" in said(offered)
+    listen = titles(offered[-1])[0]
+    assert listen.startswith("🎧 نعم")
+    case_id = re.search(r"(\d+)", said(person.press(listen)).split("رقم حالتك")[1]).group(1)
+    claimed = said(researcher.say(f"/claim {case_id}"))
+    doc = re.search(r"🎤 رسالة صوتية \(1 كيلوبايت\) \(/doc (\d+)\)", claimed).group(1)
+    researcher.say(f"/doc {doc}")
+    researcher.settle()
+    [audio] = [m for m in researcher.got() if m["type"] == "audio"]
+    assert set(audio["audio"]) == {"id"} and graph.media[audio["audio"]["id"]].content == voice
+    assert graph.media[audio["audio"]["id"]].mime == "audio/ogg"
+
+
 def test_when_whatsapp_says_the_window_is_closed_a_notice_goes_as_its_template(graph, server, tmp_path):
     person = Person(graph, server)
     agree(person)  # the window is open as far as Wasl knows

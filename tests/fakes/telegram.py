@@ -194,6 +194,14 @@ class FakeTelegram:
                   "width": 1280, "height": 960}]
         return self._message(uid, photo=sizes, **({"caption": caption} if caption else {}))
 
+    def voice_update(self, uid: int, content: bytes, duration: int = 7) -> dict[str, Any]:
+        """A voice note (Bot API Voice: file_id, file_unique_id, duration, mime_type,
+        file_size)."""
+        file_id = self.add_file(content, "oga")
+        return self._message(uid, voice={"file_id": file_id, "file_unique_id": "AwADvoice",
+                                         "duration": duration, "mime_type": "audio/ogg",
+                                         "file_size": len(content)})
+
     def document_update(self, uid: int, content: bytes, name: str, mime: str,
                         size: int | None = None) -> dict[str, Any]:
         file_id = self.add_file(content, name.rsplit(".", 1)[-1])

@@ -121,6 +121,11 @@ async def _event(message: dict[str, Any], sender: str, uid: str, client: Telegra
                                           _int(p.get("file_size"))))
         return Event("file", text=caption,
                      file=await _file(best, f"photo-{uid}.jpg", "image/jpeg", client, max_bytes))
+    for key, default in (("voice", "audio/ogg"), ("audio", "audio/mpeg")):  # a voice note
+        if _file_id(audio := message.get(key)):
+            mime = as_str(audio.get("mime_type"))[:100] or default
+            name = as_str(audio.get("file_name"))[:200] or f"voice-{uid}.{_audio_ext(mime)}"
+            return Event("voice", file=await _file(audio, name, mime, client, max_bytes))
     if _file_id(document := message.get("document")):
         name = as_str(document.get("file_name"))[:200] or f"document-{uid}"
         mime = as_str(document.get("mime_type"))[:100] or "application/octet-stream"
@@ -132,6 +137,10 @@ def _file_id(info: Any) -> bool:
     """Whether this is a file Telegram described (a photo size, a document)."""
     return isinstance(info, dict) and isinstance(info.get("file_id"), str) and 0 < len(
         info["file_id"]) <= 1000
+
+
+def _audio_ext(mime: str) -> str:
+    return {"audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/mp4": "m4a"}.get(mime, "ogg")
 
 
 async def _file(info: dict[str, Any], name: str, mime: str, client: TelegramClient,

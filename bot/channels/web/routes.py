@@ -471,7 +471,8 @@ async def upload(request: Request) -> Response:
     file = FileRef(name, sniff(content, declared[:100]), len(content),
                    hashlib.sha256(content).hexdigest(), content)
     try:
-        await web.receive(chat_id, Event("file", file=file), {"text": "", "file": {"name": name}},
+        kind = "voice" if file.mime.startswith("audio/") else "file"  # a recording: to listen to
+        await web.receive(chat_id, Event(kind, file=file), {"text": "", "file": {"name": name}},
                           _hint(request))
     except Unavailable:
         return await _busy(web, request, chat_id)

@@ -84,6 +84,7 @@ class Media:
     name: str
     mime: str
     caption: str
+    voice: bool = False  # an audio message (a voice note): for a researcher to listen to
 
 
 @dataclass(frozen=True)
@@ -174,6 +175,15 @@ def _message(message: Any) -> Incoming | None:
         default = f"photo-{mid[-10:]}.{_extension(mime)}" if kind == "image" else f"document-{mid[-10:]}"
         name = as_str(media.get("filename"))[:200] or default
         return made(None, Media(media_id, name, mime, as_str(media.get("caption"))))
+    if kind == "audio":
+        media = as_dict(message.get("audio"))
+        media_id = _ref(media.get("id"), 200)
+        if media_id is None:
+            return made(Event("other"))
+        mime = (as_str(media.get("mime_type"))[:100] or "audio/ogg").split(";")[0].strip()
+        ext = {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/aac": "aac", "audio/amr": "amr"}
+        return made(None, Media(media_id, f"voice-{mid[-10:]}.{ext.get(mime, 'ogg')}", mime, "",
+                                voice=True))
     if kind == "contacts":
         phones = [p for card in as_list(message.get("contacts")) if isinstance(card, dict)
                   for p in as_list(card.get("phones")) if isinstance(p, dict)]

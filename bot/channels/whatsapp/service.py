@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ from storage.db import Unavailable
 log = logging.getLogger(__name__)
 WINDOW = timedelta(hours=24) - timedelta(minutes=5)  # a margin for clocks and queues
 PARAM_LIMIT = 1024  # characters in one template parameter (on one line)
+AUDIO_TYPES = frozenset({"audio/aac", "audio/amr", "audio/mpeg", "audio/mp4", "audio/ogg"})
 # the document types the Cloud API accepts (its media reference); others go as text/plain
 DOCUMENT_TYPES = frozenset({
     "text/plain", "application/pdf", "application/msword", "application/vnd.ms-excel",
@@ -82,13 +84,14 @@ class WhatsAppService:
         info = await self.client.media(media.media_id)
         size = int(info.get("file_size") or 0)
         mime = str(info.get("mime_type") or media.mime).split(";")[0].strip()
+        kind = "voice" if media.voice else "file"
         if size > self.max_bytes:  # not downloaded: the flow explains the limit
-            return Event("file", text=media.caption, file=FileRef(media.name, mime, size, ""))
+            return Event(kind, text=media.caption, file=FileRef(media.name, mime, size, ""))
         content = await self.client.download(str(info["url"]), self.max_bytes)
         if len(content) > self.max_bytes:
-            return Event("file", text=media.caption,
+            return Event(kind, text=media.caption,
                          file=FileRef(media.name, mime, len(content), ""))
-        return Event("file", text=media.caption, file=FileRef(
+        return Event(kind, text=media.caption, file=FileRef(
             media.name, sniff(content, mime), len(content), hashlib.sha256(content).hexdigest(),
             content))
 
@@ -130,9 +133,15 @@ class WhatsAppService:
                 body: dict[str, Any] = {"id": media_id, "caption": reply.text[:1024]}
                 if kind == "document":
                     body["filename"] = name
+                if kind == "audio":  # an audio message takes no caption: its words go first
+                    body = {"id": media_id}
+                    await self._words(chat_id, replace(reply, document_id=None), lang)
                 return await self.client.send({"messaging_product": "whatsapp",
                                                "recipient_type": "individual", "to": chat_id,
                                                "type": kind, kind: body})
+        return await self._words(chat_id, reply, lang)
+
+    async def _words(self, chat_id: str, reply: Reply, lang: str) -> str | None:
         word = self.app.translations[lang].gettext(N_("Options"))
         ref = None
         for message in messages(chat_id, reply, word):
@@ -145,10 +154,11 @@ class WhatsAppService:
             doc = await uow.document(document_id)
         if doc is None:
             return None
-        kind = "image" if doc.mime in ("image/jpeg", "image/png") else "document"
+        kind = ("image" if doc.mime in ("image/jpeg", "image/png") else
+                "audio" if doc.mime in AUDIO_TYPES else "document")
         # WhatsApp takes documents of a few types only; another (the JSON copy of one's data)
         # goes as plain text, under its own name
-        mime = doc.mime if kind == "image" or doc.mime in DOCUMENT_TYPES else "text/plain"
+        mime = doc.mime if kind != "document" or doc.mime in DOCUMENT_TYPES else "text/plain"
         key = (document_id, doc.sha256)  # (SQLite may give a deleted document's id again)
         async with self._uploading.setdefault(key, asyncio.Lock()):
             if key not in self._uploaded:
