@@ -388,7 +388,7 @@ def submit(state: State, ctx: Context, signature: str | None) -> Transition:
     action = SubmitRequest(
         service=draft.service,
         answers={f.key: draft.answers.get(f.key) for f in relevant(service, draft.answers)},
-        ack_version=f"{render.ACK_VERSION}/{state.lang}",
+        ack_version=render.acknowledgment_version(state, ctx),
         ack_text=render.acknowledgment_text(state, ctx),
         signature=signature,
     )

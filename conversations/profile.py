@@ -203,6 +203,14 @@ class Privacy(Strict):
     controller: Localized | None = None  # who is responsible for the data
 
 
+class AcknowledgmentText(Strict):
+    """The association's own wording of the acknowledgment (its policy's إقرار), with the
+    version recorded with each signature; without it, Wasl's standard wording is used."""
+
+    version: str = Field(min_length=1, max_length=28, pattern=r"^[A-Za-z0-9_.-]+$")
+    text: Localized
+
+
 class CannedReply(Strict):
     """A ready answer a researcher can send (`/canned KEY`)."""
 
@@ -369,6 +377,7 @@ class Profile(Strict):
     registration_prefix: str = Field(default="F", pattern=r"^[A-Z]{1,5}$")
     review_within_days: int = Field(default=3, ge=1, le=60)  # working days, submitted to reviewed
     signature: Signature = Signature()
+    acknowledgment: AcknowledgmentText | None = None
     privacy: Privacy
     contact_channels: tuple[ContactChannel, ...] = Field(min_length=1)
     services: tuple[Service, ...] = Field(min_length=1)

@@ -269,7 +269,16 @@ def summary(state: State, ctx: Context, service: Service, shown: list[FieldSpec]
     )
 
 
+def acknowledgment_version(state: State, ctx: Context) -> str:
+    """The version recorded with a signature: the wording's, and the language."""
+    own = ctx.profile.acknowledgment
+    return f"{own.version if own else ACK_VERSION}/{state.lang}"
+
+
 def acknowledgment_text(state: State, ctx: Context) -> str:
+    """The policy's إقرار: the association's own wording, or Wasl's."""
+    if ctx.profile.acknowledgment is not None:
+        return ctx.profile.acknowledgment.text.get(state.lang)
     _ = ctx.tr(state.lang).gettext
     return _(
         "Acknowledgment: I confirm that the information above is correct and complete, "

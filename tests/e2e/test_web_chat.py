@@ -430,3 +430,68 @@ def test_the_snippet_opens_the_chat_on_an_allowed_site_only(browser, db, tmp_pat
             while not any("frame-ancestors" in text for text in refused) and time.monotonic() < deadline:
                 blocked.wait_for_timeout(100)
             assert any("frame-ancestors" in text for text in refused), refused
+
+
+CONTROLS_OUTSIDE_LANDMARKS = """() => [...document.querySelectorAll('button, textarea, input:not([hidden])')]
+  .filter(el => el.offsetParent !== null)
+  .filter(el => !el.closest('header, nav, main, form[aria-label], footer, [role=region][aria-label]'))
+  .map(el => el.id || el.textContent.trim())"""
+SMALL_TARGETS = """() => [...document.querySelectorAll('button')]
+  .filter(el => el.offsetParent !== null)
+  .filter(el => { const r = el.getBoundingClientRect(); return r.width < 44 || r.height < 44; })
+  .map(el => el.id || el.textContent.trim())"""
+BROKEN_WHOLES = """() => [...document.querySelectorAll('.wasl-whole')]
+  .filter(el => el.getClientRects().length !== 1).map(el => el.textContent)"""
+
+
+def test_elderly_eyes_and_hands_keyboard_touch_and_numbers_kept_whole(context, server, tmp_path):
+    """On a 390 px phone: the 📎 is a real button a keyboard reaches and opens; every
+    control is in a landmark and at least 44×44 px; borders and the focus ring have 3:1
+    contrast; commands and phone numbers stay whole and left to right; Escape closes ☰."""
+    chat = Chat.open(context, server.url)
+    start(chat)
+    page = chat.page
+    assert page.evaluate(CONTROLS_OUTSIDE_LANDMARKS) == []
+    assert page.evaluate(SMALL_TARGETS) == []
+    attach = page.get_by_role("button", name="إرفاق صورة أو مستند")
+    expect(attach).to_be_visible()
+    assert attach.get_attribute("tabindex") in (None, "0")
+    page.locator("#wasl-input").focus()
+    page.keyboard.press("Shift+Tab")  # the keyboard reaches it (a <label> it could not)
+    expect(attach).to_be_focused()
+    ring = page.evaluate("() => { const s = getComputedStyle(document.activeElement); "
+                         "return [s.outlineStyle, s.outlineWidth, s.outlineColor]; }")
+    assert ring == ["solid", "3px", "rgb(29, 43, 39)"], ring  # the focus ring: 14.7:1 on white
+    border = page.evaluate("() => getComputedStyle(document.getElementById('wasl-input'))"
+                           ".borderTopColor")
+    assert border == "rgb(107, 125, 119)", border  # the input's edge: 4.35:1 on white
+    with page.expect_file_chooser() as chosen:
+        page.keyboard.press("Enter")  # from the keyboard alone
+    assert chosen.value.element.get_attribute("id") == "wasl-file"
+    # a reply with commands and a phone number: each kept whole, isolated left to right
+    chat.say("/help", "/menu")
+    wholes = page.locator(".wasl-whole").all_text_contents()
+    assert "/menu" in wholes and "/status" in wholes, wholes
+    assert page.evaluate(BROKEN_WHOLES) == []
+    page.get_by_role("button", name="القائمة").click()
+    expect(page.locator("#wasl-commands")).to_be_visible()
+    page.keyboard.press("Escape")
+    expect(page.locator("#wasl-commands")).to_be_hidden()
+    # after a choice pressed from the keyboard, the focus is on the new question's buttons
+    shown = chat.count()
+    chat.choice("📝 طلب دعم جديد").focus()
+    page.keyboard.press("Enter")
+    chat.wait_bot("سلة غذائية", after=shown)
+    expect(page.locator(":focus")).to_have_class(re.compile("wasl-choice"))
+    assert page.evaluate("() => document.activeElement.closest('.wasl-msg') === "
+                         "[...document.querySelectorAll('.wasl-bot')].pop()")
+    # larger text, kept when the page is opened again
+    size = "() => getComputedStyle(document.body).fontSize"
+    assert page.evaluate(size) == "17px"
+    page.get_by_role("button", name="تكبير الخط").click()
+    assert page.evaluate(size) == "21px"
+    expect(page.get_by_role("button", name="تكبير الخط")).to_have_attribute("aria-pressed", "true")
+    chat.reload()
+    assert page.evaluate(size) == "21px"
+    assert page.evaluate(SMALL_TARGETS) == []
+    settled(chat)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from conversations import journey
+from conversations import journey, render
 from conversations.base import CaseView, Event
 from conversations.profile import Profile
 from conversations.state import (
@@ -655,3 +655,16 @@ def test_the_menu_says_how_to_reach_the_association_and_when_researchers_answer(
     arabic, _world, said = run([({"choice": "contact"}, {
         "contains": ["الهاتف: 0556609192", "من الأحد إلى الخميس"]})], ctx, at_menu("ar"))
     assert arabic.step == Step.MENU
+
+
+def test_the_acknowledgment_is_in_the_profiles_own_words_when_it_has_them(ctx_for):
+    from bot import profiles
+
+    alhuda = ctx_for(profiles.load("alhuda"))
+    state = State(step=Step.MENU, lang="ar", consented=True)
+    text = render.acknowledgment_text(state, alhuda)
+    assert "وأتحمل المسؤولية النظامية عن ذلك" in text  # Al-Huda's policy, word for word
+    assert render.acknowledgment_version(state, alhuda) == "alhuda-ack-1/ar"
+    bakkah = ctx_for(profiles.load("bakkah"))
+    assert render.acknowledgment_version(state, bakkah) == "wasl-ack-2/ar"
+    assert "وأتحمل المسؤولية المباشرة عن صحتها" in render.acknowledgment_text(state, bakkah)

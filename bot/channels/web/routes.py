@@ -43,13 +43,16 @@ STREAM_SECONDS = 55.0  # an event stream ends after this; the page reconnects at
 POLL_SECONDS = 3.0  # look in the database for messages another process stored
 KEEPALIVE_SECONDS = 15.0
 STREAMS_PER_CHAT = 5
-FILE_TYPES = "image/jpeg,image/png,image/webp,image/heic,application/pdf"
+FILE_TYPES = ("image/jpeg,image/png,image/webp,image/heic,application/pdf,"
+              "audio/ogg,audio/mpeg,audio/mp4,audio/aac")  # (a recording: a voice note)
 
 # The page's own words (the conversation's words come from the flows).
 PAGE_STRINGS = {
     "placeholder": N_("Write your message…"),
     "send": N_("Send"),
     "attach": N_("Attach a photo or document"),
+    "compose": N_("Your message"),
+    "larger": N_("Larger text"),
     "menu": N_("Menu"),
     "close": N_("Close"),
     "connecting": N_("Connecting…"),
@@ -244,6 +247,8 @@ def render_page(web: WebChat, lang: str, embedded: bool = False) -> str:
 <body>
 <header class="wasl-header">
   <h1 id="wasl-title">{name}</h1>
+  <button type="button" id="wasl-larger" aria-pressed="false"
+    title="{html.escape(words["larger"])}" aria-label="{html.escape(words["larger"])}">A+</button>
   <button type="button" id="wasl-menu" aria-expanded="false" aria-controls="wasl-commands"
     >☰ <span>{html.escape(words["menu"])}</span></button>
 </header>
@@ -251,9 +256,9 @@ def render_page(web: WebChat, lang: str, embedded: bool = False) -> str:
 <main id="wasl-log" aria-live="polite" aria-label="{html.escape(words["log"])}"></main>
 <div id="wasl-notice" role="status" hidden></div>
 <noscript><p class="wasl-noscript">{html.escape(words["noscript"])}</p></noscript>
-<form id="wasl-form" autocomplete="off">
-  <label id="wasl-attach" for="wasl-file" title="{html.escape(words["attach"])}"
-    aria-label="{html.escape(words["attach"])}">📎</label>
+<form id="wasl-form" autocomplete="off" aria-label="{html.escape(words["compose"])}">
+  <button type="button" id="wasl-attach" title="{html.escape(words["attach"])}"
+    aria-label="{html.escape(words["attach"])}">📎</button>
   <input id="wasl-file" type="file" accept="{FILE_TYPES}" hidden>
   <textarea id="wasl-input" rows="1" maxlength="{MAX_TEXT}" dir="auto"
     placeholder="{html.escape(words["placeholder"])}"></textarea>

@@ -18,6 +18,8 @@
   let started = false;
   let offlineTimer = null;
   let lastStatus = 0; // of the latest post: 0 when it did not reach the server
+  let pressed = false; // a choice was pressed: its answer's question gets the focus
+  const larger = document.getElementById("wasl-larger");
 
   function words() { return config.strings[lang] || config.strings.ar; }
 
@@ -31,8 +33,11 @@
     document.getElementById("wasl-title").textContent = config.name[code];
     input.placeholder = w.placeholder;
     send.textContent = w.send;
+    larger.title = w.larger;
+    larger.setAttribute("aria-label", w.larger);
     attach.title = w.attach;
     attach.setAttribute("aria-label", w.attach);
+    form.setAttribute("aria-label", w.compose);
     menu.querySelector("span").textContent = w.menu;
     log.setAttribute("aria-label", w.log);
     buildCommands();
@@ -104,7 +109,7 @@
       const text = document.createElement("div");
       text.className = "wasl-text";
       text.dir = "auto";
-      text.textContent = item.text;
+      kept(text, item.text);
       box.appendChild(text);
     }
     if (mine) {  // their answer: every earlier button goes, lasting ones too
@@ -125,6 +130,31 @@
     if (!mine && item.lang && item.lang !== lang) setLanguage(item.lang);
     log.appendChild(box);
     box.scrollIntoView({ block: "end" });
+    if (!mine && !item.announcement && pressed) {  // after a choice: to the new question
+      pressed = false;
+      const first = box.querySelector(".wasl-choice");
+      if (first) first.focus({ preventScroll: true });
+      else input.focus({ preventScroll: true });
+    }
+  }
+
+  // A request number, a command, a phone or an IBAN is kept whole and left to right
+  // (isolated), so that "BK-2026-000001" never breaks at its hyphen and "/status" never
+  // reads "status/" in a right-to-left line. Everything stays text (textContent).
+  const WHOLE = /([A-Z]{2,5}-\d{4}-\d{6}|\/[a-z]+(?:@\w+)?|\+?\d[\d ]{7,}\d|SA\d{2}[\dA-Z ]{20,30})/g;
+
+  function kept(element, text) {
+    let at = 0;
+    for (const found of text.matchAll(WHOLE)) {
+      if (found.index > at) element.append(text.slice(at, found.index));
+      const whole = document.createElement("bdi");
+      whole.className = "wasl-whole";
+      whole.dir = "ltr";
+      whole.textContent = found[0];
+      element.append(whole);
+      at = found.index + found[0].length;
+    }
+    if (at < text.length) element.append(text.slice(at));
   }
 
   function choices(list) {
@@ -136,6 +166,7 @@
       button.className = "wasl-choice";
       button.textContent = choice.label;
       button.addEventListener("click", async () => {
+        pressed = true;  // the next question takes the focus the pressed button had
         for (const b of group.querySelectorAll("button")) b.disabled = true;
         const ok = await post("api/message", JSON.stringify({ choice: choice.id }),
                               "application/json");
@@ -188,6 +219,17 @@
   });
   input.addEventListener("input", resize);
   menu.addEventListener("click", () => toggleMenu(commands.hidden));
+  document.addEventListener("keydown", (e) => {  // Escape closes the menu
+    if (e.key === "Escape" && !commands.hidden) { toggleMenu(false); menu.focus(); }
+  });
+  attach.addEventListener("click", () => fileInput.click());  // a real button: keyboard too
+  function setLarger(on) {  // larger text, remembered by this browser
+    root.classList.toggle("wasl-large", on);
+    larger.setAttribute("aria-pressed", on ? "true" : "false");
+    try { localStorage.setItem("wasl-large", on ? "1" : "0"); } catch (e) { /* private mode */ }
+  }
+  larger.addEventListener("click", () => setLarger(!root.classList.contains("wasl-large")));
+  try { setLarger(localStorage.getItem("wasl-large") === "1"); } catch (e) { setLarger(false); }
   fileInput.addEventListener("change", async () => {
     const file = fileInput.files[0];
     fileInput.value = "";
