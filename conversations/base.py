@@ -8,6 +8,7 @@ here.
 
 from __future__ import annotations
 
+import functools
 import gettext
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
@@ -156,6 +157,12 @@ class Translator(Protocol):
     def ngettext(self, singular: str, plural: str, n: int) -> str: ...
 
 
+@functools.lru_cache(maxsize=1024)  # folded once per catalog, not on every message
+def _phrases(translator: Translator, msgid: str) -> frozenset[str]:
+    return frozenset(" ".join(fold(w).split()) for w in translator.gettext(msgid).split(",")
+                     if w.strip())
+
+
 @dataclass(frozen=True)
 class Context:
     """Everything a flow may know besides its state: the profile, the time, the language."""
@@ -171,6 +178,12 @@ class Context:
 
     def tr(self, lang: str) -> Translator:
         return self.translations.get(lang) or gettext.NullTranslations()
+
+    def phrases(self, msgid: str) -> frozenset[str]:
+        """The comma-separated phrases of `msgid` (a message marked for translation) in
+        Arabic and in English, folded, single-spaced: what a typed message is matched
+        against, in any spelling of either language."""
+        return _phrases(self.tr("ar"), msgid) | _phrases(self.tr("en"), msgid)
 
     @property
     def today(self) -> date:

@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from conversations import render
 from conversations.base import Choice, Context, Event, FileRef, Reply
 from conversations.desk import LIFECYCLE
+from conversations.fields import N_
 from conversations.profile import FieldKind, FieldSpec, Profile
 from conversations.text import clean, fold
 
@@ -206,15 +207,15 @@ def wants(event: Event, ctx: Context) -> bool | None:
         return False
     if typed in ("/subscribe", "/resume"):
         return True
-    for lang in ("ar", "en"):
-        _ = ctx.tr(lang).gettext
-        stop = _("stop,unsubscribe,stop announcements")
-        start = _("subscribe,resume announcements,start announcements")
-        if typed in {" ".join(fold(w).split()) for w in stop.split(",") if w.strip()}:
-            return False
-        if typed in {" ".join(fold(w).split()) for w in start.split(",") if w.strip()}:
-            return True
+    if typed in ctx.phrases(STOP_WORDS):
+        return False
+    if typed in ctx.phrases(START_WORDS):
+        return True
     return None
+
+
+STOP_WORDS = N_("stop,unsubscribe,stop announcements")
+START_WORDS = N_("subscribe,resume announcements,start announcements")
 
 
 def stopped(lang: str, ctx: Context) -> Reply:

@@ -290,14 +290,15 @@ def yes_no(state: State, event: Event, ctx: Context, yes: str, no: str) -> str |
     """A typed yes or no, in either language, for questions that are yes-or-no."""
     if event.kind != "text":
         return None
-    typed = fold(event.text).strip(" .!؟?")
-    for lang in ("ar", "en"):
-        _ = ctx.tr(lang).gettext
-        if typed in {fold(w).strip() for w in _("yes,ok,agree").split(",")}:
-            return yes
-        if typed in {fold(w).strip() for w in _("no").split(",")}:
-            return no
+    typed = " ".join(fold(event.text).strip(" .!؟?").split())
+    if typed in ctx.phrases(YES_WORDS):
+        return yes
+    if typed in ctx.phrases(NO_WORDS):
+        return no
     return None
+
+
+YES_WORDS, NO_WORDS = fields.N_("yes,ok,agree"), fields.N_("no")
 
 
 def on_summary(state: State, event: Event, ctx: Context) -> Transition:

@@ -183,13 +183,11 @@ def asks_for_human(event: Event, ctx: Context, exact: bool = False) -> bool:
     if event.kind != "text" or len(event.text.split()) > 5:
         return False
     typed = " " + " ".join(fold(event.text).split()) + " "
-    for lang in ("ar", "en"):
-        _ = ctx.tr(lang).gettext
-        words = _("staff,employee,a person,human,agent,I did not understand,talk to someone")
-        phrases = {f" {' '.join(fold(w).split())} " for w in words.split(",") if w.strip()}
-        if typed in phrases or (not exact and any(p in typed for p in phrases)):
-            return True
-    return False
+    phrases = {f" {p} " for p in ctx.phrases(ASKS_FOR_HUMAN)}
+    return typed in phrases or (not exact and any(p in typed for p in phrases))
+
+
+ASKS_FOR_HUMAN = N_("staff,employee,a person,human,agent,I did not understand,talk to someone")
 
 
 def _free_text(state: State, ctx: Context) -> bool:
@@ -307,13 +305,8 @@ def greets(event: Event, ctx: Context) -> bool:
     if event.kind != "text":
         return False
     words = re.sub(r"[^\w\s]", " ", fold(event.text)).split()
-    for lang in ("ar", "en"):
-        _ = ctx.tr(lang).gettext
-        for phrase in _(GREETINGS).split(","):
-            wanted = fold(phrase).split()
-            if wanted and words[:len(wanted)] == wanted and len(words) <= len(wanted) + 3:
-                return True
-    return False
+    return any(words[:len(wanted)] == wanted and len(words) <= len(wanted) + 3
+               for wanted in (p.split() for p in ctx.phrases(GREETINGS)))
 
 
 GREETINGS = N_("hello,hi,hey,good morning,good evening,peace be upon you,greetings")
@@ -322,7 +315,7 @@ GREETINGS = N_("hello,hi,hey,good morning,good evening,peace be upon you,greetin
 def _greeted(state: State, event: Event, ctx: Context) -> Transition:
     """A greeting mid-request: returned, and the same question again."""
     _ = ctx.tr(state.lang).gettext
-    salam = fold("السلام") in fold(event.text) or fold("سلام") in fold(event.text)
+    salam = fold("سلام") in fold(event.text)  # (السلام عليكم, سلام عليكم)
     hello = _("And peace be upon you.") if salam else _("Hello!")
     return Transition(state, [Reply(f"{hello} " + _("Here is where we were:")), prompt(state, ctx)])
 

@@ -85,22 +85,25 @@ def wants(event: Event, ctx: Context, exact: bool = False) -> str | None:
     if len(event.text.split()) > 7:
         return None
     typed = " " + " ".join(re.sub(r"[^\w\s]", " ", fold(event.text)).split()) + " "
-    for lang in ("ar", "en"):
-        _ = ctx.tr(lang).gettext
-        for found, words in (
-                (DELETE, _("delete my data,erase my data,remove my data,delete my information,"
-                           "delete everything about me")),
-                (WITHDRAW, _("withdraw my consent,withdraw consent,cancel my consent,"
-                             "I withdraw my consent")),
-                (CORRECT, _("correct my data,change my mobile number,my data is wrong,"
-                            "update my data,correct my name")),
-                (COPY, _("copy of my data,my data copy,send me my data,what do you hold about me,"
-                         "what data do you have about me,download my data")),
-                (MENU_CHOICE, _("my data,my privacy,privacy,my personal data,data protection"))):
-            phrases = {f" {' '.join(fold(w).split())} " for w in words.split(",") if w.strip()}
-            if typed in phrases or (not exact and any(p in typed for p in phrases)):
-                return found
+    for found, words in RIGHTS_IN_WORDS:
+        phrases = {f" {p} " for p in ctx.phrases(words)}
+        if typed in phrases or (not exact and any(p in typed for p in phrases)):
+            return found
     return None
+
+
+# each right in words, the most particular first ("copy of my data" before "my data")
+RIGHTS_IN_WORDS = (
+    (DELETE, N_("delete my data,erase my data,remove my data,delete my information,"
+                "delete everything about me")),
+    (WITHDRAW, N_("withdraw my consent,withdraw consent,cancel my consent,"
+                  "I withdraw my consent")),
+    (CORRECT, N_("correct my data,change my mobile number,my data is wrong,"
+                 "update my data,correct my name")),
+    (COPY, N_("copy of my data,my data copy,send me my data,what do you hold about me,"
+              "what data do you have about me,download my data")),
+    (MENU_CHOICE, N_("my data,my privacy,privacy,my personal data,data protection")),
+)
 
 
 def on_menu(state: State, event: Event, ctx: Context) -> Transition:
