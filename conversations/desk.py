@@ -703,6 +703,15 @@ def submitted_notice(request: RequestView, name: str | None, lang: str, ctx: Con
                                _("History: {who}").format(who=who[:30]))))
 
 
+def correction_notice(number: str, privacy_id: int, lang: str, ctx: Context) -> Reply:
+    """To admins: a correction waits for them on the PDPL clock."""
+    _ = ctx.tr(lang).gettext
+    return Reply(_("A beneficiary asked to correct an answer of {number} (data request #{n}, "
+                   "due within 30 days). /privacy shows it, to approve it or say why not.").format(
+                       number=number, n=privacy_id),
+                 (Choice("privacy:", _("🔒 Data requests")),))
+
+
 def registered_notice(request: RequestView, file_number: str, name: str | None, lang: str,
                       ctx: Context) -> Reply:
     _ = ctx.tr(lang).gettext

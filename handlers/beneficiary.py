@@ -144,7 +144,7 @@ class BeneficiaryHandler:
                 result = await self._apply(action, uow, who, transition.state, now)
                 replies += journey.after(action, result, transition.state, ctx)
             replies += transition.replies
-            await self._save(uow, who, transition.state, now)
+            await self._save(uow, who, transition.state, now, journey.remind_at(transition.state, ctx))
             await self._record(uow, who, replies, now)
         return True
 
@@ -179,14 +179,13 @@ class BeneficiaryHandler:
             state.draft, state.step = None, Step.MENU
         return who, state
 
-    async def _save(self, uow: UnitOfWork, who: Sender, state: State, now: datetime) -> None:
+    async def _save(self, uow: UnitOfWork, who: Sender, state: State, now: datetime,
+                    remind_at: datetime | None) -> None:
         if who.forget:
             await uow.forget_conversation(who.channel, who.sender_id)
         elif state.consented or state != State():  # before consent, only a language choice
-            ctx = Context(self.profile, now, who.channel, self.translations)
             await uow.save_conversation(who.channel, who.sender_id, who.beneficiary_id,
-                                        state.model_dump(mode="json"), now,
-                                        journey.remind_at(state, ctx))
+                                        state.model_dump(mode="json"), now, remind_at)
 
     async def _record(self, uow: UnitOfWork, who: Sender, replies: list[Reply],
                       now: datetime) -> None:
@@ -289,13 +288,8 @@ class BeneficiaryHandler:
             at=now, actor=f"{who.channel}:{who.sender_id}", role="beneficiary",
             action="correction_asked", allowed=True, beneficiary_id=person,
             request_number=request.number, detail=f"#{asked.id} {action.field}"))
-        for admin in await uow.desk.admins():
-            _ = self.translations.get(admin.language or "ar", self.translations["ar"]).gettext
-            text = _("A beneficiary asked to correct an answer of {number} (data request #{n}, "
-                     "due within 30 days). /privacy shows it, to approve it or say why not.").format(
-                         number=request.number, n=asked.id)
-            reply = Reply(text, (Choice("privacy:", _("🔒 Data requests")),))
-            await uow.enqueue(admin.channel, admin.sender_id, reply.to_dict(), now)
+        await Notices(uow, self.profile, self.translations, now).correction_asked(
+            request.number, asked.id)
         return CorrectionFiled(asked.id, due)
 
     async def _destroy(self, uow: UnitOfWork, who: Sender, now: datetime) -> DeletionPlan:

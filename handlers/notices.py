@@ -110,6 +110,12 @@ class Notices:
         if not await self._private(("committee",), notice):
             await self._private(("admin",), notice)
 
+    async def correction_asked(self, number: str, privacy_id: int) -> None:
+        """A correction to approve: to the admins, each in their chat (the PDPL's clock
+        runs whatever the hour)."""
+        await self._private(("admin",),
+                            lambda lang: desk.correction_notice(number, privacy_id, lang, self.ctx))
+
     async def info_arrived(self, request: RequestView, asked_by: StaffView | None, text: str,
                            document_id: int | None) -> None:
         """The missing information of a request: to whom asked for it (else the team)."""
