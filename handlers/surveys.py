@@ -159,9 +159,7 @@ class Scheduler:
                     continue
                 if state.draft is None or self.profile.service(state.draft.service) is None:
                     continue
-                identity = (await uow.session.execute(select(m.Identity).where(
-                    m.Identity.channel == conv.channel,
-                    m.Identity.sender_id == conv.sender_id))).scalar_one_or_none()
+                identity = await uow.identity(conv.channel, conv.sender_id)
                 if identity is None:
                     continue
                 if conv.channel == "whatsapp" and "reminder" not in self.profile.whatsapp.templates:

@@ -385,6 +385,12 @@ class UnitOfWork:
 
     # staff, the desk and the audit log ----------------------------------
 
+    async def identity(self, channel: str, sender_id: str) -> m.Identity | None:
+        """The account a conversation belongs to (its chat, where replies go)."""
+        stmt = select(m.Identity).where(m.Identity.channel == channel,
+                                        m.Identity.sender_id == sender_id)
+        return (await self.session.execute(stmt)).scalar_one_or_none()
+
     async def identity_of(self, beneficiary_id: int) -> m.Identity | None:
         stmt = (select(m.Identity).where(m.Identity.beneficiary_id == beneficiary_id)
                 .order_by(m.Identity.id).limit(1))
