@@ -13,6 +13,7 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from bot import profiles
 from conversations.base import RIYADH
 from conversations.fields import luhn_ok, to_hijri
 from conversations.profile import FieldKind, FieldSpec, Profile
@@ -165,6 +166,14 @@ def complete_intake(sim: Simulator, sender: str, profile: Profile, service_key: 
     if replies[-1]["expects"] == {"field": "signature", "kind": "confirm"}:
         replies = sim.send(sender, text=given[profile.signature.name_field]["text"])
     return replies
+
+
+def apply(sim: Simulator, who: str, files: Path) -> str:
+    """A newcomer agrees and applies for Bakkah's financial aid: the request's number."""
+    sim.send(who, text="السلام عليكم")
+    sim.send(who, choice="accept")
+    done = complete_intake(sim, who, profiles.load("bakkah"), "financial_aid", files)
+    return next(w.strip("،.;؛") for r in done for w in r["text"].split() if w.startswith("BK-"))
 
 
 def register(sim: Simulator, number: str, researcher: str) -> list[dict]:

@@ -8,18 +8,12 @@ shows the corrected answer and the request about their data."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-from bot import profiles
-from tests.e2e.sim import NAME, Simulator, complete_intake, staff_add, wasl
+from tests.e2e.sim import NAME, Simulator, apply, staff_add, wasl
 from tests.e2e.test_my_data import _files, _text
+from tests.e2e.test_sealed_at_rest import on_disk
 
 NEW_IBAN = "SA7380000000608010167520"
-
-
-def _on_disk(tmp_path: Path) -> bytes:
-    return b"".join(p.read_bytes() for p in (tmp_path / "data").glob("wasl.db*")
-                    if p.suffix != ".key")
 
 
 def test_an_iban_corrected_in_words_approved_by_an_admin(tmp_path, monkeypatch):
@@ -28,10 +22,7 @@ def test_an_iban_corrected_in_words_approved_by_an_admin(tmp_path, monkeypatch):
     staff_add(db, ("sim:huda", "admin", "Huda Alqahtani"))
     sim = Simulator(db)
     try:
-        sim.send("u1", text="السلام عليكم")
-        sim.send("u1", choice="accept")
-        done = complete_intake(sim, "u1", profiles.load("bakkah"), "financial_aid", tmp_path)
-        number = next(w.strip("،.;؛") for r in done for w in r["text"].split() if w.startswith("BK-"))
+        number = apply(sim, "u1", tmp_path)
         listed = sim.send("u1", text="الآيبان حقي غلط، أبي أعدل بياناتي")
         assert listed[-1]["expects"] == {"field": "correction", "kind": "choice"}, listed
         assert "iban" in [c["id"] for c in listed[-1]["choices"]]
@@ -46,7 +37,7 @@ def test_an_iban_corrected_in_words_approved_by_an_admin(tmp_path, monkeypatch):
         to_admin = [r for r in sent if r.get("to") == "huda"]
         assert to_admin and number in to_admin[0]["text"], sent
         assert any("أُرسل التصحيح (طلب البيانات #1)" in r["text"] for r in sent if r.get("to") != "huda")
-        assert NEW_IBAN.encode() not in _on_disk(tmp_path)  # the waiting value is sealed
+        assert NEW_IBAN.encode() not in on_disk(tmp_path / "data")  # the waiting value is sealed
 
         shown = sim.send("huda", text="/privacy")
         listed = shown[0]["text"]

@@ -9,15 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
 
 from sqlalchemy import JSON, LargeBinary, String, Text, select
 
-from bot import profiles
 from storage import models as m
 from storage.crypto import SealedBytes, SealedJson, SealedText
 from storage.db import Database
-from tests.e2e.sim import NAME, Simulator, complete_intake, register, staff_add, wasl
+from tests.e2e.sim import NAME, Simulator, apply, register, staff_add, wasl
 from tests.e2e.test_sealed_at_rest import IBAN, NATIONAL_ID
 
 # the senders look like phone numbers, as they are on WhatsApp
@@ -75,13 +73,6 @@ def after_goodbye(db: str, chat: str) -> int:
         assert all(r.created_at >= min(destroyed) for r in rows)
         return len(rows)
     return asyncio.run(read())
-
-
-def apply(sim: Simulator, who: str, tmp_path: Any) -> str:
-    sim.send(who, text="السلام عليكم")
-    sim.send(who, choice="accept")
-    done = complete_intake(sim, who, profiles.load("bakkah"), "financial_aid", tmp_path)
-    return next(w.strip("،.;؛") for r in done for w in r["text"].split() if w.startswith("BK-"))
 
 
 def test_destruction_leaves_nothing_but_what_the_policy_holds(database, tmp_path):

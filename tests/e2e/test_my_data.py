@@ -11,8 +11,8 @@ from pathlib import Path
 from pypdf import PdfReader
 
 from bot import profiles
-from tests.e2e.sim import NAME, Simulator, answer, complete_intake, wasl
-from tests.e2e.test_sealed_at_rest import IBAN, NATIONAL_ID, _leaks
+from tests.e2e.sim import NAME, Simulator, answer, apply, wasl
+from tests.e2e.test_sealed_at_rest import IBAN, NATIONAL_ID, _leaks, on_disk
 
 
 def _files(replies: list[dict]) -> dict[str, Path]:
@@ -28,10 +28,7 @@ def test_a_copy_of_ones_data_in_arabic_and_in_english(tmp_path, monkeypatch):
     db = f"sqlite:///{tmp_path}/data/wasl.db"
     sim = Simulator(db)
     try:
-        sim.send("u1", text="السلام عليكم")
-        sim.send("u1", choice="accept")
-        done = complete_intake(sim, "u1", profiles.load("bakkah"), "financial_aid", tmp_path)
-        number = next(w.strip("،.;؛") for r in done for w in r["text"].split() if w.startswith("BK-"))
+        number = apply(sim, "u1", tmp_path)
         asked = sim.send("u1", text="أبغى نسخة من بياناتي لو سمحت")
         files = _files(asked)
         assert set(files) == {".pdf", ".json"}, asked
@@ -60,18 +57,14 @@ def test_a_copy_of_ones_data_in_arabic_and_in_english(tmp_path, monkeypatch):
     audit = json.loads(wasl("audit", "--json", db=db).stdout)
     copies = [e for e in audit if e["action"] == "data_copy"]
     assert [(e["actor"], e["allowed"]) for e in copies] == [("sim:u1", True), ("sim:u2", True)]
-    data = tmp_path / "data"
-    on_disk = b"".join(p.read_bytes() for p in data.glob("wasl.db*") if p.suffix != ".key")
-    assert _leaks(on_disk) == []  # the copies are kept sealed, like every document
+    assert _leaks(on_disk(tmp_path / "data")) == []  # the copies are kept sealed, like every document
 
 
 def test_a_consent_withdrawn_in_words_shows_in_the_copy_and_is_asked_again(tmp_path):
     db = f"sqlite:///{tmp_path}/wasl.db"
     sim = Simulator(db)
     try:
-        sim.send("u1", text="السلام عليكم")
-        sim.send("u1", choice="accept")
-        complete_intake(sim, "u1", profiles.load("bakkah"), "financial_aid", tmp_path)
+        apply(sim, "u1", tmp_path)
         offered = sim.send("u1", text="أبي أسحب موافقتي")
         assert [c["id"] for c in offered[-1]["choices"]] == [
             "withdraw_announcements", "withdraw_sensitive", "withdraw_all", "back"]
