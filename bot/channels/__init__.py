@@ -65,6 +65,12 @@ def file_ref(path: Path, name: str | None = None, mime: str | None = None,
                    sha256=hashlib.sha256(content).hexdigest(), content=content)
 
 
+def audio_extension(mime: str) -> str:
+    """A voice note's file name ending, from its type (Ogg Opus when unknown)."""
+    return {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/aac": "aac",
+            "audio/amr": "amr"}.get(mime, "ogg")
+
+
 def sniff(content: bytes, declared: str) -> str:
     """The type a file really has, from its first bytes, for the types Wasl accepts by
     default; a file claiming one of those types without its signature is not trusted."""

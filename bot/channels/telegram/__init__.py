@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channels import as_dict, as_str, sniff
+from bot.channels import as_dict, as_str, audio_extension, sniff
 from bot.channels.pieces import split
 from bot.channels.telegram.client import TelegramClient
 from conversations.base import Event, FileRef, InboundEvent, Reply
@@ -124,7 +124,7 @@ async def _event(message: dict[str, Any], sender: str, uid: str, client: Telegra
     for key, default in (("voice", "audio/ogg"), ("audio", "audio/mpeg")):  # a voice note
         if _file_id(audio := message.get(key)):
             mime = as_str(audio.get("mime_type"))[:100] or default
-            name = as_str(audio.get("file_name"))[:200] or f"voice-{uid}.{_audio_ext(mime)}"
+            name = as_str(audio.get("file_name"))[:200] or f"voice-{uid}.{audio_extension(mime)}"
             return Event("voice", file=await _file(audio, name, mime, client, max_bytes))
     if _file_id(document := message.get("document")):
         name = as_str(document.get("file_name"))[:200] or f"document-{uid}"
@@ -137,10 +137,6 @@ def _file_id(info: Any) -> bool:
     """Whether this is a file Telegram described (a photo size, a document)."""
     return isinstance(info, dict) and isinstance(info.get("file_id"), str) and 0 < len(
         info["file_id"]) <= 1000
-
-
-def _audio_ext(mime: str) -> str:
-    return {"audio/ogg": "ogg", "audio/mpeg": "mp3", "audio/mp4": "m4a"}.get(mime, "ogg")
 
 
 async def _file(info: dict[str, Any], name: str, mime: str, client: TelegramClient,

@@ -13,7 +13,7 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from bot.channels import as_dict, as_list, as_str
+from bot.channels import as_dict, as_list, as_str, audio_extension
 from bot.channels.pieces import clip, split
 from conversations.base import Event, Reply
 
@@ -181,8 +181,7 @@ def _message(message: Any) -> Incoming | None:
         if media_id is None:
             return made(Event("other"))
         mime = (as_str(media.get("mime_type"))[:100] or "audio/ogg").split(";")[0].strip()
-        ext = {"audio/mpeg": "mp3", "audio/mp4": "m4a", "audio/aac": "aac", "audio/amr": "amr"}
-        return made(None, Media(media_id, f"voice-{mid[-10:]}.{ext.get(mime, 'ogg')}", mime, "",
+        return made(None, Media(media_id, f"voice-{mid[-10:]}.{audio_extension(mime)}", mime, "",
                                 voice=True))
     if kind == "contacts":
         phones = [p for card in as_list(message.get("contacts")) if isinstance(card, dict)
