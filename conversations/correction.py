@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from conversations import fields, intake, kinds, privacy, render
+from conversations import desk, fields, intake, kinds, privacy, render
 from conversations.base import Choice, Context, Event, Expects, Reply, RequestView, match_choice
-from conversations.profile import FieldKind, FieldSpec, Service
+from conversations.profile import FieldKind, FieldSpec
 from conversations.state import Correction, RequestCorrection, State, Step, Transition
 from conversations.text import ascii_digits, clean
 
@@ -206,7 +206,8 @@ def _which_request(state: State, ctx: Context) -> Reply:
     shown = ctx.requests[-REQUESTS_SHOWN:]
     return Reply(
         _("Which request has the answer to correct?"),
-        (*(Choice(f"{FIX}{r.number}", f"{r.number} · {_service(r.service, state.lang, ctx)}")
+        (*(Choice(f"{FIX}{r.number}",
+                  f"{r.number} · {desk.service_label(r.service, state.lang, ctx)}")
            for r in reversed(shown)),
          Choice("back", _("↩ Back"))),
         Expects("correction_request", "choice"))
@@ -226,7 +227,7 @@ def _which_field(state: State, ctx: Context, request: RequestView) -> Reply:
     _ = ctx.tr(state.lang).gettext
     specs = correctable(request, state, ctx)
     lines = [_("Request {number} ({service}). Which answer is not right?").format(
-        number=request.number, service=_service(request.service, state.lang, ctx))]
+        number=request.number, service=desk.service_label(request.service, state.lang, ctx))]
     lines += [f"• {f.label.get(state.lang)}: "
               f"{kinds.for_beneficiary(f, request.fields.get(f.key), state.lang, ctx)}"
               for f in specs]
@@ -339,8 +340,7 @@ def _request(fix: Correction, ctx: Context) -> RequestView | None:
 
 
 def _spec(request: RequestView, key: str | None, ctx: Context) -> FieldSpec | None:
-    service: Service | None = ctx.profile.service(request.service)
-    return next((f for f in service.fields if f.key == key), None) if service else None
+    return ctx.profile.field(request.service, key) if key else None
 
 
 def _typed_number(event: Event, ctx: Context) -> str | None:
@@ -348,11 +348,6 @@ def _typed_number(event: Event, ctx: Context) -> str | None:
         return None
     typed = ascii_digits(event.text).strip().upper()
     return next((r.number for r in ctx.requests if r.number.upper() == typed), None)
-
-
-def _service(key: str, lang: str, ctx: Context) -> str:
-    service = ctx.profile.service(key)
-    return service.label.get(lang) if service else key
 
 
 def _sorry(state: State, ctx: Context) -> str:

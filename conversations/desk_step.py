@@ -53,7 +53,7 @@ from conversations.base import (
     StaffView,
 )
 from conversations.fields import N_
-from conversations.profile import FieldKind, FieldSpec, Profile
+from conversations.profile import FieldKind, Profile
 from conversations.state import State, Step
 from conversations.text import ascii_digits, fold, has_letter
 
@@ -1556,7 +1556,7 @@ def _correction_line(c: CorrectionAsked, lang: str, ctx: Context) -> str:
     _ = ctx.tr(lang).gettext
     if c.request is None:
         return _("the request is no longer held")
-    spec = _field_spec(c.request.service, c.field, ctx)
+    spec = ctx.profile.field(c.request.service, c.field)
     label = spec.label.get(lang) if spec else c.field
     old = kinds.for_staff(spec, c.request.fields.get(c.field), full=True, lang=lang, ctx=ctx)
     new = kinds.for_staff(spec, c.value, full=True, lang=lang, ctx=ctx)
@@ -1622,7 +1622,7 @@ def _approve_correction(facts: Facts, words: list[str], args: str, ctx: Context)
     ack = AckView(version, c.ack_text, acknowledgment.digest(
         request.number, request.service, fields, version, c.signature, c.confirmed_at),
         c.signature, c.channel, c.confirmed_at)
-    spec = _field_spec(request.service, c.field, ctx)
+    spec = ctx.profile.field(request.service, c.field)
     label = spec.label.get(facts.lang) if spec else c.field
     return DeskStep(
         [Reply(_("Correction #{n} is approved: «{label}» of {number} is corrected, and its "
@@ -1695,14 +1695,12 @@ def tell(message: Message, lang: str, ctx: Context) -> list[Reply]:
         case Extended(due):
             return [privacy.extended(due, lang, ctx)]
         case CorrectionAnswered(number_, service, key, value, reason):
-            return [correction.answered(number_, _field_spec(service, key, ctx), value, reason,
+            return [correction.answered(number_, ctx.profile.field(service, key), value, reason,
                                         lang, ctx)]
     return []
 
 
-def _field_spec(service_key: str, key: str, ctx: Context) -> FieldSpec | None:
-    service = ctx.profile.service(service_key)
-    return next((f for f in service.fields if f.key == key), None) if service else None
+
 
 
 def written(staff: StaffView, texts: Mapping[str, str], lang: str, ctx: Context,

@@ -420,6 +420,11 @@ class Profile(Strict):
     def service(self, key: str) -> Service | None:
         return next((s for s in self.services if s.key == key), None)
 
+    def field(self, service_key: str, key: str) -> FieldSpec | None:
+        """A service's question by its key (None: the profile no longer has it)."""
+        service = self.service(service_key)
+        return next((f for f in service.fields if f.key == key), None) if service else None
+
     def national_id(self, answers: dict[str, Any]) -> str | None:
         """The national ID (or iqama number) a request's answers give, digits only: what
         staff look a beneficiary up by (stored only as its keyed hash)."""
