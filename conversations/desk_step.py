@@ -1564,7 +1564,7 @@ def _correction_line(c: CorrectionAsked, lang: str, ctx: Context) -> str:
 
 
 def _privacy_named(facts: Facts, words: list[str], args: str, action: str, ctx: Context,
-                   kind: str | None = None) -> tuple[PrivacyLine | None, DeskStep | None]:
+                   kind: str | None = None) -> PrivacyLine | DeskStep:
     """The open data request `words[1]` names (of `kind`), or the refusal to say."""
     _ = _t(facts, ctx)
     wanted = number(words[1]) if len(words) > 1 else None
@@ -1573,16 +1573,15 @@ def _privacy_named(facts: Facts, words: list[str], args: str, action: str, ctx: 
         text = (_("There is no open data request #{n}. /privacy lists them.") if found is None
                 else _("Data request #{n} is not a correction.")).format(
                     n=words[1] if len(words) > 1 else "?")
-        return None, DeskStep([Reply(text)], [Audit(action, False, detail=args[:40])])
-    return found, None
+        return DeskStep([Reply(text)], [Audit(action, False, detail=args[:40])])
+    return found
 
 
 def _extend_privacy(facts: Facts, words: list[str], args: str, ctx: Context) -> DeskStep:
     _ = _t(facts, ctx)
-    found, refused = _privacy_named(facts, words, args, "privacy_extend", ctx)
-    if found is None:
-        assert refused is not None
-        return refused
+    found = _privacy_named(facts, words, args, "privacy_extend", ctx)
+    if isinstance(found, DeskStep):
+        return found
     if found.extended_on is not None:
         on = kinds.both_calendars(found.extended_on, facts.lang, ctx)
         return DeskStep([Reply(_("Data request #{n} was extended already, on {day}; the "
@@ -1606,10 +1605,9 @@ def corrected_version(asked: str, old: str | None) -> str:
 
 def _approve_correction(facts: Facts, words: list[str], args: str, ctx: Context) -> DeskStep:
     _ = _t(facts, ctx)
-    found, refused = _privacy_named(facts, words, args, "privacy_correct", ctx, "correction")
-    if found is None:
-        assert refused is not None
-        return refused
+    found = _privacy_named(facts, words, args, "privacy_correct", ctx, "correction")
+    if isinstance(found, DeskStep):
+        return found
     c = found.correction
     if c is None or c.request is None:
         return DeskStep([Reply(_("The request of data request #{n} is no longer held; reject "
@@ -1639,10 +1637,9 @@ def _approve_correction(facts: Facts, words: list[str], args: str, ctx: Context)
 
 def _reject_correction(facts: Facts, words: list[str], args: str, ctx: Context) -> DeskStep:
     _ = _t(facts, ctx)
-    found, refused = _privacy_named(facts, words, args, "privacy_reject", ctx, "correction")
-    if found is None:
-        assert refused is not None
-        return refused
+    found = _privacy_named(facts, words, args, "privacy_reject", ctx, "correction")
+    if isinstance(found, DeskStep):
+        return found
     reason = args.split(maxsplit=2)[2].strip() if len(args.split(maxsplit=2)) > 2 else ""
     if not reason:
         return DeskStep([Reply(_("Why is correction #{n} not approved? Write the reason; it is "
