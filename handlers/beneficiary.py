@@ -256,10 +256,7 @@ class BeneficiaryHandler:
             case RequestCorrection():
                 return await self._ask_correction(action, uow, who, now)
             case KeepVoice():
-                f = action.file
-                await uow.add_document(m.Document(
-                    beneficiary_id=self._id(who), field_key="voice", name=f.name, mime=f.mime,
-                    size=f.size, sha256=f.sha256, content=f.content, created_at=now))
+                await self._keep_file(action.file, uow, who, now, "voice")
         return None
 
     async def _ask_correction(self, action: RequestCorrection, uow: UnitOfWork, who: Sender,
