@@ -337,9 +337,13 @@ def validate_file(spec: FieldSpec, mime: str, size: int, default_max_mb: float) 
     allowed = spec.rules.mime or DEFAULT_MIME
     if mime not in allowed:
         raise Invalid("file.type", {"types": ", ".join(short_type(m) for m in allowed)})
-    limit = spec.rules.max_mb or default_max_mb
-    if size > limit * 1024 * 1024:
-        raise Invalid("file.size", {"size": f"{size / 1024 / 1024:.1f}", "max": _plain(Decimal(str(limit)))})
+    check_size(size, spec.rules.max_mb or default_max_mb)
+
+
+def check_size(size: int, max_mb: float) -> None:
+    """A received file (or voice note) is within the size the association takes."""
+    if size > max_mb * 1024 * 1024:
+        raise Invalid("file.size", {"size": f"{size / 1024 / 1024:.1f}", "max": _plain(Decimal(str(max_mb)))})
 
 
 def short_type(mime: str) -> str:

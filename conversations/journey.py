@@ -15,6 +15,7 @@ from conversations import (
     correction,
     desk,
     faq,
+    fields,
     intake,
     kinds,
     privacy,
@@ -334,6 +335,13 @@ def voice_offer(state: State, ctx: Context, lead: str | None = None) -> Reply:
 
 def _voice_kept(state: State, event: Event, ctx: Context) -> Transition:
     assert event.file is not None
+    try:
+        fields.check_size(event.file.size, ctx.profile.max_file_mb)
+    except fields.Invalid as error:  # too long to keep: said, and nothing moves
+        _ = ctx.tr(state.lang).gettext
+        problem = _(fields.MESSAGES[error.code]).format(**error.params)
+        return Transition(state, [Reply(problem + "\n" + _(
+            "Please send a shorter voice message, or write your message.")), prompt(state, ctx)])
     if state.step != Step.VOICE:
         state.voice_from = state.step
     state.step = Step.VOICE

@@ -53,6 +53,14 @@ def test_typing_the_answer_after_a_voice_note_is_taken_where_they_were(ctx):
     assert state.draft.answers["national_id"] == "1234567897"
 
 
+def test_a_voice_note_too_large_to_keep_is_said_and_nothing_moves(ctx):
+    big = Event("voice", file=FileRef("voice-2.ogg", "audio/ogg", 30 * 1024 * 1024, ""))
+    state, world, _ = run([(big, {"step": Step.MENU, "expects": ("menu", "choice"),
+                                  "contains": ["الحد الأقصى 10", "رسالة صوتية أقصر"]})],
+                          ctx, at_menu())
+    assert world.actions == []
+
+
 def test_in_a_case_the_voice_note_goes_to_the_researcher(ctx):
     state, world, _ = run([({"choice": "human"}, {"step": Step.CASE}),
                            (VOICE, {"step": Step.CASE})], ctx, at_menu())
