@@ -18,11 +18,13 @@ import re
 import threading
 import time
 from collections.abc import Iterator
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from bot import i18n
+from conversations.base import RIYADH
 from conversations.fields import to_hijri
 from tests.e2e.sim import NAME, Simulator, riyadh_today, staff_add, wasl
 from tests.e2e.web_page import (
@@ -97,6 +99,34 @@ def hijri(days: int) -> str:
 
 def requests(db: str) -> list[dict]:
     return json.loads(wasl("requests", "list", "--json", db=db).stdout)
+
+
+@functools.cache
+def said(lang: str, msgid: str) -> str:
+    """A message in the catalog's words (for the page's newest words, whose translations
+    may come after the code)."""
+    return i18n.load_translations()[lang].gettext(msgid)
+
+
+def riyadh_clock(at: str, lang: str) -> str:
+    """A moment as a person in Riyadh reads it: "٣:٤٥ م" in Arabic, "3:45 PM" in English."""
+    local = datetime.fromisoformat(at).astimezone(RIYADH)
+    hour, am = local.hour % 12 or 12, local.hour < 12
+    if lang == "ar":
+        return f"{hour}:{local.minute:02d} {'ص' if am else 'م'}".translate(ARABIC_DIGITS)
+    return f"{hour}:{local.minute:02d} {'AM' if am else 'PM'}"
+
+
+_TIMES = """() => [...document.querySelectorAll('#wasl-log .wasl-msg')].map(m => {
+  const t = m.querySelector('time'); return t ? [t.dateTime, t.textContent] : null; })"""
+
+
+def times(chat: Chat) -> list[tuple[str, str]]:
+    """Each message's time as the page shows it: (its datetime, its text, spaces plain)."""
+    shown = chat.page.evaluate(_TIMES)
+    assert None not in shown, f"a message without its time: {shown}"
+    return [(at, " ".join(text.replace("\u200f", "").replace("\u061c", "").split()))
+            for at, text in shown]
 
 
 def assert_screenshot(path: Path, scale: int = PHONE["device_scale_factor"]) -> None:
@@ -202,6 +232,8 @@ def test_language_switch_turns_the_page_left_to_right(context, server, shots):
     expect(chat.html).to_have_attribute("dir", "ltr")
     expect(chat.page.locator("#wasl-title")).to_have_text("Bakkah for Humanitarian Services")
     assert chat.choices()[0] == "📝 New support request"
+    # every message's time, the Arabic ones too, now reads "3:45 PM"
+    assert [text for _, text in times(chat)] == [riyadh_clock(at, "en") for at, _ in times(chat)]
     chat.press("📝 New support request", "Which service")
     chat.press("Food basket", "Full name")
     assert_screenshot(chat.screenshot(shots / "web-chat-en.png"))
@@ -494,4 +526,171 @@ def test_elderly_eyes_and_hands_keyboard_touch_and_numbers_kept_whole(context, s
     chat.reload()
     assert page.evaluate(size) == "21px"
     assert page.evaluate(SMALL_TARGETS) == []
+    settled(chat)
+
+
+def test_each_message_shows_its_time_in_riyadh_and_a_researcher_speaks_as_a_person(browser, server,
+                                                                                   desk):
+    """On a phone set to New York time: every message shows when it came, in Riyadh time
+    with Arabic digits; ☰ reaches a researcher from the middle of a question; the researcher's
+    own words come in a bubble of their own with their name, and the bot's words (that they
+    joined) do not; opened again, the page shows all of it the same."""
+    with visitor(browser, timezone_id="America/New_York") as context:
+        chat = Chat.open(context, server.url)
+        start(chat)
+        now = datetime.now(UTC)
+        shown = times(chat)
+        assert len(shown) == chat.count() == 3  # the welcome, their consent, the menu
+        for at, text in shown:
+            assert abs(datetime.fromisoformat(at) - now) < timedelta(minutes=5), at
+            assert text == riyadh_clock(at, "ar"), (at, text)  # not New York's 8 hours back
+
+        # ☰ at a question with no researcher button of its own (the language): still a person
+        chat.press("🌐 اللغة / Language", "نرجو اختيار اللغة")
+        page = chat.page
+        page.get_by_role("button", name="القائمة").click()
+        before = chat.count()
+        page.locator("#wasl-commands").get_by_role(
+            "button", name="🙋 التحدث مع باحث اجتماعي").click()
+        chat.wait_mine("🙋 التحدث مع باحث اجتماعي", before)
+        chat.wait_bot("تم تحويلك إلى باحث اجتماعي", before)
+        [case] = json.loads(wasl("cases", "list", "--json", db=server.db).stdout)
+        assert case["status"] == "queued"
+
+        name = said("ar", "{name}, social researcher").format(name="نورة")
+        desk.send("noura", lang="en", text=f"/claim {case['id']}")
+        chat.wait_bot(name)  # that she joined: the bot says so
+        words = "وعليكم السلام، التوزيع يوم الأحد بإذن الله"
+        desk.send("noura", lang="en", text=words)
+        assert chat.wait_bot("التوزيع يوم الأحد") == words  # her words, no "💬 name:" before them
+        staff = page.locator("#wasl-log .wasl-msg.wasl-staff")
+        expect(staff).to_have_count(1)
+        expect(staff.locator(".wasl-by")).to_have_text(name)
+        joined = chat.bot.filter(has_text=f"{name} معك الآن")
+        expect(joined).to_have_count(1)
+        expect(joined.locator(".wasl-by")).to_have_count(0)
+        colour = "el => getComputedStyle(el).backgroundColor"
+        assert staff.evaluate(colour) != joined.evaluate(colour)  # seen at a glance
+        assert [t for _, t in times(chat)] == [riyadh_clock(at, "ar") for at, _ in times(chat)]
+        history, clocks = chat.transcript(), times(chat)
+        chat.close()
+
+        again = Chat.open(context, server.url)
+        again.wait_bot("التوزيع يوم الأحد")
+        assert again.transcript() == history and times(again) == clocks
+        expect(again.page.locator(".wasl-staff .wasl-by")).to_have_text(name)
+        settled(again)
+
+
+HIDE = "Object.defineProperty(document, 'hidden', {configurable: true, get: () => window.waslHidden});"
+
+
+def test_replies_that_come_while_the_chat_is_not_seen_are_counted_in_the_title(context, server, desk):
+    """In another tab: each reply that comes counts in the tab's title, "(2) …", until the
+    chat is seen again; what was already there when it opened is not counted."""
+    context.add_init_script(HIDE + "window.waslHidden = localStorage.getItem('hidden') === '1';")
+    chat = Chat.open(context, server.url)
+    start(chat)
+    page = chat.page
+    chat.press("🙋 التحدث مع باحث اجتماعي", "تم تحويلك إلى باحث اجتماعي")  # from the menu
+    [case] = json.loads(wasl("cases", "list", "--json", db=server.db).stdout)
+    desk.send("noura", lang="en", text=f"/claim {case['id']}")
+    chat.wait_bot("نورة")
+    expect(page).to_have_title(ASSOCIATION)  # seen as it came
+
+    def visible(shown: bool) -> None:
+        page.evaluate("shown => { window.waslHidden = !shown; "
+                      "document.dispatchEvent(new Event('visibilitychange')); }", shown)
+
+    visible(False)
+    desk.send("noura", lang="en", text="السلام عليكم")
+    expect(page).to_have_title(f"(1) {ASSOCIATION}")
+    desk.send("noura", lang="en", text="هل ما زلت هنا؟")
+    expect(page).to_have_title(f"(2) {ASSOCIATION}")
+    visible(True)
+    expect(page).to_have_title(ASSOCIATION)
+
+    page.evaluate("localStorage.setItem('hidden', '1')")  # opened again in a background tab
+    chat.reload()
+    chat.wait_bot("هل ما زلت هنا")
+    expect(page).to_have_title(ASSOCIATION)  # the history is not news
+    desk.send("noura", lang="en", text="سأنتظر ردك")
+    expect(page).to_have_title(f"(1) {ASSOCIATION}")
+    page.evaluate("localStorage.setItem('hidden', '0')")
+    visible(True)
+    expect(page).to_have_title(ASSOCIATION)
+    settled(chat)
+
+
+def test_the_working_hours_are_on_the_page_before_anyone_asks(browser, server):
+    """Above the message box when the page opens: when researchers answer, in the bot's own
+    words; outside those hours (on a Friday evening in Riyadh), that a reply comes in
+    working hours. It makes room once they have written or pressed something."""
+    note, after = "#wasl-hours", "#wasl-after-hours"
+    with visitor(browser) as context:  # a Sunday morning in Riyadh: at work
+        context.clock.set_fixed_time(datetime(2026, 12, 6, 10, 0, tzinfo=RIYADH))
+        chat = Chat.open(context, server.url)
+        chat.wait_bot("هل تتم الموافقة")
+        hours = chat.page.locator("#wasl-hours-text").text_content()
+        assert "الأحد" in hours and "الخميس" in hours and "08:00" in hours and "15:00" in hours
+        expect(chat.page.locator(note)).to_be_in_viewport()
+        expect(chat.page.locator(after)).to_be_hidden()
+        chat.press("✅ أوافق", "تم تسجيل موافقتك")
+        expect(chat.page.locator(note)).to_be_hidden()
+        told = chat.press("☎️ التواصل وساعات العمل", "بتوقيت الرياض")
+        assert hours in told  # the page and the bot say the same
+        settled(chat)
+    with visitor(browser) as context:  # a Friday evening: nobody at work
+        context.clock.set_fixed_time(datetime(2026, 12, 4, 20, 0, tzinfo=RIYADH))
+        chat = Chat.open(context, server.url)
+        chat.wait_bot("هل تتم الموافقة")
+        expect(chat.page.locator(note)).to_be_in_viewport()
+        expect(chat.page.locator(after)).to_be_visible()
+        expect(chat.page.locator(after)).to_have_text(said("ar", (
+            "It is outside working hours now: you can still write, and a researcher will "
+            "reply during working hours.")))
+        assert chat.page.evaluate("() => document.getElementById('wasl-hours')"
+                                  ".closest('aside[aria-label]') !== null")
+
+
+PROGRESS = """() => { window.waslProgress = [];
+  const bar = document.getElementById('wasl-progress');
+  new MutationObserver(() => window.waslProgress.push(
+    [bar.getAttribute('aria-valuenow'), bar.getAttribute('aria-valuetext')]))
+  .observe(bar, {attributes: true, attributeFilter: ['aria-valuenow']}); }"""
+
+
+def test_a_photo_shows_in_its_bubble_and_its_upload_shows_progress(context, server, tmp_path):
+    """On a slow connection (Chromium's own throttling): a bar with a percentage goes up
+    while the photo is sent, then goes; the photo shows small in their bubble."""
+    from PIL import Image
+
+    photo = tmp_path / "صورة.png"
+    Image.frombytes("RGB", (600, 600), os.urandom(600 * 600 * 3)).save(photo)  # ~1 MB
+    chat = Chat.open(context, server.url)
+    start(chat)
+    chat.press("📝 طلب دعم جديد", "ما الخدمة")
+    chat.press("سلة غذائية", "الاسم")
+    page = chat.page
+    page.evaluate(PROGRESS)
+    slow = context.new_cdp_session(page)
+    slow.send("Network.enable")
+    slow.send("Network.emulateNetworkConditions", {
+        "offline": False, "latency": 20, "downloadThroughput": -1, "uploadThroughput": 400_000})
+    before = chat.count()
+    page.set_input_files("#wasl-file", str(photo))
+    bar = page.get_by_role("progressbar", name=said("ar", "Sending the file…"))
+    expect(bar).to_be_visible()
+    chat.wait_mine(photo.name, before)
+    expect(page.locator("#wasl-upload")).to_be_hidden()
+    seen = page.evaluate("window.waslProgress")
+    percents = [int(now) for now, _ in seen]
+    assert percents == sorted(percents) and percents[-1] == 100, seen
+    assert len([p for p in percents if 0 < p < 100]) >= 3, seen  # it moved, not jumped
+    assert all(text.rstrip("\u061c").endswith("٪") for _, text in seen), seen  # "٤٥٪"
+    thumb = chat.mine.last.locator("img.wasl-thumb")
+    expect(thumb).to_have_attribute("alt", photo.name)
+    assert thumb.evaluate("img => [img.src.slice(0, 5), img.naturalWidth]") == ["blob:", 600]
+    box = thumb.bounding_box()
+    assert box and box["width"] <= 160 and box["height"] <= 160, box  # small
     settled(chat)

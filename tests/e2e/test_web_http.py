@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import datetime, timedelta
 
 import httpx
 import pytest
@@ -147,12 +148,14 @@ def test_forged_requests_are_refused_logged_and_change_nothing(server, visitor):
 
 def test_a_conversation_streams_and_resumes_where_the_page_left_off(server, visitor):
     hello = visitor.events(seconds=2)
-    assert hello == [{"event": "hello", "lang": "ar", "empty": True}]
+    assert hello == [{"event": "hello", "lang": "ar", "empty": True, "last": 0}]
     assert visitor.send(start=True).status_code == 202
     first = visitor.events(until="هل تتم الموافقة")
     assert first[0]["event"] == "hello" and first[0]["empty"] is False
     welcome = first[-1]
     assert welcome["from"] == "bot"
+    assert first[0]["last"] == welcome["id"]  # what the page has when it opens: not news
+    assert datetime.fromisoformat(welcome["at"]).utcoffset() == timedelta(0)  # when, in UTC
     assert [c["label"] for c in welcome["choices"]][:1] == ["✅ أوافق"]
     agree = welcome["choices"][0]["id"]
     assert visitor.send(choice=agree).status_code == 202

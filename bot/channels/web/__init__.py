@@ -7,7 +7,9 @@ take over a conversation. Both sides of the conversation are stored
 later (a researcher's answer, a status change, an announcement) are pushed to
 the open pages of that chat over server-sent events, or wait for the next visit.
 Replies leave through the outbox like on every channel: the web "send" is
-storing the message and waking the chat's open pages.
+storing the message and waking the chat's open pages. A researcher's own words
+are stored as theirs (`staff`, with how they are named), so that the page shows
+who is speaking: the bot, or a person.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, timedelta
 from typing import Any
 
 from sqlalchemy.exc import SQLAlchemyError
@@ -29,7 +31,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.app import App
 from bot.config import Settings
 from bot.outbox import Limits, Sender
-from conversations.base import Event, InboundEvent, Reply
+from conversations import desk
+from conversations.base import Context, Event, InboundEvent, Reply, StaffView
 from storage.db import Unavailable
 from storage.models import WebMessage
 
@@ -97,8 +100,10 @@ class Limiter:
 
 
 def shown(row: WebMessage) -> dict[str, Any]:
-    """A stored message as the page receives it."""
+    """A stored message as the page receives it, with when it was stored (UTC; the page
+    shows it in Riyadh time, as the association keeps it)."""
     data: dict[str, Any] = {"id": row.id, "from": "bot" if row.direction == "out" else "me",
+                            "at": row.created_at.astimezone(UTC).isoformat(timespec="seconds"),
                             **row.payload}
     if row.document_id is not None and "file" in data:
         data["file"] = {**data["file"], "url": f"api/document/{row.document_id}"}
@@ -135,6 +140,9 @@ class WebChat:
             payload["lasting"] = True
         async with self.app.db.unit_of_work() as uow:
             payload["lang"] = await uow.conversation_language(CHANNEL, chat_id)
+            staff = await uow.desk.staff_by_id(reply.staff_id) if reply.staff_id else None
+            if staff is not None and (said := self._staff_words(staff, reply.text)):
+                payload.update(text=said[1], staff=True, by=said[0])
             doc = await uow.document(reply.document_id) if reply.document_id else None
             if doc is not None:
                 payload["file"] = {"name": doc.name, "mime": doc.mime}
@@ -142,6 +150,18 @@ class WebChat:
                                        doc.id if doc is not None else None)
         self.hub.notify(chat_id)
         return str(row_id)
+
+    def _staff_words(self, staff: StaffView, text: str) -> tuple[str, str] | None:
+        """A researcher's own words as the desk relays them (desk.relayed: "💬 who:" and
+        the words): how they are named, and the words. None for anything else a staff
+        member's action sends (that they joined, a status change, the menu after a closed
+        case): that is the bot speaking, even when it comes from their action."""
+        ctx = Context(self.app.profile, self.app.outbox.clock(), CHANNEL, self.app.translations)
+        for lang in ("ar", "en"):  # (the conversation's language may have changed since)
+            head = desk.relayed(staff, "", lang, ctx).text
+            if text.startswith(head):
+                return desk.researcher_label(staff, lang, ctx), text[len(head):]
+        return None
 
     async def is_new(self, chat_id: str) -> bool:
         """Whether this chat has never stored a message: a browser not seen before (or a
@@ -200,6 +220,12 @@ class WebChat:
     async def language(self, chat_id: str) -> str | None:
         async with self.app.db.unit_of_work() as uow:
             return await uow.conversation_language(CHANNEL, chat_id)
+
+    async def step(self, chat_id: str) -> str | None:
+        """Where the chat's conversation is (conversations.state.Step), if it has begun."""
+        async with self.app.db.unit_of_work() as uow:
+            conv = await uow.conversation(CHANNEL, chat_id)
+        return conv.state.get("step") if conv is not None else None
 
     async def label(self, chat_id: str, choice_id: str) -> str | None:
         """The label of a button of the chat's latest question, or of the lasting ones just

@@ -28,10 +28,13 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from bot.channels import sniff
-from bot.channels.web import TOKEN, WebChat, chat_id_of, new_token
-from conversations.base import Event, FileRef
+from bot.channels.web import CHANNEL, TOKEN, WebChat, chat_id_of, new_token
+from conversations import render
+from conversations.base import Context, Event, FileRef
 from conversations.fields import N_
+from conversations.journey import ASKS_FOR_HUMAN
 from conversations.render import COMMANDS
+from conversations.state import State, Step
 from storage.db import Unavailable
 
 log = logging.getLogger(__name__)
@@ -62,6 +65,11 @@ PAGE_STRINGS = {
     "file": N_("File"),
     "log": N_("Conversation"),
     "noscript": N_("This chat needs JavaScript. You can also reach us by phone or WhatsApp."),
+    "researcher": N_("🙋 Talk to a social researcher"),  # in ☰, as on the main menu
+    "uploading": N_("Sending the file…"),
+    "hours_label": N_("Working hours"),
+    "after_hours": N_("It is outside working hours now: you can still write, and a "
+                      "researcher will reply during working hours."),
 }
 
 
@@ -216,15 +224,31 @@ def page_config(web: WebChat, lang: str) -> dict[str, Any]:
 
 def _settings(web: WebChat) -> dict[str, Any]:
     profile = web.app.profile
+    hours = profile.working_hours
     config: dict[str, Any] = {"maxBytes": web.max_bytes,
                               "maxMb": profile.max_file_mb, "accept": FILE_TYPES,
-                              "strings": {}, "name": {}, "commands": {}}
+                              "strings": {}, "name": {}, "commands": {},
+                              # (the page says whether researchers are at work now)
+                              "hours": {"days": list(hours.days),
+                                        "start": hours.start.strftime("%H:%M"),
+                                        "end": hours.end.strftime("%H:%M")}}
     for code in ("ar", "en"):
         _ = web.app.translations[code].gettext
         config["strings"][code] = {key: _(text) for key, text in PAGE_STRINGS.items()}
+        config["strings"][code]["hours"] = working_hours(web, code)
         config["name"][code] = profile.association.get(code)
         config["commands"][code] = [[name, _(text)] for name, text in COMMANDS]
     return config
+
+
+def working_hours(web: WebChat, lang: str) -> str:
+    """When researchers answer, in the words the bot uses under "Contact us and working
+    hours" (its line with the hours), so that the page and the bot never differ."""
+    ctx = Context(web.app.profile, web.app.outbox.clock(), CHANNEL, web.app.translations)
+    hours = web.app.profile.working_hours
+    start, end = hours.start.strftime("%H:%M"), hours.end.strftime("%H:%M")
+    lines = render.contact(State(lang=lang, consented=True), ctx).splitlines()
+    return next(line for line in lines if start in line and end in line)
 
 
 def render_page(web: WebChat, lang: str, embedded: bool = False) -> str:
@@ -254,7 +278,14 @@ def render_page(web: WebChat, lang: str, embedded: bool = False) -> str:
 </header>
 <nav id="wasl-commands" hidden></nav>
 <main id="wasl-log" aria-live="polite" aria-label="{html.escape(words["log"])}"></main>
+<aside id="wasl-hours" aria-label="{html.escape(words["hours_label"])}"><span id="wasl-hours-text"
+  >{html.escape(words["hours"])}</span> <strong id="wasl-after-hours"
+  hidden>{html.escape(words["after_hours"])}</strong></aside>
 <div id="wasl-notice" role="status" hidden></div>
+<div id="wasl-upload" hidden><span id="wasl-upload-name"></span>
+  <div id="wasl-progress" role="progressbar" aria-valuemin="0" aria-valuemax="100"
+    aria-valuenow="0" aria-label="{html.escape(words["uploading"])}"><div></div></div>
+  <span id="wasl-percent"></span></div>
 <noscript><p class="wasl-noscript">{html.escape(words["noscript"])}</p></noscript>
 <form id="wasl-form" autocomplete="off" aria-label="{html.escape(words["compose"])}">
   <button type="button" id="wasl-attach" title="{html.escape(words["attach"])}"
@@ -309,6 +340,8 @@ async def events(request: Request) -> Response:
             hello = {"lang": await _language(web, request, chat_id), "empty": False}
             found = await web.messages(chat_id, last)
             hello["empty"] = not found and last == 0
+            # the latest message stored now: what comes after it is new (unread, if unseen)
+            hello["last"] = found[-1]["id"] if found else last
             yield f"retry: 1500\nevent: hello\ndata: {json.dumps(hello)}\n\n"
             started = quiet = time.monotonic()
             while True:
@@ -410,6 +443,8 @@ async def _event(web: WebChat, chat_id: str, data: dict[str, Any],
     (a message id) it cannot be taken."""
     if data.get("start") is True:
         return Event("text", text="/start"), {"text": "/start", "hidden": True}
+    if data.get("researcher") is True:  # ☰'s "Talk to a social researcher"
+        return await _researcher(web, chat_id, lang)
     if isinstance(command := data.get("command"), str):
         words = dict(COMMANDS).get(command)
         if words is None:
@@ -431,6 +466,20 @@ async def _event(web: WebChat, chat_id: str, data: dict[str, Any],
             return N_("This message could not be read.")
         return Event("text", text=text), {"text": text}
     return N_("This message could not be read.")
+
+
+async def _researcher(web: WebChat, chat_id: str, lang: str) -> tuple[Event, dict[str, Any]]:
+    """Asking for a researcher from ☰, at any point: the question's own "researcher" button
+    when it has one (as if pressed); in a case already, the words go to it (the researcher
+    reads that they asked); anywhere else, the words the bot takes as asking for a person
+    (journey.asks_for_human)."""
+    _ = web.app.translations[lang].gettext
+    label = _(PAGE_STRINGS["researcher"])
+    if await web.label(chat_id, "human") is not None:
+        return Event("choice", choice="human"), {"text": label}
+    if await web.step(chat_id) == Step.CASE:
+        return Event("text", text=label), {"text": label}
+    return Event("text", text=_(ASKS_FOR_HUMAN).split(",")[0].strip()), {"text": label}
 
 
 def _storable(text: str) -> bool:

@@ -15,6 +15,9 @@
   const commands = document.getElementById("wasl-commands");
   let lang = config.lang;
   let last = 0;
+  let history = -1; // the latest message when the page opened: later ones are new
+  let unread = 0; // bot messages that came while the chat was not seen
+  const previews = new Map(); // a photo being sent: its name -> object URLs, for its bubble
   let started = false;
   let offlineTimer = null;
   let lastStatus = 0; // of the latest post: 0 when it did not reach the server
@@ -29,8 +32,13 @@
     root.lang = code;
     root.dir = code === "ar" ? "rtl" : "ltr";
     const w = words();
-    document.title = config.name[code];
+    showUnread();
     document.getElementById("wasl-title").textContent = config.name[code];
+    document.getElementById("wasl-hours").setAttribute("aria-label", w.hours_label);
+    document.getElementById("wasl-hours-text").textContent = w.hours;
+    document.getElementById("wasl-after-hours").textContent = w.after_hours;
+    document.getElementById("wasl-progress").setAttribute("aria-label", w.uploading);
+    for (const time of log.querySelectorAll("time")) time.textContent = clock(time.dateTime);
     input.placeholder = w.placeholder;
     send.textContent = w.send;
     larger.title = w.larger;
@@ -50,17 +58,65 @@
 
   function buildCommands() {
     commands.replaceChildren();
-    for (const [name, label] of config.commands[lang] || []) {
+    // first, a person: what the main menu's "talk to a researcher" does, from anywhere
+    const items = [[{ researcher: true }, words().researcher]];
+    for (const [name, label] of config.commands[lang] || []) items.push([{ command: name }, label]);
+    for (const [message, label] of items) {
       const button = document.createElement("button");
       button.type = "button";
       button.className = "wasl-command";
       button.textContent = label;
-      button.addEventListener("click", () => {
+      button.addEventListener("click", async () => {
         toggleMenu(false);
-        post("api/message", JSON.stringify({ command: name }), "application/json");
+        if (await post("api/message", JSON.stringify(message), "application/json")) asked();
       });
       commands.appendChild(button);
     }
+  }
+
+  // The time of a message, in Riyadh as the association keeps it, in the page's language
+  // ("٣:٤٥ م", "3:45 PM"), whatever the visitor's device says its time zone is.
+  function clock(at) {
+    const when = new Date(at);
+    if (isNaN(when)) return "";
+    return new Intl.DateTimeFormat(lang === "ar" ? "ar-SA" : "en-US", {
+      timeZone: "Asia/Riyadh", hour: "numeric", minute: "2-digit",
+    }).format(when);
+  }
+
+  // Whether researchers are at work now (the profile's days and hours, in Riyadh): if
+  // not, the page says before anyone asks that a reply comes in working hours.
+  function atWork() {
+    const parts = {};
+    for (const p of new Intl.DateTimeFormat("en-US", {
+      timeZone: "Asia/Riyadh", weekday: "short", hour: "2-digit", minute: "2-digit",
+      hourCycle: "h23",
+    }).formatToParts(new Date())) parts[p.type] = p.value;
+    const day = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"].indexOf(parts.weekday);
+    const now = parts.hour + ":" + parts.minute;  // "09:30": compared as text
+    const work = config.hours;
+    return work.days.includes(day) && now >= work.start && now < work.end;
+  }
+
+  const hours = document.getElementById("wasl-hours");
+
+  function showHours() {
+    document.getElementById("wasl-after-hours").hidden = atWork();
+  }
+
+  function asked() { hours.hidden = true; }  // they have read it: the room is the chat's
+
+  // Unread: a reply that came while the chat was not seen (another tab) counts in the
+  // title, "(2) …".
+  function seen() { return !document.hidden; }
+
+  function showUnread() {
+    const name = config.name[lang] || config.name.ar;
+    document.title = unread ? "(" + unread + ") " + name : name;
+  }
+
+  function markSeen() {
+    if (unread && seen()) { unread = 0; showUnread(); }
   }
 
   function toggleMenu(open) {
@@ -78,11 +134,28 @@
     last = item.id;
     if (item.hidden) return;
     const mine = item.from === "me";
+    if (!mine && item.lang && item.lang !== lang) setLanguage(item.lang);  // (its time too)
     const box = document.createElement("div");
     box.className = "wasl-msg " + (mine ? "wasl-me" : "wasl-bot");
     if (item.announcement) box.classList.add("wasl-announcement");
     box.dataset.id = String(item.id);
+    if (item.staff) {  // a researcher's own words: a person, not the bot
+      box.classList.add("wasl-staff");
+      const by = document.createElement("div");
+      by.className = "wasl-by";
+      by.textContent = item.by;
+      box.appendChild(by);
+    }
+    const preview = mine && item.file && !item.file.url ? takePreview(item.file.name) : null;
     if (item.file) {
+      if (preview) {  // the photo they just sent, from their own device
+        const img = document.createElement("img");
+        img.className = "wasl-thumb";
+        img.src = preview;
+        img.alt = item.file.name;
+        img.addEventListener("error", () => img.remove());  // a type the browser cannot show
+        box.appendChild(img);
+      }
       if (item.file.url) {
         const link = document.createElement("a");
         link.className = "wasl-file";
@@ -112,6 +185,13 @@
       kept(text, item.text);
       box.appendChild(text);
     }
+    if (item.at) {
+      const time = document.createElement("time");
+      time.className = "wasl-time";
+      time.dateTime = item.at;
+      time.textContent = clock(item.at);
+      box.appendChild(time);
+    }
     if (mine) {  // their answer: every earlier button goes, lasting ones too
       for (const old of log.querySelectorAll(".wasl-choices")) old.remove();
     }
@@ -127,9 +207,9 @@
       input.inputMode = item.typed && /national|phone|digits|integer|money/.test(item.kind || "")
         ? "numeric" : "text";
     }
-    if (!mine && item.lang && item.lang !== lang) setLanguage(item.lang);
     log.appendChild(box);
     box.scrollIntoView({ block: "end" });
+    if (!mine && history >= 0 && item.id > history && !seen()) { unread += 1; showUnread(); }
     if (!mine && !item.announcement && pressed) {  // after a choice: to the new question
       pressed = false;
       const first = box.querySelector(".wasl-choice");
@@ -170,7 +250,8 @@
         for (const b of group.querySelectorAll("button")) b.disabled = true;
         const ok = await post("api/message", JSON.stringify({ choice: choice.id }),
                               "application/json");
-        if (!ok) for (const b of group.querySelectorAll("button")) b.disabled = false;
+        if (ok) asked();
+        else for (const b of group.querySelectorAll("button")) b.disabled = false;
       });
       group.appendChild(button);
     }
@@ -202,10 +283,65 @@
     send.disabled = true;
     input.value = "";
     const ok = await post("api/message", JSON.stringify({ text }), "application/json");
-    if (!ok) input.value = text; // nothing typed is lost
+    if (ok) asked();
+    else input.value = text; // nothing typed is lost
     send.disabled = false;
     resize();
     input.focus();
+  }
+
+  function takePreview(name) {
+    const urls = previews.get(name);
+    if (!urls || !urls.length) return null;
+    const url = urls.shift();
+    if (!urls.length) previews.delete(name);
+    return url;
+  }
+
+  // A file goes with XMLHttpRequest, whose upload reports its progress (fetch does not):
+  // a bar and a percentage while it goes, for a photo on a slow phone connection.
+  const upload = document.getElementById("wasl-upload");
+  const progress = document.getElementById("wasl-progress");
+  let sending = 0;  // files on their way (the bar shows the latest)
+
+  function showProgress(name, fraction) {
+    const percent = Math.round(fraction * 100);
+    const text = new Intl.NumberFormat(lang === "ar" ? "ar-SA" : "en-US",
+                                       { style: "percent" }).format(percent / 100);
+    document.getElementById("wasl-upload-name").textContent = "📎 " + name;
+    document.getElementById("wasl-percent").textContent = text;
+    progress.setAttribute("aria-valuenow", String(percent));
+    progress.setAttribute("aria-valuetext", text);
+    progress.firstElementChild.style.width = percent + "%";
+    upload.hidden = false;
+  }
+
+  function sendFile(file) {
+    return new Promise((resolve) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open("POST", "api/file?name=" + encodeURIComponent(file.name));
+      xhr.setRequestHeader("Content-Type", file.type || "application/octet-stream");
+      xhr.upload.addEventListener("progress", (e) => {
+        if (e.lengthComputable) showProgress(file.name, e.loaded / e.total);
+      });
+      const done = (ok, message) => {
+        sending -= 1;
+        upload.hidden = sending === 0;  // (another file may still be on its way)
+        showNotice(ok ? "" : message);
+        resolve(ok);
+      };
+      xhr.addEventListener("load", () => {
+        if (xhr.status >= 200 && xhr.status < 300) return done(true);
+        let message = words().failed;
+        try { message = JSON.parse(xhr.responseText).error || message; } catch (e) { /* not JSON */ }
+        done(false, message);
+      });
+      xhr.addEventListener("error", () => done(false, words().failed));
+      xhr.addEventListener("abort", () => done(false, words().failed));
+      sending += 1;
+      showProgress(file.name, 0);
+      xhr.send(file);
+    });
   }
 
   function resize() {
@@ -238,9 +374,26 @@
       showNotice(words().too_big.replace("{max}", String(config.maxMb)));
       return;
     }
-    await post("api/file?name=" + encodeURIComponent(file.name), file,
-               file.type || "application/octet-stream");
+    let url = null;
+    if (/^image\/(jpeg|png|webp|gif)$/.test(file.type)) {  // its thumbnail, in their bubble
+      url = URL.createObjectURL(file);
+      previews.set(file.name, [...(previews.get(file.name) || []), url]);
+    }
+    const ok = await sendFile(file);
+    if (ok) asked();
+    if (!ok && url) {  // not sent: no bubble will take it
+      const urls = previews.get(file.name) || [];
+      if (urls.includes(url)) {
+        urls.splice(urls.indexOf(url), 1);
+        if (!urls.length) previews.delete(file.name);
+        URL.revokeObjectURL(url);
+      }
+    }
   });
+  document.addEventListener("visibilitychange", markSeen);
+  window.addEventListener("focus", markSeen);
+  showHours();
+  setInterval(showHours, 60000);
 
   // The first message of a new chat is the page's own: sent again while the server is
   // busy (503) or out of reach, as nobody is there to press "send" again.
@@ -261,6 +414,7 @@
     });
     source.addEventListener("hello", (e) => {
       const hello = JSON.parse(e.data);
+      if (history < 0) history = typeof hello.last === "number" ? hello.last : 0;
       if (hello.lang) setLanguage(hello.lang);
       if (hello.empty && !started) {
         started = true;
