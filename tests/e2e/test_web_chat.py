@@ -16,7 +16,6 @@ import json
 import os
 import re
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -28,6 +27,7 @@ from conversations.base import RIYADH
 from conversations.fields import to_hijri
 from tests.e2e.sim import NAME, Simulator, riyadh_today, staff_add, wasl
 from tests.e2e.web_page import (
+    DESKTOP,
     PHONE,
     Chat,
     WebServer,
@@ -411,6 +411,7 @@ def association_site(directory: Path, wasl_url: str) -> Iterator[str]:
     """The association's own website on another origin: one page with the snippet."""
     (directory / "index.html").write_text(
         '<!doctype html><html lang="ar" dir="rtl"><head><meta charset="utf-8"><title>الجمعية</title>'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
         f'</head><body><h1>موقع الجمعية</h1><script src="{wasl_url}/chat/embed.js" async></script>'
         "</body></html>", encoding="utf-8")
     handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(directory))
@@ -426,6 +427,10 @@ def association_site(directory: Path, wasl_url: str) -> Iterator[str]:
 
 
 def test_the_snippet_opens_the_chat_on_an_allowed_site_only(browser, db, tmp_path):
+    """On the association's site: the button opens the chat beside the page, its × closes
+    it, replies that come while it is closed are counted on the button and in the tab's
+    title; on a phone the chat covers the screen. A site not listed is told why (and its
+    administrator what to do) instead of being shown a grey frame."""
     allowed_dir, other_dir = tmp_path / "allowed", tmp_path / "other"
     allowed_dir.mkdir()
     other_dir.mkdir()
@@ -434,7 +439,7 @@ def test_the_snippet_opens_the_chat_on_an_allowed_site_only(browser, db, tmp_pat
             association_site(other_dir, web.url) as other:
         web.env["WASL_WEB_ALLOWED_ORIGINS"] = allowed  # known only now: start it again
         web.restart()
-        with visitor(browser) as context:
+        with visitor(browser, **DESKTOP) as context:
             page = context.new_page()
             page.goto(f"{allowed}/index.html")
             button = page.locator("#wasl-chat-button")
@@ -445,23 +450,62 @@ def test_the_snippet_opens_the_chat_on_an_allowed_site_only(browser, db, tmp_pat
             expect(frame.locator("#wasl-log .wasl-bot").first).to_contain_text("هل تتم الموافقة")
             frame.locator(".wasl-choice", has_text="✅ أوافق").click()
             expect(frame.locator("#wasl-log .wasl-bot").last).to_contain_text("كيف يمكننا خدمتك")
-            button.click()  # closes it, and opens it again as it was
-            expect(page.locator("iframe")).to_be_hidden()
-            button.click()
-            expect(frame.locator("#wasl-log .wasl-bot").last).to_contain_text("كيف يمكننا خدمتك")
+            panel = page.locator("iframe").bounding_box()
+            assert panel and panel["width"] <= 380 and panel["height"] <= 600, panel  # beside it
 
-            # A site not listed gets the button, but the browser refuses to show the chat.
+            # The × in the chat's own header closes it; the keyboard is back on the button.
+            frame.get_by_role("button", name="إغلاق").click()
+            expect(page.locator("iframe")).to_be_hidden()
+            expect(button).to_have_attribute("aria-expanded", "false")
+            expect(button).to_be_focused()
+            # Replies while it is closed: counted on the button and in the site's title.
+            badge = page.locator("#wasl-chat-unread")
+            expect(badge).to_be_hidden()
+            for n, words in enumerate(["توزيع السلال يوم الخميس", "المقر مغلق يوم الجمعة"], 1):
+                note = tmp_path / f"note{n}.txt"
+                note.write_text(words, encoding="utf-8")
+                wasl("broadcast", "--text-file", str(note), "--yes", "--no-watch", db=db)
+                expect(badge).to_have_text(str(n))
+            expect(page).to_have_title("(2) الجمعية")
+            unread = said("ar", "New messages: {count}").format(count=2)
+            expect(button).to_have_attribute("aria-label", re.compile(re.escape(unread)))
+            button.click()  # opened again as it was: seen, the count goes
+            expect(frame.locator("#wasl-log .wasl-bot").last).to_contain_text("المقر مغلق")
+            expect(badge).to_be_hidden()
+            expect(page).to_have_title("الجمعية")
+            expect(button).not_to_have_attribute("aria-label", re.compile("."))
+            button.click()  # beside the page, the button closes it too
+            expect(page.locator("iframe")).to_be_hidden()
+
+            # A site not listed: a message in the panel, a warning in the console, no frame.
             blocked = context.new_page()
-            refused: list[str] = []
-            blocked.on("console", lambda msg: refused.append(msg.text))
+            warned: list[str] = []
+            blocked.on("console", lambda msg: warned.append(msg.text)
+                       if msg.type == "warning" else None)
             blocked.goto(f"{other}/index.html")
             blocked.locator("#wasl-chat-button").click()
-            expect(blocked.locator("iframe")).to_have_count(1)
-            expect(blocked.frame_locator("iframe").locator("#wasl-log")).to_have_count(0)
-            deadline = time.monotonic() + 10
-            while not any("frame-ancestors" in text for text in refused) and time.monotonic() < deadline:
-                blocked.wait_for_timeout(100)
-            assert any("frame-ancestors" in text for text in refused), refused
+            why = blocked.locator("#wasl-chat-blocked")
+            expect(why).to_be_visible()
+            expect(why).to_contain_text(said("ar", "The chat cannot open on this page yet."))
+            expect(why).to_contain_text(said("ar", "For the site's administrator: add {origin} to "
+                                                   "WASL_WEB_ALLOWED_ORIGINS on the chat server."
+                                             ).format(origin=other))
+            expect(blocked.locator("iframe")).to_have_count(0)
+            assert any(other in text and "WASL_WEB_ALLOWED_ORIGINS" in text for text in warned), warned
+            why.get_by_role("button", name="إغلاق").click()
+            expect(why).to_be_hidden()
+
+        with visitor(browser) as phone:  # 390 × 844: the chat covers the screen
+            page = phone.new_page()
+            page.goto(f"{allowed}/index.html")
+            page.locator("#wasl-chat-button").click()
+            frame = page.frame_locator("iframe")
+            expect(frame.locator("#wasl-log .wasl-bot").first).to_contain_text("هل تتم الموافقة")
+            assert page.locator("iframe").bounding_box() == {"x": 0, "y": 0, "width": 390,
+                                                             "height": 844}
+            frame.get_by_role("button", name="إغلاق").click()  # the way out, on the screen
+            expect(page.locator("iframe")).to_be_hidden()
+            expect(page.locator("#wasl-chat-button")).to_be_visible()
 
 
 CONTROLS_OUTSIDE_LANDMARKS = """() => [...document.querySelectorAll('button, textarea, input:not([hidden])')]

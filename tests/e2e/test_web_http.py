@@ -270,6 +270,15 @@ def test_the_embed_snippet_adds_a_chat_button_pointing_here(server):
     assert script.status_code == 200 and script.headers["content-type"].startswith("text/javascript")
     assert "للتواصل معنا" in script.text and "Chat with us" in script.text
     assert '"/chat/?embed=1"' in script.text and "/*CONFIG*/" not in script.text
+    # Before it opens a frame, the snippet asks whether its site may show the chat; any site
+    # may ask (it learns only about itself), and the answer is the CSP's frame-ancestors.
+    for origin, allowed in [("https://assoc.example.org.sa", True), (server.url, True),
+                            ("https://elsewhere.example", False), (None, False)]:
+        asked = httpx.get(f"{server.url}/chat/api/embedding",
+                          headers={"Origin": origin} if origin else {})
+        assert asked.status_code == 200 and asked.json() == {"allowed": allowed}, origin
+        assert asked.headers["access-control-allow-origin"] == "*"
+        assert "set-cookie" not in asked.headers
 
 
 def test_wasl_run_without_a_token_serves_the_web_chat_and_says_where(tmp_path):

@@ -34,6 +34,10 @@ PHONE: dict[str, Any] = {  # an ordinary phone, held upright
     "viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True,
     "has_touch": True, "locale": "ar-SA", "timezone_id": "Asia/Riyadh",
 }
+DESKTOP: dict[str, Any] = {  # a computer's browser window
+    "viewport": {"width": 1280, "height": 800}, "device_scale_factor": 1, "is_mobile": False,
+    "has_touch": False,
+}
 WAIT_MS = 15_000  # for anything the bot does in answer; pushes from another process included
 
 T = TypeVar("T")

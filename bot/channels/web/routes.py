@@ -4,6 +4,9 @@ Every request that changes something must come from the chat page itself (its
 Origin is this server) and carry the browser's cookie; anything else is refused
 with 403 and logged. Text from visitors is only ever sent back as JSON and shown
 with textContent; the page allows no inline script (Content-Security-Policy).
+Only the sites in WASL_WEB_ALLOWED_ORIGINS may show it in a frame; embed.js asks
+/chat/api/embedding first, so that a site not listed shows why instead of a
+frame the browser leaves grey.
 """
 
 from __future__ import annotations
@@ -71,6 +74,15 @@ PAGE_STRINGS = {
     "after_hours": N_("It is outside working hours now: you can still write, and a "
                       "researcher will reply during working hours."),
 }
+# The snippet's words, on the association's own site.
+EMBED_STRINGS = {
+    "label": N_("Chat with us"),
+    "close": N_("Close"),
+    "unread": N_("New messages: {count}"),
+    "blocked": N_("The chat cannot open on this page yet."),
+    "blocked_admin": N_("For the site's administrator: add {origin} to "
+                        "WASL_WEB_ALLOWED_ORIGINS on the chat server."),
+}
 
 
 TOO_LONG = N_("This message is too long.")
@@ -83,6 +95,7 @@ def routes() -> list[BaseRoute]:
         Route("/chat", to_page),
         Route("/chat/", page),
         Route("/chat/embed.js", embed),
+        Route("/chat/api/embedding", embedding),
         Route("/chat/api/events", events),
         Route("/chat/api/message", message, methods=["POST"]),
         Route("/chat/api/file", upload, methods=["POST"]),
@@ -256,6 +269,8 @@ def render_page(web: WebChat, lang: str, embedded: bool = False) -> str:
     words = config["strings"][lang]
     name = html.escape(config["name"][lang])
     direction = "rtl" if lang == "ar" else "ltr"
+    close = (f'\n  <button type="button" id="wasl-close" title="{html.escape(words["close"])}"'
+             f' aria-label="{html.escape(words["close"])}">×</button>' if embedded else "")
     return f"""<!doctype html>
 <html lang="{lang}" dir="{direction}" data-connected="0"{' data-embedded="1"' if embedded else ''}>
 <head>
@@ -274,7 +289,7 @@ def render_page(web: WebChat, lang: str, embedded: bool = False) -> str:
   <button type="button" id="wasl-larger" aria-pressed="false"
     title="{html.escape(words["larger"])}" aria-label="{html.escape(words["larger"])}">A+</button>
   <button type="button" id="wasl-menu" aria-expanded="false" aria-controls="wasl-commands"
-    >☰ <span>{html.escape(words["menu"])}</span></button>
+    >☰ <span>{html.escape(words["menu"])}</span></button>{close}
 </header>
 <nav id="wasl-commands" hidden></nav>
 <main id="wasl-log" aria-live="polite" aria-label="{html.escape(words["log"])}"></main>
@@ -306,15 +321,34 @@ async def embed(request: Request) -> Response:
     web = _web(request)
     if web is None:
         return Response(status_code=404)
-    labels = {code: web.app.translations[code].gettext(N_("Chat with us"))
-              for code in ("ar", "en")}
+    words = {code: {key: web.app.translations[code].gettext(text)
+                    for key, text in EMBED_STRINGS.items()} for code in ("ar", "en")}
     names = {code: web.app.profile.association.get(code) for code in ("ar", "en")}
     script = (STATIC / "embed.js").read_text(encoding="utf-8")
-    script = script.replace("/*CONFIG*/{}", json.dumps({"labels": labels, "names": names},
+    script = script.replace("/*CONFIG*/{}", json.dumps({"words": words, "names": names},
                                                       ensure_ascii=False))
     return Response(script, media_type="text/javascript; charset=utf-8",
                     headers={"Cache-Control": "public, max-age=3600",
                              "X-Content-Type-Options": "nosniff"})
+
+
+def may_embed(web: WebChat, request: Request) -> bool:
+    """Whether the page that asks (its Origin) may show the chat in a frame: this server
+    itself, or a site in WASL_WEB_ALLOWED_ORIGINS (the CSP's frame-ancestors)."""
+    origin = request.headers.get("origin", "")
+    if urlsplit(origin).netloc.lower() == request.headers.get("host", "").lower():
+        return True
+    return origin.rstrip("/") in web.settings.web_allowed_origins
+
+
+async def embedding(request: Request) -> Response:
+    """For embed.js, before it opens a frame: whether this site may show the chat. Any
+    site may ask (it learns only about itself); nothing is read or kept."""
+    web = _web(request)
+    if web is None:
+        return Response(status_code=404)
+    return JSONResponse({"allowed": may_embed(web, request)}, headers={
+        "Access-Control-Allow-Origin": "*", "Vary": "Origin", "Cache-Control": "no-store"})
 
 
 def _after(request: Request) -> int:

@@ -13,10 +13,13 @@
   const notice = document.getElementById("wasl-notice");
   const menu = document.getElementById("wasl-menu");
   const commands = document.getElementById("wasl-commands");
+  const close = document.getElementById("wasl-close");  // only in a frame (embed.js)
+  const embedded = root.dataset.embedded === "1";
   let lang = config.lang;
   let last = 0;
   let history = -1; // the latest message when the page opened: later ones are new
   let unread = 0; // bot messages that came while the chat was not seen
+  let panelOpen = true; // in a frame: whether the site's chat panel is open
   const previews = new Map(); // a photo being sent: its name -> object URLs, for its bubble
   let started = false;
   let offlineTimer = null;
@@ -38,6 +41,7 @@
     document.getElementById("wasl-hours-text").textContent = w.hours;
     document.getElementById("wasl-after-hours").textContent = w.after_hours;
     document.getElementById("wasl-progress").setAttribute("aria-label", w.uploading);
+    if (close) { close.title = w.close; close.setAttribute("aria-label", w.close); }
     for (const time of log.querySelectorAll("time")) time.textContent = clock(time.dateTime);
     input.placeholder = w.placeholder;
     send.textContent = w.send;
@@ -106,17 +110,25 @@
 
   function asked() { hours.hidden = true; }  // they have read it: the room is the chat's
 
-  // Unread: a reply that came while the chat was not seen (another tab) counts in the
-  // title, "(2) …".
-  function seen() { return !document.hidden; }
+  // Unread: a reply that came while the chat was not seen (another tab, or the site's
+  // chat panel closed) counts in the title, "(2) …", and on the site's chat button.
+  function seen() { return !document.hidden && panelOpen; }
 
   function showUnread() {
     const name = config.name[lang] || config.name.ar;
     document.title = unread ? "(" + unread + ") " + name : name;
+    if (embedded && window.parent !== window) {
+      window.parent.postMessage({ wasl: "unread", count: unread }, parentOrigin());
+    }
   }
 
   function markSeen() {
     if (unread && seen()) { unread = 0; showUnread(); }
+  }
+
+  function parentOrigin() {  // the site that shows the frame (only it may hear the count)
+    const found = location.ancestorOrigins && location.ancestorOrigins[0];
+    return found && found !== "null" ? found : "*";
   }
 
   function toggleMenu(open) {
@@ -392,6 +404,21 @@
   });
   document.addEventListener("visibilitychange", markSeen);
   window.addEventListener("focus", markSeen);
+  if (embedded) {  // the site's chat panel says when it opens and closes
+    window.addEventListener("message", (e) => {
+      if (e.source !== window.parent || !e.data || typeof e.data.wasl !== "string") return;
+      if (e.data.wasl === "open" || e.data.wasl === "closed") {
+        panelOpen = e.data.wasl === "open";
+        markSeen();
+      }
+    });
+    if (close) {
+      close.addEventListener("click", () => {
+        window.parent.postMessage({ wasl: "close" }, parentOrigin());
+      });
+    }
+    window.parent.postMessage({ wasl: "ready" }, parentOrigin());
+  }
   showHours();
   setInterval(showHours, 60000);
 
