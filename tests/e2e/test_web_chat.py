@@ -506,6 +506,14 @@ def test_the_snippet_opens_the_chat_on_an_allowed_site_only(browser, db, tmp_pat
             frame.get_by_role("button", name="إغلاق").click()  # the way out, on the screen
             expect(page.locator("iframe")).to_be_hidden()
             expect(page.locator("#wasl-chat-button")).to_be_visible()
+            blocked = phone.new_page()  # and a site not listed says why, all of it on the screen
+            blocked.goto(f"{other}/index.html")
+            blocked.locator("#wasl-chat-button").click()
+            why = blocked.locator("#wasl-chat-blocked")
+            expect(why).to_contain_text(said("ar", "The chat cannot open on this page yet."))
+            assert why.bounding_box() == {"x": 0, "y": 0, "width": 390, "height": 844}
+            assert why.evaluate("el => el.scrollWidth <= el.clientWidth")  # nothing cut off
+            expect(why.get_by_role("button", name="إغلاق")).to_be_in_viewport(ratio=1)
 
 
 CONTROLS_OUTSIDE_LANDMARKS = """() => [...document.querySelectorAll('button, textarea, input:not([hidden])')]

@@ -59,7 +59,7 @@
   function place(el) {
     if (phone.matches) {
       el.style.cssText = "position:fixed;inset:0;z-index:2147483001;width:100%;height:100%;" +
-        "margin:0;border:0;border-radius:0;background:#fff";
+        "box-sizing:border-box;margin:0;border:0;border-radius:0;background:#fff";
     } else {
       el.style.cssText = "position:fixed;bottom:76px;" + end + ":16px;z-index:2147483001;" +
         "width:min(380px,calc(100vw - 32px));height:min(600px,calc(100vh - 100px));" +
