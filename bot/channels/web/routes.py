@@ -256,12 +256,13 @@ def _settings(web: WebChat) -> dict[str, Any]:
 
 def working_hours(web: WebChat, lang: str) -> str:
     """When researchers answer, in the words the bot uses under "Contact us and working
-    hours" (its line with the hours), so that the page and the bot never differ."""
+    hours" (its line with the hours), so that the page and the bot never differ; empty
+    (the page then shows no note) if a translation has lost the hours."""
     ctx = Context(web.app.profile, web.app.outbox.clock(), CHANNEL, web.app.translations)
     hours = web.app.profile.working_hours
     start, end = hours.start.strftime("%H:%M"), hours.end.strftime("%H:%M")
     lines = render.contact(State(lang=lang, consented=True), ctx).splitlines()
-    return next(line for line in lines if start in line and end in line)
+    return next((line for line in lines if start in line and end in line), "")
 
 
 def render_page(web: WebChat, lang: str, embedded: bool = False) -> str:

@@ -109,6 +109,7 @@
   }
 
   function asked() { hours.hidden = true; }  // they have read it: the room is the chat's
+  if (!words().hours) asked();  // (no hours to tell)
 
   // Unread: a reply that came while the chat was not seen (another tab, or the site's
   // chat panel closed) counts in the title, "(2) …", and on the site's chat button.
