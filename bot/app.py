@@ -73,6 +73,7 @@ def assemble(settings: Settings, profile: Profile, db: Database,
     if settings.desk_notices is not None:
         profile = profile.model_copy(update={"desk": profile.desk.model_copy(
             update={"notices": settings.desk_notices})})
+    translations = i18n.worded(translations, profile)  # the association's own words
     beneficiaries = BeneficiaryHandler(db, profile, translations, clock, answers)
     staff = StaffHandler(db, profile, translations, clock)
     router = Router(db, beneficiaries, staff, clock)

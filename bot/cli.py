@@ -25,7 +25,7 @@ from bot.app import App, build_app
 from bot.config import Settings, settings
 from bot.records import case_records, request_records, survey_records
 from conversations import desk
-from conversations.base import RIYADH
+from conversations.base import RIYADH, Context
 from conversations.text import arabic_or_english
 from storage.crypto import KeyError_, Keyring
 from storage.models import AuditEntry
@@ -49,6 +49,8 @@ pdpl_cli = typer.Typer(help="The PDPL's records.", no_args_is_help=True)
 cli.add_typer(pdpl_cli, name="pdpl")
 keys_cli = typer.Typer(help="The data keys that seal personal data at rest.", no_args_is_help=True)
 cli.add_typer(keys_cli, name="keys")
+volunteers_cli = typer.Typer(help="Volunteers who signed up from the menu.", no_args_is_help=True)
+cli.add_typer(volunteers_cli, name="volunteers")
 
 Db = Annotated[str | None, typer.Option("--db", envvar="WASL_DATABASE_URL",
                                         help="Database URL (default: SQLite in ./data).")]
@@ -618,6 +620,63 @@ def db_revision(message: str) -> None:
     asyncio.run(generate())
 
 
+Lang = Annotated[str, typer.Option("--lang", help="ar or en")]
+
+
+def _volunteers(db: str | None, profile: str | None, lang: str,
+                action: str, detail: str) -> tuple[list[str], list[list[str]]]:
+    """The volunteers' table, its viewing audited (it is personal data)."""
+    from conversations import volunteer
+
+    if lang not in ("ar", "en"):
+        typer.echo("--lang is ar or en", err=True)
+        raise typer.Exit(2)
+
+    async def body(app: App) -> tuple[list[str], list[list[str]]]:
+        now = datetime.now(UTC)
+        async with app.db.unit_of_work() as uow:
+            found = await uow.volunteers.everyone()
+            await uow.audit(AuditEntry(at=now, actor="cli", role="admin", action=action,
+                                       allowed=True, detail=f"{len(found)} {detail}".strip()))
+        return volunteer.table(found, lang, Context(app.profile, now, "cli", app.translations))
+
+    return _run(db, profile, body)
+
+
+@volunteers_cli.command("list")
+def volunteers_list(db: Db = None, profile: ProfileOpt = None, as_json: AsJson = False,
+                    lang: Lang = "ar") -> None:
+    """Everyone who signed up to volunteer, the newest first, with what they answered
+    (viewing it is audited)."""
+    headers, rows = _volunteers(db, profile, lang, "volunteers_list", "")
+    if as_json:
+        return _print_json([dict(zip(headers, row, strict=True)) for row in rows])
+    if not rows:
+        typer.echo("no volunteers yet")
+        return
+    for row in rows:
+        typer.echo(" · ".join(f"{h}: {v}" for h, v in zip(headers, row, strict=True)
+                              if h != "#" and v != "-") + f" (#{row[0]})")
+
+
+@volunteers_cli.command("export")
+def volunteers_export(out: Annotated[str, typer.Option("--out", help="The file to write: "
+                                                       ".xlsx or .csv")],
+                      db: Db = None, profile: ProfileOpt = None, lang: Lang = "ar") -> None:
+    """The volunteers as a spreadsheet (xlsx, right to left in Arabic) or CSV, for the
+    association's volunteering coordinator (the export is audited)."""
+    path = Path(out)
+    if path.suffix not in (".xlsx", ".csv"):
+        typer.echo("--out ends in .xlsx or .csv", err=True)
+        raise typer.Exit(2)
+    headers, rows = _volunteers(db, profile, lang, "volunteers_export", path.name)
+    from bot.report import files
+
+    path.write_bytes(files.table_csv(headers, rows) if path.suffix == ".csv"
+                     else files.table_xlsx(headers, rows, lang == "ar"))
+    typer.echo(str(path))
+
+
 @pdpl_cli.command("records")
 def pdpl_records(profile: ProfileOpt = None, as_json: AsJson = False,
                  lang: Annotated[str, typer.Option("--lang", help="ar or en")] = "ar") -> None:
@@ -629,9 +688,10 @@ def pdpl_records(profile: ProfileOpt = None, as_json: AsJson = False,
     if lang not in ("ar", "en"):
         typer.echo("--lang is ar or en", err=True)
         raise typer.Exit(2)
-    tr = dict(i18n.load_translations(i18n.LOCALES_DIR))[lang]
     try:
-        found = pdpl.register(profiles.load(settings(profile=profile).profile), tr, lang)
+        loaded = profiles.load(settings(profile=profile).profile)
+        tr = i18n.worded(dict(i18n.load_translations(i18n.LOCALES_DIR)), loaded)[lang]
+        found = pdpl.register(loaded, tr, lang)
     except profiles.ProfileError as exc:
         typer.echo(f"profile error:\n{exc}", err=True)
         raise typer.Exit(2) from None
@@ -652,7 +712,8 @@ def retention_cmd(db: Db = None, profile: ProfileOpt = None,
 
     async def body(app: App) -> list[retention.Kind]:
         async with app.db.unit_of_work() as uow:
-            return await retention.run(uow, app.profile.retention, datetime.now(UTC), dry_run)
+            return await retention.run(uow, app.profile.retention, datetime.now(UTC), dry_run,
+                                       app.profile.volunteering.keep_days)
 
     kinds = _run(db, profile, body)
     if as_json:
@@ -786,7 +847,8 @@ def broadcast_cmd(
         text_file: Annotated[str, typer.Option("--text-file", help="The announcement, UTF-8 text.")],
         segment: Annotated[list[str] | None, typer.Option(
             "--segment", help="Who receives it; repeat to combine (all must hold): "
-            "status=submitted,approved  service=KEY  open-case  FIELD=VALUE (district=العزيزية). "
+            "status=submitted,approved  service=KEY  open-case  volunteers  FIELD=VALUE "
+            "(district=العزيزية). "
             "Without it: everyone reachable.")] = None,
         attach: Annotated[str | None, typer.Option(help="A photo (JPEG/PNG) or PDF to send "
                                                    "with it; the text becomes its caption.")] = None,

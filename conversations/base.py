@@ -183,7 +183,12 @@ class Context:
         """The comma-separated phrases of `msgid` (a message marked for translation) in
         Arabic and in English, folded, single-spaced: what a typed message is matched
         against, in any spelling of either language."""
-        return _phrases(self.tr("ar"), msgid) | _phrases(self.tr("en"), msgid)
+        found = _phrases(self.tr("ar"), msgid) | _phrases(self.tr("en"), msgid)
+        for lang in ("ar", "en"):  # Wasl's own words too, where the association's differ
+            inner = getattr(self.tr(lang), "inner", None)
+            if inner is not None:
+                found |= _phrases(inner, msgid)
+        return found
 
     @property
     def today(self) -> date:

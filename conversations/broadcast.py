@@ -25,7 +25,7 @@ from conversations.text import clean, fold
 
 TEXT_LIMIT = 3800  # Telegram's 4096 less the footer, in either language
 CAPTION_LIMIT = 900  # a caption holds 1024 characters, less the footer
-SEGMENT_KINDS = ("status", "service", "field", "open_case")
+SEGMENT_KINDS = ("status", "service", "field", "open_case", "volunteers")
 FILE_TYPES = frozenset({"image/jpeg", "image/png", "application/pdf"})  # what one may carry
 
 
@@ -36,6 +36,7 @@ class Segment(BaseModel):
     services: list[str] = Field(default_factory=list)
     fields: dict[str, list[str]] = Field(default_factory=dict)  # field key -> accepted values
     open_case: bool = False
+    volunteers: bool = False  # those who signed up to volunteer
 
     @property
     def by_request(self) -> bool:
@@ -97,7 +98,8 @@ class Draft(BaseModel):
 
 def parse_segment(specs: list[str], profile: Profile) -> Segment:
     """The shell's `--segment` options: `status=submitted,approved`, `service=KEY`,
-    `open-case`, or `FIELD=VALUE` for any profile field (`district=العزيزية`)."""
+    `open-case`, `volunteers`, or `FIELD=VALUE` for any profile field
+    (`district=العزيزية`)."""
     segment = Segment()
     fields = {f.key: f for f in segmentable_fields(profile)}
     for spec in specs:
@@ -106,6 +108,8 @@ def parse_segment(specs: list[str], profile: Profile) -> Segment:
         parts = [clean(v) for v in values.split(",") if clean(v)]
         if name == "open_case" and not values:
             segment.open_case = True
+        elif name == "volunteers" and not values:
+            segment.volunteers = True
         elif not parts:
             raise SegmentError(f"{spec!r}: give a value, as in status=submitted")
         elif name == "status":
@@ -170,6 +174,8 @@ def describe(segment: Segment, lang: str, ctx: Context) -> str:
         lines.append(f"{name}: {_(' or ').join(shown)}")
     if segment.open_case:
         lines.append(_("Talking with a researcher now (an open case)"))
+    if segment.volunteers:
+        lines.append(_("Signed up to volunteer"))
     return "\n".join(f"• {line}" for line in lines) or "• " + _("Everyone reachable")
 
 
@@ -259,6 +265,8 @@ def segment_menu(segment: Segment, lang: str, ctx: Context) -> Reply:
         Choice("bc_pick:service", _("🧾 By service")),
         Choice("bc_pick:field", _("📍 By district, city or another answer")),
         Choice("bc_pick:open_case", _("💬 Talking with a researcher")),
+        *((Choice("bc_pick:volunteers", _("🤝 Volunteers")),)
+          if ctx.profile.volunteering.enabled else ()),
         Choice("bc_pick:clear", _("👥 Everyone reachable (clear conditions)")),
         Choice("bc_pick:done", _("✅ Done")),
         Choice("broadcast_cancel:", _("✖ Cancel")),
@@ -364,7 +372,7 @@ class Write:
 
 @dataclass(frozen=True)
 class Pick:
-    """A segment menu button: status, service, field (their menus), open_case, clear,
+    """A segment menu button: status, service, field (their menus), open_case, volunteers, clear,
     done (the preview); anything else (again) shows the menu."""
 
     kind: str
@@ -548,6 +556,8 @@ def _picked(draft: Draft, kind: str, lang: str, ctx: Context) -> ComposeStep:
         return ComposeStep(_on_menu(draft), (), (Preview(draft.segment),))
     if kind == "open_case":
         return _menu(_on_menu(draft, _merged(draft.segment, Segment(open_case=True))), lang, ctx)
+    if kind == "volunteers":
+        return _menu(_on_menu(draft, _merged(draft.segment, Segment(volunteers=True))), lang, ctx)
     if kind == "clear":
         return _menu(_on_menu(draft, Segment()), lang, ctx)
     return _menu(_on_menu(draft), lang, ctx)
@@ -607,4 +617,5 @@ def _merged(segment: Segment, added: Segment) -> Segment:
         fields[key] = sorted({*fields.get(key, []), *values})
     return Segment(statuses=sorted({*segment.statuses, *added.statuses}),
                    services=sorted({*segment.services, *added.services}),
-                   fields=fields, open_case=segment.open_case or added.open_case)
+                   fields=fields, open_case=segment.open_case or added.open_case,
+                   volunteers=segment.volunteers or added.volunteers)

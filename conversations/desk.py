@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from conversations import fields, render, review
+from conversations import kinds, render, review
 from conversations.base import (
     RIYADH,
     CaseView,
@@ -492,13 +492,7 @@ def when(moment: datetime, lang: str, ctx: Context) -> str:
     """A moment as staff read it: the Hijri date, the Gregorian date and the time, in
     Riyadh ("12 جمادى الآخرة 1448 هـ · 2026-12-03 10:30")."""
     local = moment.astimezone(RIYADH)
-    _ = ctx.tr(lang).gettext
-    try:
-        h = fields.to_hijri(local.date())
-        hijri = _("{day} {month} {year} AH").format(day=h.day, month=h.month_name(lang),
-                                                    year=h.year)
-    except (OverflowError, ValueError):
-        hijri = ""
+    hijri = kinds.hijri(local.date(), lang, ctx)
     plain = f"{local:%Y-%m-%d %H:%M}"
     return f"{hijri} · {plain}" if hijri else plain
 

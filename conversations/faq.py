@@ -102,16 +102,16 @@ def _answer(key: str, state: State, ctx: Context, topic: Topic | None = None) ->
             notice = ctx.profile.privacy.notice
             text = (notice.get(state.lang) if notice else _(
                 "What happens to your data:\n"
-                "• What we collect: only what you give in your request (name, ID number, "
-                "contact details, family and income information, documents).\n"
+                "• What we collect: only what you give in your request ({collects}).\n"
                 "• Why: to study your request and serve you, and for nothing else.\n"
                 "• Who sees it: the association's social researchers and {body}; "
                 "it is not shared with anyone else unless the law requires it.\n"
                 "• Health and financial answers are asked only with a consent of their own, "
                 "and are not kept in the conversation log.").format(
-                    body=review.body(state.lang, ctx))) + "\n\n" + _(
-                "To see, correct or delete your data, ask a social researcher: choose \"Talk "
-                "to a social researcher\" from the menu.")
+                    body=review.body(state.lang, ctx),
+                    collects=render.collected(state.lang, ctx))) + "\n\n" + _(
+                "You can see, correct or delete your data yourself, at any time: «🔒 My data "
+                "and privacy» in the menu, or /mydata and /delete.")
         case "feedback":
             text = _("Choose \"Suggestion or complaint\" from the menu: you receive a ticket "
                      "number, and the association's staff study it. Complaints are kept "

@@ -23,6 +23,7 @@ from conversations import (
     review,
     survey,
     transcript,
+    volunteer,
 )
 from conversations.base import (
     RIYADH,
@@ -56,6 +57,7 @@ from conversations.state import (
     SetAnnouncements,
     SetLanguage,
     ShowStatus,
+    SignUpVolunteer,
     State,
     Step,
     SubmitFeedback,
@@ -197,6 +199,8 @@ def _free_text(state: State, ctx: Context) -> bool:
         return True
     if state.step == Step.SURVEY and state.survey and state.survey.stage == "comment":
         return True
+    if state.step == Step.VOLUNTEER:
+        return volunteer.free_text(state, ctx)
     fixing = correction.asked(state, ctx)
     if fixing is not None:
         return fixing.kind is FieldKind.TEXT
@@ -414,6 +418,8 @@ def prompt(state: State, ctx: Context) -> Reply:
             return correction.prompt(state, ctx)
         case Step.VOICE:
             return voice_offer(state, ctx)
+        case Step.VOLUNTEER:
+            return volunteer.prompt(state, ctx)
         case _:
             return intake.prompt(state, ctx)
 
@@ -437,6 +443,8 @@ def on_menu(state: State, event: Event, ctx: Context) -> Transition:
         return survey.start_feedback(state, ctx)
     if picked == privacy.MENU_CHOICE:
         return privacy.open_menu(state, ctx)
+    if picked == volunteer.MENU_CHOICE:
+        return volunteer.start(state, ctx)
     if picked == "contact":  # the channels and hours, and the menu under them
         return Transition(state, [render.menu(state, ctx, render.contact(state, ctx))])
     if picked == "provide_info" and state.info_for:
@@ -621,6 +629,7 @@ HANDLERS: dict[Step, Callable[[State, Event, Context], Transition]] = {
     Step.WITHDRAW: privacy.on_withdraw,
     Step.CORRECTING: correction.on_correcting,
     Step.VOICE: on_voice,
+    Step.VOLUNTEER: volunteer.on_volunteer,
 }
 
 
@@ -628,6 +637,8 @@ def after(action: Action, result: Any, state: State, ctx: Context) -> list[Reply
     """Replies that depend on what an action produced (a request number, a case, a list)."""
     _ = ctx.tr(state.lang).gettext
     match action, result:
+        case SignUpVolunteer(), bool():
+            return volunteer.signed_up(state, ctx, result)
         case SubmitRequest(), Submitted():
             return [_submitted(state, ctx, result)]
         case ShowStatus(), list():
@@ -716,6 +727,9 @@ def loggable(state: State, event: Event, ctx: Context) -> str:
     event = intake.readable(event)  # PostgreSQL text cannot hold a NUL
     if state.step == Step.SURVEY:
         return SURVEY_ANSWER
+    if state.step == Step.VOLUNTEER and not (  # an answer is kept with the sign-up only
+            event.kind == "choice" and event.choice in ("back", "cancel", "accept")):
+        return transcript.VOLUNTEER_ANSWER
     if event.kind == "voice":  # never an answer: kept as what it is, for a researcher
         return transcript.said(event)
     spec = correction.asked(state, ctx)
@@ -750,4 +764,6 @@ def loggable_reply(reply: Reply) -> str:
         return SUMMARY_SHOWN
     if reply.expects and reply.expects.field == correction.ANSWERS:
         return transcript.ANSWERS_SHOWN
+    if reply.expects and reply.expects.field == volunteer.CONSENT:
+        return transcript.VOLUNTEER_SHOWN
     return reply.text

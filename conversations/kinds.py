@@ -79,10 +79,13 @@ def hijri(day: date, lang: str, ctx: Context) -> str:
     """The Umm al-Qura date, or "" outside the calendar's range (1343-1500 AH)."""
     try:
         h = to_hijri(day)
-    except OverflowError:
+    except (OverflowError, ValueError):
         return ""
+    month = h.month_name(lang)
+    if lang == "ar" and month.startswith("ذو "):  # after a day it is genitive: 30 ذي الحجة
+        month = "ذي " + month[3:]
     return ctx.tr(lang).gettext("{day} {month} {year} AH").format(
-        day=h.day, month=h.month_name(lang), year=h.year)
+        day=h.day, month=month, year=h.year)
 
 
 def both_calendars(day: date, lang: str, ctx: Context) -> str:
@@ -148,9 +151,11 @@ KINDS: dict[FieldKind, Kind] = {
                           number=True),
     FieldKind.IBAN: Kind(mask=_iban, own_masked=True, ltr=True,
                          example="SA03 8000 0000 6080 1016 7519", hint=FOR_EXAMPLE, number=True),
-    FieldKind.DATE: Kind(show=_day, example="1448-03-15 / 2026-09-07",
-                         hint=N_("Write it in Hijri or Gregorian, for example: {example}"),
-                         number=True),
+    # a format, not an example: a fixed date would be past, or another day in the other
+    # calendar, wherever it is shown
+    FieldKind.DATE: Kind(show=_day, hint=N_(
+        "Write the day, then the month, then the year (day/month/year), in Hijri or "
+        "Gregorian."), number=True),
     FieldKind.CHOICE: Kind(show=_option, hint=N_("Choose a number or write the option.")),
     FieldKind.FILE: Kind(show=_file, hint=N_("Send a clear photo or a PDF file.")),
 }

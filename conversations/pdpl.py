@@ -30,6 +30,7 @@ RETENTION = {
     "audit_days": N_("the audit log"),
     "chat_windows_days": N_("when a WhatsApp chat last wrote (for its 24-hour window)"),
     "voice_days": N_("voice messages no researcher was asked to listen to"),
+    "volunteers_days": N_("volunteers' sign-ups (from the last sign-up)"),
 }
 
 
@@ -65,10 +66,16 @@ def register(profile: Profile, tr: Translator, lang: str = "ar") -> dict[str, An
             {"purpose": "announcements", "name": _("Announcements"),
              "basis": _("consent, withdrawn with /stop"),
              "what": _("the association's announcements")},
+            *([{"purpose": "volunteering", "name": _("Volunteering"),
+                "basis": _("a separate consent, withdrawn from «My data and privacy»"),
+                "what": _("contacting volunteers about volunteering: {fields}").format(
+                    fields=", ".join(f.label.get(lang) for f in profile.volunteering.fields))}]
+              if profile.volunteering.enabled else []),
         ],
         "data": services,
-        "retention_days": retention.model_dump(),
-        "retention": {_(RETENTION[k]): v for k, v in retention.model_dump().items()},
+        "retention_days": (days := {**retention.model_dump(),
+                                    "volunteers_days": profile.volunteering.keep_days}),
+        "retention": {_(RETENTION[k]): v for k, v in days.items()},
         "recipients": [_("the association's social researchers"), body,
                        _("the association's admins (reports carry counts, not people)")],
         "processors": [_("the messaging platforms the beneficiary writes on (Telegram, "

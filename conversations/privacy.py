@@ -36,6 +36,7 @@ CORRECT = "correct_data"  # asked in words; the menu's button is REQUEST
 # what consent may be withdrawn: announcements, the health and financial questions, and the
 # use of one's data itself (which can only mean destroying it)
 ANNOUNCEMENTS, SENSITIVE, PROCESSING = "withdraw_announcements", "withdraw_sensitive", "withdraw_all"
+VOLUNTEERING = "withdraw_volunteering"
 MENU_CHOICE = "privacy"  # the main menu's item
 
 
@@ -144,10 +145,15 @@ def withdraw_menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
         "were signed.\n"
         "• The use of your data: the association can then no longer serve you, so your data "
         "is deleted (you are told first what must be kept).")
+    volunteering = ctx.profile.volunteering.enabled
+    if volunteering:
+        text += "\n" + _("• Volunteering: your volunteer sign-up is deleted, and you are no "
+                         "longer contacted about volunteering.")
     return Reply(f"{lead}\n\n{text}" if lead else text,
                  (Choice(ANNOUNCEMENTS, _("📢 Announcements")),
                   Choice(SENSITIVE, _("🩺 Health and financial questions")),
                   Choice(PROCESSING, _("🗂 The use of my data")),
+                  *((Choice(VOLUNTEERING, _("🤝 Volunteering")),) if volunteering else ()),
                   Choice("back", _("↩ Back"))),
                  Expects(WITHDRAW, "choice"))
 
@@ -175,6 +181,11 @@ def on_withdraw(state: State, event: Event, ctx: Context) -> Transition:
                           [WithdrawConsent(render.SENSITIVE_PURPOSE)])
     if picked == PROCESSING:
         return ask_to_delete(state)
+    if picked == VOLUNTEERING:
+        state.step = Step.PRIVACY
+        lead = _("Your volunteer sign-up is withdrawn and its details deleted. Thank you for "
+                 "your wish to help.")
+        return Transition(state, [menu(state, ctx, lead)], [WithdrawConsent(render.VOLUNTEER_PURPOSE)])
     if picked == "back":
         state.step = Step.PRIVACY
         return Transition(state, [menu(state, ctx)])
@@ -385,6 +396,13 @@ def sections(facts: dict[str, Any], lang: str, ctx: Context) -> list[Section]:
         out.append(Section(_("Your suggestions and complaints"), tuple(
             (f["ticket"], f"{when(f['at'], lang)} · {f['text']}")
             for f in facts["suggestions_and_complaints"])))
+    for v in facts.get("volunteering") or ():
+        specs = {f.key: f for f in ctx.profile.volunteering.fields}
+        out.append(Section(_("Your volunteer sign-up ({when})").format(
+            when=when(v["signed_up_at"], lang)), tuple(
+            (specs[k].label.get(lang) if k in specs else k,
+             kinds.for_beneficiary(specs[k], value, lang, ctx) if k in specs else str(value))
+            for k, value in v["answers"].items())))
     if facts.get("data_requests"):
         services = {r["number"]: r["service"] for r in facts["requests"]}
         out.append(Section(_("Your requests about your data"), tuple(
@@ -430,6 +448,7 @@ def _data_request(p: dict[str, Any], services: dict[str, str], lang: str,
 CONSENT_NAMES = {
     render.CONSENT_PURPOSE: N_("Using your data to study your requests and serve you"),
     render.SENSITIVE_PURPOSE: N_("Questions about health and finances"),
+    render.VOLUNTEER_PURPOSE: N_("Keeping your details for volunteering"),
 }
 
 

@@ -187,6 +187,9 @@ class Signature(Strict):
 
     mode: Literal["button", "typed_name"] = "button"
     name_field: str | None = None
+    # where a guardian applies for a child (a text field, asked when they do): the guardian
+    # signs with their own name, and the acknowledgment names them and the child
+    guardian_field: str | None = None
 
     @model_validator(mode="after")
     def _name_field(self) -> Signature:
@@ -201,6 +204,9 @@ class Privacy(Strict):
     version: str = Field(min_length=1)
     notice: Localized | None = None
     controller: Localized | None = None  # who is responsible for the data
+    # what the standard notice says is collected, where the association asks for other data
+    # than a family's (Sadeed: a business's); its own words, so the notice has its version
+    collects: Localized | None = None
 
 
 class AcknowledgmentText(Strict):
@@ -304,6 +310,50 @@ class Retention(Strict):
     audit_days: int = Field(default=1825, ge=365, le=3650)  # who did what
 
 
+def _volunteer_fields() -> tuple[FieldSpec, ...]:
+    """What a volunteer sign-up asks where the profile does not say otherwise."""
+    return tuple(FieldSpec.model_validate(f) for f in (
+        {"key": "name", "kind": "text", "rules": {"min_length": 3, "max_length": 120},
+         "label": {"ar": "الاسم الكامل", "en": "Full name"}},
+        {"key": "mobile", "kind": "phone", "label": {"ar": "رقم الجوال", "en": "Mobile number"}},
+        {"key": "skills", "kind": "text", "rules": {"min_length": 2, "max_length": 500},
+         "label": {"ar": "المهارات أو الخبرات التي يمكن التطوع بها",
+                   "en": "Skills or experience you can volunteer with"}},
+        {"key": "availability", "kind": "choice",
+         "label": {"ar": "الأوقات المناسبة للتطوع", "en": "When you can volunteer"},
+         "options": [{"key": "weekdays", "label": {"ar": "أيام الأسبوع", "en": "Weekdays"}},
+                     {"key": "weekends", "label": {"ar": "نهاية الأسبوع", "en": "Weekends"}},
+                     {"key": "seasons", "label": {"ar": "المواسم والمناسبات",
+                                                  "en": "Seasons and occasions"}},
+                     {"key": "any", "label": {"ar": "أي وقت", "en": "Any time"}}]},
+        {"key": "district", "kind": "text", "rules": {"min_length": 2, "max_length": 80},
+         "label": {"ar": "الحي أو المدينة", "en": "District or city"}},
+    ))
+
+
+class Volunteering(Strict):
+    """Every policy lists «خدمات التطوع» among its channels: a volunteer signs up from the
+    menu, with these questions (text, phone or choice), and a consent of its own. What they
+    give is kept `keep_days` from their last sign-up, then destroyed."""
+
+    enabled: bool = True
+    intro: Localized | None = None  # the association's own words first (Al-Huda: its youth)
+    fields: tuple[FieldSpec, ...] = Field(default_factory=_volunteer_fields, min_length=1)
+    keep_days: int = Field(default=730, ge=30, le=3650)
+
+    @field_validator("fields")
+    @classmethod
+    def _askable(cls, fields: tuple[FieldSpec, ...]) -> tuple[FieldSpec, ...]:
+        keys = [f.key for f in fields]
+        if len(set(keys)) != len(keys):
+            raise ValueError("volunteering fields must have unique keys")
+        for f in fields:
+            if f.kind is FieldKind.FILE or f.when or f.sensitive:
+                raise ValueError(f"{f.key}: a volunteer is asked no files, no conditions "
+                                 "and nothing sensitive")
+        return fields
+
+
 class Reminders(Strict):
     """The one reminder of an unfinished request, this many hours after their last message,
     sent within working hours (0: none)."""
@@ -368,9 +418,26 @@ class FaqEntry(Strict):
     declines: bool = False
 
 
+Term = tuple[str, str]  # (the words Wasl's catalog uses, the association's own words)
+
+
+class Terms(Strict):
+    """The association's own words for what Wasl's texts name otherwise, replaced in every
+    translated text in this order (longer phrases first): Sadeed serves "users"
+    (مستخدمين), not beneficiaries; Al-Huda refers an unclear case to "the competent team",
+    having no social researcher. Only Wasl's texts change, never what people wrote."""
+
+    ar: tuple[Term, ...] = ()
+    en: tuple[Term, ...] = ()
+
+    def get(self, lang: str) -> tuple[Term, ...]:
+        return self.ar if lang == "ar" else self.en if lang == "en" else ()
+
+
 class Profile(Strict):
     key: str = Field(pattern=KEY)
     association: Localized
+    terms: Terms = Terms()
     request_prefix: str = Field(pattern=r"^[A-Z]{2,5}$")
     decision: Decision = Decision()
     # a registered beneficiary's file number: PREFIX-000001 (one per beneficiary)
@@ -390,6 +457,7 @@ class Profile(Strict):
     surveys: Surveys = Surveys()
     retention: Retention = Retention()
     reminders: Reminders = Reminders()
+    volunteering: Volunteering = Volunteering()
     feedback_prefix: str = Field(default="FB", pattern=r"^[A-Z]{2,5}$")  # suggestion tickets
     whatsapp: WhatsApp = WhatsApp()
     faq: tuple[FaqEntry, ...] = ()
@@ -406,6 +474,12 @@ class Profile(Strict):
         unknown = sorted({e.service for e in self.faq if e.service and e.service not in keys})
         if unknown:
             raise ValueError(f"faq entries name services the profile does not have: {unknown}")
+        guardian = self.signature.guardian_field
+        if guardian is not None:
+            found = [f for s in self.services for f in s.fields if f.key == guardian]
+            if not found or any(f.kind is not FieldKind.TEXT for f in found):
+                raise ValueError(f"signature.guardian_field {guardian!r} must be a text field "
+                                 "of at least one service")
         name_field = self.signature.name_field
         if self.signature.mode == "typed_name":
             for service in self.services:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date, timedelta
+from typing import Any
 
 from babel.dates import format_date
 
@@ -18,10 +19,12 @@ from conversations.profile import FieldKind, FieldSpec, Service
 from conversations.state import State
 
 ACK_VERSION = "wasl-ack-2"  # bump when the wording of the acknowledgment changes
+GUARDIAN_ACK_VERSION = "wasl-ack-guardian-1"  # a guardian's, for a child
 PRIVACY_VERSION = "wasl-privacy-2"  # of the standard notice, used when a profile has none
 CONSENT_PURPOSE = "beneficiary_services"
 SENSITIVE_PURPOSE = "sensitive_data"  # health and financial data: a consent of its own
 SENSITIVE_VERSION = "wasl-sensitive-1"
+VOLUNTEER_PURPOSE = "volunteering"  # a volunteer's details: a consent of its own
 
 
 def greeting(state: State, ctx: Context) -> str:
@@ -32,7 +35,18 @@ def greeting(state: State, ctx: Context) -> str:
 
 
 def privacy_version(ctx: Context) -> str:
-    return ctx.profile.privacy.version if ctx.profile.privacy.notice else PRIVACY_VERSION
+    privacy = ctx.profile.privacy
+    return privacy.version if privacy.notice or privacy.collects else PRIVACY_VERSION
+
+
+COLLECTS = fields.N_("name, ID number, contact details, family and income information, "
+                     "documents")
+
+
+def collected(lang: str, ctx: Context) -> str:
+    """What the standard notice says is collected: the profile's words, or a family's."""
+    collects = ctx.profile.privacy.collects
+    return collects.get(lang) if collects else ctx.tr(lang).gettext(COLLECTS)
 
 
 def welcome(state: State, ctx: Context) -> Reply:
@@ -64,8 +78,7 @@ def privacy_notice(state: State, ctx: Context) -> str:
     privacy = ctx.profile.privacy
     return privacy.notice.get(state.lang) if privacy.notice else _(
         "Before we begin, a word about your data:\n"
-        "• What we collect: only what you give in your request (name, ID number, "
-        "contact details, family and income information, documents).\n"
+        "• What we collect: only what you give in your request ({collects}).\n"
         "• Why: to study your request and serve you, and for nothing else.\n"
         "• Who sees it: the association's social researchers and {body}; "
         "it is not shared with anyone else unless the law requires it.\n"
@@ -77,7 +90,8 @@ def privacy_notice(state: State, ctx: Context) -> str:
         "menu), at any time; we answer within 30 days. You may also complain to the Saudi "
         "Data and AI Authority (SDAIA).\n"
         "Before any question about health or finances, we will ask for your consent again."
-    ).format(body=review.body(state.lang, ctx), drafts=ctx.profile.retention.drafts_days,
+    ).format(body=review.body(state.lang, ctx), collects=collected(state.lang, ctx),
+             drafts=ctx.profile.retention.drafts_days,
              messages=ctx.profile.retention.messages_days,
              closed=ctx.profile.retention.closed_requests_days)
 
@@ -131,6 +145,8 @@ def menu(state: State, ctx: Context, lead: str | None = None) -> Reply:
             Choice("feedback", _("💡 Suggestion or complaint")),
             Choice("contact", _("☎️ Contact us and working hours")),
             Choice("privacy", _("🔒 My data and privacy")),
+            *((Choice("volunteer", _("🤝 Volunteering")),)
+              if ctx.profile.volunteering.enabled else ()),
             # last, so that the numbers of the others never change
             *((Choice("provide_info", _("📎 Send requested info")),)
               if state.info_for else ()),
@@ -198,13 +214,44 @@ def option_choices(state: State, spec: FieldSpec) -> tuple[Choice, ...]:
     return tuple(Choice(o.key, o.label.get(state.lang)) for o in spec.options)
 
 
+ASK = {FieldKind.CHOICE: fields.N_("Please choose: {label}"),
+       FieldKind.FILE: fields.N_("Please send: {label}")}
+WRITE = fields.N_("Please write: {label}")
+
+
+def question_text(spec: FieldSpec, lang: str, ctx: Context) -> str:
+    """A field's question as a request ("نرجو كتابة الاسم الرباعي…"), not a bare label; a
+    label that is already a question is asked as it is."""
+    label = spec.label.get(lang)
+    if label.rstrip().endswith(("؟", "?")):
+        return label
+    return ctx.tr(lang).gettext(ASK.get(spec.kind, WRITE)).format(label=label)
+
+
+def asked_fields(service: Service, answers: dict[str, Any]) -> list[FieldSpec]:
+    """The questions this beneficiary is asked, for the "(3/11)" before each: a field whose
+    condition is not answered yet counts as if its first option were chosen (the usual
+    path), so the count changes only when another path is taken."""
+    assumed = dict(answers)
+    asked = []
+    for spec in service.fields:
+        for key in spec.when or {}:
+            if key not in assumed:
+                options = service.field(key).options
+                assumed[key] = options[0].key if options else None
+        if all(assumed.get(key) in wanted for key, wanted in (spec.when or {}).items()):
+            asked.append(spec)
+    return asked
+
+
 def field_question(state: State, ctx: Context, service: Service, spec: FieldSpec) -> Reply:
     """One intake question, with its position, a hint, and the current answer if any."""
     _ = ctx.tr(state.lang).gettext
     draft = state.draft
     assert draft is not None
-    position = f"({service.fields.index(spec) + 1}/{len(service.fields)}) "
-    lines = [position + spec.label.get(state.lang)]
+    asked = asked_fields(service, draft.answers)
+    number = asked.index(spec) + 1 if spec in asked else service.fields.index(spec) + 1
+    lines = [f"({number}/{len(asked)}) " + question_text(spec, state.lang, ctx)]
     if spec.hint:
         lines.append(spec.hint.get(state.lang))
     hint = kinds.hint(spec, state.lang, ctx)
@@ -256,7 +303,7 @@ def summary(state: State, ctx: Context, service: Service, shown: list[FieldSpec]
         service=service.label.get(state.lang)), ""]
     for spec in shown:
         value = kinds.for_beneficiary(spec, draft.answers.get(spec.key), state.lang, ctx)
-        lines.append(f"• {spec.label.get(state.lang)}: {value}")
+        lines.append(f"• {spec.label.get(state.lang).rstrip('؟?')}: {value}")
     lines += ["", acknowledgment_text(state, ctx)]
     typed = ctx.profile.signature.mode == "typed_name"
     confirm = _("✅ I confirm and sign") if typed else _("✅ I confirm")
@@ -269,17 +316,42 @@ def summary(state: State, ctx: Context, service: Service, shown: list[FieldSpec]
     )
 
 
+def guardian(state: State, ctx: Context) -> str | None:
+    """The guardian applying for a child, by the name they gave, or None."""
+    key = ctx.profile.signature.guardian_field
+    value = state.draft.answers.get(key) if key and state.draft else None
+    return str(value) if value else None
+
+
+def signer_field(state: State, ctx: Context) -> str:
+    """Whose name signs: the guardian's where a guardian applies, else the applicant's."""
+    signature = ctx.profile.signature
+    if guardian(state, ctx) and signature.guardian_field:
+        return signature.guardian_field
+    return signature.name_field or ""
+
+
 def acknowledgment_version(state: State, ctx: Context) -> str:
     """The version recorded with a signature: the wording's, and the language."""
+    if guardian(state, ctx):
+        return f"{GUARDIAN_ACK_VERSION}/{state.lang}"
     own = ctx.profile.acknowledgment
     return f"{own.version if own else ACK_VERSION}/{state.lang}"
 
 
 def acknowledgment_text(state: State, ctx: Context) -> str:
-    """The policy's إقرار: the association's own wording, or Wasl's."""
+    """The policy's إقرار: the association's own wording, or Wasl's; a guardian's names
+    them and the child they answer for."""
+    _ = ctx.tr(state.lang).gettext
+    name = guardian(state, ctx)
+    if name:
+        assert state.draft is not None
+        child = state.draft.answers.get(ctx.profile.signature.name_field or "full_name")
+        return _("Acknowledgment: I, {guardian}, the guardian of {child}, confirm that the "
+                 "information above is correct and complete, and I am directly responsible "
+                 "for its accuracy.").format(guardian=name, child=child or "-")
     if ctx.profile.acknowledgment is not None:
         return ctx.profile.acknowledgment.text.get(state.lang)
-    _ = ctx.tr(state.lang).gettext
     return _(
         "Acknowledgment: I confirm that the information above is correct and complete, "
         "and I am directly responsible for its accuracy."
@@ -388,7 +460,7 @@ STATUS_WORDS = {
     "needs_info": fields.N_("Waiting for more information from you"),
     "committee": fields.N_("With the research committee"),
     "approved": fields.N_("Approved"),
-    "rejected": fields.N_("Not approved"),
+    "rejected": fields.N_("Rejected"),
     "service_delivered": fields.N_("Service delivered"),
     "closed": fields.N_("Closed"),
     "corrected": fields.N_("An answer corrected at your request"),  # a step, never a status

@@ -243,12 +243,15 @@ def decided(number: str, decision: DecisionView, lang: str, ctx: Context) -> Rep
         return Reply("\n".join([
             _("Good news: your request {number} has been approved.").format(number=number),
             _("We will contact you about receiving the service.")]))
-    lines = [_("We are sorry: your request {number} was not approved.").format(number=number)]
+    lines = [_("We are sorry to tell you that your request {number} was rejected after "
+               "study.").format(number=number)]
     if decision.reason:
         lines.append(_("Reason: {reason}").format(reason=decision.reason))
-    lines.append(_("If you have new information, you may talk to a social researcher, who "
-                   "will explain what can be done."))
-    return Reply("\n".join(lines), (Choice("human", _("🙋 Talk to a researcher")),))
+    lines.append(_("If you have new information or your circumstances change, a social "
+                   "researcher can explain what can be done, and you may make a new request "
+                   "at any time."))
+    return Reply("\n".join(lines), (Choice("human", _("🙋 Talk to a researcher")),
+                                     Choice("new_request", _("📝 New support request"))))
 
 
 def delivered(number: str, delivery: DeliveryView, lang: str, ctx: Context) -> Reply:

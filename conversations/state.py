@@ -34,6 +34,7 @@ class Step(StrEnum):
     WITHDRAW = "withdraw"  # which consent to withdraw, with what follows from it
     CORRECTING = "correcting"  # a correction of a submitted request's answer, for staff
     VOICE = "voice"  # a voice note kept: shall a social researcher listen to it?
+    VOLUNTEER = "volunteer"  # signing up to volunteer: its questions, then its consent
 
 
 class Draft(BaseModel):
@@ -83,6 +84,16 @@ class Correction(BaseModel):
     failures: int = 0
 
 
+class VolunteerDraft(BaseModel):
+    """A volunteer sign-up under way: the answers so far, the question asked (by its index
+    in the profile's `volunteering.fields`), and where it stands (field | consent)."""
+
+    stage: str = "field"
+    index: int = 0
+    answers: dict[str, Any] = {}
+    failures: int = 0
+
+
 class State(BaseModel):
     step: Step = Step.WELCOME
     lang: str = "ar"
@@ -103,6 +114,7 @@ class State(BaseModel):
     correction: Correction | None = None
     reminders_off: bool = False  # "no more reminders" of an unfinished request
     voice_from: Step | None = None  # where they were when they sent a voice note
+    volunteer: VolunteerDraft | None = None
 
 
 # Actions: what the handler carries out in the same transaction as the new state.
@@ -129,6 +141,15 @@ class WithdrawConsent:
     """A consent withdrawn (the PDPL): recorded on the consent, audited."""
 
     purpose: str
+
+
+@dataclass(frozen=True)
+class SignUpVolunteer:
+    """A volunteer's answers and their consent to keep them for volunteering (a new
+    sign-up replaces an earlier one); gives back whether one was replaced."""
+
+    answers: dict[str, Any]
+    text_version: str
 
 
 @dataclass(frozen=True)
@@ -260,7 +281,7 @@ Action = (
     RecordConsent | Forget | SetLanguage | StoreDocument | DiscardDraft | SubmitRequest
     | ShowStatus | OpenCase | AddToCase | ProvideInfo | SubmitSurvey | SubmitFeedback
     | SetAnnouncements | CountAnswer | ExportData | PlanDeletion | DeleteData
-    | WithdrawConsent | RequestCorrection | KeepVoice
+    | WithdrawConsent | RequestCorrection | KeepVoice | SignUpVolunteer
 )
 
 

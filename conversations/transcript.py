@@ -30,6 +30,8 @@ WITHHELD = "[withheld: sensitive]"
 SUMMARY_SHOWN = "[request summary shown]"
 SURVEY_ANSWER = "[survey answer]"
 ANSWERS_SHOWN = "[answers shown for a correction]"
+VOLUNTEER_ANSWER = "[volunteer sign-up answer]"
+VOLUNTEER_SHOWN = "[volunteer details shown]"
 UNSUPPORTED = "[unsupported message]"
 
 _FIXED = {
@@ -37,6 +39,8 @@ _FIXED = {
     SUMMARY_SHOWN: N_("(the summary of the request was shown for review)"),
     SURVEY_ANSWER: N_("(a survey answer, kept apart from the conversation)"),
     ANSWERS_SHOWN: N_("(a request's answers were shown to choose one to correct)"),
+    VOLUNTEER_ANSWER: N_("(an answer to the volunteer sign-up, kept only with the sign-up)"),
+    VOLUNTEER_SHOWN: N_("(the volunteer's details were shown to agree to them)"),
     UNSUPPORTED: N_("(a sticker, a voice note or another message the bot cannot read)"),
 }
 _CHOICE = re.compile(r"\[choice\] (?P<key>\S+)(?: «(?P<label>[^\n]*)»)?")

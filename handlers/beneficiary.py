@@ -52,6 +52,7 @@ from conversations.state import (
     SetAnnouncements,
     SetLanguage,
     ShowStatus,
+    SignUpVolunteer,
     State,
     Step,
     StoreDocument,
@@ -245,7 +246,14 @@ class BeneficiaryHandler:
                 return await self._export(uow, who, state, now)
             case PlanDeletion():
                 return DeletionPlan(tuple(await uow.subject.held(self._id(who))))
+            case SignUpVolunteer():
+                await uow.add_consent(self._id(who), render.VOLUNTEER_PURPOSE,
+                                      action.text_version, state.lang, who.channel, now)
+                return await uow.volunteers.sign_up(self._id(who), action.answers, state.lang,
+                                                    who.channel, now)
             case WithdrawConsent():
+                if action.purpose == render.VOLUNTEER_PURPOSE:  # its details go with it
+                    await uow.volunteers.withdraw(self._id(who))
                 withdrawn = await uow.subject.withdraw(self._id(who), action.purpose, now)
                 await uow.audit(m.AuditEntry(
                     at=now, actor=f"{who.channel}:{who.sender_id}", role="beneficiary",

@@ -45,6 +45,9 @@ async def audience(uow: UnitOfWork, segment: Segment) -> tuple[list[Recipient], 
     if segment.open_case:
         open_ = await uow.broadcasts.with_open_case()
         wanted = open_ if wanted is None else wanted & open_
+    if segment.volunteers:
+        signed = await uow.volunteers.beneficiaries()
+        wanted = signed if wanted is None else wanted & signed
     reach, left_out = [], 0
     for person, lang, unreachable, stopped, channel, chat in await uow.broadcasts.everyone():
         if wanted is not None and person not in wanted:

@@ -183,7 +183,8 @@ class Scheduler:
         if self._retained_on == today:
             return None
         async with self.db.unit_of_work() as uow:
-            kinds = await retention.run(uow, self.profile.retention, now, dry_run=False)
+            kinds = await retention.run(uow, self.profile.retention, now, dry_run=False,
+                                        volunteers_days=self.profile.volunteering.keep_days)
         self._retained_on = today
         gone = {k.key: k.count for k in kinds if k.count}
         if gone:

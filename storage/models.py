@@ -104,6 +104,22 @@ class Consent(Base):
     withdrawn_at: Mapped[datetime | None]
 
 
+class Volunteer(Base):
+    """A volunteer's sign-up (conversations/volunteer.py): the profile's questions answered,
+    sealed, kept for volunteering only, and only while the consent stands and the profile's
+    `volunteering.keep_days` last. One per beneficiary: signing up again replaces it."""
+
+    __tablename__ = "volunteers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    beneficiary_id: Mapped[int] = mapped_column(
+        ForeignKey("beneficiaries.id", ondelete="CASCADE"), unique=True
+    )
+    answers: Mapped[dict[str, Any]] = mapped_column(SealedJson("volunteers.answers"))
+    language: Mapped[str] = mapped_column(String(5))
+    channel: Mapped[str] = mapped_column(String(20))
+    signed_up_at: Mapped[datetime] = mapped_column(index=True)
+
+
 class PrivacyRequest(Base):
     """A data subject's request that staff must finish within the PDPL's period (30 days,
     extendable once with a notice): a destruction that had to wait for requests the policy

@@ -19,6 +19,7 @@ from storage.faq_store import FaqStore
 from storage.requests_store import RequestStore
 from storage.review_store import ReviewStore
 from storage.subject_store import SubjectStore
+from storage.volunteers_store import VolunteersStore
 
 
 def _pressable(payload: dict[str, Any]) -> list[str] | None:
@@ -44,6 +45,7 @@ class UnitOfWork:
         self.faq = FaqStore(session)  # what the bot answered, and what staff taught it
         self.review = ReviewStore(session)  # the match, registration, decision and delivery
         self.subject = SubjectStore(session)  # all that is held about one beneficiary
+        self.volunteers = VolunteersStore(session)  # volunteers' sign-ups
         self._insert = sqlite_insert if sqlite else pg_insert
 
     # processed events -------------------------------------------------

@@ -33,8 +33,10 @@ async def _count(uow: UnitOfWork, stmt: Any) -> int:
     return await uow.session.scalar(stmt) or 0
 
 
-async def run(uow: UnitOfWork, periods: Retention, now: datetime, dry_run: bool) -> list[Kind]:
-    """Count (dry run) or destroy what has expired, kind by kind."""
+async def run(uow: UnitOfWork, periods: Retention, now: datetime, dry_run: bool,
+              volunteers_days: int | None = None) -> list[Kind]:
+    """Count (dry run) or destroy what has expired, kind by kind (a volunteer's sign-up
+    after the profile's `volunteering.keep_days`, when given)."""
     found: list[Kind] = []
 
     def cutoff(days: int) -> datetime:
@@ -91,6 +93,9 @@ async def run(uow: UnitOfWork, periods: Retention, now: datetime, dry_run: bool)
     # when a WhatsApp chat last wrote: needed for its 24-hour window only
     await expire("chat_windows_days", WINDOW_DAYS, m.ChatWindow,
                  m.ChatWindow.last_inbound_at < cutoff(WINDOW_DAYS))
+    if volunteers_days is not None:
+        await expire("volunteers_days", volunteers_days, m.Volunteer,
+                     m.Volunteer.signed_up_at < cutoff(volunteers_days))
     await expire("audit_days", periods.audit_days, m.AuditEntry,
                  m.AuditEntry.at < cutoff(periods.audit_days))
     if not dry_run:

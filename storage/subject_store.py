@@ -92,6 +92,10 @@ class SubjectStore:
                 {"ticket": f.ticket, "kind": f.kind, "text": f.text, "at": _at(f.created_at)}
                 for f in await self._all(select(m.Feedback).where(
                     m.Feedback.beneficiary_id == beneficiary_id).order_by(m.Feedback.id))],
+            "volunteering": [{"answers": v.answers, "language": v.language,
+                              "channel": v.channel, "signed_up_at": _at(v.signed_up_at)}
+                             for v in await self._all(select(m.Volunteer).where(
+                                 m.Volunteer.beneficiary_id == beneficiary_id))],
             "data_requests": [_data_request(p) for p in await self._all(
                 select(m.PrivacyRequest).where(m.PrivacyRequest.beneficiary_id == beneficiary_id)
                 .order_by(m.PrivacyRequest.id))],
@@ -168,11 +172,12 @@ class SubjectStore:
         """Destroy what is held about them, but the requests the policy still holds (and
         what reaches them about those: their accounts): documents, requests, cases and
         their transcripts, the conversation log, the web chat's transcript, replies in the
-        outbox, consents, suggestions and complaints; named survey answers become anonymous
-        (the ratings stay for the board, without name, comment or time). Their ids in the
-        audit log become `pseudonym(actor)` (a keyed hash). The beneficiary row stays as a
-        tombstone with nothing personal. (A WhatsApp chat's window, when they last wrote,
-        stays: the goodbye must go within it; retention ends it a day after it closes.)"""
+        outbox, consents, a volunteer's sign-up, suggestions and complaints; named survey
+        answers become anonymous (the ratings stay for the board, without name, comment or
+        time). Their ids in the audit log become `pseudonym(actor)` (a keyed hash). The
+        beneficiary row stays as a tombstone with nothing personal. (A WhatsApp chat's
+        window, when they last wrote, stays: the goodbye must go within it; retention ends
+        it a day after it closes.)"""
         removed: dict[str, int] = {}
 
         async def gone(name: str, stmt: Any) -> None:
@@ -218,6 +223,8 @@ class SubjectStore:
         await gone("cases", delete(m.Case).where(m.Case.beneficiary_id == beneficiary_id))
         await gone("messages", delete(m.Message).where(m.Message.beneficiary_id == beneficiary_id))
         await gone("consents", delete(m.Consent).where(m.Consent.beneficiary_id == beneficiary_id))
+        await gone("volunteers", delete(m.Volunteer).where(
+            m.Volunteer.beneficiary_id == beneficiary_id))
         await gone("privacy_requests", delete(m.PrivacyRequest).where(  # (a correction's value)
             m.PrivacyRequest.beneficiary_id == beneficiary_id, m.PrivacyRequest.kind != "deletion"))
         await gone("requests", delete(m.Request).where(

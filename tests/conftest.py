@@ -99,7 +99,7 @@ def bakkah() -> Profile:
 @pytest.fixture
 def ctx_for(translations):
     def make(profile: Profile, now: datetime = NOW, channel: str = "sim") -> Context:
-        return Context(profile, now, channel, translations)
+        return Context(profile, now, channel, i18n.worded(translations, profile))
     return make
 
 

@@ -497,3 +497,33 @@ def write(report: Report, formats: Iterable[str], out: Path, tr: Translator) -> 
         path.write_bytes(RENDERERS[fmt](report, tr))
         written.append(path)
     return written
+
+
+def table_csv(headers: list[str], rows: list[list[str]]) -> bytes:
+    """A plain table as CSV, UTF-8 with its mark so that a spreadsheet reads Arabic right."""
+    buffer = io.StringIO()
+    out = csv.writer(buffer, lineterminator="\r\n")
+    out.writerow(headers)
+    out.writerows(rows)
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def table_xlsx(headers: list[str], rows: list[list[str]], right_to_left: bool) -> bytes:
+    """A plain table as a workbook of one sheet, its heading bold, right to left in Arabic."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    sheet = book.active
+    sheet.sheet_view.rightToLeft = right_to_left
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        sheet.append(row)
+    for i, header in enumerate(headers, 1):
+        width = max([len(header), *(len(r[i - 1]) for r in rows)])
+        sheet.column_dimensions[sheet.cell(1, i).column_letter].width = min(width + 2, 60)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()

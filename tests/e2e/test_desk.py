@@ -146,7 +146,7 @@ def test_needs_info_round_trip_and_decisions_in_each_language(sim, db, tmp_path)
     rejected = sim.send("khalid", lang="en", text=f"/decide {other} reject 3 income above the limit")
     assert f"{other} is rejected (meeting 3, " in to(rejected, "khalid")[0]
     told = to(rejected, "u3")[0]
-    assert f"We are sorry: your request {other} was not approved." in told
+    assert f"We are sorry to tell you that your request {other} was rejected after study." in told
     assert "Reason: income above the limit" in told
     sim.close()
     log = audit(db)
@@ -226,11 +226,11 @@ def test_an_urgent_case_is_told_to_the_researchers_at_any_hour(db, tmp_path):
     asked = sim.send("u1", choice="human")
     for researcher in ("noura", "sara"):
         [notice] = [r for r in asked if r.get("to") == researcher]
-        assert notice["text"].startswith("🔔 حالة جديدة #1: طلب التحدث مع باحث (من القائمة).")
+        assert notice["text"].startswith("🔔 إحالة جديدة #1: طلب التحدث مع باحث (من القائمة).")
         assert [c["id"] for c in notice["choices"]] == ["claim:1", "queue"]
     assert not [r for r in asked if r.get("to") == "huda"]  # admins are not disturbed
     typed = sim.send("sara", text="١")  # a notice's buttons are pressed, never typed by number
     assert "/say ١" in to(typed, "sara")[0] and not to(typed, "u1")
     taken = sim.send("sara", choice="claim:1")  # its "Take" button
-    assert "استلمت الحالة #1" in to(taken, "sara")[0] and to(taken, "u1")
+    assert "استلمت الإحالة #1" in to(taken, "sara")[0] and to(taken, "u1")
     sim.close()

@@ -130,7 +130,7 @@ def test_destruction_leaves_nothing_but_what_the_policy_holds(database, tmp_path
         sim.send("c1", choice=f"decide:{held} reject")
         decided = sim.send("c1", text="3 الدخل يتجاوز الحد المعتمد")
         told = [r["text"] for r in decided if r["to"] == HELD]
-        assert any("لم تتم الموافقة" in t for t in told), decided
+        assert any("قد رُفض بعد دراسته" in t for t in told), decided
         finished = sim.send("c1", text="/committee")  # a later line: the scheduler's tick
         told = [r["text"] for r in finished if r["to"] == HELD]
         assert told == ["اكتملت طلباتك المتبقية، وتم الآن حذف بياناتك من نظام جمعية بكة "

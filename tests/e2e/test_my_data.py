@@ -67,7 +67,8 @@ def test_a_consent_withdrawn_in_words_shows_in_the_copy_and_is_asked_again(tmp_p
         apply(sim, "u1", tmp_path)
         offered = sim.send("u1", text="أبي أسحب موافقتي")
         assert [c["id"] for c in offered[-1]["choices"]] == [
-            "withdraw_announcements", "withdraw_sensitive", "withdraw_all", "back"]
+            "withdraw_announcements", "withdraw_sensitive", "withdraw_all",
+            "withdraw_volunteering", "back"]
         assert "الطلبات المقدَّمة فتُدرس كما أُقرّت" in offered[-1]["text"]  # what follows, first
         done = sim.send("u1", choice="withdraw_sensitive")
         assert "تم سحب موافقتك على الأسئلة الصحية والمالية" in done[-1]["text"]

@@ -85,10 +85,11 @@ TOLD = {
         "approved": "يسعدنا إبلاغك بالموافقة على طلبك رقم {n}.\nسنتواصل معك بشأن استلام الخدمة.",
         "delivered": "تم تقديم الخدمة لطلبك {n} ({service}). ما مدى رضاك عن الخدمة؟",
         "a_right": "تقييم الخدمة حق لك، ونستخدم إجاباتك لتحسين خدماتنا فقط",
-        "rejected": "نعتذر، لم تتم الموافقة على طلبك رقم {n}.",
+        "rejected": "نأسف لإبلاغك بأن طلبك رقم {n} قد رُفض بعد دراسته.",
         "reason": "السبب: {reason}",
-        "may_talk": "إن كانت لديك معلومات جديدة فيمكن التحدث مع الباحث الاجتماعي",
+        "may_talk": "وإن كانت لديك معلومات جديدة أو تغيّرت الظروف، فيمكن للباحث الاجتماعي",
         "talk": "🙋 التحدث مع باحث",
+        "new": "📝 طلب دعم جديد",
         "stars": ["⭐ ضعيف جدًا", "⭐⭐ ضعيف", "⭐⭐⭐ مقبول", "⭐⭐⭐⭐ جيد",
                   "⭐⭐⭐⭐⭐ ممتاز", "⏳ لاحقًا"],
         "thanks": "شكرًا لك",
@@ -113,10 +114,11 @@ TOLD = {
                      "with the service?",
         "a_right": "Rating the service is your right. We use your answers only to improve our "
                    "service",
-        "rejected": "We are sorry: your request {n} was not approved.",
+        "rejected": "We are sorry to tell you that your request {n} was rejected after study.",
         "reason": "Reason: {reason}",
-        "may_talk": "If you have new information, you may talk to a social researcher",
+        "may_talk": "If you have new information or your circumstances change, a social researcher",
         "talk": "🙋 Talk to a researcher",
+        "new": "📝 New support request",
         "stars": ["⭐ Very dissatisfied", "⭐⭐ Dissatisfied", "⭐⭐⭐ Neutral", "⭐⭐⭐⭐ Satisfied",
                   "⭐⭐⭐⭐⭐ Very satisfied", "⏳ Later"],
         "thanks": "Thank you",
@@ -179,15 +181,23 @@ def ids(reply: dict) -> list[str]:
     return [c["id"] for c in reply["choices"]]
 
 
+STAFF_WORDS = {"note", "why"}  # relayed as staff wrote them: never in the association's terms
+
+
 @dataclass
 class Beneficiary:
     who: str
     lang: str
     number: str = ""
     submitted: str = ""  # the notice their submission got
+    terms: tuple[tuple[str, str], ...] = ()  # the profile's own words (Al-Huda's team)
 
     def t(self, what: str, **values: str) -> str:
-        return TOLD[self.lang][what].format(**values)
+        said = TOLD[self.lang][what]
+        if what not in STAFF_WORDS:
+            for ours, theirs in self.terms:
+                said = said.replace(ours, theirs)
+        return said.format(**values)
 
 
 def submit(sim: Simulator, b: Beneficiary, key: str, tmp_path) -> None:
@@ -295,8 +305,11 @@ def test_the_policy_path_from_submission_to_a_decision(sim, db, key, profile_fil
     policy, profile = POLICIES[key], profiles.load(key)
     service = profile.service(policy.service)
     today = riyadh_today().isoformat()
-    passed = [Beneficiary("ar1", "ar"), Beneficiary("en1", "en")]  # approved, after a mismatch
-    refused = [Beneficiary("ar2", "ar"), Beneficiary("en2", "en")]  # rejected, with a reason
+    words = profile.terms.get  # what each reads, in the association's words
+    passed = [Beneficiary("ar1", "ar", terms=words("ar")),  # approved, after a mismatch
+              Beneficiary("en1", "en", terms=words("en"))]
+    refused = [Beneficiary("ar2", "ar", terms=words("ar")),  # rejected, with a reason
+               Beneficiary("en2", "en", terms=words("en"))]
     for b in passed + refused:
         submit(sim, b, key, tmp_path)
 
@@ -387,7 +400,7 @@ def test_the_policy_path_from_submission_to_a_decision(sim, db, key, profile_fil
         lines = told["text"].split("\n")
         assert lines[:2] == [b.t("rejected", n=b.number), b.t("reason", reason=b.t("why"))]
         assert lines[2].startswith(b.t("may_talk"))
-        assert labels(told) == [b.t("talk")] and ids(told) == ["human"]
+        assert labels(told) == [b.t("talk"), b.t("new")] and ids(told) == ["human", "new_request"]
     sim.close()
 
     # -- what each step recorded -------------------------------------------------------------------

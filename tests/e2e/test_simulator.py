@@ -44,7 +44,7 @@ def test_the_simulator_contract(db_url):
     assert "جمعية بكة للخدمات الإنسانية" in welcome[0]["text"]
     menu = sim.send("u1", text="١")  # an Arabic-Indic digit picks the first choice
     assert [c["id"] for c in menu[-1]["choices"]] == ["new_request", "status", "human", "language",
-                                                      "feedback", "contact", "privacy"]
+                                                      "feedback", "contact", "privacy", "volunteer"]
     services = sim.send("u1", text="طلب دعم جديد")  # the label without its emoji
     assert services[-1]["expects"] == {"field": "service", "kind": "choice"}
     question = sim.send("u1", text="سله غذائيه")  # taa marbuta typed as haa

@@ -68,7 +68,7 @@ def test_whole_journey(fake, launch, db, mode):
     assert "parse_mode" not in welcome[0]  # plain text: nothing typed is read as markup
     menu = user.press("accept")
     assert buttons(menu[-1]) == ["c:new_request", "c:status", "c:human", "c:language", "c:feedback",
-                                "c:contact", "c:privacy"]
+                                "c:contact", "c:privacy", "c:volunteer"]
     user.press("new_request")
     user.press("food_basket")
     user.say(NAME)

@@ -26,7 +26,7 @@ def test_a_voice_note_reaches_a_researcher_who_listens(tmp_path):
         assert "وصلتنا رسالتك الصوتية وحُفظت" in kept[-1]["text"]
         assert [c["id"] for c in kept[-1]["choices"]] == ["listen", "write"]
         opened = sim.send("u1", choice="listen")
-        assert any("رقم حالتك" in r["text"] for r in opened if r["to"] == "u1")
+        assert any("رقم إحالتك" in r["text"] for r in opened if r["to"] == "u1")
         queue = sim.send("noura", text="/queue")
         assert "رسالة صوتية للاستماع إليها" in queue[0]["text"]
         claimed = sim.send("noura", text="/claim 1")

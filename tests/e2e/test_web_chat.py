@@ -44,7 +44,7 @@ HOSTILE = "<img src=x onerror=alert(1)>"
 ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 NUMBER = re.compile(r"BK-\d{4}-\d{6}")
 MENU = ["📝 طلب دعم جديد", "📋 حالة طلباتي", "🙋 التحدث مع باحث اجتماعي", "🌐 اللغة / Language",
-        "💡 اقتراح أو شكوى", "☎️ التواصل وساعات العمل", "🔒 بياناتي وخصوصيتي"]
+        "💡 اقتراح أو شكوى", "☎️ التواصل وساعات العمل", "🔒 بياناتي وخصوصيتي", "🤝 التطوع"]
 
 
 @pytest.fixture(scope="module")
@@ -169,7 +169,7 @@ def test_the_whole_journey_in_arabic(context, server, desk, db, tmp_path, shots)
     assert "wasl_chat" not in chat.page.evaluate("document.cookie")
     start(chat)
 
-    chat.press("📝 طلب دعم جديد", "ما الخدمة التي تود طلبها")
+    chat.press("📝 طلب دعم جديد", "ما الخدمة المطلوبة")
     chat.press("مساعدة مالية", "الاسم الرباعي كما في الهوية")
     chat.say(NAME, "رقم الهوية الوطنية أو الإقامة")
     chat.say("١٢٣٤٥٦٧٨٩٧", "تاريخ انتهاء الهوية")  # Arabic-Indic digits, as typed on a phone
@@ -249,7 +249,7 @@ def test_language_switch_turns_the_page_left_to_right(context, server, shots):
 def test_a_reload_returns_to_the_same_conversation(browser, context, server):
     chat = Chat.open(context, server.url)
     start(chat)
-    chat.press("📝 طلب دعم جديد", "ما الخدمة التي تود طلبها")
+    chat.press("📝 طلب دعم جديد", "ما الخدمة المطلوبة")
     chat.press("سلة غذائية", "الاسم الرباعي")
     chat.say(NAME, "رقم الهوية")
     before = chat.transcript()
@@ -307,12 +307,12 @@ def test_a_hostile_name_is_shown_as_text(context, server, db, tmp_path):
 def test_replies_from_the_desk_are_pushed_to_the_open_page(context, server, desk, db, tmp_path):
     chat = Chat.open(context, server.url)
     start(chat)
-    opened = chat.press("🙋 التحدث مع باحث اجتماعي", "رقم حالتك")
-    case = re.search(r"رقم حالتك (\d+)", opened).group(1)
-    chat.say("متى موعد توزيع السلال؟", f"أُضيفت رسالتك إلى حالتك رقم {case}")
+    opened = chat.press("🙋 التحدث مع باحث اجتماعي", "رقم إحالتك")
+    case = re.search(r"رقم إحالتك (\d+)", opened).group(1)
+    chat.say("متى موعد توزيع السلال؟", f"أُضيفت رسالتك إلى إحالتك رقم {case}")
     chat.page.evaluate("window.waslNotReloaded = true")
     tab = Chat.open(context, server.url)  # the same visitor in a second tab
-    tab.wait_bot(f"أُضيفت رسالتك إلى حالتك رقم {case}")
+    tab.wait_bot(f"أُضيفت رسالتك إلى إحالتك رقم {case}")
 
     # The researcher, on the simulator's channel, takes the case and answers.
     claimed = desk.send("noura", lang="en", text=f"/claim {case}")

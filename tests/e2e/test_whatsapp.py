@@ -141,7 +141,7 @@ def test_the_whole_journey_over_whatsapp(graph, server, tmp_path):
     person = Person(graph, server)
     agree(person)
     menu = [m for m in graph.sent_to(person.wa_id) if m["type"] == "interactive"][-1]
-    assert menu["interactive"]["type"] == "list" and len(titles(menu)) == 7
+    assert menu["interactive"]["type"] == "list" and len(titles(menu)) == 8  # (volunteering)
     services = person.press("📝 طلب دعم جديد")
     listed = services[-1]
     assert listed["interactive"]["type"] == "list"
@@ -190,7 +190,7 @@ def test_a_consent_withdrawn_then_everything_deleted_over_whatsapp(graph, server
     asked = person.say("أبي أسحب موافقتي")
     assert "تم سحب موافقتك" not in said(asked)  # what follows from each is said first
     assert titles(asked[-1]) == ["📢 الإعلانات", "🩺 الأسئلة الصحية والمال…", "🗂 استخدام بياناتي",
-                                 "↩ رجوع"]  # a list row's title: 24 characters
+                                 "🤝 التطوع", "↩ رجوع"]  # a list row's title: 24 characters
     assert "تم سحب موافقتك على الأسئلة الصحية والمالية" in said(
         person.press("🩺 الأسئلة الصحية والمال…"))
     question = person.say("احذفوا بياناتي")
@@ -310,11 +310,11 @@ def test_outside_the_window_a_status_goes_as_a_template_and_a_reply_waits(graph,
     opened = said(person.say("/menu"))
     assert "كيف يمكننا خدمتك" in opened
     case = said(person.press("🙋 التحدث مع باحث اجتماعي"))
-    case_id = re.search(r"(\d+)", case.split("رقم حالتك")[1]).group(1)
+    case_id = re.search(r"(\d+)", case.split("رقم إحالتك")[1]).group(1)
     # A day and more passes without a word from them.
     shift_window(server.db, person.wa_id, hours=25)
     desk = wasl_sim(server, [("noura", f"/claim {case_id}"), ("noura", "موعدك يوم الأحد")])
-    assert any(f"استلمت الحالة #{case_id}" in r.get("text", "") for r in desk), desk
+    assert any(f"استلمت الإحالة #{case_id}" in r.get("text", "") for r in desk), desk
     time.sleep(2)
     held = _read(server.db, select(m.OutboxMessage).where(
         m.OutboxMessage.chat_id == person.wa_id, m.OutboxMessage.status == "held"))
@@ -407,7 +407,7 @@ def test_staff_on_telegram_answer_whatsapp_and_staff_on_whatsapp_answer_telegram
     person = Person(graph, server)
     agree(person)
     case = said(person.press("🙋 التحدث مع باحث اجتماعي"))
-    case_id = re.search(r"(\d+)", case.split("رقم حالتك")[1]).group(1)
+    case_id = re.search(r"(\d+)", case.split("رقم إحالتك")[1]).group(1)
     took = telegram_says(telegram, server, researcher_tg, f"/claim {case_id}")
     assert any(f"#{case_id}" in p["text"] for p in took)
     person.settle()
@@ -425,7 +425,7 @@ def test_staff_on_telegram_answer_whatsapp_and_staff_on_whatsapp_answer_telegram
     assert "هل تتم الموافقة" in telegram_says(telegram, server, uid, "السلام عليكم")[-1]["text"]
     telegram_says(telegram, server, uid, "أوافق")
     asked = telegram_says(telegram, server, uid, "التحدث مع باحث اجتماعي")[-1]["text"]
-    tg_case = re.search(r"(\d+)", asked.split("رقم حالتك")[1]).group(1)
+    tg_case = re.search(r"(\d+)", asked.split("رقم إحالتك")[1]).group(1)
     assert f"#{tg_case}" in said(researcher_wa.say(f"/claim {tg_case}"))
     before = len(telegram.sent_to(uid))
     assert researcher_wa.graph.post(graph.text_message(researcher_wa.wa_id, "وعليكم السلام، معك سارة")
@@ -446,7 +446,7 @@ def test_a_voice_note_on_whatsapp_reaches_a_researcher_there_as_audio(graph, ser
     assert "وصلتنا رسالتك الصوتية" in said(offered)
     listen = titles(offered[-1])[0]
     assert listen.startswith("🎧 نعم")
-    case_id = re.search(r"(\d+)", said(person.press(listen)).split("رقم حالتك")[1]).group(1)
+    case_id = re.search(r"(\d+)", said(person.press(listen)).split("رقم إحالتك")[1]).group(1)
     claimed = said(researcher.say(f"/claim {case_id}"))
     doc = re.search(r"🎤 رسالة صوتية \(1 كيلوبايت\) \(/doc (\d+)\)", claimed).group(1)
     researcher.say(f"/doc {doc}")

@@ -85,7 +85,7 @@ async def test_researchers_are_told_of_a_new_case_in_their_own_chat_and_language
     [to_r1], [to_r2] = got["r1"], got["r2"]
     assert to_r2.text.startswith("🔔 New case #1: asked for a researcher (from the menu).")
     assert "Waiting since 13 Jumada al-Akhirah 1448 AH · 2026-11-23 12:00" in to_r2.text  # Riyadh time
-    assert to_r1.text.startswith("🔔 حالة جديدة #1")  # in the language Noura chose
+    assert to_r1.text.startswith("🔔 إحالة جديدة #1")  # in the language Noura chose
     assert [c.id for c in to_r2.choices] == ["claim:1", "queue"]
     assert to_r2.notice == to_r1.notice == "desk"  # on WhatsApp: the profile's desk template
     assert "admin" not in got  # the desk is the researchers'; admins see it on /team

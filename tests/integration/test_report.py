@@ -43,7 +43,7 @@ NAME_WORDS = ("نورة", "العتيبي", "Sara", "Alharbi", "Huda")
 AR = {
     "Summary": "الملخص", "Services": "الخدمات", "Satisfaction": "الرضا", "Comments": "التعليقات",
     "Months": "الأشهر", "Staff": "الموظفون", "Requests received": "الطلبات الواردة",
-    "Service": "الخدمة", "CSAT (4–5)": "نسبة الرضا (٤–٥)",
+    "Service": "الخدمة", "CSAT (4–5)": "نسبة الرضا (4–5)",
     "Help from a researcher": "مساعدة الباحث الاجتماعي",
 }
 
@@ -443,7 +443,7 @@ async def test_the_workbook(database, bakkah, ar_tr, en_tr):
     assert ar["الملخص"]["A1"].value == "جمعية بكة للخدمات الإنسانية"
     assert row_of(ar["الملخص"], "الطلبات الواردة")[1] == 7
     assert rows_of(ar["الخدمات"])[1][:2] == ["الخدمة", "الطلبات الواردة"]
-    assert "نسبة الرضا (٤–٥)" in rows_of(ar["الرضا"])[1]
+    assert "نسبة الرضا (4–5)" in rows_of(ar["الرضا"])[1]
     assert row_of(ar["الخدمات"], "مساعدة مالية")[1] == 2
     assert row_of(ar["الرضا"], "مساعدة الباحث الاجتماعي")[1:3] == [4, 3]
     assert rows_of(ar["الأشهر"])[2][0] == "يناير 2026"

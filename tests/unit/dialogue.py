@@ -20,6 +20,7 @@ from conversations.state import (
     ProvideInfo,
     RequestCorrection,
     ShowStatus,
+    SignUpVolunteer,
     State,
     Step,
     SubmitRequest,
@@ -41,6 +42,7 @@ class World:
     copy_fails: bool = False  # the copy of one's data cannot be made
     held: tuple[tuple[str, str], ...] = ()  # requests a destruction must keep
     gone: set[str] = field(default_factory=set)  # requests no longer theirs to correct
+    volunteers: list[dict] = field(default_factory=list)  # their volunteer sign-up
 
     def apply(self, action: Any, ctx: Context) -> Any:
         self.actions.append(action)
@@ -74,6 +76,10 @@ class World:
                 return None if self.copy_fails else (101, 102)
             case PlanDeletion() | DeleteData():
                 return DeletionPlan(self.held)
+            case SignUpVolunteer():  # as the handler: True when it replaces an earlier one
+                replaced = bool(self.volunteers)
+                self.volunteers[:] = [action.answers]
+                return replaced
             case RequestCorrection():  # as the handler: only a request of theirs
                 if action.number in self.gone:
                     return None

@@ -155,10 +155,11 @@ def test_a_typed_value_joins_the_conditions(ctx):
     (AddValue("status=sent"), SUBMITTED),  # a stale or forged button: nothing lost
     (AddValue("colour=red"), SUBMITTED),
     (Pick("open_case"), Segment(statuses=["submitted"], open_case=True)),
+    (Pick("volunteers"), Segment(statuses=["submitted"], volunteers=True)),
     (Pick("clear"), Segment()),
     (ChooseField("iban"), SUBMITTED),  # sensitive: never a condition, the fields again
 ], ids=["service", "same-status", "second-status", "choice", "bad-status", "bad-field",
-        "open-case", "clear", "sensitive-field"])
+        "open-case", "volunteers", "clear", "sensitive-field"])
 def test_the_segment_menu_buttons(ctx, given, segment):
     step = compose(ON_MENU, given, "en", ctx)
     assert step.draft == ON_MENU.model_copy(update={"segment": segment})

@@ -16,6 +16,8 @@ def test_the_shell_syntax_combines_conditions(bakkah):
     assert segment.services == ["food_basket"]
     assert segment.open_case
     assert segment.fields == {"district": ["العزيزية"], "income_source": ["social_security"]}
+    volunteers = parse_segment(["volunteers", "district=العزيزية"], bakkah)
+    assert volunteers.volunteers and not volunteers.open_case
 
 
 @pytest.mark.parametrize("spec", ["status=sent", "service=gold", "colour=red", "status=",

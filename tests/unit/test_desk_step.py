@@ -180,7 +180,7 @@ def test_a_colleague_busy_with_another_beneficiary_keeps_talking_there(ctx):
     assert SetCurrent(SARA.id, 5) not in decided.actions
     handed = next(a for a in decided.actions if isinstance(a, ToStaff))
     assert "#8" in handed.reply.text and "/switch 5" in handed.reply.text
-    assert "الحالة" in handed.reply.text  # in the colleague's own language
+    assert "الإحالة" in handed.reply.text  # in the colleague's own language
     assert Tell(50, Joined(busy)) in decided.actions
     assert "Case #5 is now with Sara Alharbi." in said(decided)
 

@@ -90,7 +90,7 @@ def test_consent_then_menu(ctx):
                           "contains": ["جمعية الاختبار"]}),
         ({"choice": "accept"}, {"expects": ("menu", "choice"), "step": Step.MENU,
                                 "choices": ["new_request", "status", "human", "language",
-                                            "feedback", "contact", "privacy"]}),
+                                            "feedback", "contact", "privacy", "volunteer"]}),
     ], ctx)
     assert state.consented
     consent = world.actions[0]
@@ -607,7 +607,7 @@ def test_at_the_menu_the_information_awaited_has_a_button_and_a_file_is_it(ctx):
     state = world.close_case(state)
     state, world, _ = run([
         ("hello", {"choices": ["new_request", "status", "human", "language", "feedback",
-                               "contact", "privacy", "provide_info"],
+                               "contact", "privacy", "volunteer", "provide_info"],
                    "contains": "did not understand"}),
         ({"choice": "provide_info"}, {"contains": f"information requested for {NUMBER}",
                                       "step": Step.NEEDS_INFO}),
@@ -617,7 +617,7 @@ def test_at_the_menu_the_information_awaited_has_a_button_and_a_file_is_it(ctx):
     ], ctx, state, world)
     assert [a.number for a in given(world)] == [NUMBER] and state.info_for is None
     run([("hello", {"choices": ["new_request", "status", "human", "language", "feedback",
-                                "contact", "privacy"]})],
+                                "contact", "privacy", "volunteer"]})],
         ctx, state, world)
 
 

@@ -77,7 +77,7 @@ def test_yes_it_helped_counts_and_returns_to_the_menu(ctx, said):
 def test_no_talk_to_a_researcher_opens_a_case_about_the_unhelpful_answer(ctx):
     state, world, _ = run([
         ("كم ياخذ الطلب وقت عشان يردون", {"step": Step.ANSWERED}),
-        ({"choice": "human"}, {"step": Step.CASE, "contains": "رقم حالتك"}),
+        ({"choice": "human"}, {"step": Step.CASE, "contains": "رقم إحالتك"}),
     ], ctx, at_menu())
     assert world.cases == [OpenCase("unhelpful", None, None)]
     assert CountAnswer("decision", "escalated") in world.actions

@@ -111,7 +111,11 @@ def test_the_beneficiarys_summary_masks_id_and_iban_but_not_their_own_mobile(ctx
 
 def test_each_kind_says_how_to_answer_it(ctx):
     assert kinds.hint(field(ctx, "national_id"), "en", ctx) == "For example: 1234567897"
-    assert "1448-03-15" in kinds.hint(field(ctx, "id_expiry"), "en", ctx)
+    # a date is told its format, never a fixed example that would be past, or another day
+    # in the other calendar, wherever it is shown
+    assert "(day/month/year)" in kinds.hint(field(ctx, "id_expiry"), "en", ctx)
+    assert not re.search(r"\d", kinds.hint(field(ctx, "id_expiry"), "en", ctx))
+    assert kinds.example(FieldKind.DATE) is None
     assert kinds.hint(field(ctx, "id_photo"), "ar", ctx) == ctx.tr("ar").gettext(
         "Send a clear photo or a PDF file.")
     assert kinds.hint(field(ctx, "full_name"), "en", ctx) == ""

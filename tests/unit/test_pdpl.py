@@ -21,7 +21,8 @@ def test_every_field_is_in_the_register_under_its_category(key, translations):
         sensitive = [c for c in listed["categories"] if c.startswith("sensitive")]
         expected = sorted(s.label.get("en") for s in service.fields if s.sensitive)
         assert sorted(listed["categories"][sensitive[0]]) == expected if expected else not sensitive
-    assert found["retention_days"] == profile.retention.model_dump()
+    assert found["retention_days"] == {**profile.retention.model_dump(),
+                                       "volunteers_days": profile.volunteering.keep_days}
     text = pdpl.as_text(found, translations["en"])
     assert profile.association.get("en") in text and "## Safeguards" in text
     arabic = pdpl.register(profile, translations["ar"], "ar")

@@ -26,7 +26,8 @@ from tests.unit.dialogue import run
 from tests.unit.test_dialogues import PROFILE
 
 MENU = ["my_data", "delete_data", "withdraw_consent", "privacy_request", "privacy_notice", "back"]
-WITHDRAW = ["withdraw_announcements", "withdraw_sensitive", "withdraw_all", "back"]
+WITHDRAW = ["withdraw_announcements", "withdraw_sensitive", "withdraw_all", "withdraw_volunteering",
+            "back"]
 
 
 @pytest.fixture
@@ -45,7 +46,7 @@ def copies(world) -> int:
 def test_the_main_menu_lists_the_rights_and_the_copy_comes_as_two_files(ctx):
     state, world, replies = run([
         ("/menu", {"choices": ["new_request", "status", "human", "language", "feedback",
-                               "contact", "privacy"]}),
+                               "contact", "privacy", "volunteer"]}),
         ("7", {"step": Step.PRIVACY, "choices": MENU,
                "contains": ["نسخة من بياناتي", "/mydata", "تصحيح", "حذف", "سحب موافقة",
                             "خلال 30 يومًا", "/stop"]}),

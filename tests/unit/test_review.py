@@ -167,7 +167,8 @@ def test_a_rejection_keeps_its_meeting_and_asks_for_the_reason(ctx):
         "rejected", "3", "الدخل أعلى من حد الدعم")
     words = desk_step.tell(desk_step.Decided("BK-2026-000001", decide.decision), "ar", ctx)[0]
     assert "السبب: الدخل أعلى من حد الدعم" in words.text
-    assert [c.id for c in words.choices] == ["human"]  # a way to a researcher
+    # the next steps: a researcher who can explain, or a new request
+    assert [c.id for c in words.choices] == ["human", "new_request"]
 
 
 def test_a_meeting_in_hijri_is_read_and_a_word_is_not_a_meeting():

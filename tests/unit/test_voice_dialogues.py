@@ -29,7 +29,7 @@ def test_at_the_menu_a_voice_note_is_kept_and_a_researcher_listens(ctx):
     state, world, replies = run([
         (VOICE, {"step": Step.VOICE, "choices": ["listen", "write"],
                  "contains": ["وصلتنا رسالتك الصوتية", "يستمع إليها باحث"]}),
-        ({"choice": "listen"}, {"step": Step.CASE, "contains": "رقم حالتك"}),
+        ({"choice": "listen"}, {"step": Step.CASE, "contains": "رقم إحالتك"}),
     ], ctx, at_menu())
     assert [a for a in world.actions if isinstance(a, KeepVoice)] == [KeepVoice(VOICE.file)]
     assert [(c.reason, c.detail) for c in world.cases] == [("voice", None)]
