@@ -99,6 +99,9 @@ class Reply:
     # researcher's reply): WhatsApp sends it as a template outside its 24-hour window
     notice: str | None = None
     staff_id: int | None = None  # the staff member whose action it comes from
+    # a researcher's own words, relayed: how they are named (the text's first line says it,
+    # "💬 name:"); the web chat shows them apart from the bot's words
+    relayed_by: str | None = None
     # how many of the first choices a typed number picks (None: all); the rest, the ways
     # out of a question, are shown by name where a channel numbers choices
     numbered: int | None = None
@@ -125,7 +128,7 @@ class Reply:
         if self.contact_label:
             data["contact_label"] = self.contact_label
         for key in ("document_id", "case_id", "open_topic", "announcement", "notice", "staff_id",
-                    "answered", "lasting"):
+                    "relayed_by", "answered", "lasting"):
             if getattr(self, key):
                 data[key] = getattr(self, key)
         if self.numbered is not None:
@@ -146,6 +149,7 @@ class Reply:
             announcement=bool(data.get("announcement")),
             notice=data.get("notice"),
             staff_id=data.get("staff_id"),
+            relayed_by=data.get("relayed_by"),
             numbered=data.get("numbered"),
             answered=data.get("answered"),
             lasting=bool(data.get("lasting")),

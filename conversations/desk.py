@@ -403,7 +403,8 @@ def joined(staff: StaffView, lang: str, ctx: Context) -> Reply:
 
 
 def relayed(staff: StaffView, text: str, lang: str, ctx: Context) -> Reply:
-    return Reply(f"💬 {researcher_label(staff, lang, ctx)}:\n{text}")
+    label = researcher_label(staff, lang, ctx)
+    return Reply(f"💬 {label}:\n{text}", relayed_by=label)
 
 
 def closed(lang: str, ctx: Context, state_reply: Reply) -> list[Reply]:

@@ -104,25 +104,32 @@ def contact_channels(state: State, ctx: Context) -> str:
     return "\n".join(lines)
 
 
-def contact(state: State, ctx: Context) -> str:
-    """How to reach the association and when its researchers answer (the policies list
-    their channels; until now only someone who declined consent saw them)."""
-    _ = ctx.tr(state.lang).gettext
+def working_hours_line(lang: str, ctx: Context) -> str:
+    """When researchers answer ("from Sunday to Thursday, from 08:00 to 15:00"): under
+    «Contact us and working hours», and above the web chat's message box."""
+    _ = ctx.tr(lang).gettext
     hours = ctx.profile.working_hours
     monday = date(2026, 11, 30)  # any Monday: Python's weekday 0
     ordered = _week_order(hours.days)
-    day_names = [format_date(monday + timedelta(days=d), format="EEEE", locale=state.lang)
+    day_names = [format_date(monday + timedelta(days=d), format="EEEE", locale=lang)
                  for d in ordered]
     in_a_row = [(d + 1) % 7 for d in ordered] == list(range((ordered[0] + 1) % 7,
                                                             (ordered[0] + 1) % 7 + len(ordered)))
     names = (_("{first} to {last}").format(first=day_names[0], last=day_names[-1])
              if in_a_row and len(ordered) > 2 else
-             ("، " if state.lang == "ar" else ", ").join(day_names))
+             ("، " if lang == "ar" else ", ").join(day_names))
+    return _("Our social researchers answer {days}, from {start} to {end} (Riyadh time).").format(
+        days=names, start=hours.start.strftime("%H:%M"), end=hours.end.strftime("%H:%M"))
+
+
+def contact(state: State, ctx: Context) -> str:
+    """How to reach the association and when its researchers answer (the policies list
+    their channels; until now only someone who declined consent saw them)."""
+    _ = ctx.tr(state.lang).gettext
     return "\n".join([
         _("To reach {association}:").format(association=ctx.profile.association.get(state.lang)),
         contact_channels(state, ctx), "",
-        _("Our social researchers answer {days}, from {start} to {end} (Riyadh time).").format(
-            days=names, start=hours.start.strftime("%H:%M"), end=hours.end.strftime("%H:%M")),
+        working_hours_line(state.lang, ctx),
         _("Outside these hours you can still write: your message waits for them."),
     ])
 

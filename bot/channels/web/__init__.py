@@ -31,8 +31,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from bot.app import App
 from bot.config import Settings
 from bot.outbox import Limits, Sender
-from conversations import desk
-from conversations.base import Context, Event, InboundEvent, Reply, StaffView
+from conversations.base import Event, InboundEvent, Reply
 from storage.db import Unavailable
 from storage.models import WebMessage
 
@@ -140,9 +139,9 @@ class WebChat:
             payload["lasting"] = True
         async with self.app.db.unit_of_work() as uow:
             payload["lang"] = await uow.conversation_language(CHANNEL, chat_id)
-            staff = await uow.desk.staff_by_id(reply.staff_id) if reply.staff_id else None
-            if staff is not None and (said := self._staff_words(staff, reply.text)):
-                payload.update(text=said[1], staff=True, by=said[0])
+            if reply.relayed_by:  # a researcher's own words, under their name
+                words = reply.text.partition("\n")[2]
+                payload.update(text=words, staff=True, by=reply.relayed_by)
             doc = await uow.document(reply.document_id) if reply.document_id else None
             if doc is not None:
                 payload["file"] = {"name": doc.name, "mime": doc.mime}
@@ -150,18 +149,6 @@ class WebChat:
                                        doc.id if doc is not None else None)
         self.hub.notify(chat_id)
         return str(row_id)
-
-    def _staff_words(self, staff: StaffView, text: str) -> tuple[str, str] | None:
-        """A researcher's own words as the desk relays them (desk.relayed: "💬 who:" and
-        the words): how they are named, and the words. None for anything else a staff
-        member's action sends (that they joined, a status change, the menu after a closed
-        case): that is the bot speaking, even when it comes from their action."""
-        ctx = Context(self.app.profile, self.app.outbox.clock(), CHANNEL, self.app.translations)
-        for lang in ("ar", "en"):  # (the conversation's language may have changed since)
-            head = desk.relayed(staff, "", lang, ctx).text
-            if text.startswith(head):
-                return desk.researcher_label(staff, lang, ctx), text[len(head):]
-        return None
 
     async def is_new(self, chat_id: str) -> bool:
         """Whether this chat has never stored a message: a browser not seen before (or a

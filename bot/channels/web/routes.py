@@ -37,7 +37,7 @@ from conversations.base import Context, Event, FileRef
 from conversations.fields import N_
 from conversations.journey import ASKS_FOR_HUMAN
 from conversations.render import COMMANDS
-from conversations.state import State, Step
+from conversations.state import Step
 from storage.db import Unavailable
 
 log = logging.getLogger(__name__)
@@ -255,14 +255,10 @@ def _settings(web: WebChat) -> dict[str, Any]:
 
 
 def working_hours(web: WebChat, lang: str) -> str:
-    """When researchers answer, in the words the bot uses under "Contact us and working
-    hours" (its line with the hours), so that the page and the bot never differ; empty
-    (the page then shows no note) if a translation has lost the hours."""
+    """When researchers answer, the line the bot says under "Contact us and working
+    hours", so that the page and the bot never differ."""
     ctx = Context(web.app.profile, web.app.outbox.clock(), CHANNEL, web.app.translations)
-    hours = web.app.profile.working_hours
-    start, end = hours.start.strftime("%H:%M"), hours.end.strftime("%H:%M")
-    lines = render.contact(State(lang=lang, consented=True), ctx).splitlines()
-    return next((line for line in lines if start in line and end in line), "")
+    return render.working_hours_line(lang, ctx)
 
 
 def render_page(web: WebChat, lang: str, embedded: bool = False) -> str:
