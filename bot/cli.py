@@ -57,6 +57,7 @@ Db = Annotated[str | None, typer.Option("--db", envvar="WASL_DATABASE_URL",
 ProfileOpt = Annotated[str | None, typer.Option("--profile", envvar="WASL_PROFILE",
                                                 help="Profile name or YAML path.")]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+Lang = Annotated[str, typer.Option("--lang", help="ar or en")]
 
 
 def _run(db: str | None, profile: str | None, body: Callable[[App], Awaitable[Any]],
@@ -620,7 +621,10 @@ def db_revision(message: str) -> None:
     asyncio.run(generate())
 
 
-Lang = Annotated[str, typer.Option("--lang", help="ar or en")]
+def _ar_or_en(lang: str) -> None:
+    if lang not in ("ar", "en"):
+        typer.echo("--lang is ar or en", err=True)
+        raise typer.Exit(2)
 
 
 def _volunteers(db: str | None, profile: str | None, lang: str,
@@ -628,9 +632,7 @@ def _volunteers(db: str | None, profile: str | None, lang: str,
     """The volunteers' table, its viewing audited (it is personal data)."""
     from conversations import volunteer
 
-    if lang not in ("ar", "en"):
-        typer.echo("--lang is ar or en", err=True)
-        raise typer.Exit(2)
+    _ar_or_en(lang)
 
     async def body(app: App) -> tuple[list[str], list[list[str]]]:
         now = datetime.now(UTC)
@@ -678,16 +680,13 @@ def volunteers_export(out: Annotated[str, typer.Option("--out", help="The file t
 
 
 @pdpl_cli.command("records")
-def pdpl_records(profile: ProfileOpt = None, as_json: AsJson = False,
-                 lang: Annotated[str, typer.Option("--lang", help="ar or en")] = "ar") -> None:
+def pdpl_records(profile: ProfileOpt = None, as_json: AsJson = False, lang: Lang = "ar") -> None:
     """Print the register of processing (purposes, data, retention, recipients, safeguards)
     drawn from the profile, in Arabic or English."""
     from bot import i18n
     from conversations import pdpl
 
-    if lang not in ("ar", "en"):
-        typer.echo("--lang is ar or en", err=True)
-        raise typer.Exit(2)
+    _ar_or_en(lang)
     try:
         loaded = profiles.load(settings(profile=profile).profile)
         tr = i18n.worded(dict(i18n.load_translations(i18n.LOCALES_DIR)), loaded)[lang]

@@ -172,10 +172,7 @@ def _on_sign(state: State, event: Event, ctx: Context, fix: Correction,
     if picked == "cancel":
         return _leave(state, ctx, ctx.tr(state.lang).gettext(
             "The correction was cancelled; nothing was sent."))
-    signature = ctx.profile.signature  # the guardian signs where a guardian applied
-    guardian = signature.guardian_field
-    name_field = (guardian if guardian and request.fields.get(guardian)
-                  else signature.name_field or "")
+    name_field = ctx.profile.signature.signer(request.fields)  # (a guardian's, if one applied)
     name = str(fix.value if fix.field == name_field else request.fields.get(name_field, ""))
     typed = clean(event.text) if event.kind == "text" else ""
     if typed and intake.same_name(typed, name):

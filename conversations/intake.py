@@ -357,7 +357,7 @@ def on_signature(state: State, event: Event, ctx: Context) -> Transition:
         return escalate(state, "asked", "signature")
     draft = state.draft
     assert draft is not None
-    name = str(draft.answers.get(render.signer_field(state, ctx), ""))
+    name = str(draft.answers.get(ctx.profile.signature.signer(draft.answers), ""))
     typed = clean(event.text) if event.kind == "text" else ""
     if same_name(typed, name):
         return submit(state, ctx, typed)

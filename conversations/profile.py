@@ -191,6 +191,13 @@ class Signature(Strict):
     # signs with their own name, and the acknowledgment names them and the child
     guardian_field: str | None = None
 
+    def signer(self, answers: dict[str, Any]) -> str:
+        """The field whose name signs: the guardian's where one applied, else the
+        applicant's."""
+        if self.guardian_field and answers.get(self.guardian_field):
+            return self.guardian_field
+        return self.name_field or ""
+
     @model_validator(mode="after")
     def _name_field(self) -> Signature:
         if self.mode == "typed_name" and not self.name_field:

@@ -330,14 +330,6 @@ def guardian(state: State, ctx: Context) -> str | None:
     return str(value) if value else None
 
 
-def signer_field(state: State, ctx: Context) -> str:
-    """Whose name signs: the guardian's where a guardian applies, else the applicant's."""
-    signature = ctx.profile.signature
-    if guardian(state, ctx) and signature.guardian_field:
-        return signature.guardian_field
-    return signature.name_field or ""
-
-
 def acknowledgment_version(state: State, ctx: Context) -> str:
     """The version recorded with a signature: the wording's, and the language."""
     if guardian(state, ctx):

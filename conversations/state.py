@@ -85,13 +85,11 @@ class Correction(BaseModel):
 
 
 class VolunteerDraft(BaseModel):
-    """A volunteer sign-up under way: the answers so far, the question asked (by its index
-    in the profile's `volunteering.fields`), and where it stands (field | consent)."""
+    """A volunteer sign-up under way: the answers so far, and the question asked by its
+    index in the profile's `volunteering.fields` (past the last one: the consent)."""
 
-    stage: str = "field"
     index: int = 0
     answers: dict[str, Any] = {}
-    failures: int = 0
 
 
 class State(BaseModel):

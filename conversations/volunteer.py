@@ -12,13 +12,12 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
-from conversations import fields, intake, kinds, render
+from conversations import desk, fields, intake, kinds, privacy, render
 from conversations.base import Choice, Context, Event, Expects, Reply, match_choice
 from conversations.profile import FieldKind, FieldSpec
 from conversations.state import SignUpVolunteer, State, Step, Transition, VolunteerDraft
 
 MENU_CHOICE = "volunteer"
-PURPOSE = render.VOLUNTEER_PURPOSE  # the consent's purpose (privacy.py withdraws it)
 VERSION = "wasl-volunteer-1"  # of the consent's wording: bump when it changes
 CONSENT = "volunteer_consent"  # what the consent question expects
 
@@ -38,8 +37,9 @@ def start(state: State, ctx: Context) -> Transition:
 
 
 def _spec(form: VolunteerDraft, ctx: Context) -> FieldSpec | None:
+    """The question asked, or None once every one is answered (the consent)."""
     specs = ctx.profile.volunteering.fields
-    return specs[form.index] if form.stage == "field" and form.index < len(specs) else None
+    return specs[form.index] if form.index < len(specs) else None
 
 
 def prompt(state: State, ctx: Context, lead: str | None = None) -> Reply:
@@ -98,12 +98,9 @@ def on_volunteer(state: State, event: Event, ctx: Context) -> Transition:
         return _leave(state, ctx, ctx.tr(state.lang).gettext(
             "The volunteer sign-up was cancelled; nothing was kept."))
     if picked == "back":
-        if form.stage == "consent":
-            form.stage, form.index = "field", len(ctx.profile.volunteering.fields) - 1
-        elif form.index == 0:
+        if form.index == 0:
             return _leave(state, ctx, None)
-        else:
-            form.index -= 1
+        form.index -= 1  # (from the consent: the last question)
         return Transition(state, [prompt(state, ctx)])
     spec = _spec(form, ctx)
     if spec is None:  # the consent
@@ -115,14 +112,11 @@ def on_volunteer(state: State, event: Event, ctx: Context) -> Transition:
     try:
         value = _read(spec, event, picked, ctx)
     except fields.Invalid as error:
-        form.failures += 1
         _ = ctx.tr(state.lang).gettext
         problem = _(fields.MESSAGES[error.code]).format(**error.params)
         return Transition(state, [prompt(state, ctx, problem)])
-    form.answers[spec.key], form.failures = value, 0
+    form.answers[spec.key] = value
     form.index += 1
-    if form.index >= len(ctx.profile.volunteering.fields):
-        form.stage = "consent"
     return Transition(state, [prompt(state, ctx)])
 
 
@@ -169,14 +163,11 @@ def table(volunteers: list[Any], lang: str, ctx: Context) -> tuple[list[str], li
     """The admins' list (`wasl volunteers list|export`): the profile's questions as the
     columns, each answer as staff read it (in full: reaching volunteers is its purpose),
     then when they signed up (Riyadh) and on which channel."""
-    from conversations import desk, privacy  # (both import this module's neighbours)
-
     _ = ctx.tr(lang).gettext
     specs = ctx.profile.volunteering.fields
     headers = ["#", *(s.label.get(lang) for s in specs), _("Signed up"), _("Channel")]
     rows = [[str(v.id), *(kinds.for_staff(s, v.answers.get(s.key), full=True, lang=lang,
-                                          ctx=ctx).replace(kinds.LTR, "").replace(kinds.END, "")
-                          for s in specs),
+                                          ctx=ctx) for s in specs),
              desk.when(v.signed_up_at, lang, ctx), privacy.channel_name(v.channel, lang, ctx)]
             for v in volunteers]
     return headers, rows

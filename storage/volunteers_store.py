@@ -56,12 +56,6 @@ class VolunteersStore:
         return [VolunteerView(v.id, v.beneficiary_id, dict(v.answers), v.language, v.channel,
                               v.signed_up_at) for v in rows]
 
-    async def of(self, beneficiary_id: int) -> VolunteerView | None:
-        v = (await self.session.execute(select(m.Volunteer).where(
-            m.Volunteer.beneficiary_id == beneficiary_id))).scalar_one_or_none()
-        return None if v is None else VolunteerView(v.id, v.beneficiary_id, dict(v.answers),
-                                                    v.language, v.channel, v.signed_up_at)
-
     async def beneficiaries(self) -> set[int]:
         """Who signed up: the "volunteers" segment of an announcement."""
         return set((await self.session.execute(select(m.Volunteer.beneficiary_id))).scalars())
