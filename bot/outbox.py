@@ -35,6 +35,7 @@ from storage.db import Database
 Send = Callable[[str, Reply], Awaitable[str | None]]
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
+EXPIRED_EVERY = 5.0  # seconds between looks for rows whose claim ran out
 REPLY, SURVEY, BROADCAST = 0, 5, 10  # priorities: lower goes first
 
 
@@ -65,6 +66,13 @@ class Limits:
 
 
 @dataclass
+class Claimed:
+    rows: list  # (row id, chat id, payload, attempts), in the order they go out
+    first_slot: float  # epoch time of the first row's slot on the shared clock
+    announcements: bool  # copies of a broadcast among them (its end may be near)
+
+
+@dataclass
 class Outcome:
     row_id: int
     chat_id: str
@@ -79,11 +87,16 @@ class Outbox:
                  limits: Limits | None = None) -> None:
         self.db, self.clock = db, clock
         self.limits = limits or Limits()  # for `deliver`: the lease and retries of the settings
+        self._senders: dict[str, Sender] = {}  # `deliver`'s, one per channel, kept
 
     async def deliver(self, channel: str, send: Send,
                       on_batch: Callable[[], Awaitable[object]] | None = None) -> int:
         """Send what is due now, with no rate limits (console and simulator)."""
-        return await Sender(self, channel, send, self.limits, on_batch).drain()
+        sender = self._senders.get(channel)
+        if sender is None:
+            sender = self._senders[channel] = Sender(self, channel, send, self.limits)
+        sender.send, sender.on_batch = send, on_batch
+        return await sender.drain()
 
 
 class Sender:
@@ -99,6 +112,7 @@ class Sender:
         self._paused_until = 0.0
         self._last_start = 0.0  # epoch time the latest send started (spacing when late)
         self._wake = asyncio.Event()
+        self._expired_checked = -math.inf  # when rows whose claim ran out were last looked for
         self._slots = asyncio.Semaphore(8)  # sends in flight at once (within the HTTP pool)
 
     def wake(self) -> None:
@@ -106,12 +120,14 @@ class Sender:
         self._wake.set()
 
     async def run(self, tick: float = 1.0) -> None:
-        """Deliver until cancelled; looks again when woken or every `tick` seconds."""
+        """Deliver until cancelled; looks again when woken or every `tick` seconds. What
+        ends broadcasts whose last copies were withdrawn (not sent) runs once a tick."""
+        checked = 0.0
         while True:
-            self._wake.clear()
             try:
                 await self.drain()
-                if self.on_batch is not None:  # e.g. a broadcast whose last copies were withdrawn
+                if self.on_batch is not None and time.monotonic() - checked >= tick:
+                    checked = time.monotonic()
                     await self.on_batch()
             except Exception:  # a database hiccup must not stop delivery for good
                 log.exception("outbox delivery for %s failed; retrying", self.channel)
@@ -120,34 +136,38 @@ class Sender:
 
     async def drain(self) -> int:
         """Send every row that is due and allowed now; returns how many were sent. The next
-        batch is claimed while the last sends of the current one finish, and a batch is
-        recorded before the next is sent, so the clock is not left idle between batches."""
+        batch is claimed while the last sends of a full batch finish, and a batch is
+        recorded before the next is sent, so the clock is not left idle between batches.
+        While a chat waits out its interval, a commit (`wake`) is looked at at once."""
         sent = 0
-        ahead: tuple[list, float] | None = None
+        ahead: Claimed | None = None
         while time.monotonic() >= self._paused_until:
             if ahead is not None:
-                (batch, first_slot), ahead = ahead, None
+                claimed, ahead = ahead, None
             else:
                 now = time.monotonic()
                 busy = self._busy()
-                batch, first_slot = await self._claim(busy)
-                if not batch:
+                self._wake.clear()  # a commit from here on is seen by the wait below
+                claimed = await self._claim(busy)
+                if not claimed.rows:
                     soonest = min((self._chat_free[c] for c in busy), default=None)
                     if soonest is None or soonest - now > 1.0:
                         return sent
-                    await asyncio.sleep(soonest - now)  # a chat's next message, after its interval
+                    with contextlib.suppress(TimeoutError):  # a chat's next message, after
+                        await asyncio.wait_for(self._wake.wait(), soonest - now)  # its interval
                     continue
-            tasks, released = await self._launch(batch, first_slot)
-            if not released:
-                claimed = await self._claim(self._busy())
-                ahead = claimed if claimed[0] else None
+            tasks, released = await self._launch(claimed.rows, claimed.first_slot)
+            if not released and len(claimed.rows) >= self.limits.batch:  # more are waiting
+                self._wake.clear()
+                ahead = await self._claim(self._busy())
+                ahead = ahead if ahead.rows else None
             outcomes = released + list(await asyncio.gather(*tasks))
             sent += await self._record(outcomes)
-            if self.on_batch is not None:
+            if self.on_batch is not None and claimed.announcements:
                 await self.on_batch()
         if ahead is not None:  # a 429 came after it was claimed: back to the queue
             async with self.outbox.db.unit_of_work() as uow:
-                await uow.give_back([row_id for row_id, *_ in ahead[0]])
+                await uow.give_back([row_id for row_id, *_ in ahead.rows])
         return sent
 
     def _busy(self) -> set[str]:
@@ -155,17 +175,24 @@ class Sender:
         now = time.monotonic()
         return {chat for chat, free in self._chat_free.items() if free - now > 0.05}
 
-    async def _claim(self, busy: set[str]) -> tuple[list, float]:
+    async def _claim(self, busy: set[str]) -> Claimed:
+        """Take a batch and reserve its slots on the shared clock. Rows whose claim ran out
+        (a sender died with them) are looked for every `EXPIRED_EVERY` seconds, not every
+        time: they wait out a lease anyway."""
         db, clock, limits = self.outbox.db, self.outbox.clock, self.limits
         now = clock()
+        expired = time.monotonic() - self._expired_checked >= EXPIRED_EVERY
         async with db.unit_of_work() as uow:
             rows = await uow.take(self.channel, now, limits.batch,
-                                  now + timedelta(seconds=limits.lease), self.name, busy)
+                                  now + timedelta(seconds=limits.lease), self.name, busy,
+                                  expired=expired)
             batch = [(r.id, r.chat_id, r.payload, r.attempts) for r in rows]
             first = time.time()
             if batch and limits.per_second:
                 first = await uow.reserve(self.channel, len(batch), limits.per_second, first)
-        return batch, first
+        if expired:
+            self._expired_checked = time.monotonic()
+        return Claimed(batch, first, any(r.broadcast_id is not None for r in rows))
 
     async def _launch(self, batch: list, first_slot: float) -> tuple[list[asyncio.Task],
                                                                      list[Outcome]]:

@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -222,58 +223,35 @@ class UnitOfWork:
                             choice_ids=_pressable(payload))
         )
 
-    def _due(self, channel: str, now: datetime, status: str) -> Any:
-        """Rows a sender may take now: pending and due, or taken by a sender whose claim
-        ran out (it died mid-send); never a row of a chat while a row that goes before it
-        (by priority, then age) is still waiting or being sent, so one chat's messages
-        never overtake each other and a chat gets one message at a time; never a
-        row of a paused or cancelled broadcast, nor an announcement to someone who stopped
-        them. One status at a time, so that the pending rows are read in the order of
-        ix_outbox_pending and the query stops at its LIMIT instead of sorting them all."""
-        row, earlier = m.OutboxMessage, aliased(m.OutboxMessage)
-        takeable = (and_(row.status == "pending", row.available_at <= now) if status == "pending"
-                    else and_(row.status == "sending", row.claimed_until < now))
-        blocked = select(earlier.id).where(
-            earlier.channel == channel, earlier.chat_id == row.chat_id,
-            or_(earlier.priority < row.priority,
-                and_(earlier.priority == row.priority, earlier.id < row.id)),
-            earlier.status.in_(("pending", "sending"))).exists()
-        live = select(m.Broadcast.id).where(m.Broadcast.id == row.broadcast_id,
-                                            m.Broadcast.status == "sending").exists()
-        stopped = select(m.Beneficiary.id).where(
-            m.Beneficiary.id == row.beneficiary_id,
-            m.Beneficiary.announcements_off_at.is_not(None)).exists()
-        return (select(row).where(row.channel == channel, takeable, ~blocked)
-                .where(or_(row.broadcast_id.is_(None), and_(live, ~stopped)))
-                .order_by(row.priority, row.id))
-
     async def pending(self, channel: str, now: datetime, limit: int = 100,
-                      exclude: set[str] | frozenset[str] = frozenset(), *,
-                      lock: bool = False) -> list[m.OutboxMessage]:
+                      exclude: set[str] | frozenset[str] = frozenset()) -> list[m.OutboxMessage]:
         """The rows a sender would take now (first of each chat): those whose claim ran out,
-        then the pending ones by priority and age. `lock`: FOR UPDATE SKIP LOCKED."""
+        then the pending ones by priority and age (`_due`)."""
         rows: list[m.OutboxMessage] = []
         for status in ("sending", "pending"):
-            stmt = self._due(channel, now, status).limit(limit - len(rows))
-            if exclude:
-                stmt = stmt.where(m.OutboxMessage.chat_id.not_in(exclude))
-            if lock:
-                stmt = stmt.with_for_update(skip_locked=True, of=m.OutboxMessage)
-            rows += (await self.session.execute(stmt)).scalars()
+            stmt = _due(status, bool(exclude))
+            rows += (await self.session.execute(
+                stmt, _due_params(channel, now, limit - len(rows), exclude))).scalars()
             if len(rows) >= limit:
                 break
         return rows
 
     async def take(self, channel: str, now: datetime, limit: int, until: datetime, by: str,
-                   exclude: set[str] | frozenset[str] = frozenset()) -> list[m.OutboxMessage]:
-        """Take up to `limit` due rows for this sender until `until`. On PostgreSQL rows
-        another process is taking are skipped (FOR UPDATE SKIP LOCKED), so no row is
-        taken twice; SQLite serialises writers."""
-        rows = await self.pending(channel, now, limit, exclude, lock=True)
-        if rows:
-            await self.session.execute(
-                update(m.OutboxMessage).where(m.OutboxMessage.id.in_([r.id for r in rows]))
-                .values(status="sending", claimed_until=until, claimed_by=by[:60]))
+                   exclude: set[str] | frozenset[str] = frozenset(), *,
+                   expired: bool = True) -> list[m.OutboxMessage]:
+        """Take up to `limit` due rows for this sender until `until`, each status in one
+        statement (an UPDATE of the rows a locked SELECT picks, returning them). On
+        PostgreSQL rows another process is taking are skipped (FOR UPDATE SKIP LOCKED), so
+        no row is taken twice; SQLite serialises writers. `expired`: look for rows whose
+        claim ran out as well (a sender that died); a sender does that now and then."""
+        rows: list[m.OutboxMessage] = []
+        for status in ("sending", "pending") if expired else ("pending",):
+            params = _due_params(channel, now, limit - len(rows), exclude)
+            params.update(b_until=until, b_by=by[:60])
+            got = (await self.session.execute(_take(status, bool(exclude)), params)).scalars()
+            rows += sorted(got, key=lambda r: (r.priority, r.id))
+            if len(rows) >= limit:
+                break
         return rows
 
     async def give_back(self, ids: list[int]) -> None:
@@ -310,14 +288,10 @@ class UnitOfWork:
             )
 
     async def sent(self, refs: dict[int, str | None], now: datetime) -> None:
-        """Several rows delivered, each with its platform id (one statement per row)."""
+        """Several rows delivered, each with its platform id: one statement, run for each."""
         if refs:
-            await self.session.execute(update(m.OutboxMessage), [
-                {"id": row_id, "status": "sent", "sent_at": now, "payload": {},
-                 "message_ref": ref, "claimed_until": None} for row_id, ref in refs.items()])
-            await self.session.execute(
-                update(m.OutboxMessage).where(m.OutboxMessage.id.in_(list(refs)))
-                .values(attempts=m.OutboxMessage.attempts + 1))
+            await self.session.execute(_SENT, [{"b_row": row_id, "b_ref": ref, "b_at": now}
+                                               for row_id, ref in refs.items()])
 
     async def postpone(self, row_id: int, until: datetime, why: str) -> None:
         await self.session.execute(
@@ -589,3 +563,70 @@ class UnitOfWork:
 
 sqlite_insert = sqlite.insert
 pg_insert = postgresql.insert
+
+
+# The sender's statements, built once: they run several times a second, and building an
+# ORM statement of this size costs more than the database takes to run it. Their values
+# are bound parameters; SQLAlchemy caches what each compiles to.
+
+def _due_params(channel: str, now: datetime, limit: int,
+                exclude: set[str] | frozenset[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {"b_channel": channel, "b_now": now, "b_limit": limit}
+    if exclude:
+        params["b_busy"] = sorted(exclude)
+    return params
+
+
+@functools.cache
+def _due(status: str, excluding: bool) -> Any:
+    """Rows a sender may take now: pending and due, or taken by a sender whose claim
+    ran out (it died mid-send); never a row of a chat while a row that goes before it
+    (by priority, then age) is still waiting or being sent, so one chat's messages
+    never overtake each other and a chat gets one message at a time; never a
+    row of a paused or cancelled broadcast, nor an announcement to someone who stopped
+    them. One status at a time, so that the pending rows are read in the order of
+    ix_outbox_pending and the query stops at its LIMIT instead of sorting them all.
+    `excluding`: leave out the chats in the bound list `b_busy` (waiting out their
+    interval)."""
+    row, earlier = m.OutboxMessage, aliased(m.OutboxMessage)
+    channel, now = bindparam("b_channel"), bindparam("b_now")
+    takeable = (and_(row.status == "pending", row.available_at <= now) if status == "pending"
+                else and_(row.status == "sending", row.claimed_until < now))
+    blocked = select(earlier.id).where(
+        earlier.channel == channel, earlier.chat_id == row.chat_id,
+        or_(earlier.priority < row.priority,
+            and_(earlier.priority == row.priority, earlier.id < row.id)),
+        earlier.status.in_(("pending", "sending"))).exists()
+    live = select(m.Broadcast.id).where(m.Broadcast.id == row.broadcast_id,
+                                        m.Broadcast.status == "sending").exists()
+    stopped = select(m.Beneficiary.id).where(
+        m.Beneficiary.id == row.beneficiary_id,
+        m.Beneficiary.announcements_off_at.is_not(None)).exists()
+    stmt = (select(row).where(row.channel == channel, takeable, ~blocked)
+            .where(or_(row.broadcast_id.is_(None), and_(live, ~stopped)))
+            .order_by(row.priority, row.id).limit(bindparam("b_limit")))
+    if excluding:
+        stmt = stmt.where(row.chat_id.not_in(bindparam("b_busy", expanding=True)))
+    return stmt
+
+
+@functools.cache
+def _take(status: str, excluding: bool) -> Any:
+    """Claim the rows `_due` picks, locked (FOR UPDATE SKIP LOCKED on PostgreSQL), and
+    return them: one statement where a SELECT and an UPDATE were two."""
+    row = m.OutboxMessage
+    picked = (_due(status, excluding).with_only_columns(row.id)
+              .with_for_update(skip_locked=True, of=row))
+    return (update(row).where(row.id.in_(picked.scalar_subquery()))
+            .values(status="sending", claimed_until=bindparam("b_until"),
+                    claimed_by=bindparam("b_by"))
+            .returning(row).execution_options(synchronize_session=False))
+
+
+_outbox = m.OutboxMessage.__table__
+# Delivered: the text is dropped (it may hold personal data), the record stays, with the
+# platform's id of the message.
+_SENT = (update(_outbox).where(_outbox.c.id == bindparam("b_row"))
+         .values(status="sent", sent_at=bindparam("b_at"), payload={},
+                 message_ref=bindparam("b_ref"), claimed_until=None,
+                 attempts=_outbox.c.attempts + 1))
