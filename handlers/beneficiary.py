@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -28,6 +28,7 @@ from conversations.base import (
     FileRef,
     InboundEvent,
     Reply,
+    StaffView,
     Translator,
 )
 from conversations.profile import FieldKind, Profile
@@ -72,6 +73,10 @@ from storage.db import Database, Unavailable
 from storage.repositories import UnitOfWork
 
 log = logging.getLogger(__name__)
+# What runs first in an event's transaction (the router's staff check): the event to go on
+# with, or what to return instead (a staff member for the desk; True: handled, no reply).
+Gated = InboundEvent | StaffView | bool
+Gate = Callable[[UnitOfWork, InboundEvent], Awaitable[Gated]]
 PDPL_DAYS = 30  # a data subject's request is answered within 30 days (once extendable by 30)
 TRANSCRIPT_WINDOW = timedelta(hours=24)  # what a case shows when no request is under way
 
@@ -91,6 +96,7 @@ class Sender:
     chat_id: str
     beneficiary_id: int | None
     forget: bool = False
+    conversation: m.Conversation | None = None  # as loaded, written back at the end
 
 
 class BeneficiaryHandler:
@@ -99,10 +105,12 @@ class BeneficiaryHandler:
         self.db, self.profile, self.translations, self.clock = db, profile, translations, clock
         self.answers = answers  # None: the bot answers no question itself
 
-    async def handle(self, inbound: InboundEvent) -> bool:
-        """Process one event; False if it was a redelivery. Errors end here with an apology."""
+    async def handle(self, inbound: InboundEvent, gate: Gate | None = None) -> bool | StaffView:
+        """Process one event; False if it was a redelivery. Errors end here with an apology.
+        `gate` runs first in the event's transaction: what it returns instead of the event
+        (a staff member, True) is returned at once, nothing more done."""
         try:
-            return await self._handle(inbound)
+            return await self._handle(inbound, gate)
         except Unavailable:  # the database is busy or down: nothing kept; the router asks
             raise            # the channel to deliver the event again
         except Exception:  # the outermost edge of a beneficiary event
@@ -113,9 +121,14 @@ class BeneficiaryHandler:
                 log.exception("could not queue an apology")
             return True
 
-    async def _handle(self, inbound: InboundEvent) -> bool:
+    async def _handle(self, inbound: InboundEvent, gate: Gate | None) -> bool | StaffView:
         now = self.clock()
         async with self.db.unit_of_work() as uow:
+            if gate is not None:
+                passed = await gate(uow, inbound)
+                if not isinstance(passed, InboundEvent):
+                    return passed
+                inbound = passed
             if inbound.dedupe_id and not await uow.first_time(
                     inbound.channel, inbound.dedupe_id, now):
                 log.info("duplicate %s update %s ignored", inbound.channel, inbound.dedupe_id)
@@ -164,7 +177,8 @@ class BeneficiaryHandler:
         conv = await uow.conversation(inbound.channel, inbound.sender_id)
         beneficiary_id = conv.beneficiary_id if conv else await uow.beneficiary_id(
             inbound.channel, inbound.sender_id)
-        who = Sender(inbound.channel, inbound.sender_id, inbound.chat_id, beneficiary_id)
+        who = Sender(inbound.channel, inbound.sender_id, inbound.chat_id, beneficiary_id,
+                     conversation=conv)
         fresh = State(lang="en" if (inbound.language_hint or "").startswith("en") else "ar",
                       consented=beneficiary_id is not None,
                       step=Step.MENU if beneficiary_id else Step.WELCOME)
@@ -186,7 +200,8 @@ class BeneficiaryHandler:
             await uow.forget_conversation(who.channel, who.sender_id)
         elif state.consented or state != State():  # before consent, only a language choice
             await uow.save_conversation(who.channel, who.sender_id, who.beneficiary_id,
-                                        state.model_dump(mode="json"), now, remind_at)
+                                        state.model_dump(mode="json"), now, remind_at,
+                                        row=who.conversation)
 
     async def _record(self, uow: UnitOfWork, who: Sender, replies: list[Reply],
                       now: datetime) -> None:

@@ -7,7 +7,7 @@ import functools
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, delete, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, delete, func, inspect, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
@@ -48,6 +48,7 @@ class UnitOfWork:
         self.subject = SubjectStore(session)  # all that is held about one beneficiary
         self.volunteers = VolunteersStore(session)  # volunteers' sign-ups
         self._insert = sqlite_insert if sqlite else pg_insert
+        self._reachable: set[int] = set()  # beneficiaries read as reachable in this transaction
 
     # processed events -------------------------------------------------
     async def first_time(self, channel: str, event_id: str, now: datetime) -> bool:
@@ -59,19 +60,30 @@ class UnitOfWork:
     # conversations ----------------------------------------------------
     async def conversation(self, channel: str, sender_id: str) -> m.Conversation | None:
         """The chat's state, locked for this transaction (PostgreSQL) so that two
-        processes handling the same person take turns; SQLite serialises writers anyway."""
-        stmt = select(m.Conversation).where(
-            m.Conversation.channel == channel, m.Conversation.sender_id == sender_id
-        ).with_for_update()
-        return (await self.session.execute(stmt)).scalar_one_or_none()
+        processes handling the same person take turns; SQLite serialises writers anyway.
+        Whether its beneficiary is marked unreachable comes with it (`reachable_again`)."""
+        stmt = (select(m.Conversation, m.Beneficiary.unreachable)
+                .outerjoin(m.Beneficiary, m.Beneficiary.id == m.Conversation.beneficiary_id)
+                .where(m.Conversation.channel == channel, m.Conversation.sender_id == sender_id)
+                .with_for_update(of=m.Conversation))
+        found = (await self.session.execute(stmt)).one_or_none()
+        if found is None:
+            return None
+        row, unreachable = found
+        if row.beneficiary_id is not None and unreachable is False:
+            self._reachable.add(row.beneficiary_id)
+        return row
 
     async def save_conversation(
         self, channel: str, sender_id: str, beneficiary_id: int | None,
         state: dict[str, Any], now: datetime, remind_at: datetime | None | bool = False,
+        row: m.Conversation | None = None,
     ) -> None:
         """The conversation's state; `remind_at`, when given (False: as it was), is when the
-        reminder of an unfinished request is due."""
-        row = await self.conversation(channel, sender_id)
+        reminder of an unfinished request is due. `row`: as `conversation` gave it in this
+        transaction (not read again), unless it was deleted since."""
+        if row is None or inspect(row).deleted or inspect(row).was_deleted:
+            row = await self.conversation(channel, sender_id)
         if row is None:
             row = m.Conversation(channel=channel, sender_id=sender_id)
             self.session.add(row)
@@ -353,7 +365,10 @@ class UnitOfWork:
         return result.rowcount or 0
 
     async def reachable_again(self, beneficiary_id: int) -> None:
-        """They wrote to us: whatever blocked delivery before is over."""
+        """They wrote to us: whatever blocked delivery before is over (nothing to do when
+        their conversation, read in this transaction, said they were reachable)."""
+        if beneficiary_id in self._reachable:
+            return
         await self.session.execute(
             update(m.Beneficiary).where(m.Beneficiary.id == beneficiary_id,
                                         m.Beneficiary.unreachable.is_(True))
