@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/broadcast.py [--recipients 10000] [--rates 30,1000]
                                         [--processes 1] [--db URL] [--runtime ptb|aiogram]
+                                        [--kill]
 
 For each rate limit: a fresh database with that many beneficiaries, one broadcast
 to all of them (outbox rows written in one go), then sender processes deliver it
@@ -9,7 +10,9 @@ through the real Telegram runtime over HTTP to the fake server, which runs in it
 own process and counts what arrives. Prints the achieved rate against the limit,
 the busiest second, the duplicates and the losses. Several processes (`--processes
 2`) need PostgreSQL (`--db postgresql+asyncpg://...`); they share the sending
-through FOR UPDATE SKIP LOCKED and the shared rate clock.
+through FOR UPDATE SKIP LOCKED and the shared rate clock. With `--kill`, one sender is
+killed with SIGKILL a third of the way through and another started: the duplicates are
+what it had sent but not yet recorded, at most one batch (the "batch" column).
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import multiprocessing as mp
+import os
+import signal
 import sys
 import tempfile
 import time
@@ -44,6 +49,7 @@ from storage.models import Base  # noqa: E402
 from tests.fakes.telegram import TOKEN, FakeTelegram  # noqa: E402
 
 FIRST_UID = 10_000_000
+KILL_LEASE = 5.0  # seconds a claim lasts in a --kill run (60 in production)
 
 
 def fake_server(conn) -> None:
@@ -52,7 +58,9 @@ def fake_server(conn) -> None:
     conn.send(fake.url)
     while True:
         command = conn.recv()
-        if command == "calls":
+        if command == "count":
+            conn.send(len(fake.called("sendMessage")))
+        elif command == "calls":
             conn.send([(str(c.params.get("chat_id")), c.at, c.status)
                        for c in fake.called("sendMessage")])
         elif command == "reset":
@@ -92,7 +100,8 @@ async def prepare(url: str, recipients: int) -> None:
     await db.close()
 
 
-async def send_all(url: str, fake_url: str, rate: float, runtime: str) -> None:
+async def send_all(url: str, fake_url: str, rate: float, runtime: str,
+                   lease: float = 60.0) -> None:
     """One sender process: deliver until the broadcast is done."""
     app = await build_app(Settings(database_url=url, auto_migrate=False))
     client = make_client(runtime, TOKEN, fake_url)
@@ -104,7 +113,8 @@ async def send_all(url: str, fake_url: str, rate: float, runtime: str) -> None:
             ref = await client.send_message(chat_id, body, markup)
         return ref
 
-    sender = Sender(app.outbox, CHANNEL, send, Limits(rate, 1.0, 20), app.broadcasts.finish)
+    sender = Sender(app.outbox, CHANNEL, send, Limits(rate, 1.0, 20, lease=lease),
+                    app.broadcasts.finish)
     try:
         while True:
             await sender.drain()
@@ -118,8 +128,23 @@ async def send_all(url: str, fake_url: str, rate: float, runtime: str) -> None:
         await app.close()
 
 
-def worker(url: str, fake_url: str, rate: float, runtime: str) -> None:
-    asyncio.run(send_all(url, fake_url, rate, runtime))
+def worker(url: str, fake_url: str, rate: float, runtime: str, lease: float = 60.0) -> None:
+    asyncio.run(send_all(url, fake_url, rate, runtime, lease))
+
+
+def kill_one(parent, context, workers: list, recipients: int, args: tuple) -> None:
+    """A third of the way through, kill -9 the first sender mid-batch and start another in
+    its place: what it sent but had not yet recorded goes out again when its lease runs
+    out (the duplicates), nothing it claimed is lost."""
+    while True:
+        parent.send("count")
+        if parent.recv() >= recipients // 3:
+            break
+        time.sleep(0.01)
+    os.kill(workers[0].pid, signal.SIGKILL)
+    workers[0].join()
+    workers[0] = context.Process(target=worker, args=args)
+    workers[0].start()
 
 
 def measure(calls: list[tuple[str, float, int]], recipients: int) -> dict[str, float]:
@@ -145,6 +170,9 @@ def main() -> None:
     parser.add_argument("--db", help="a PostgreSQL URL (required for --processes > 1); "
                                      "default: a temporary SQLite file")
     parser.add_argument("--runtime", default="ptb", choices=["ptb", "aiogram"])
+    parser.add_argument("--kill", action="store_true",
+                        help="kill -9 one sender a third of the way through and start another "
+                             f"(leases of {KILL_LEASE:g} s, so the rerun comes soon)")
     args = parser.parse_args()
     if args.processes > 1 and not (args.db or "").startswith("postgresql"):
         parser.error("several processes share a PostgreSQL database: give --db")
@@ -153,8 +181,8 @@ def main() -> None:
     server = context.Process(target=fake_server, args=(child,), daemon=True)
     server.start()
     fake_url = parent.recv()
-    table = Table("limit /s", "recipients", "processes", "achieved /s", "busiest second",
-                  "seconds", "duplicates", "lost",
+    table = Table("limit /s", "recipients", "processes", "killed", "achieved /s",
+                  "busiest second", "seconds", "duplicates", "batch", "lost",
                   title=f"One announcement through the fake Bot API ({args.runtime})")
     try:
         with tempfile.TemporaryDirectory() as tmp:
@@ -163,20 +191,24 @@ def main() -> None:
                 asyncio.run(prepare(url, args.recipients))
                 parent.send("reset")
                 parent.recv()
-                workers = [context.Process(target=worker, args=(url, fake_url, rate, args.runtime))
+                lease = KILL_LEASE if args.kill else 60.0
+                work = (url, fake_url, rate, args.runtime, lease)
+                workers = [context.Process(target=worker, args=work)
                            for _ in range(args.processes)]
                 started = time.monotonic()
                 for w in workers:
                     w.start()
+                if args.kill:
+                    kill_one(parent, context, workers, args.recipients, work)
                 for w in workers:
                     w.join()
                 wall = time.monotonic() - started
                 parent.send("calls")
                 r = measure(parent.recv(), args.recipients)
                 table.add_row(f"{rate:g}", str(args.recipients), str(args.processes),
-                              f"{r['rate']:.1f}", str(r["busiest"]),
+                              "1" if args.kill else "0", f"{r['rate']:.1f}", str(r["busiest"]),
                               f"{r['seconds']:.1f} (wall {wall:.1f})", str(r["duplicates"]),
-                              str(r["lost"]))
+                              str(Limits(rate).batch), str(r["lost"]))
     finally:
         parent.send("stop")
         server.join(timeout=10)

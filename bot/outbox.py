@@ -35,6 +35,7 @@ from storage.db import Database
 Send = Callable[[str, Reply], Awaitable[str | None]]
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
+PACE = 0.97  # of a platform's rate limit: the margin that keeps every second within it
 EXPIRED_EVERY = 5.0  # seconds between looks for rows whose claim ran out
 REPLY, SURVEY, BROADCAST = 0, 5, 10  # priorities: lower goes first
 
@@ -55,6 +56,13 @@ class Limits:
     max_attempts: int = MAX_ATTEMPTS  # failed sends of one row before it is given up
     backoff_base: float = 2.0  # seconds before the first retry; doubles each time
     chat_burst: int = 1  # messages a chat may get at once before `chat_interval` applies
+
+    @property
+    def pace(self) -> float | None:
+        """The rate sends are spaced at: a little below the platform's limit, so that a
+        late send followed by one on time, or a network that delivers two together, never
+        puts more than the limit into any one second (measured at the fake Bot API)."""
+        return self.per_second * PACE if self.per_second else None
 
     @property
     def batch(self) -> int:
@@ -188,8 +196,8 @@ class Sender:
                                   expired=expired)
             batch = [(r.id, r.chat_id, r.payload, r.attempts) for r in rows]
             first = time.time()
-            if batch and limits.per_second:
-                first = await uow.reserve(self.channel, len(batch), limits.per_second, first)
+            if batch and limits.pace:
+                first = await uow.reserve(self.channel, len(batch), limits.pace, first)
         if expired:
             self._expired_checked = time.monotonic()
         return Claimed(batch, first, any(r.broadcast_id is not None for r in rows))
@@ -200,7 +208,7 @@ class Sender:
         previous send than one slot, even when running late); several in flight at once.
         Rows left when a 429 arrives are not sent (returned as released)."""
         tasks: list[asyncio.Task] = []
-        step = 1.0 / self.limits.per_second if self.limits.per_second else 0.0
+        step = 1.0 / self.limits.pace if self.limits.pace else 0.0
         for i, (row_id, chat_id, payload, attempts) in enumerate(batch):
             at = max(first_slot + i * step, self._last_start + step)
             wait = at - time.time()
@@ -244,8 +252,8 @@ class Sender:
                     continue
                 if isinstance(exc, RetryLater):  # not the message's fault: no attempt counted
                     await uow.postpone(o.row_id, now + timedelta(seconds=exc.seconds), str(exc))
-                    if limits.per_second:  # every process waits: push the shared clock
-                        await uow.reserve(self.channel, 0, limits.per_second, time.time(),
+                    if limits.pace:  # every process waits: push the shared clock
+                        await uow.reserve(self.channel, 0, limits.pace, time.time(),
                                           pause=exc.seconds)
                 elif isinstance(exc, Unreachable):
                     log.warning("%s chat unreachable (row %s): %s", self.channel, o.row_id, exc)
