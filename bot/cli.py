@@ -899,23 +899,23 @@ def broadcast_cmd(
             typer.echo(f"--segment: {_plain(exc)}", err=True)
             raise typer.Exit(2) from None
         async with app.db.unit_of_work() as uow:
-            people, left_out = await broadcasts.audience(uow, wanted)
-        console.print(f"Recipients: {len(people)} (left out, stopped or blocked: {left_out})")
+            reach, left_out = await broadcasts.audience_count(uow, wanted)
+        console.print(f"Recipients: {reach} (left out, stopped or blocked: {left_out})")
         console.print(_plain(broadcast.describe(wanted, "en", ctx)), markup=False,
                       highlight=False)
         console.rule("What an Arabic-speaking beneficiary sees")
         console.print(_plain(broadcast.message(text, "ar", ctx).text), markup=False,
                       highlight=False)
         console.rule()
-        if dry_run or not people:
-            if not people:
+        if dry_run or not reach:
+            if not reach:
                 console.print("Nobody matches: nothing was written.")
             return
         if not yes:
             if not sys.stdin.isatty():
                 typer.echo("add --yes to send without being asked", err=True)
                 raise typer.Exit(2)
-            if not typer.confirm(f"Send to {len(people)} beneficiaries?"):
+            if not typer.confirm(f"Send to {reach} beneficiaries?"):
                 raise typer.Exit(1)
         now = datetime.now(UTC)
         async with app.db.unit_of_work() as uow:

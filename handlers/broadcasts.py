@@ -1,5 +1,5 @@
 """Announcements between the admin, the database and the outbox: who a segment
-reaches, writing one outbox row per recipient in one statement, the admin's composer (the
+reaches, writing one outbox row per recipient a chunk at a time, the admin's composer (the
 pure `conversations.broadcast.compose` decides, its actions are carried out here),
 following, pausing, resuming and cancelling, and the delivery report when the last copy
 is settled. Everything but `Broadcasts.finish` runs inside the caller's unit of work.
@@ -8,7 +8,8 @@ is settled. Everything but `Broadcasts.finish` runs inside the caller's unit of 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,9 +35,12 @@ class Recipient:
     chat_id: str
 
 
-async def audience(uow: UnitOfWork, segment: Segment) -> tuple[list[Recipient], int]:
-    """Who the segment reaches, and how many it matches who stopped announcements or
-    blocked the bot (left out, always)."""
+CHUNK = 2000  # recipients read, and outbox rows written, at a time by a launch or a count
+
+
+async def _wanted(uow: UnitOfWork, segment: Segment) -> set[int] | None:
+    """Whom the segment's conditions allow (None: no condition, everyone): ids only,
+    small even for every beneficiary, and each recipient is looked up in them once."""
     wanted: set[int] | None = None
     if segment.by_request:
         wanted = {b for b, status, service, values in
@@ -48,47 +52,103 @@ async def audience(uow: UnitOfWork, segment: Segment) -> tuple[list[Recipient], 
     if segment.volunteers:
         signed = await uow.volunteers.beneficiaries()
         wanted = signed if wanted is None else wanted & signed
+    return wanted
+
+
+async def _reached(uow: UnitOfWork, segment: Segment
+                   ) -> AsyncIterator[tuple[list[Recipient], int]]:
+    """Who the segment reaches, CHUNK beneficiaries at a time in ascending id, each chunk
+    with how many of it the segment matches who stopped announcements or blocked the bot
+    (left out, always): one chunk in memory, however many there are."""
+    wanted = await _wanted(uow, segment)
+    async with aclosing(uow.broadcasts.everyone(CHUNK)) as chunks:
+        async for rows in chunks:
+            reach, left_out = [], 0
+            for person, lang, unreachable, stopped, channel, chat in rows:
+                if wanted is not None and person not in wanted:
+                    continue
+                if unreachable or stopped:
+                    left_out += 1
+                else:
+                    reach.append(Recipient(person, lang if lang in ("ar", "en") else "ar",
+                                           channel, chat))
+            yield reach, left_out
+
+
+async def audience(uow: UnitOfWork, segment: Segment) -> tuple[list[Recipient], int]:
+    """Who the segment reaches, in one list, and how many it matches who stopped
+    announcements or blocked the bot (left out, always). Holds every recipient: a count
+    before sending is `audience_count`'s, and `launch` streams them."""
     reach, left_out = [], 0
-    for person, lang, unreachable, stopped, channel, chat in await uow.broadcasts.everyone():
-        if wanted is not None and person not in wanted:
-            continue
-        if unreachable or stopped:
-            left_out += 1
-        else:
-            reach.append(Recipient(person, lang if lang in ("ar", "en") else "ar", channel, chat))
+    async with aclosing(_reached(uow, segment)) as chunks:
+        async for people, left in chunks:
+            reach.extend(people)
+            left_out += left
+    return reach, left_out
+
+
+async def audience_count(uow: UnitOfWork, segment: Segment) -> tuple[int, int]:
+    """How many the segment reaches and how many it leaves out, as `audience` and
+    `launch` would, without holding them: the count the admin sees before sending."""
+    reach = left_out = 0
+    async with aclosing(_reached(uow, segment)) as chunks:
+        async for people, left in chunks:
+            reach, left_out = reach + len(people), left_out + left
     return reach, left_out
 
 
 async def launch(uow: UnitOfWork, sent: BroadcastView, ctx: Context, now: datetime) -> int:
-    """Confirmed: one outbox row per recipient, in one go, and the audit entry. The
-    segment is resolved now, so who stopped announcements until this moment is left out."""
-    people, _ = await audience(uow, sent.segment)
+    """Confirmed: one outbox row per recipient and the audit entry, in the caller's one
+    transaction. The segment is resolved now, so who stopped announcements until this
+    moment is left out. Recipients are read and their rows written CHUNK at a time (one
+    executemany each), so that an announcement to 100,000 needs the memory of one chunk;
+    the audit's id ranges are built as the ids go by."""
     payloads = {lang: broadcast.message(sent.text, lang, ctx, sent.document_id).to_dict()
                 for lang in ("ar", "en")}
-    await uow.broadcasts.queue_copies([
-        {"channel": p.channel, "chat_id": p.chat_id, "payload": payloads[p.language],
-         "priority": BROADCAST, "status": "pending", "attempts": 0, "available_at": now,
-         "created_at": now, "has_choices": False, "broadcast_id": sent.id,
-         "beneficiary_id": p.beneficiary_id} for p in people])
-    await uow.broadcasts.started(sent.id, len(people), now)
+    total, ids = 0, _Ranges()
+    async with aclosing(_reached(uow, sent.segment)) as chunks:
+        async for people, _ in chunks:
+            await uow.broadcasts.queue_copies([
+                {"channel": p.channel, "chat_id": p.chat_id, "payload": payloads[p.language],
+                 "priority": BROADCAST, "status": "pending", "attempts": 0, "available_at": now,
+                 "created_at": now, "has_choices": False, "broadcast_id": sent.id,
+                 "beneficiary_id": p.beneficiary_id} for p in people])
+            for p in people:
+                ids.add(p.beneficiary_id)
+            total += len(people)
+    await uow.broadcasts.started(sent.id, total, now)
     await uow.audit(m.AuditEntry(
         at=now, actor=sent.actor, role="admin", action="broadcast", allowed=True,
-        detail=(f"broadcast #{sent.id} to {len(people)} beneficiaries "
-                f"(ids {_ranges([p.beneficiary_id for p in people])}); "
+        detail=(f"broadcast #{sent.id} to {total} beneficiaries (ids {ids}); "
                 f"segment {sent.segment.model_dump_json()}")))
-    return len(people)
+    return total
 
 
-def _ranges(ids: list[int]) -> str:
-    """1,2,3,7,8 -> "1-3,7-8": who received it, compactly, for the audit log."""
-    ids, out, i = sorted(ids), [], 0
-    while i < len(ids):
-        j = i
-        while j + 1 < len(ids) and ids[j + 1] == ids[j] + 1:
-            j += 1
-        out.append(str(ids[i]) if i == j else f"{ids[i]}-{ids[j]}")
-        i = j + 1
-    return ",".join(out)
+class _Ranges:
+    """1,2,3,7,8 -> "1-3,7-8": who received it, compactly, for the audit log. Built from
+    ascending ids as they stream by, so that only the ranges are kept, never the ids."""
+
+    def __init__(self) -> None:
+        self.closed: list[str] = []
+        self.first: int | None = None  # the open range, first to last
+        self.last = 0
+
+    def add(self, number: int) -> None:
+        if self.first is not None and number <= self.last:
+            # a stream in another order would write a wrong audit entry: refuse it
+            raise ValueError(f"ids must ascend: {number} after {self.last}")
+        if self.first is not None and number == self.last + 1:
+            self.last = number
+            return
+        if self.first is not None:
+            self.closed.append(self._open())
+        self.first = self.last = number
+
+    def _open(self) -> str:
+        return str(self.first) if self.first == self.last else f"{self.first}-{self.last}"
+
+    def __str__(self) -> str:
+        return ",".join(self.closed if self.first is None else [*self.closed, self._open()])
 
 
 async def progress(uow: UnitOfWork, found: BroadcastView, lang: str, ctx: Context) -> Reply:
@@ -227,8 +287,7 @@ class AnnouncementDesk:
             case broadcast.StoreFile(file):
                 return await self.uow.broadcasts.add_file(file, self.now)
             case broadcast.Preview(segment):
-                people, left_out = await audience(self.uow, segment)
-                return len(people), left_out
+                return await audience_count(self.uow, segment)
             case broadcast.Launch() if draft is not None:
                 sent = await self.uow.broadcasts.save_draft(self.staff.id, draft)
                 return broadcast.Launched(sent.id, await launch(self.uow, sent, self.ctx,

@@ -6,6 +6,7 @@ known here only."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import Any
 
@@ -123,7 +124,9 @@ class BroadcastStore:
             .values(status="sending", stage=None, total=total, started_at=now))
 
     async def queue_copies(self, rows: list[dict[str, Any]]) -> None:
-        """A broadcast's outbox rows, written in one statement."""
+        """Outbox rows of a broadcast, written in one statement (executemany): a launch
+        gives them a chunk at a time, so that neither the rows nor the statement's
+        parameters ever hold every recipient at once."""
         if rows:
             await self.session.execute(insert(m.OutboxMessage), rows)
 
@@ -166,17 +169,28 @@ class BroadcastStore:
         return list((await self.session.execute(stmt)).scalars())
 
     # -- who a segment may reach ----------------------------------------------------------
-    async def everyone(self) -> list[tuple[int, str, bool, bool, str, str]]:
-        """Every beneficiary with a channel: (id, language, unreachable, stopped, channel,
-        chat) on their first channel."""
+    async def everyone(self, chunk: int) -> AsyncIterator[list[tuple[int, str, bool, bool, str, str]]]:
+        """Every beneficiary with a channel, ascending by id, `chunk` of them at a time:
+        (id, language, unreachable, stopped, channel, chat) on their first channel.
+
+        One query read as a stream (a server-side cursor on PostgreSQL, fetches of `chunk`
+        rows on SQLite), so that an announcement to 100,000 holds one chunk of them and
+        never all; the caller may write between chunks, in the same transaction. Not
+        pages by id: identities has no index on beneficiary_id, so each page would read
+        every identity again to find the first channels."""
         first = (select(func.min(m.Identity.id).label("id"))
                  .group_by(m.Identity.beneficiary_id).subquery())
         stmt = (select(m.Beneficiary.id, m.Beneficiary.language, m.Beneficiary.unreachable,
                        m.Beneficiary.announcements_off_at, m.Identity.channel, m.Identity.chat_id)
                 .join(m.Identity, m.Identity.beneficiary_id == m.Beneficiary.id)
-                .join(first, first.c.id == m.Identity.id).order_by(m.Beneficiary.id))
-        return [(r[0], r[1], bool(r[2]), r[3] is not None, r[4], r[5])
-                for r in (await self.session.execute(stmt)).all()]
+                .join(first, first.c.id == m.Identity.id).order_by(m.Beneficiary.id)
+                .execution_options(yield_per=chunk))
+        result = await self.session.stream(stmt)
+        try:
+            async for rows in result.partitions():
+                yield [(r[0], r[1], bool(r[2]), r[3] is not None, r[4], r[5]) for r in rows]
+        finally:  # a caller that stops early (an error) frees the cursor at once
+            await result.close()
 
     async def with_open_case(self) -> set[int]:
         """Beneficiaries talking with a researcher (or waiting for one) now."""
