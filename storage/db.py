@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -17,6 +18,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
+    AsyncSessionTransaction,
     async_sessionmaker,
     create_async_engine,
 )
@@ -42,6 +44,7 @@ def normalise_url(url: str) -> str:
 
 _in_unit_of_work: ContextVar[bool] = ContextVar("wasl_in_unit_of_work", default=False)
 TURN_WAIT = 30.0  # seconds a unit of work waits for its turn on SQLite before giving up
+GROUP_MAX = 32  # callers sharing one SQLite turn (and its commit) at most
 WRITE = "wasl_write"  # connection option: this transaction takes SQLite's write lock at BEGIN
 
 
@@ -60,6 +63,70 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 def _sqlite_begin(conn: Connection) -> None:
     conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get(WRITE) else "BEGIN")
+
+
+class _Turn:
+    """One SQLite write transaction shared by the units of work that waited for it: they
+    use its session one at a time (`using`), and all learn the outcome of its commit."""
+
+    def __init__(self) -> None:
+        self.open = True  # takes more callers until the last one is done
+        self.members = 0  # callers in it: running or waiting to run
+        self.dirty = False  # someone's work is in the transaction: the next one's needs a savepoint
+        self.using = asyncio.Lock()
+        self.lock: asyncio.Lock | None = None  # the process's writer lock, held for the turn
+        self.error: BaseException | None = None
+        self._done = asyncio.get_running_loop().create_future()
+        self.session: AsyncSession | None = None
+
+    async def start(self, session: AsyncSession) -> None:
+        self.session = session
+        await session.begin()
+        await session.connection(execution_options={WRITE: True})
+
+    async def undo(self, savepoint: AsyncSessionTransaction | None) -> None:
+        """A caller's work failed: back to its savepoint or, when nothing else was in the
+        transaction, roll it back and begin again for those still to come."""
+        try:
+            if savepoint is not None:
+                await savepoint.rollback()
+            else:
+                await self.session.rollback()
+                await self.start(self.session)
+        except BaseException as exc:  # the connection itself failed: no one can go on
+            self.fail(exc)
+
+    def fail(self, error: BaseException) -> None:
+        """No one's work in this turn can be committed; those waiting learn why."""
+        if not isinstance(error, Exception):  # cancelled: not an error of the database's
+            error = Unavailable("the turn to write was cut short")
+        self.open, self.error = False, error
+        if not self._done.done():
+            self._done.set_exception(error)
+            self._done.exception()  # retrieved: callers that gave up raise their own error
+
+    async def finish(self) -> None:
+        """Commit for all (roll back when no one's work is in it, or the turn failed)."""
+        if self.session is None:  # it never began (`fail` told everyone)
+            return
+        try:
+            if self.error is not None:
+                with contextlib.suppress(Exception):
+                    await self.session.rollback()
+                return
+            if self.dirty:
+                await self.session.commit()
+            else:
+                await self.session.rollback()
+        except BaseException as exc:
+            self.fail(exc)
+            raise
+        finally:
+            await self.session.close()
+        self._done.set_result(None)
+
+    async def committed(self) -> None:
+        await asyncio.shield(self._done)
 
 
 class Database:
@@ -83,6 +150,7 @@ class Database:
             event.listen(self.engine.sync_engine, "begin", _sqlite_begin)
         self._sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._writers: tuple[asyncio.AbstractEventLoop, asyncio.Lock] | None = None
+        self._open: _Turn | None = None  # SQLite: the turn still taking callers, if any
 
     async def migrate(self) -> None:
         """Bring the schema to the newest Alembic revision (safe to run on every start)."""
@@ -95,35 +163,103 @@ class Database:
 
         SQLite allows one writer at a time. Concurrent units of work in one process used to
         race for its lock and lose ("database is locked" after the busy timeout, the event
-        dropped), so on SQLite they take turns here, and each takes the write lock at BEGIN
-        (IMMEDIATE), where the busy timeout covers another process holding it."""
+        dropped), so on SQLite they take turns here, and each turn takes the write lock at
+        BEGIN (IMMEDIATE), where the busy timeout covers another process holding it. Those
+        that wait for a turn share the next one (`_grouped`): each runs on its own, in a
+        savepoint when another ran before it in the transaction, and all commit together, so
+        a busy bot pays one commit for several events. Each returns only after that commit:
+        what it acknowledges is on disk."""
         try:
             if not self.is_sqlite or _in_unit_of_work.get():  # nested: joins no queue, as before
                 async with self._sessions() as session, session.begin():
                     yield UnitOfWork(session, sqlite=self.is_sqlite, keys=self.keys)
             else:
-                async with self._turn(), self._sessions() as session, session.begin():
-                    await session.connection(execution_options={WRITE: True})
-                    yield UnitOfWork(session, sqlite=True, keys=self.keys)
+                async with self._grouped() as uow:
+                    yield uow
         except OperationalError as exc:  # busy, locked, the server gone: nothing was kept
             # SQLite says what it is ("database is locked") and never quotes data
             raise Unavailable(str(exc.orig) if self.is_sqlite else type(exc.orig).__name__) from exc
 
     @asynccontextmanager
-    async def _turn(self) -> AsyncIterator[None]:
-        """This process's turn to write to SQLite, waited for at most TURN_WAIT seconds."""
+    async def _grouped(self) -> AsyncIterator[UnitOfWork]:
+        """A place in the open turn (a `_Turn`), or a new one; the caller's work runs when
+        those before it in the turn are done, and the last to finish commits for all."""
+        turn = self._open
+        first = turn is None or not turn.open or turn.members >= GROUP_MAX
+        if first:
+            turn = self._open = _Turn()
+        assert turn is not None
+        turn.members += 1
+        failed = False
+        try:
+            try:  # FIFO: the one who opened the turn holds it first
+                async with asyncio.timeout(TURN_WAIT):
+                    await turn.using.acquire()
+            except TimeoutError:  # stuck behind others for too long: let the platform retry
+                raise Unavailable("waited too long for a turn to write") from None
+            try:
+                if first:
+                    try:
+                        await self._take_turn(turn)
+                    except BaseException as exc:
+                        turn.fail(exc)
+                        raise
+                if turn.error is not None:  # the turn could not begin: nothing to join
+                    raise Unavailable("the turn to write could not begin") from turn.error
+                entered = _in_unit_of_work.set(True)
+                savepoint = await turn.session.begin_nested() if turn.dirty else None
+                try:
+                    yield UnitOfWork(turn.session, sqlite=True, keys=self.keys)
+                    if savepoint is not None:
+                        await savepoint.commit()
+                    else:
+                        await turn.session.flush()
+                    turn.dirty = True
+                except BaseException:
+                    await turn.undo(savepoint)  # only this caller's work
+                    raise
+                finally:
+                    _in_unit_of_work.reset(entered)
+            finally:
+                turn.using.release()
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            turn.members -= 1
+            if turn.members == 0:
+                await self._end_turn(turn)
+            if not failed:
+                await turn.committed()  # this caller's work is on disk (or it raises)
+
+    async def _take_turn(self, turn: _Turn) -> None:
+        """This process's turn to write to SQLite, waited for at most TURN_WAIT seconds;
+        then the transaction, holding SQLite's write lock."""
         lock = self._writer_lock()
         try:
             async with asyncio.timeout(TURN_WAIT):
                 await lock.acquire()
         except TimeoutError:  # stuck behind others for too long: let the platform retry
             raise Unavailable("waited too long for a turn to write") from None
-        entered = _in_unit_of_work.set(True)
+        turn.lock = lock
         try:
-            yield
-        finally:
-            _in_unit_of_work.reset(entered)
+            await turn.start(self._sessions())
+        except BaseException:
             lock.release()
+            turn.lock = None
+            raise
+
+    async def _end_turn(self, turn: _Turn) -> None:
+        """The last caller is done: commit what the turn holds, tell every caller, and let
+        the next turn begin."""
+        turn.open = False
+        if self._open is turn:
+            self._open = None
+        try:
+            await turn.finish()
+        finally:
+            if turn.lock is not None:
+                turn.lock.release()
 
     def _writer_lock(self) -> asyncio.Lock:
         """The process's turn-taking lock for this database, made in the running loop."""

@@ -8,7 +8,7 @@ import asyncio
 import sqlite3
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from bot.app import assemble
 from bot.config import Settings
@@ -42,11 +42,14 @@ async def test_an_event_waits_its_turn_behind_a_long_one_instead_of_failing(sqli
     async def next_event() -> None:
         await asyncio.sleep(0.1)
         async with sqlite_db.unit_of_work() as uow:
+            order.append("next wrote")
             assert await uow.first_time("telegram", "update-2", NOW)
         order.append("next committed")
 
     await asyncio.gather(long_event(), next_event())
-    assert order == ["long wrote", "long committed", "next committed"]
+    # the next one waited for the long one's work, then both were committed together
+    assert order[:2] == ["long wrote", "next wrote"]
+    assert sorted(order[2:]) == ["long committed", "next committed"]
     async with sqlite_db.session() as s:
         assert (await s.execute(select(func.count()).select_from(m.ProcessedEvent))).scalar_one() == 2
 
@@ -99,3 +102,63 @@ async def test_an_event_stuck_behind_others_too_long_is_refused(sqlite_db, monke
     await holder
     async with sqlite_db.unit_of_work() as uow:  # its turn comes once the other is done
         assert await uow.first_time("telegram", "update-3", NOW)
+
+
+async def test_events_that_wait_together_commit_together_each_on_its_own(sqlite_db, tmp_path):
+    """While one event holds the turn, five more arrive: they share the next commit (one,
+    not five), one of them failing takes only its own work with it, and each returns only
+    once its work is on disk (read back from another connection the moment it returns)."""
+    commits = []
+    event.listen(sqlite_db.engine.sync_engine, "commit", lambda conn: commits.append(1))
+    first_in = asyncio.Event()
+    seen_on_disk: dict[str, bool] = {}
+
+    def on_disk(event_id: str) -> bool:
+        other = sqlite3.connect(f"{tmp_path}/wasl.db")
+        try:
+            return other.execute("SELECT count(*) FROM processed_events WHERE event_id = ?",
+                                 (event_id,)).fetchone()[0] == 1
+        finally:
+            other.close()
+
+    async def one(n: int) -> None:
+        if n:
+            await first_in.wait()
+        async with sqlite_db.unit_of_work() as uow:
+            assert await uow.first_time("telegram", f"u{n}", NOW)
+            if not n:
+                first_in.set()
+                await asyncio.sleep(0.3)  # the others queue up behind it meanwhile
+            if n == 3:
+                raise ValueError("this event's handler failed")
+        seen_on_disk[f"u{n}"] = on_disk(f"u{n}")
+
+    results = await asyncio.gather(*(one(n) for n in range(6)), return_exceptions=True)
+    assert [type(r).__name__ for r in results] == ["NoneType"] * 3 + ["ValueError"] + ["NoneType"] * 2
+    assert seen_on_disk == {f"u{n}": True for n in (0, 1, 2, 4, 5)}
+    assert not on_disk("u3")  # the failed one's work is gone, and only its
+    assert len(commits) == 1  # one commit for the six of them
+
+
+async def test_a_failing_first_event_leaves_those_behind_it_unharmed(sqlite_db):
+    """The first in a turn fails (no savepoint: nothing else was in the transaction): the
+    transaction begins again for those waiting, and their work is kept."""
+    first_in = asyncio.Event()
+
+    async def failing() -> None:
+        async with sqlite_db.unit_of_work() as uow:
+            await uow.first_time("telegram", "bad", NOW)
+            first_in.set()
+            await asyncio.sleep(0.2)
+            raise ValueError("broken")
+
+    async def fine(n: int) -> None:
+        await first_in.wait()
+        async with sqlite_db.unit_of_work() as uow:
+            assert await uow.first_time("telegram", f"ok{n}", NOW)
+
+    results = await asyncio.gather(failing(), fine(1), fine(2), return_exceptions=True)
+    assert isinstance(results[0], ValueError) and results[1:] == [None, None]
+    async with sqlite_db.session() as s:
+        ids = sorted((await s.execute(select(m.ProcessedEvent.event_id))).scalars())
+    assert ids == ["ok1", "ok2"]
