@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy import event as sa_event  # noqa: E402
-from sqlalchemy import select, text, update  # noqa: E402
+from sqlalchemy import func, select, text, update  # noqa: E402
 from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: E402
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: E402
 
@@ -169,7 +169,6 @@ async def wasl(url: str, people: int, background: bool) -> Result:
     sender = Sender(app.outbox, CHANNEL, send, app.outbox.limits, app.broadcasts.finish)
     runner = asyncio.create_task(sender.run()) if background else None
     deliver: Callable = sender.wake if background else None  # type: ignore[assignment]
-    queued = 0
     counter.on = True
     started = time.perf_counter()
     for inbound in events(people, "wasl"):
@@ -180,13 +179,8 @@ async def wasl(url: str, people: int, background: bool) -> Result:
         else:
             await sender.drain()
         result.latencies.append(time.perf_counter() - t0)
-    if runner is not None:  # the last replies out before the clock stops
-        async with app.db.unit_of_work() as uow:
-            queued = len(await uow.pending(CHANNEL, datetime.now(UTC), 10_000))
-        while queued:
-            await asyncio.sleep(0.005)
-            async with app.db.unit_of_work() as uow:
-                queued = len(await uow.pending(CHANNEL, datetime.now(UTC), 10_000))
+    while runner is not None and await unsent(app):  # the last replies out, then the clock stops
+        await asyncio.sleep(0.005)
     result.seconds = time.perf_counter() - started
     counter.on = False
     if runner is not None:
@@ -199,6 +193,13 @@ async def wasl(url: str, people: int, background: bool) -> Result:
     assert result.delivered >= result.events, f"{result.delivered} replies for {result.events} events"
     assert requests == 0, "the script stops before submitting"
     return result
+
+
+async def unsent(app: App) -> int:
+    """Replies waiting or being sent."""
+    async with app.db.session() as session:
+        return (await session.execute(select(func.count()).select_from(m.OutboxMessage).where(
+            m.OutboxMessage.status.in_(("pending", "sending"))))).scalar_one()
 
 
 async def measure(url: str, people: int) -> list[tuple[str, Result]]:
