@@ -35,7 +35,7 @@ from storage.db import Database
 Send = Callable[[str, Reply], Awaitable[str | None]]
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 10
-PACE = 0.97  # of a platform's rate limit: the margin that keeps every second within it
+PACE = 0.96  # of a platform's rate limit: the margin that keeps every second within it
 EXPIRED_EVERY = 5.0  # seconds between looks for rows whose claim ran out
 REPLY, SURVEY, BROADCAST = 0, 5, 10  # priorities: lower goes first
 

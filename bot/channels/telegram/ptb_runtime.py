@@ -18,10 +18,10 @@ from telegram import (
     Update,
 )
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
-from telegram.request import HTTPXRequest
 
 from bot.channels.errors import Rejected, RetryLater, TemporaryFailure, Unreachable
 from bot.channels.telegram.client import ALLOWED_UPDATES
+from bot.channels.telegram.ptb_request import AiohttpRequest
 
 T = TypeVar("T")
 
@@ -52,8 +52,8 @@ class PtbClient:
         base = api_base.rstrip("/")
         self.bot = Bot(
             token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot",
-            request=HTTPXRequest(connection_pool_size=16, read_timeout=20),
-            get_updates_request=HTTPXRequest(connection_pool_size=2, read_timeout=40),
+            request=AiohttpRequest(connection_pool_size=16, read_timeout=20),
+            get_updates_request=AiohttpRequest(connection_pool_size=2, read_timeout=40),
         )
 
     async def start(self) -> dict[str, Any]:
