@@ -185,10 +185,8 @@ class Database:
         """A place in the open turn (a `_Turn`), or a new one; the caller's work runs when
         those before it in the turn are done, and the last to finish commits for all."""
         turn = self._open
-        first = turn is None or not turn.open or turn.members >= GROUP_MAX
-        if first:
+        if turn is None or not turn.open or turn.members >= GROUP_MAX:
             turn = self._open = _Turn()
-        assert turn is not None
         turn.members += 1
         failed = False
         try:
@@ -198,14 +196,10 @@ class Database:
             except TimeoutError:  # stuck behind others for too long: let the platform retry
                 raise Unavailable("waited too long for a turn to write") from None
             try:
-                if first:
-                    try:
-                        await self._take_turn(turn)
-                    except BaseException as exc:
-                        turn.fail(exc)
-                        raise
-                if turn.error is not None:  # the turn could not begin: nothing to join
-                    raise Unavailable("the turn to write could not begin") from turn.error
+                if turn.error is not None:  # its transaction failed: nothing to join
+                    raise Unavailable("the turn to write failed") from turn.error
+                if turn.session is None:  # not begun: the first begins it, or the next one
+                    await self._take_turn(turn)  # when the first gave up (cancelled, timed out)
                 entered = _in_unit_of_work.set(True)
                 savepoint = await turn.session.begin_nested() if turn.dirty else None
                 try:
@@ -244,9 +238,12 @@ class Database:
         turn.lock = lock
         try:
             await turn.start(self._sessions())
-        except BaseException:
+        except BaseException:  # the next caller in the turn tries again
+            if turn.session is not None:
+                with contextlib.suppress(Exception):
+                    await turn.session.close()
+            turn.session, turn.lock = None, None
             lock.release()
-            turn.lock = None
             raise
 
     async def _end_turn(self, turn: _Turn) -> None:

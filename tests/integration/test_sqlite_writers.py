@@ -162,3 +162,37 @@ async def test_a_failing_first_event_leaves_those_behind_it_unharmed(sqlite_db):
     async with sqlite_db.session() as s:
         ids = sorted((await s.execute(select(m.ProcessedEvent.event_id))).scalars())
     assert ids == ["ok1", "ok2"]
+
+
+async def test_a_turn_whose_first_caller_gave_up_is_begun_by_the_next(sqlite_db, monkeypatch):
+    """The one who opened a turn is cancelled while it waits for the write lock (a sender
+    stopped, a request gone): the one queued behind it in that turn begins it and commits,
+    instead of failing with it."""
+    import storage.db
+
+    monkeypatch.setattr(storage.db, "GROUP_MAX", 2)
+    holding = asyncio.Event()
+
+    async def holder(n: int) -> None:
+        async with sqlite_db.unit_of_work() as uow:
+            await uow.first_time("telegram", f"held{n}", NOW)
+            holding.set()
+            await asyncio.sleep(0.4)
+
+    async def one(event_id: str) -> None:
+        async with sqlite_db.unit_of_work() as uow:
+            await uow.first_time("telegram", event_id, NOW)
+
+    first_turn = [asyncio.create_task(holder(n)) for n in (1, 2)]  # the first turn, full
+    await holding.wait()
+    opener = asyncio.create_task(one("opener"))  # opens the next turn, waits for the lock
+    await asyncio.sleep(0.05)
+    behind = asyncio.create_task(one("behind"))  # joins that turn
+    await asyncio.sleep(0.05)
+    opener.cancel()
+    await asyncio.gather(*first_turn)
+    await behind  # commits: it raised "the turn could not begin" before
+    assert opener.cancelled()
+    async with sqlite_db.session() as s:
+        ids = sorted((await s.execute(select(m.ProcessedEvent.event_id))).scalars())
+    assert ids == ["behind", "held1", "held2"]
