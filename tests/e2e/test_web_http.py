@@ -149,7 +149,14 @@ def test_forged_requests_are_refused_logged_and_change_nothing(server, visitor):
 def test_a_conversation_streams_and_resumes_where_the_page_left_off(server, visitor):
     hello = visitor.events(seconds=2)
     assert hello == [{"event": "hello", "lang": "ar", "empty": True, "last": 0}]
+    before = max((r.id for r in web_rows(server.db)), default=0)
     assert visitor.send(start=True).status_code == 202
+    # The welcome is delivered after the answer (202); once it is stored, a page opened
+    # says it has it: it is not news
+    deadline = time.monotonic() + 15
+    while not any(r.direction == "out" and r.id > before for r in web_rows(server.db)):
+        assert time.monotonic() < deadline, "no welcome stored"
+        time.sleep(0.05)
     first = visitor.events(until="هل تتم الموافقة")
     assert first[0]["event"] == "hello" and first[0]["empty"] is False
     welcome = first[-1]
