@@ -47,7 +47,7 @@ class Router:
         """Before the journey, in its transaction: a staff member (the desk takes the event),
         True (an outsider in the staff group: written down, nothing more), or the event for
         the journey."""
-        member = await uow.desk.staff_member(inbound.channel, inbound.sender_id)
+        member = await uow.first_look(inbound.channel, inbound.sender_id)
         if member is not None:
             return member
         if desk.is_staff_command(inbound.event):

@@ -23,6 +23,10 @@ class Taught:
     created_at: datetime
 
 
+# the answers' version: how many were taught, how many of them removed
+VERSION = (func.count(m.TaughtAnswer.id), func.count(m.TaughtAnswer.removed_at))
+
+
 def _taught(row: m.TaughtAnswer) -> Taught:
     return Taught(row.id, tuple(row.questions), row.answer, row.language, row.created_by,
                   row.case_id, row.created_at)
@@ -31,6 +35,7 @@ def _taught(row: m.TaughtAnswer) -> Taught:
 class FaqStore:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.known_version: tuple[int, int] | None = None  # read already in this transaction
 
     async def count(self, topic: str | None, outcome: str, channel: str, language: str,
                     at: datetime) -> None:
@@ -45,6 +50,7 @@ class FaqStore:
 
     async def teach(self, questions: list[str], answer: str, language: str, created_by: str,
                     at: datetime, case_id: int | None = None) -> int:
+        self.known_version = None
         row = m.TaughtAnswer(questions=questions, answer=answer, language=language,
                              created_by=created_by, case_id=case_id, created_at=at)
         self.session.add(row)
@@ -59,6 +65,7 @@ class FaqStore:
 
     async def remove(self, number: int, at: datetime) -> Taught | None:
         """Marks one removed (it stops answering); None if there is no such answer in use."""
+        self.known_version = None
         row = await self.session.get(m.TaughtAnswer, number)
         if row is None:
             return None
@@ -84,7 +91,10 @@ class FaqStore:
         return _taught(row)
 
     async def version(self) -> tuple[int, int]:
-        """Changes whenever an answer is taught or removed: (rows, removed)."""
-        stmt = select(func.count(m.TaughtAnswer.id), func.count(m.TaughtAnswer.removed_at))
-        rows, removed = (await self.session.execute(stmt)).one()
-        return rows, removed
+        """Changes whenever an answer is taught or removed: (rows, removed). Read once per
+        transaction (`UnitOfWork.first_look` reads it with the staff check)."""
+        if self.known_version is None:
+            rows, removed = (await self.session.execute(select(*VERSION))).one()
+            self.known_version = (rows, removed)
+        return self.known_version
+

@@ -12,10 +12,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
+from conversations.base import StaffView
 from storage import models as m
 from storage.broadcasts_store import BroadcastStore
 from storage.crypto import Keyring
 from storage.desk_store import DeskStore
+from storage.faq_store import VERSION as FAQ_VERSION
 from storage.faq_store import FaqStore
 from storage.requests_store import RequestStore
 from storage.review_store import ReviewStore
@@ -49,6 +51,19 @@ class UnitOfWork:
         self.volunteers = VolunteersStore(session)  # volunteers' sign-ups
         self._insert = sqlite_insert if sqlite else pg_insert
         self._reachable: set[int] = set()  # beneficiaries read as reachable in this transaction
+
+    async def first_look(self, channel: str, sender_id: str) -> StaffView | None:
+        """What every event needs before anything else, in one statement: whether the
+        sender is staff (their active staff row), and the taught answers' version, kept
+        for `faq.version` in this transaction."""
+        staff = select(m.Staff.id).where(m.Staff.channel == channel,
+                                         m.Staff.sender_id == sender_id,
+                                         m.Staff.active.is_(True)).scalar_subquery()
+        taught = select(FAQ_VERSION[0]).scalar_subquery()
+        removed = select(FAQ_VERSION[1]).scalar_subquery()
+        staff_id, rows, gone = (await self.session.execute(select(staff, taught, removed))).one()
+        self.faq.known_version = (rows, gone)
+        return await self.desk.staff_by_id(staff_id) if staff_id is not None else None
 
     # processed events -------------------------------------------------
     async def first_time(self, channel: str, event_id: str, now: datetime) -> bool:
