@@ -132,6 +132,7 @@ class Sender:
         ends broadcasts whose last copies were withdrawn (not sent) runs once a tick."""
         checked = 0.0
         while True:
+            self._wake.clear()  # (paused by a 429, drain claims nothing: a wake must not spin)
             try:
                 await self.drain()
                 if self.on_batch is not None and time.monotonic() - checked >= tick:

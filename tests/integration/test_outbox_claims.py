@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.channels.errors import RetryLater
+from bot.outbox import Limits, Outbox, Sender
+from conversations.base import Reply
 from storage import models as m
 from storage.db import Database
 from tests.conftest import NOW
@@ -92,3 +95,44 @@ async def test_stopping_withdraws_waiting_announcements_but_not_replies(database
                     (await uow.session.execute(m.OutboxMessage.__table__.select())).all()}
     assert [r.payload["text"] for r in rows] == ["your request"]
     assert statuses == {"your request": "pending", None: "cancelled"}
+
+
+async def test_a_sender_paused_by_a_429_waits_it_out_though_commits_wake_it(database):
+    """Telegram asks to wait (429) while new replies are committed, each waking the sender:
+    it looks again once per wake at most, rather than spinning through the pause, and the
+    message that was refused goes out after it."""
+    now = datetime.now(UTC)
+    async with database.unit_of_work() as uow:
+        await uow.enqueue("telegram", "77", {"text": "first"}, now)
+    sent: list[str] = []
+
+    async def send(chat_id: str, reply: Reply) -> str:
+        if not sent:
+            sent.append("refused")
+            raise RetryLater(1.0, "Too Many Requests: retry after 1")
+        sent.append(reply.text)
+        return "1"
+
+    sender = Sender(Outbox(database, lambda: datetime.now(UTC)), "telegram", send, Limits())
+    drains = 0
+    drain = sender.drain
+
+    async def counted() -> int:
+        nonlocal drains
+        drains += 1
+        return await drain()
+
+    sender.drain = counted  # type: ignore[method-assign]
+    runner = asyncio.create_task(sender.run(tick=0.2))
+    try:
+        for _ in range(20):  # commits during the pause
+            await asyncio.sleep(0.025)
+            sender.wake()
+        for _ in range(100):
+            if "first" in sent:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        runner.cancel()
+    assert sent == ["refused", "first"]
+    assert drains <= 40, drains  # one per wake and tick at most; a spin made thousands
