@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
 from bot.channels.telegram import CHANNEL, messages  # noqa: E402
@@ -45,8 +45,8 @@ from conversations.broadcast import Segment  # noqa: E402
 from handlers import broadcasts  # noqa: E402
 from storage import models as m  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import Base  # noqa: E402
 from tests.fakes.telegram import TOKEN, FakeTelegram  # noqa: E402
+from tests.scratch import empty  # noqa: E402
 
 FIRST_UID = 10_000_000
 KILL_LEASE = 5.0  # seconds a claim lasts in a --kill run (60 in production)
@@ -77,10 +77,7 @@ async def prepare(url: str, recipients: int) -> None:
     """An empty database with `recipients` beneficiaries on Telegram and one broadcast."""
     db = Database(url)
     await db.migrate()
-    if not db.is_sqlite:
-        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await empty(db)
     now = datetime.now(UTC)
     async with db.unit_of_work() as uow:
         people = [{"id": n + 1, "language": "ar", "unreachable": False, "created_at": now}

@@ -39,7 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy import event as sa_event  # noqa: E402
-from sqlalchemy import func, select, text, update  # noqa: E402
+from sqlalchemy import func, select, update  # noqa: E402
 from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: E402
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert  # noqa: E402
 
@@ -48,7 +48,7 @@ from bot.config import Settings  # noqa: E402
 from bot.outbox import Sender  # noqa: E402
 from conversations.base import Event, InboundEvent, Reply  # noqa: E402
 from storage import models as m  # noqa: E402
-from storage.models import Base  # noqa: E402
+from tests.scratch import empty  # noqa: E402
 
 CHANNEL = "sim"
 SCRIPT: list[Event] = [
@@ -100,10 +100,7 @@ async def fresh(url: str) -> App:
     # a scratch database: sealed with a key of the run's own unless one is given
     os.environ.setdefault("WASL_DATA_KEY", base64.b64encode(os.urandom(32)).decode())
     app = await build_app(Settings(database_url=url, profile="bakkah"))
-    if not app.db.is_sqlite:
-        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        async with app.db.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await empty(app.db)
     return app
 
 

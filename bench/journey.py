@@ -23,12 +23,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
 from conversations.base import Event, FileRef, InboundEvent, Reply  # noqa: E402
-from storage.models import Base  # noqa: E402
+from tests.scratch import empty  # noqa: E402
 
 CONTENT = b"\x89PNG\r\n\x1a\n" + b"0" * 200_000  # a 200 kB photo
 PHOTO = FileRef("id.png", "image/png", len(CONTENT), hashlib.sha256(CONTENT).hexdigest(), CONTENT)
@@ -46,10 +45,7 @@ SCRIPT: list[Event] = [
 
 async def run(url: str, people: int) -> dict[str, float]:
     app = await build_app(Settings(database_url=url, profile="bakkah"))
-    if not app.db.is_sqlite:
-        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        async with app.db.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await empty(app.db)
     latencies: list[float] = []
 
     async def send(chat_id: str, reply: Reply) -> None:

@@ -35,7 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
-from sqlalchemy import func, insert, select, text  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
 
 from bot.app import build_app  # noqa: E402
 from bot.config import Settings  # noqa: E402
@@ -44,7 +44,7 @@ from conversations.broadcast import Segment  # noqa: E402
 from handlers import broadcasts  # noqa: E402
 from storage import models as m  # noqa: E402
 from storage.db import Database  # noqa: E402
-from storage.models import Base  # noqa: E402
+from tests.scratch import empty  # noqa: E402
 
 CHANNEL = "telegram"
 FIRST_UID = 10_000_000
@@ -76,10 +76,7 @@ async def reset(url: str) -> None:
     """The schema at its newest revision, and nothing in it (PostgreSQL is emptied)."""
     db = Database(url)
     await db.migrate()
-    if not db.is_sqlite:
-        names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-        async with db.engine.begin() as conn:
-            await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await empty(db)
     await db.close()
 
 

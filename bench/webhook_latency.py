@@ -476,18 +476,14 @@ def run_bot(name: str, db_url: str | None, args: argparse.Namespace, log: Path) 
 
 async def empty(url: str) -> None:
     """A scratch PostgreSQL database: its schema made, every table emptied."""
-    from sqlalchemy import text
 
     from bot.app import build_app
     from bot.config import Settings
-    from storage.models import Base
+    from tests.scratch import empty
 
     app = await build_app(Settings(database_url=url, profile="bakkah"))
     try:
-        if not app.db.is_sqlite:
-            names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-            async with app.db.engine.begin() as conn:
-                await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        await empty(app.db)
     finally:
         await app.close()
 

@@ -23,7 +23,7 @@ from bot import i18n, profiles
 from conversations.base import Context
 from conversations.profile import Profile
 from storage.db import Database, normalise_url
-from storage.models import Base
+from tests.scratch import empty
 
 # Processes the tests start (the simulator, a served bot) run on the real clock: whether
 # staff are told of new work would depend on the hour the tests run. They are told
@@ -119,16 +119,9 @@ async def database(request, tmp_path) -> AsyncIterator[Database]:
     """A migrated, empty database of each configured engine."""
     db = Database(db_urls(tmp_path)[request.param])
     await db.migrate()
-    if not db.is_sqlite:
-        await _truncate(db)
+    await empty(db)
     yield db
     await db.close()
-
-
-async def _truncate(db: Database) -> None:
-    names = ", ".join(t.name for t in Base.metadata.sorted_tables)
-    async with db.engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=_db_params())
@@ -141,7 +134,7 @@ def db_url(request, tmp_path) -> str:
         async def reset() -> None:
             db = Database(url)
             await db.migrate()
-            await _truncate(db)
+            await empty(db)
             await db.close()
 
         asyncio.run(reset())
