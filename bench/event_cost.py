@@ -200,9 +200,11 @@ async def unsent(app: App) -> int:
 
 
 async def measure(url: str, people: int) -> list[tuple[str, Result]]:
-    return [("bare loop", await bare(url, people)),
-            ("Wasl, handled", await wasl(url, people, background=True)),
-            ("Wasl, delivered", await wasl(url, people, background=False))]
+    """The three loops, each on a database of its own: a fresh SQLite file (the URL's {}
+    is the loop's name), or the PostgreSQL one emptied again."""
+    return [("bare loop", await bare(url.format("bare"), people)),
+            ("Wasl, handled", await wasl(url.format("handled"), people, background=True)),
+            ("Wasl, delivered", await wasl(url.format("delivered"), people, background=False))]
 
 
 def main() -> None:
@@ -218,7 +220,7 @@ def main() -> None:
         if args.pg:
             engines.append(("postgresql", args.pg))
         for name, url in engines:
-            rows = asyncio.run(measure_each(url, args.people))
+            rows = asyncio.run(measure(url, args.people))
             base = rows[0][1].rate
             for loop, r in rows:
                 table.add_row(name, loop, str(r.events), f"{r.rate:.0f}", f"{r.rate / base:.2f}",
@@ -226,15 +228,6 @@ def main() -> None:
                               f"{r.statements / r.events:.1f}",
                               f"{r.transactions / r.events:.1f}")
     Console(width=160).print(table)
-
-
-async def measure_each(url: str, people: int) -> list[tuple[str, Result]]:
-    """A fresh SQLite file for each loop (the URL's {} is the loop's name)."""
-    if "{}" not in url:
-        return await measure(url, people)
-    return [("bare loop", await bare(url.format("bare"), people)),
-            ("Wasl, handled", await wasl(url.format("handled"), people, background=True)),
-            ("Wasl, delivered", await wasl(url.format("delivered"), people, background=False))]
 
 
 if __name__ == "__main__":
