@@ -168,13 +168,9 @@ class EchoProcess:
         return self
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        from tests.e2e.telegram_bot import interrupt
+
+        interrupt(self.proc)
 
 
 # -- what the fake received --------------------------------------------------------------------

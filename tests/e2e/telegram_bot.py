@@ -54,6 +54,18 @@ def wait_listening(proc: subprocess.Popen, log: Path, logged: int, port: int,
     raise TimeoutError(f"wasl serve did not start listening:\n{log.read_text(errors='replace')}")
 
 
+def interrupt(proc: subprocess.Popen | None) -> None:
+    """Stop a process the tests started as Ctrl+C would (it shuts down in order), killed
+    if it has not ended 10 s later."""
+    if proc and proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
 class WaslProcess:
     """`wasl run` (polling) or `wasl serve` (webhook), pointed at the fake."""
 
@@ -118,12 +130,7 @@ class WaslProcess:
         self.proc.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        interrupt(self.proc)
 
     def post(self, update: dict[str, Any], secret: str | None = SECRET) -> httpx.Response:
         headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret is not None else {}

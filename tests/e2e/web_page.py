@@ -12,7 +12,6 @@ import concurrent.futures
 import contextlib
 import os
 import re
-import signal
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
@@ -21,7 +20,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.e2e.telegram_bot import free_port, wait_listening
+from tests.e2e.telegram_bot import free_port, interrupt, wait_listening
 
 try:
     from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
@@ -141,13 +140,7 @@ class WebServer:
             raise RuntimeError(f"port {self.port} was taken while the server was down")
 
     def stop(self) -> None:
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGINT)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
+        interrupt(self.proc)
 
     def tail(self, lines: int = 60) -> str:
         text = self.log.read_text(errors="replace") if self.log.exists() else ""
