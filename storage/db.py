@@ -107,7 +107,7 @@ class _Turn:
 
     async def finish(self) -> None:
         """Commit for all (roll back when no one's work is in it, or the turn failed)."""
-        if self.session is None:  # it never began (`fail` told everyone)
+        if self.session is None:  # it never began: everyone in it gave up before their turn
             return
         try:
             if self.error is not None:
